@@ -1,0 +1,65 @@
+// PageBudget: how many pages of memory pager-backed VMOs may hold at once.
+//
+// The budget is the "physical memory" of upager. A VMO reserves a page before it stores
+// one and releases it when the page goes (eviction, decommit, VMO destruction). When the
+// budget is exhausted an allocation that may wait does so through AnonymousPageRequester,
+// and is woken when pages are released or the limit is raised.
+#ifndef UPAGER_PAGE_BUDGET_H_
+#define UPAGER_PAGE_BUDGET_H_
+
+#include <cstdint>
+#include <limits>
+
+#include <boost/intrusive/list.hpp>
+
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/page_request.h"
+
+namespace upager {
+
+class PageBudget {
+ public:
+  static constexpr uint64_t kUnlimited = std::numeric_limits<uint64_t>::max();
+
+  explicit PageBudget(uint64_t limit_pages = kUnlimited) : limit_(limit_pages) {}
+  ~PageBudget();
+  PageBudget(const PageBudget&) = delete;
+  PageBudget& operator=(const PageBudget&) = delete;
+
+  // The process-wide budget used by default (unlimited until set).
+  static PageBudget& Default();
+
+  // Reserves `pages` if they fit under the limit. Never blocks.
+  bool TryAllocate(uint64_t pages);
+  // Returns `pages` to the budget and wakes every waiter.
+  void Free(uint64_t pages);
+  // Changes the limit; raising it wakes every waiter. Lowering it below what is in use
+  // takes effect as pages are freed.
+  void SetLimit(uint64_t limit_pages);
+
+  uint64_t limit() const;
+  uint64_t used() const;
+  // Number of requests currently waiting for memory.
+  size_t waiters() const;
+
+ private:
+  friend class AnonymousPageRequester;
+  using WaiterList =
+      boost::intrusive::list<PageRequest, boost::intrusive::base_hook<internal::ProviderListHook>,
+                             boost::intrusive::constant_time_size<true>>;
+
+  void WakeWaitersLocked() UPAGER_REQUIRES(mutex_);
+
+  mutable internal::Mutex mutex_;
+  uint64_t limit_ UPAGER_GUARDED_BY(mutex_);
+  uint64_t used_ UPAGER_GUARDED_BY(mutex_) = 0;
+  // Bumped whenever memory may have become available, so a waiter that filled its request
+  // before the change does not sleep through it.
+  uint64_t generation_ UPAGER_GUARDED_BY(mutex_) = 0;
+  WaiterList waiters_ UPAGER_GUARDED_BY(mutex_);
+};
+
+}  // namespace upager
+
+#endif  // UPAGER_PAGE_BUDGET_H_

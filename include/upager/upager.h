@@ -1,0 +1,13 @@
+// Everything public in upager.
+#ifndef UPAGER_UPAGER_H_
+#define UPAGER_UPAGER_H_
+
+#include "upager/anonymous_page_requester.h"
+#include "upager/page_budget.h"
+#include "upager/page_provider.h"
+#include "upager/page_request.h"
+#include "upager/page_source.h"
+#include "upager/status.h"
+#include "upager/thread.h"
+
+#endif  // UPAGER_UPAGER_H_

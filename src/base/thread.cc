@@ -1,0 +1,130 @@
+#include <atomic>
+#include <chrono>
+
+#include "base/thread_state.h"
+#include "upager/thread.h"
+
+namespace upager {
+namespace internal {
+
+std::shared_ptr<ThreadState> ThreadState::CurrentShared() {
+  thread_local std::shared_ptr<ThreadState> state = std::make_shared<ThreadState>();
+  return state;
+}
+
+ThreadState* ThreadState::Current() {
+  thread_local ThreadState* state = CurrentShared().get();
+  return state;
+}
+
+void ThreadState::Kill() {
+  MutexLock lock(&mutex_);
+  killed_ = true;
+  cv_.NotifyAll();
+}
+
+void ThreadState::Suspend() {
+  MutexLock lock(&mutex_);
+  suspended_ = true;
+  cv_.NotifyAll();
+}
+
+void ThreadState::Resume() {
+  MutexLock lock(&mutex_);
+  suspended_ = false;
+  cv_.NotifyAll();
+}
+
+bool ThreadState::killed() const {
+  MutexLock lock(&mutex_);
+  return killed_;
+}
+
+bool ThreadState::suspended() const {
+  MutexLock lock(&mutex_);
+  return suspended_;
+}
+
+void ThreadState::Notify() {
+  MutexLock lock(&mutex_);
+  cv_.NotifyAll();
+}
+
+Status ThreadState::SleepOn(const Event& event, Deadline deadline, bool suspendable) {
+  MutexLock lock(&mutex_);
+  for (;;) {
+    // Signal sets the flag before it takes this lock to notify, so a signal is either
+    // seen here or arrives as a notification while we sleep.
+    if (event.signaled_.load(std::memory_order_acquire)) {
+      return Status::kOk;
+    }
+    if (killed_) {
+      return Status::kIntrKilled;
+    }
+    if (suspendable && suspended_) {
+      return Status::kIntrRetry;
+    }
+    if (deadline == kInfiniteDeadline) {
+      cv_.Wait(&mutex_);
+    } else if (!cv_.WaitUntil(&mutex_, deadline) &&
+               !event.signaled_.load(std::memory_order_acquire)) {
+      return Status::kTimedOut;
+    }
+  }
+}
+
+Status ThreadState::Park() {
+  MutexLock lock(&mutex_);
+  while (suspended_ && !killed_) {
+    cv_.Wait(&mutex_);
+  }
+  return killed_ ? Status::kIntrKilled : Status::kOk;
+}
+
+}  // namespace internal
+
+namespace {
+std::atomic<int64_t> g_overtime_wait_ms{PagerTimeouts{}.overtime_wait.count()};
+std::atomic<int64_t> g_overtime_timeout_ms{PagerTimeouts{}.overtime_timeout.count()};
+}  // namespace
+
+ThreadHandle::ThreadHandle() = default;
+ThreadHandle::~ThreadHandle() = default;
+ThreadHandle::ThreadHandle(const ThreadHandle&) = default;
+ThreadHandle& ThreadHandle::operator=(const ThreadHandle&) = default;
+ThreadHandle::ThreadHandle(std::shared_ptr<internal::ThreadState> state)
+    : state_(std::move(state)) {}
+
+ThreadHandle ThreadHandle::Current() {
+  return ThreadHandle(internal::ThreadState::CurrentShared());
+}
+
+void ThreadHandle::Kill() {
+  if (state_) state_->Kill();
+}
+void ThreadHandle::Suspend() {
+  if (state_) state_->Suspend();
+}
+void ThreadHandle::Resume() {
+  if (state_) state_->Resume();
+}
+bool ThreadHandle::IsBlockedOnPager() const {
+  return state_ && state_->blocked_on_pager.load(std::memory_order_acquire);
+}
+bool ThreadHandle::is_killed() const { return state_ && state_->killed(); }
+bool ThreadHandle::is_suspended() const { return state_ && state_->suspended(); }
+
+Status ParkWhileSuspended() { return internal::ThreadState::Current()->Park(); }
+
+void SetPagerTimeouts(PagerTimeouts timeouts) {
+  g_overtime_wait_ms.store(timeouts.overtime_wait.count(), std::memory_order_relaxed);
+  g_overtime_timeout_ms.store(timeouts.overtime_timeout.count(), std::memory_order_relaxed);
+}
+
+PagerTimeouts GetPagerTimeouts() {
+  return PagerTimeouts{
+      std::chrono::milliseconds(g_overtime_wait_ms.load(std::memory_order_relaxed)),
+      std::chrono::milliseconds(g_overtime_timeout_ms.load(std::memory_order_relaxed))};
+}
+
+}  // namespace upager

@@ -1,0 +1,63 @@
+// ThreadState: the per-thread record behind ThreadHandle and Event::Wait.
+#ifndef UPAGER_SRC_BASE_THREAD_STATE_H_
+#define UPAGER_SRC_BASE_THREAD_STATE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "upager/internal/mutex.h"
+#include "upager/page_request.h"
+#include "upager/status.h"
+
+namespace upager::internal {
+
+// One per thread that ever waited or took a handle to itself; shared between the thread
+// (through a thread_local reference) and every ThreadHandle to it. A waiting thread sleeps
+// on its own condition variable, so that Kill and Suspend can reach it whatever it waits on.
+class ThreadState {
+ public:
+  // The calling thread's state, created on first use.
+  static ThreadState* Current();
+  static std::shared_ptr<ThreadState> CurrentShared();
+
+  void Kill();
+  void Suspend();
+  void Resume();
+  bool killed() const;
+  bool suspended() const;
+
+  // Sleeps until `event` is signalled (kOk), the thread is killed (kIntrKilled), suspended
+  // while `suspendable` (kIntrRetry) or `deadline` passes (kTimedOut). `event` must have
+  // this thread registered as its waiter.
+  Status SleepOn(const Event& event, Deadline deadline, bool suspendable);
+  // Wakes the thread if it sleeps, so it re-checks its conditions.
+  void Notify();
+  // Parks while suspended; kIntrKilled if killed.
+  Status Park();
+
+  std::atomic<bool> blocked_on_pager{false};
+
+ private:
+  mutable Mutex mutex_;
+  CondVar cv_;
+  bool killed_ UPAGER_GUARDED_BY(mutex_) = false;
+  bool suspended_ UPAGER_GUARDED_BY(mutex_) = false;
+};
+
+// Marks the calling thread blocked on a pager for the lifetime of the scope.
+class BlockedOnPagerScope {
+ public:
+  BlockedOnPagerScope() : state_(ThreadState::Current()) {
+    state_->blocked_on_pager.store(true, std::memory_order_release);
+  }
+  ~BlockedOnPagerScope() { state_->blocked_on_pager.store(false, std::memory_order_release); }
+  BlockedOnPagerScope(const BlockedOnPagerScope&) = delete;
+  BlockedOnPagerScope& operator=(const BlockedOnPagerScope&) = delete;
+
+ private:
+  ThreadState* const state_;
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_BASE_THREAD_STATE_H_
