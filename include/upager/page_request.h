@@ -86,7 +86,7 @@ class PageRequestCompletion {
   virtual void OnPageRequestSignaled(PageRequest* request, Status status) = 0;
 
  protected:
-  ~PageRequestCompletion() = default;
+  virtual ~PageRequestCompletion() = default;
 };
 
 // What a PageRequest talks back to: the PageSource that tracks it, or the
