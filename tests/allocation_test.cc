@@ -17,6 +17,12 @@ namespace {
 std::atomic<uint64_t> g_allocations{0};
 }  // namespace
 
+// g++ cannot tell that these replace the global allocator and would warn that free() gets
+// memory from operator new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) {

@@ -143,9 +143,8 @@ TEST_F(AnonymousTest, MultiPageRequestWaitsOnWhicheverIsActive) {
             Status::kShouldWait);
   multi.CancelRequests();
   EXPECT_FALSE(multi.is_page_request_active());
-  EXPECT_EQ(provider->TakeCallStrings(),
-            (std::vector<std::string>{"send R[0,1)", "clear R[0,1)", "send R[1,2)",
-                                      "clear R[1,2)"}));
+  EXPECT_EQ(provider->TakeCallStrings(), (std::vector<std::string>{"send R[0,1)", "clear R[0,1)",
+                                                                   "send R[1,2)", "clear R[1,2)"}));
 }
 
 TEST(LazyPageRequestTest, ConstructedOnFirstUse) {

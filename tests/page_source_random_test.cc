@@ -15,8 +15,6 @@
 //   UPAGER_RANDOM_OPS=<n>         random operations per sequence (default 200)
 //   UPAGER_RANDOM_KEEP_GOING=1    report every failing seed instead of stopping at the first
 //   UPAGER_RANDOM_SHRINK=1        on failure, shrink the sequence (delta debugging) and print it
-#include "upager/page_source.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,6 +32,7 @@
 #include <vector>
 
 #include "recording_provider.h"
+#include "upager/page_source.h"
 
 // TSan slows this single-threaded but lock-heavy test ~10x (ASan ~2x: it keeps the full
 // count).
@@ -56,9 +55,8 @@ constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();  // wake offset
 constexpr int kNoId = -1;
 const VmoDebugInfo kInfo{7, "random"};
 constexpr PageRequestType kTypes[] = {PageRequestType::kRead, PageRequestType::kDirty};
-constexpr Status kFailCodes[] = {Status::kIo,      Status::kIoDataIntegrity,
-                                 Status::kBadState, Status::kNoSpace,
-                                 Status::kBufferTooSmall, Status::kNoMemory};
+constexpr Status kFailCodes[] = {Status::kIo,      Status::kIoDataIntegrity, Status::kBadState,
+                                 Status::kNoSpace, Status::kBufferTooSmall,  Status::kNoMemory};
 
 size_t Ti(PageRequestType type) { return type == PageRequestType::kRead ? 0 : 1; }
 
@@ -73,9 +71,9 @@ struct Event {
   enum Kind { kSend, kClear, kSwap, kDetach, kClose, kSignal };
   Kind kind = kSend;
   PageRequestType type = PageRequestType::kRead;
-  uint64_t off = 0, len = 0;  // pages; provider calls
-  int id = kNoId;             // the request (kSwap: the old one)
-  int id2 = kNoId;            // kSwap: the new one
+  uint64_t off = 0, len = 0;    // pages; provider calls
+  int id = kNoId;               // the request (kSwap: the old one)
+  int id2 = kNoId;              // kSwap: the new one
   Status status = Status::kOk;  // kSignal
   bool active = false;          // kSignal: still active (early wake) or not (completion)
 
@@ -100,8 +98,7 @@ struct Event {
       case kSwap: return "swap " + Range(type, off, len) + " " + Rid(id) + "->" + Rid(id2);
       case kDetach: return "detach";
       case kClose: return "close";
-      case kSignal:
-        return Rid(id) + (active ? " woken " : " done ") + StatusString(status);
+      case kSignal: return Rid(id) + (active ? " woken " : " done ") + StatusString(status);
     }
     return "?";
   }
@@ -139,8 +136,7 @@ struct Op {
       case kResolve:
         return std::string(type == PageRequestType::kRead ? "supply " : "dirtied ") +
                Range(type, off, len).substr(1);
-      case kFail:
-        return "fail " + Range(type, off, len).substr(1) + " " + StatusString(status);
+      case kFail: return "fail " + Range(type, off, len).substr(1) + " " + StatusString(status);
       case kCancel: return "cancel " + Rid(id);
       case kDestroy: return "destroy " + Rid(id);
       case kDetach: return "detach";
@@ -170,8 +166,8 @@ struct MReq {
   uint64_t pending = 0;       // pages, primaries only
   uint64_t wake = kNone;      // request-relative pages, kNone when early wake is off
   Status status = Status::kOk;
-  int parent = kNoId;         // secondaries: their primary
-  std::vector<int> secs;      // primaries: their secondaries, in arrival order
+  int parent = kNoId;     // secondaries: their primary
+  std::vector<int> secs;  // primaries: their secondaries, in arrival order
   uint64_t end() const { return off + len; }
 };
 
@@ -182,7 +178,9 @@ class Model {
   }
 
   const MReq& req(int id) const { return reqs_[id]; }
-  bool exists(int id) const { return id >= 0 && id < static_cast<int>(reqs_.size()) && reqs_[id].exists; }
+  bool exists(int id) const {
+    return id >= 0 && id < static_cast<int>(reqs_.size()) && reqs_[id].exists;
+  }
   int num_ids() const { return static_cast<int>(reqs_.size()); }
   bool detached() const { return detached_; }
   const ModelStats& stats() const { return stats_; }
@@ -447,7 +445,7 @@ class Model {
     if (pr.status != Status::kOk) ++stats_.error_completions;
   }
 
-  std::vector<MReq> reqs_;  // by id
+  std::vector<MReq> reqs_;                        // by id
   std::array<std::array<int, kPages>, 2> owner_;  // [type][page] -> primary id or kNoId
   bool detached_ = false;
   bool closed_ = false;
@@ -461,7 +459,7 @@ class Model {
 class Runner final : public PageRequestCompletion {
  public:
   Runner() = default;
-  ~Runner() {
+  ~Runner() override {
     // Requests first: each holds a reference to the source.
     for (auto& r : reqs_) r.reset();
   }
@@ -568,13 +566,12 @@ class Runner final : public PageRequestCompletion {
         case ProviderCall::kSend:
         case ProviderCall::kClear:
         case ProviderCall::kSwap:
-          actual.push_back(Event::Call(c.kind == ProviderCall::kSend    ? Event::kSend
-                                       : c.kind == ProviderCall::kClear ? Event::kClear
-                                                                        : Event::kSwap,
-                                       c.type, c.offset / kPageSize, c.len / kPageSize,
-                                       IdOf(c.request),
-                                       c.kind == ProviderCall::kSwap ? IdOf(c.new_request)
-                                                                     : kNoId));
+          actual.push_back(
+              Event::Call(c.kind == ProviderCall::kSend    ? Event::kSend
+                          : c.kind == ProviderCall::kClear ? Event::kClear
+                                                           : Event::kSwap,
+                          c.type, c.offset / kPageSize, c.len / kPageSize, IdOf(c.request),
+                          c.kind == ProviderCall::kSwap ? IdOf(c.new_request) : kNoId));
           break;
         case ProviderCall::kDetach: actual.push_back(Event{Event::kDetach}); break;
         case ProviderCall::kClose: actual.push_back(Event{Event::kClose}); break;
@@ -586,8 +583,8 @@ class Runner final : public PageRequestCompletion {
     err.clear();
     const Events& expected = model_.events();
     if (actual != expected) {
-      err += "  events   expected " + Join(expected) + "\n" +
-             "           actual   " + Join(actual) + "\n";
+      err += "  events   expected " + Join(expected) + "\n" + "           actual   " +
+             Join(actual) + "\n";
     }
     if (has_rc && real_rc != model_rc) {
       err += std::string("  populate returned ") + StatusString(real_rc) + ", expected " +
@@ -862,8 +859,7 @@ std::string Describe(const std::vector<Op>& ops) {
   }
   os << "model state before #" << out.failed_index << " (* = early wake; wake offsets are "
      << "request-relative pages): " << before.model().Dump();
-  os << "mismatch at #" << out.failed_index << " (" << ops[out.failed_index].ToString()
-     << "):\n"
+  os << "mismatch at #" << out.failed_index << " (" << ops[out.failed_index].ToString() << "):\n"
      << out.error;
   return os.str();
 }
@@ -948,10 +944,10 @@ TEST(PageSourceRandomTest, MatchesReferenceModel) {
             << stats.rearms << ", re-targets " << stats.retargets << ", primary early wakes "
             << stats.primary_early_wakes << ", secondary wakes non-linear "
             << stats.secondary_nonlinear_wakes << " / overlap " << stats.secondary_overlap_wakes
-            << ", failures attributed " << stats.failures_attributed
-            << ", error completions " << stats.error_completions << ", over-accounted "
-            << stats.over_accounted << ", detaches " << stats.detaches
-            << ", populates after detach " << stats.bad_state_populates << "\n";
+            << ", failures attributed " << stats.failures_attributed << ", error completions "
+            << stats.error_completions << ", over-accounted " << stats.over_accounted
+            << ", detaches " << stats.detaches << ", populates after detach "
+            << stats.bad_state_populates << "\n";
 }
 
 }  // namespace

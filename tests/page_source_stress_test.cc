@@ -217,9 +217,9 @@ class Stress {
     const uint64_t first = range.offset / kPageSize;
     const uint64_t end = first + range.len / kPageSize;
     if (fail) {
-      static constexpr Status kCodes[] = {Status::kIo, Status::kIoDataIntegrity,
-                                          Status::kBadState, Status::kNoSpace,
-                                          Status::kBufferTooSmall, Status::kNoMemory};
+      static constexpr Status kCodes[] = {
+          Status::kIo,      Status::kIoDataIntegrity, Status::kBadState,
+          Status::kNoSpace, Status::kBufferTooSmall,  Status::kNoMemory};
       // Sometimes only part of the range.
       const uint64_t fail_first = first + rng() % (end - first);
       source_->OnPagesFailed(fail_first * kPageSize, (end - fail_first) * kPageSize,
@@ -296,8 +296,8 @@ class Stress {
       // Writes never use early wake (6.1): they may switch between READ and DIRTY, and an
       // early-woken request cannot change type.
       const bool write = rng() % 3 == 0;
-      const Status status = Access(rng, first, end, write, !write && rng() % 2 == 0,
-                                   rng() % 2 == 0);
+      const Status status =
+          Access(rng, first, end, write, !write && rng() % 2 == 0, rng() % 2 == 0);
       if (Bucket(status) == 6) {
         std::printf("unexpected status %s\n", StatusString(status));
       }
@@ -428,10 +428,11 @@ TEST(PageSourceStressTest, ConcurrentWaitersSuppliersCancelsSuspendsAndDetach) {
   }
   int canceled = 0;
   for (int i = 0; i < kWaiters; ++i) canceled += histograms[i][1];
-  std::printf("accesses %d: completed %d, failed %d, walked away %d; waits %d, restarts after "
-              "suspend %d\n",
-              kWaiters * kIterations, completed, failed, canceled, stress.waits_.load(),
-              stress.retries_.load());
+  std::printf(
+      "accesses %d: completed %d, failed %d, walked away %d; waits %d, restarts after "
+      "suspend %d\n",
+      kWaiters * kIterations, completed, failed, canceled, stress.waits_.load(),
+      stress.retries_.load());
   // The run really exercised both outcomes.
   EXPECT_GT(completed, kWaiters * kIterations / 2);
   EXPECT_GT(failed, 0);

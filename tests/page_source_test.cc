@@ -533,8 +533,7 @@ TEST_F(PageSourceTest, BadRangesAreRejected) {
   EXPECT_EQ(source_->GetPages(0, 0, &r, kInfo), Status::kInvalidArgs);
   EXPECT_EQ(source_->GetPages(1, kPageSize, &r, kInfo), Status::kInvalidArgs);
   EXPECT_EQ(source_->GetPages(0, kPageSize + 1, &r, kInfo), Status::kInvalidArgs);
-  EXPECT_EQ(source_->GetPages(UINT64_MAX - kPageSize + 1, P(2), &r, kInfo),
-            Status::kOutOfRange);
+  EXPECT_EQ(source_->GetPages(UINT64_MAX - kPageSize + 1, P(2), &r, kInfo), Status::kOutOfRange);
   EXPECT_EQ(source_->GetPages(0, kPageSize, nullptr, kInfo), Status::kInvalidArgs);
   EXPECT_FALSE(r.is_active());
   EXPECT_EQ(Calls(), Lines{});

@@ -54,8 +54,8 @@ class RecordingProvider : public PageProvider {
   const bool trap_dirty_;
   const PageSourceProperties properties_{true, true, false, false};
   mutable std::mutex mutex_;
-  std::vector<ProviderCall> calls_;                    // guarded by mutex_
-  std::vector<const PageRequest*> owned_;              // guarded by mutex_
+  std::vector<ProviderCall> calls_;                                       // guarded by mutex_
+  std::vector<const PageRequest*> owned_;                                 // guarded by mutex_
   std::vector<std::pair<const PageRequest*, std::string>> owned_ranges_;  // guarded by mutex_
 };
 

@@ -114,8 +114,7 @@ using SourceSetHook = boost::intrusive::set_base_hook<boost::intrusive::tag<Sour
 // Membership of a secondary in its primary's overlap list.
 using OverlapListHook = boost::intrusive::list_base_hook<boost::intrusive::tag<OverlapListTag>>;
 // Membership in a provider's queue (or a page budget's waiter list).
-using ProviderListHook =
-    boost::intrusive::list_base_hook<boost::intrusive::tag<ProviderListTag>>;
+using ProviderListHook = boost::intrusive::list_base_hook<boost::intrusive::tag<ProviderListTag>>;
 }  // namespace internal
 
 // One outstanding need for pages [offset, offset+len) of one type. Not copyable or movable:

@@ -43,8 +43,7 @@ class PageSource final : public PageRequestInterface {
   Status GetPages(uint64_t offset, uint64_t len, PageRequest* req, VmoDebugInfo info);
 
   // Asks for permission to dirty [offset, offset+len) (DIRTY); as GetPages.
-  Status RequestDirtyTransition(PageRequest* req, uint64_t offset, uint64_t len,
-                                VmoDebugInfo info);
+  Status RequestDirtyTransition(PageRequest* req, uint64_t offset, uint64_t len, VmoDebugInfo info);
 
   // The VMO reports runs that newly became present (READ) or Dirty (DIRTY). Only real state
   // changes may be reported: the source counts resolved bytes, not pages. Ranges that are
@@ -86,9 +85,7 @@ class PageSource final : public PageRequestInterface {
   // Orders primaries by end offset.
   struct RequestEnd {
     using type = uint64_t;
-    uint64_t operator()(const PageRequest& r) const {
-      return r.tracking_.offset + r.tracking_.len;
-    }
+    uint64_t operator()(const PageRequest& r) const { return r.tracking_.offset + r.tracking_.len; }
   };
   using RequestSet =
       boost::intrusive::set<PageRequest, boost::intrusive::base_hook<internal::SourceSetHook>,

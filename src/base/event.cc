@@ -4,13 +4,21 @@
 namespace upager {
 
 void Event::Signal(Status s) {
-  internal::MutexLock lock(&mutex_);
-  status_ = s;
-  signaled_.store(true, std::memory_order_release);
-  // Notify while holding mutex_: the waiter deregisters under mutex_ before it returns, so
-  // neither it nor this event can go away under us.
-  if (waiter_ != nullptr) {
-    waiter_->Notify();
+  std::shared_ptr<internal::ThreadState> waiter;
+  {
+    internal::MutexLock lock(&mutex_);
+    status_ = s;
+    signaled_.store(true, std::memory_order_release);
+    // The waiter deregisters under mutex_, so it is alive here; keep it alive past the
+    // unlock, after which the event itself may already be gone.
+    if (waiter_ != nullptr) {
+      waiter = waiter_->shared_from_this();
+    }
+  }
+  // Waking outside mutex_ spares the woken thread from blocking on it when it deregisters.
+  // A late wake-up of a thread that has moved on is harmless: sleepers re-check.
+  if (waiter != nullptr) {
+    waiter->Notify();
   }
 }
 

@@ -1,8 +1,9 @@
+#include "upager/thread.h"
+
 #include <atomic>
 #include <chrono>
 
 #include "base/thread_state.h"
-#include "upager/thread.h"
 
 namespace upager {
 namespace internal {

@@ -14,7 +14,7 @@ namespace upager::internal {
 // One per thread that ever waited or took a handle to itself; shared between the thread
 // (through a thread_local reference) and every ThreadHandle to it. A waiting thread sleeps
 // on its own condition variable, so that Kill and Suspend can reach it whatever it waits on.
-class ThreadState {
+class ThreadState : public std::enable_shared_from_this<ThreadState> {
  public:
   // The calling thread's state, created on first use.
   static ThreadState* Current();

@@ -12,9 +12,8 @@ AnonymousPageRequester::~AnonymousPageRequester() = default;
 
 AnonymousPageRequester& AnonymousPageRequester::Default() {
   // Never destroyed, like the default budget it serves.
-  static std::shared_ptr<AnonymousPageRequester>* requester =
-      new std::shared_ptr<AnonymousPageRequester>(
-          std::make_shared<AnonymousPageRequester>(&PageBudget::Default()));
+  static auto* requester = new std::shared_ptr<AnonymousPageRequester>(
+      std::make_shared<AnonymousPageRequester>(&PageBudget::Default()));
   return **requester;
 }
 

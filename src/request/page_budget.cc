@@ -12,7 +12,7 @@ PageBudget::~PageBudget() {
 
 PageBudget& PageBudget::Default() {
   // Never destroyed: VMOs may release pages during static destruction.
-  static PageBudget* budget = new PageBudget();
+  static auto* budget = new PageBudget();
   return *budget;
 }
 

@@ -16,9 +16,7 @@ PageRequestType PageProvider::GetRequestType(const PageRequest* request) {
 uint64_t PageProvider::GetRequestOffset(const PageRequest* request) {
   return request->tracking_.offset;
 }
-uint64_t PageProvider::GetRequestLen(const PageRequest* request) {
-  return request->tracking_.len;
-}
+uint64_t PageProvider::GetRequestLen(const PageRequest* request) { return request->tracking_.len; }
 const VmoDebugInfo& PageProvider::GetRequestVmoDebugInfo(const PageRequest* request) {
   return request->tracking_.vmo_debug_info;
 }
@@ -30,9 +28,8 @@ Status PageProvider::WaitOnEventWithTimeouts(Event* event, bool suspendable) {
   using std::chrono::steady_clock;
   const PagerTimeouts timeouts = GetPagerTimeouts();
   const steady_clock::time_point start = steady_clock::now();
-  const Deadline give_up = timeouts.overtime_timeout.count() > 0
-                               ? start + timeouts.overtime_timeout
-                               : kInfiniteDeadline;
+  const Deadline give_up =
+      timeouts.overtime_timeout.count() > 0 ? start + timeouts.overtime_timeout : kInfiniteDeadline;
   for (;;) {
     Deadline deadline = give_up;
     if (timeouts.overtime_wait.count() > 0) {

@@ -315,10 +315,8 @@ bool PageSource::IsValidExternalFailureCode(Status status) {
     case Status::kIoDataIntegrity:
     case Status::kBadState:
     case Status::kNoSpace:
-    case Status::kBufferTooSmall:
-      return true;
-    default:
-      return false;
+    case Status::kBufferTooSmall: return true;
+    default: return false;
   }
 }
 
@@ -394,8 +392,8 @@ void PageSource::Dump(std::ostream& os, uint32_t max_items) const {
       }
       const PageRequest::Tracking& t = req.tracking_;
       os << "    [0x" << std::hex << t.offset << ", 0x" << t.offset + t.len << std::dec
-         << ") pending " << t.pending_size << (t.provider_owned ? " [sent]" : "")
-         << " overlap " << t.overlap.size() << "\n";
+         << ") pending " << t.pending_size << (t.provider_owned ? " [sent]" : "") << " overlap "
+         << t.overlap.size() << "\n";
     }
   }
   provider_->Dump(os, max_items);
