@@ -1,0 +1,77 @@
+// Port: a queue of packets, as Zircon's port object. A pager delivers page requests for
+// its VMOs here (kPktTypePageRequest); user code may queue its own packets too.
+#ifndef UPAGER_PORT_H_
+#define UPAGER_PORT_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "upager/status.h"
+
+namespace upager {
+
+namespace internal {
+class PortObject;
+}  // namespace internal
+
+inline constexpr uint16_t kPagerVmoRead = 0, kPagerVmoComplete = 1, kPagerVmoDirty = 2;
+
+struct PageRequestPacket {
+  uint16_t command;
+  uint16_t flags;
+  uint32_t reserved0;
+  uint64_t offset;
+  uint64_t length;
+  uint64_t reserved1;
+};
+
+inline constexpr uint32_t kPktTypeUser = 0, kPktTypePageRequest = 9;
+
+struct PortPacket {
+  uint64_t key;
+  uint32_t type;
+  Status status;
+  union {
+    PageRequestPacket page_request;
+    uint8_t user[32];
+  };
+};
+
+// Move-only handle; Duplicate makes another. The port lives while any handle or any object
+// that delivers to it (a pager's VMO) does: closing every handle does not stop packets from
+// being queued (nobody reads them).
+class Port {
+ public:
+  Port();
+  ~Port();
+  Port(Port&& other) noexcept;
+  Port& operator=(Port&& other) noexcept;
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  // `options` must be 0.
+  static Status Create(uint32_t options, Port* out);
+  Status Duplicate(Port* out) const;
+  void Reset();
+  bool is_valid() const { return object_ != nullptr; }
+
+  // Dequeues the oldest packet, waiting until `deadline`; kTimedOut if none came (a
+  // deadline in the past polls). kBadHandle on an invalid handle.
+  Status Wait(Deadline deadline, PortPacket* out) const;
+  // Queues a user packet (type must be kPktTypeUser, else kInvalidArgs).
+  Status Queue(const PortPacket& packet) const;
+  // Removes every queued packet with `key`; for a pager's packet this behaves like a
+  // dequeue (the request stays outstanding and later packets still flow). kNotFound if
+  // there was none.
+  Status CancelKey(uint64_t key) const;
+
+  // For the library's own layers.
+  const std::shared_ptr<internal::PortObject>& object() const { return object_; }
+
+ private:
+  std::shared_ptr<internal::PortObject> object_;
+};
+
+}  // namespace upager
+
+#endif  // UPAGER_PORT_H_

@@ -1,0 +1,107 @@
+#include "vm/page_list.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace upager::internal {
+
+std::map<uint64_t, PageList::ZeroRange>::iterator PageList::FindZeroRange(uint64_t page) {
+  auto it = zero_ranges_.upper_bound(page);
+  if (it == zero_ranges_.begin()) return zero_ranges_.end();
+  --it;
+  return page < it->second.end ? it : zero_ranges_.end();
+}
+
+std::map<uint64_t, PageList::ZeroRange>::const_iterator PageList::FindZeroRange(
+    uint64_t page) const {
+  auto it = zero_ranges_.upper_bound(page);
+  if (it == zero_ranges_.begin()) return zero_ranges_.end();
+  --it;
+  return page < it->second.end ? it : zero_ranges_.end();
+}
+
+SlotKind PageList::Lookup(uint64_t page) const {
+  auto it = pages_.find(page);
+  if (it != pages_.end()) return it->second.kind;
+  return FindZeroRange(page) != zero_ranges_.end() ? SlotKind::kZeroRange : SlotKind::kAbsent;
+}
+
+uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
+                          const std::function<bool(SlotKind)>& pred) const {
+  while (page < end && pred(Lookup(page))) ++page;
+  return page;
+}
+
+PageList::Page* PageList::FindPage(uint64_t page) {
+  auto it = pages_.find(page);
+  return it == pages_.end() ? nullptr : &it->second;
+}
+
+void PageList::SetPage(uint64_t page, SlotKind kind) {
+  if (FindZeroRange(page) != zero_ranges_.end()) RemoveZeroRange(page, page + 1);
+  auto [it, inserted] = pages_.try_emplace(page, Page{kind});
+  if (!inserted) {
+    Count(it->second.kind, -1);
+    it->second.kind = kind;
+  }
+  Count(kind, +1);
+}
+
+void PageList::RemovePage(uint64_t page) {
+  auto it = pages_.find(page);
+  if (it == pages_.end()) return;
+  Count(it->second.kind, -1);
+  pages_.erase(it);
+}
+
+void PageList::AddZeroRange(uint64_t first, uint64_t end) {
+  if (first >= end) return;
+  for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end;) {
+    Count(it->second.kind, -1);
+    it = pages_.erase(it);
+  }
+  // Absorb every range touching or overlapping [first, end).
+  uint64_t new_first = first;
+  uint64_t new_end = end;
+  uint64_t awaiting_end = first;
+  auto it = zero_ranges_.upper_bound(first);
+  if (it != zero_ranges_.begin() && std::prev(it)->second.end >= first) --it;
+  while (it != zero_ranges_.end() && it->first <= end) {
+    new_first = std::min(new_first, it->first);
+    new_end = std::max(new_end, it->second.end);
+    if (it->first == new_first) awaiting_end = std::max(awaiting_end, it->second.awaiting_end);
+    it = zero_ranges_.erase(it);
+  }
+  zero_ranges_[new_first] = ZeroRange{new_end, std::max(awaiting_end, new_first)};
+}
+
+void PageList::RemoveZeroRange(uint64_t first, uint64_t end) {
+  auto it = zero_ranges_.upper_bound(first);
+  if (it != zero_ranges_.begin()) --it;
+  while (it != zero_ranges_.end() && it->first < end) {
+    const uint64_t r_first = it->first;
+    const ZeroRange r = it->second;
+    if (r.end <= first) {
+      ++it;
+      continue;
+    }
+    it = zero_ranges_.erase(it);
+    if (r_first < first) zero_ranges_[r_first] = ZeroRange{first, r.awaiting_end};
+    if (r.end > end) {
+      // The tail keeps its original awaiting-clean extent (10.5).
+      zero_ranges_[end] = ZeroRange{r.end, std::max(end, r.awaiting_end)};
+      it = zero_ranges_.find(end);
+      ++it;
+    }
+  }
+}
+
+void PageList::Truncate(uint64_t pages) {
+  for (auto it = pages_.lower_bound(pages); it != pages_.end();) {
+    Count(it->second.kind, -1);
+    it = pages_.erase(it);
+  }
+  RemoveZeroRange(pages, UINT64_MAX);
+}
+
+}  // namespace upager::internal

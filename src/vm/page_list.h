@@ -1,0 +1,75 @@
+// PageList: what each page slot of a VMO holds (10.1), without the content itself.
+//
+// A slot is absent, a real page (Clean, Dirty or AwaitingClean), a zero marker (a clean
+// page of zeros with no storage), or part of a dirty zero range (zeros that the pager has
+// not written back yet, with no storage). Real pages' bytes live in the VMO's memfd at the
+// same offset; every other slot is a hole there.
+#ifndef UPAGER_SRC_VM_PAGE_LIST_H_
+#define UPAGER_SRC_VM_PAGE_LIST_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+
+namespace upager::internal {
+
+enum class SlotKind { kAbsent, kClean, kDirty, kAwaitingClean, kMarker, kZeroRange };
+
+// Pages are counted in page units (index = offset / kPageSize) throughout.
+class PageList {
+ public:
+  struct Page {
+    SlotKind kind;  // kClean, kDirty, kAwaitingClean or kMarker
+    bool always_need = false;
+  };
+  // A dirty zero range [first, end). Pages before `awaiting_end` were covered by a
+  // WRITEBACK_BEGIN that saw this range start (10.5); pieces split off keep the value.
+  struct ZeroRange {
+    uint64_t end;
+    uint64_t awaiting_end;
+  };
+
+  SlotKind Lookup(uint64_t page) const;
+  bool IsRealPage(SlotKind kind) const {
+    return kind == SlotKind::kClean || kind == SlotKind::kDirty || kind == SlotKind::kAwaitingClean;
+  }
+  // The end of the run starting at `page` (bounded by `end`) whose slots satisfy `pred`.
+  uint64_t RunEnd(uint64_t page, uint64_t end, const std::function<bool(SlotKind)>& pred) const;
+
+  // Makes `page` a real page or marker of `kind`, taking it out of any zero range.
+  void SetPage(uint64_t page, SlotKind kind);
+  Page* FindPage(uint64_t page);
+  // Makes a page or marker absent (no effect on zero ranges).
+  void RemovePage(uint64_t page);
+  // Makes [first, end) a dirty zero range, dropping pages and markers there; merges with
+  // touching ranges.
+  void AddZeroRange(uint64_t first, uint64_t end);
+  // Takes [first, end) out of the zero ranges (the slots become absent unless set again).
+  void RemoveZeroRange(uint64_t first, uint64_t end);
+  // Drops every slot at or beyond `pages`.
+  void Truncate(uint64_t pages);
+
+  uint64_t committed_pages() const { return real_pages_; }
+
+  // Direct access for the walks of writeback and dirty-range queries.
+  std::map<uint64_t, Page>& pages() { return pages_; }
+  const std::map<uint64_t, Page>& pages() const { return pages_; }
+  std::map<uint64_t, ZeroRange>& zero_ranges() { return zero_ranges_; }
+  const std::map<uint64_t, ZeroRange>& zero_ranges() const { return zero_ranges_; }
+  // The zero range containing `page`, or zero_ranges().end().
+  std::map<uint64_t, ZeroRange>::iterator FindZeroRange(uint64_t page);
+  std::map<uint64_t, ZeroRange>::const_iterator FindZeroRange(uint64_t page) const;
+
+ private:
+  void Count(SlotKind kind, int delta) {
+    if (IsRealPage(kind)) real_pages_ += static_cast<uint64_t>(delta);
+  }
+
+  std::map<uint64_t, Page> pages_;
+  std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
+  uint64_t real_pages_ = 0;
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_PAGE_LIST_H_

@@ -1,0 +1,755 @@
+#include "vm/vm_object_paged.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "base/koid.h"
+#include "upager/thread.h"
+#include "vm/page_list.h"
+
+namespace upager::internal {
+namespace {
+
+constexpr uint64_t kMaxWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
+
+uint64_t PageOf(uint64_t offset) { return offset / kPageSize; }
+uint64_t PageCeil(uint64_t offset) { return (offset + kPageSize - 1) / kPageSize; }
+uint64_t Bytes(uint64_t pages) { return pages * kPageSize; }
+
+bool RangeOverflows(uint64_t offset, uint64_t len) {
+  return offset > std::numeric_limits<uint64_t>::max() - len;
+}
+
+bool IsPresentForRead(SlotKind kind) { return kind != SlotKind::kAbsent; }
+
+// Slots a write may dirty (10.3): everything present that is not already Dirty.
+bool IsToBeDirtied(SlotKind kind) {
+  return kind == SlotKind::kClean || kind == SlotKind::kAwaitingClean ||
+         kind == SlotKind::kMarker || kind == SlotKind::kZeroRange;
+}
+
+// Full-length pread/pwrite on the memfd; they only fail on a broken fd or out of memory.
+Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
+  auto* p = static_cast<char*>(buf);
+  while (len > 0) {
+    const ssize_t n = ::pread(fd, p, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::kIo;
+    p += n;
+    len -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset) {
+  const auto* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    const ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errno == ENOSPC || errno == ENOMEM ? Status::kNoMemory : Status::kIo;
+    p += n;
+    len -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+// Copies `len` bytes between memfds inside the kernel.
+Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, uint64_t len) {
+  auto in = static_cast<loff_t>(from_offset);
+  auto out = static_cast<loff_t>(to_offset);
+  while (len > 0) {
+    const ssize_t n = ::copy_file_range(from, &in, to, &out, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Fall back to a bounce buffer (copy_file_range may refuse some file pairs).
+      std::vector<char> buf(std::min<uint64_t>(len, 1 << 20));
+      while (len > 0) {
+        const uint64_t chunk = std::min<uint64_t>(len, buf.size());
+        if (Status s = PreadAll(from, buf.data(), chunk, static_cast<uint64_t>(in));
+            s != Status::kOk) {
+          return s;
+        }
+        if (Status s = PwriteAll(to, buf.data(), chunk, static_cast<uint64_t>(out));
+            s != Status::kOk) {
+          return s;
+        }
+        in += static_cast<loff_t>(chunk);
+        out += static_cast<loff_t>(chunk);
+        len -= chunk;
+      }
+      return Status::kOk;
+    }
+    len -= static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+// Everything guarded by the VMO lock.
+struct VmObjectPaged::Impl {
+  explicit Impl(int fd, uint64_t size_bytes) : memfd(fd), size(size_bytes) {}
+  ~Impl() { ::close(memfd); }
+
+  Mutex mutex;
+  const int memfd;
+  uint64_t size UPAGER_GUARDED_BY(mutex);
+  PageList pages UPAGER_GUARDED_BY(mutex);
+  bool modified UPAGER_GUARDED_BY(mutex) = false;
+  std::atomic<uint64_t> handles{0};
+
+  // Drops the storage of pages [first, end) (they become holes and read as zero).
+  void PunchHole(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex) {
+    if (first >= end) return;
+    ::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(Bytes(first)),
+                static_cast<off_t>(Bytes(end - first)));
+  }
+  // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which
+  // have no storage: the hole already reads as zero).
+  void Materialize(uint64_t page, SlotKind kind) UPAGER_REQUIRES(mutex) {
+    pages.SetPage(page, kind);
+  }
+};
+
+VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
+                             std::shared_ptr<PageSource> source, uint64_t pager_koid)
+    : koid_(NextKoid()),
+      pager_koid_(pager_koid),
+      options_(options),
+      source_(std::move(source)),
+      impl_(std::make_unique<Impl>(memfd, size)) {}
+
+VmObjectPaged::~VmObjectPaged() {
+  if (source_) source_->Close();
+}
+
+namespace {
+Status MakeMemfd(uint64_t size, int* out) {
+  const int fd = ::memfd_create("upager-vmo", MFD_CLOEXEC);
+  if (fd < 0) return Status::kNoResources;
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    ::close(fd);
+    return Status::kNoMemory;
+  }
+  *out = fd;
+  return Status::kOk;
+}
+}  // namespace
+
+Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
+                                      std::shared_ptr<VmObjectPaged>* out) {
+  if (size > kMaxVmoSize) return Status::kOutOfRange;
+  size = Bytes(PageCeil(size));
+  int fd;
+  if (Status s = MakeMemfd(size, &fd); s != Status::kOk) return s;
+  out->reset(new VmObjectPaged(size, options, fd, nullptr, 0));
+  return Status::kOk;
+}
+
+Status VmObjectPaged::CreatePagerBacked(uint64_t size, uint32_t options,
+                                        std::shared_ptr<PageSource> source, uint64_t pager_koid,
+                                        std::shared_ptr<VmObjectPaged>* out) {
+  if (size > kMaxVmoSize) return Status::kOutOfRange;
+  size = Bytes(PageCeil(size));
+  int fd;
+  if (Status s = MakeMemfd(size, &fd); s != Status::kOk) return s;
+  out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid));
+  // A grown-from-nothing VMO has no content yet: every slot is absent.
+  return Status::kOk;
+}
+
+void VmObjectPaged::AddHandle() { impl_->handles.fetch_add(1, std::memory_order_relaxed); }
+
+void VmObjectPaged::RemoveHandle() {
+  if (impl_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1 && source_) {
+    // The last handle: the pager hears COMPLETE (9.3).
+    source_->Close();
+  }
+}
+
+uint64_t VmObjectPaged::size() const {
+  MutexLock lock(&impl_->mutex);
+  return impl_->size;
+}
+
+void VmObjectPaged::GetInfo(VmoInfo* out) const {
+  MutexLock lock(&impl_->mutex);
+  out->koid = koid_;
+  out->size_bytes = impl_->size;
+  out->committed_bytes = Bytes(impl_->pages.committed_pages());
+  out->populated_bytes = out->committed_bytes;
+  out->flags = source_ ? kVmoInfoPagerBacked : 0;
+}
+
+// ---- The retry loop (18.1) ----
+//
+// Each operation below looks at the page list under the lock; when it needs the pager it
+// populates `req`, drops the lock, waits, and looks again from where it was. A suspended
+// waiter gets kIntrRetry: it parks until resumed and then carries on, which issues a new
+// request (8).
+namespace {
+Status WaitOnRequest(PageRequest* req) {
+  Status status = req->Wait(/*suspendable=*/true);
+  if (status == Status::kIntrRetry) {
+    status = ParkWhileSuspended();
+  }
+  return status;
+}
+}  // namespace
+
+Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
+  if (RangeOverflows(offset, len)) return Status::kOutOfRange;
+  auto* out = static_cast<char*>(data);
+  const uint64_t end = offset + len;
+  uint64_t pos = offset;
+  LazyPageRequest req(/*early_wake=*/true);
+  Impl& m = *impl_;
+  for (;;) {
+    Status status;
+    {
+      MutexLock lock(&m.mutex);
+      if (end > m.size) return Status::kOutOfRange;
+      // Copy the present run from pos.
+      const uint64_t run_end =
+          source_ ? Bytes(m.pages.RunEnd(PageOf(pos), PageCeil(end), IsPresentForRead)) : end;
+      const uint64_t copy_end = std::min(end, run_end);
+      if (copy_end > pos) {
+        if (Status s = PreadAll(m.memfd, out + (pos - offset), copy_end - pos, pos);
+            s != Status::kOk) {
+          return s;
+        }
+        pos = copy_end;
+      }
+      if (pos >= end) return Status::kOk;
+      // The read asks for the whole absent run up to its end (10.2).
+      const uint64_t first = PageOf(pos);
+      const uint64_t absent_end =
+          m.pages.RunEnd(first, PageCeil(end), [](SlotKind k) { return k == SlotKind::kAbsent; });
+      status = source_->GetPages(Bytes(first), Bytes(absent_end - first), req.get(),
+                                 VmoDebugInfo{koid_, "vmo"});
+    }
+    if (status != Status::kShouldWait) return status;
+    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
+  }
+}
+
+Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
+  if (RangeOverflows(offset, len)) return Status::kOutOfRange;
+  const auto* in = static_cast<const char*>(data);
+  const uint64_t end = offset + len;
+  uint64_t pos = offset;
+  LazyPageRequest req(/*early_wake=*/false);
+  Impl& m = *impl_;
+  for (;;) {
+    Status status;
+    {
+      MutexLock lock(&m.mutex);
+      if (end > m.size) return Status::kOutOfRange;
+      if (!source_) {
+        // Anonymous: every slot can be written at once.
+        if (Status s = PwriteAll(m.memfd, in + (pos - offset), end - pos, pos); s != Status::kOk) {
+          return s;
+        }
+        for (uint64_t page = PageOf(pos); page < PageCeil(end); ++page) {
+          if (m.pages.Lookup(page) == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
+        }
+        return Status::kOk;
+      }
+      for (;;) {
+        if (pos >= end) return Status::kOk;
+        const uint64_t first = PageOf(pos);
+        const uint64_t last = PageCeil(end);
+        const uint64_t batch_end = std::min(last, first + kMaxWriteBatchPages);
+        const SlotKind kind = m.pages.Lookup(first);
+        if (kind == SlotKind::kAbsent) {
+          const uint64_t run_end =
+              m.pages.RunEnd(first, batch_end, [](SlotKind k) { return k == SlotKind::kAbsent; });
+          status = source_->GetPages(Bytes(first), Bytes(run_end - first), req.get(),
+                                     VmoDebugInfo{koid_, "vmo"});
+          break;
+        }
+        if (kind != SlotKind::kDirty) {
+          const uint64_t run_end = m.pages.RunEnd(first, batch_end, IsToBeDirtied);
+          if (source_->ShouldTrapDirtyTransitions()) {
+            status = source_->RequestDirtyTransition(
+                req.get(), Bytes(first), Bytes(run_end - first), VmoDebugInfo{koid_, "vmo"});
+            break;
+          }
+          // No trap: dirty the run directly (markers and zero ranges become real pages).
+          for (uint64_t page = first; page < run_end; ++page) {
+            m.Materialize(page, SlotKind::kDirty);
+          }
+        }
+        // Copy the leading run of Dirty pages.
+        const uint64_t dirty_end =
+            m.pages.RunEnd(first, last, [](SlotKind k) { return k == SlotKind::kDirty; });
+        const uint64_t copy_end = std::min(end, Bytes(dirty_end));
+        if (Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos);
+            s != Status::kOk) {
+          return s;
+        }
+        m.modified = true;
+        pos = copy_end;
+      }
+    }
+    if (status != Status::kShouldWait) return status;
+    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
+  }
+}
+
+Status VmObjectPaged::SetSize(uint64_t new_size) {
+  if ((options_ & kVmoResizable) == 0) return Status::kUnavailable;
+  if (new_size > kMaxVmoSize) return Status::kOutOfRange;
+  new_size = Bytes(PageCeil(new_size));
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  const uint64_t old_size = m.size;
+  if (new_size == old_size) return Status::kOk;
+  if (new_size > old_size) {
+    if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
+    // The new tail reads as zero without asking the pager: a dirty zero range (10.4).
+    if (source_) m.pages.AddZeroRange(PageOf(old_size), PageOf(new_size));
+  } else {
+    const uint64_t first = PageOf(new_size);
+    const uint64_t last = PageOf(old_size);
+    if (source_) {
+      // Wake every request beyond the new end so its waiter retries and finds the VMO
+      // shorter (18.6). Only slots that were still missing (READ) or not yet dirty
+      // (DIRTY) are reported, so requests partly inside the VMO keep their accounting.
+      for (uint64_t page = first; page < last;) {
+        const SlotKind kind = m.pages.Lookup(page);
+        const uint64_t run_end = m.pages.RunEnd(page, last, [kind](SlotKind k) {
+          return (k == SlotKind::kAbsent) == (kind == SlotKind::kAbsent);
+        });
+        if (kind == SlotKind::kAbsent) {
+          source_->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
+        }
+        page = run_end;
+      }
+      for (uint64_t page = first; page < last;) {
+        const bool dirty = m.pages.Lookup(page) == SlotKind::kDirty;
+        const uint64_t run_end = m.pages.RunEnd(
+            page, last, [dirty](SlotKind k) { return (k == SlotKind::kDirty) == dirty; });
+        if (!dirty && source_->ShouldTrapDirtyTransitions()) {
+          source_->OnPagesDirtied(Bytes(page), Bytes(run_end - page));
+        }
+        page = run_end;
+      }
+    }
+    m.pages.Truncate(first);
+    if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
+  }
+  m.size = new_size;
+  m.modified = true;
+  return Status::kOk;
+}
+
+Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+  Impl& m = *impl_;
+  switch (op) {
+    case kVmoOpCommit:
+    case kVmoOpPrefetch:
+    case kVmoOpAlwaysNeed: {
+      const bool hint = op != kVmoOpCommit;
+      if (hint && !source_) return Status::kOk;  // hints on ordinary VMOs do nothing (15)
+      uint64_t first;
+      uint64_t last;
+      {
+        MutexLock lock(&m.mutex);
+        if (RangeOverflows(offset, len)) return Status::kOutOfRange;
+        if (hint) {
+          first = PageOf(offset);
+          last = PageCeil(offset + len);
+          if (Bytes(last) > m.size) return Status::kOutOfRange;
+        } else {
+          if (offset + len > m.size) return Status::kOutOfRange;
+          first = PageOf(offset);
+          last = PageCeil(offset + len);
+        }
+      }
+      const Status status = CommitPages(first, last, /*always_need=*/op == kVmoOpAlwaysNeed);
+      return op == kVmoOpAlwaysNeed ? Status::kOk : status;  // ALWAYS_NEED is best effort
+    }
+    case kVmoOpDecommit: {
+      if (source_) return Status::kNotSupported;
+      MutexLock lock(&m.mutex);
+      if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+      const uint64_t first = PageOf(offset);
+      const uint64_t last = PageCeil(offset + len);
+      for (uint64_t page = first; page < last; ++page) m.pages.RemovePage(page);
+      m.PunchHole(first, last);
+      return Status::kOk;
+    }
+    case kVmoOpZero: return ZeroRange(offset, len);
+    case kVmoOpDontNeed: {
+      if (!source_) return Status::kOk;
+      MutexLock lock(&m.mutex);
+      if (RangeOverflows(offset, len) || Bytes(PageCeil(offset + len)) > m.size) {
+        return Status::kOutOfRange;
+      }
+      // Nothing to reorder until eviction exists; the hint is accepted.
+      return Status::kOk;
+    }
+    default: return Status::kNotSupported;
+  }
+}
+
+Status VmObjectPaged::CommitPages(uint64_t first, uint64_t last, bool always_need) {
+  Impl& m = *impl_;
+  uint64_t page = first;
+  LazyPageRequest req(/*early_wake=*/false);
+  for (;;) {
+    Status status;
+    {
+      MutexLock lock(&m.mutex);
+      // A range cut off by a shrink simply ends the commit (18.6).
+      last = std::min(last, PageOf(m.size));
+      for (;;) {
+        if (page >= last) return Status::kOk;
+        const SlotKind kind = m.pages.Lookup(page);
+        if (!source_) {
+          if (kind == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
+          ++page;
+          continue;
+        }
+        if (kind == SlotKind::kAbsent) {
+          const uint64_t run_end =
+              m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kAbsent; });
+          status = source_->GetPages(Bytes(page), Bytes(run_end - page), req.get(),
+                                     VmoDebugInfo{koid_, "vmo"});
+          break;
+        }
+        if (kind == SlotKind::kZeroRange) {
+          // Committing a dirty zero range makes real Dirty pages (DIRTY first if trapping).
+          const uint64_t run_end =
+              m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kZeroRange; });
+          if (source_->ShouldTrapDirtyTransitions()) {
+            status = source_->RequestDirtyTransition(req.get(), Bytes(page), Bytes(run_end - page),
+                                                     VmoDebugInfo{koid_, "vmo"});
+            break;
+          }
+          for (; page < run_end; ++page) m.Materialize(page, SlotKind::kDirty);
+          continue;
+        }
+        if (kind == SlotKind::kMarker) {
+          m.Materialize(page, SlotKind::kClean);  // a real zero page, still clean
+        }
+        if (always_need) {
+          if (PageList::Page* p = m.pages.FindPage(page)) p->always_need = true;
+        }
+        ++page;
+      }
+    }
+    if (status != Status::kShouldWait) return status;
+    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
+  }
+}
+
+Status VmObjectPaged::ZeroRange(uint64_t offset, uint64_t len) {
+  Impl& m = *impl_;
+  {
+    MutexLock lock(&m.mutex);
+    if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  }
+  if (len == 0) return Status::kOk;
+  const uint64_t end = offset + len;
+  // Partial pages at either end are written as zeros (a write: READ, DIRTY as needed).
+  const uint64_t head_end = std::min(end, Bytes(PageCeil(offset)));
+  if (offset % kPageSize != 0) {
+    std::vector<char> zeros(head_end - offset, 0);
+    if (Status s = Write(zeros.data(), offset, zeros.size()); s != Status::kOk) return s;
+  }
+  const uint64_t tail_start = std::max(head_end, Bytes(PageOf(end)));
+  if (end % kPageSize != 0 && tail_start < end && tail_start >= offset) {
+    std::vector<char> zeros(end - tail_start, 0);
+    if (Status s = Write(zeros.data(), tail_start, zeros.size()); s != Status::kOk) return s;
+  }
+  const uint64_t first = PageCeil(offset);
+  uint64_t last = PageOf(end);
+  if (first >= last) return Status::kOk;
+  MutexLock lock(&m.mutex);
+  last = std::min(last, PageOf(m.size));
+  if (!source_) {
+    for (uint64_t page = first; page < last; ++page) m.pages.RemovePage(page);
+    m.PunchHole(first, last);
+    m.modified = true;
+    return Status::kOk;
+  }
+  bool zeroed = false;
+  for (uint64_t page = first; page < last;) {
+    const SlotKind kind = m.pages.Lookup(page);
+    if (kind == SlotKind::kMarker || kind == SlotKind::kZeroRange) {
+      ++page;  // already zero (10.4: no-op over markers)
+      continue;
+    }
+    const uint64_t run_end = m.pages.RunEnd(
+        page, last, [](SlotKind k) { return k != SlotKind::kMarker && k != SlotKind::kZeroRange; });
+    // Absent runs were being read: resolve them, their readers now find zeros.
+    for (uint64_t p = page; p < run_end;) {
+      const bool absent = m.pages.Lookup(p) == SlotKind::kAbsent;
+      const uint64_t e = m.pages.RunEnd(
+          p, run_end, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
+      m.pages.AddZeroRange(p, e);
+      if (absent) source_->OnPagesSupplied(Bytes(p), Bytes(e - p));
+      p = e;
+    }
+    m.PunchHole(page, run_end);
+    zeroed = true;
+    page = run_end;
+  }
+  if (zeroed) m.modified = true;
+  return Status::kOk;
+}
+
+// ---- Pager side ----
+
+Status VmObjectPaged::SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux,
+                                  uint64_t aux_offset) {
+  if (RangeOverflows(aux_offset, len)) return Status::kOutOfRange;
+  Impl& m = *impl_;
+  Impl& a = *aux->impl_;
+  if (aux == this) return Status::kNotSupported;  // a pager-backed aux
+  // Lock order between VMOs: pager-backed destination, then the (anonymous) aux.
+  MutexLock lock(&m.mutex);
+  MutexLock aux_lock(&a.mutex);
+  if (aux_offset + len > a.size) return Status::kOutOfRange;
+  if (aux->source_) return Status::kNotSupported;
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  if (source_->is_detached()) return Status::kBadState;
+  const uint64_t first = PageOf(offset);
+  const uint64_t count = PageOf(len);
+  const uint64_t aux_first = PageOf(aux_offset);
+  uint64_t run_start = first;
+  Status result = Status::kOk;
+  for (uint64_t i = 0; i <= count; ++i) {
+    const uint64_t page = first + i;
+    const bool fill = i < count && m.pages.Lookup(page) == SlotKind::kAbsent;
+    if (fill) {
+      if (a.pages.IsRealPage(a.pages.Lookup(aux_first + i))) {
+        result = CopyFdRange(a.memfd, Bytes(aux_first + i), m.memfd, Bytes(page), kPageSize);
+        if (result != Status::kOk) break;
+        m.pages.SetPage(page, SlotKind::kClean);
+      } else {
+        m.pages.SetPage(page, SlotKind::kMarker);  // uncommitted aux page: zeros
+      }
+      continue;
+    }
+    // Report each run that was actually filled (4.1).
+    if (page > run_start) source_->OnPagesSupplied(Bytes(run_start), Bytes(page - run_start));
+    run_start = page + 1;
+  }
+  // The aux range ends decommitted, whatever was used.
+  for (uint64_t i = 0; i < count; ++i) a.pages.RemovePage(aux_first + i);
+  a.PunchHole(aux_first, aux_first + count);
+  return result;
+}
+
+Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  if (source_->is_detached()) return Status::kBadState;
+  const auto* in = static_cast<const char*>(data);
+  const uint64_t first = PageOf(offset);
+  const uint64_t last = PageOf(offset + len);
+  for (uint64_t page = first; page < last;) {
+    const bool absent = m.pages.Lookup(page) == SlotKind::kAbsent;
+    const uint64_t run_end = m.pages.RunEnd(
+        page, last, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
+    if (absent) {
+      if (Status s =
+              PwriteAll(m.memfd, in + Bytes(page - first), Bytes(run_end - page), Bytes(page));
+          s != Status::kOk) {
+        return s;
+      }
+      for (uint64_t p = page; p < run_end; ++p) m.pages.SetPage(p, SlotKind::kClean);
+      source_->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
+    }
+    page = run_end;
+  }
+  return Status::kOk;
+}
+
+Status VmObjectPaged::FailPages(uint64_t offset, uint64_t len, Status error) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  if (source_->is_detached()) return Status::kBadState;
+  source_->OnPagesFailed(offset, len, error);
+  return Status::kOk;
+}
+
+Status VmObjectPaged::DirtyPages(uint64_t offset, uint64_t len) {
+  if (!source_->ShouldTrapDirtyTransitions()) return Status::kNotSupported;
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset > m.size) return Status::kOutOfRange;
+  const uint64_t end = std::min(offset + len, m.size);
+  // Errors still wake the DIRTY waiters of the valid part so they re-evaluate (10.6).
+  auto wake = [&] {
+    if (end > offset) source_->OnPagesDirtied(offset, end - offset);
+  };
+  if (offset + len > m.size) {
+    wake();
+    return Status::kOutOfRange;
+  }
+  if (source_->is_detached()) return Status::kBadState;
+  const uint64_t first = PageOf(offset);
+  const uint64_t last = PageOf(end);
+  if (m.pages.RunEnd(first, last, IsPresentForRead) != last) {
+    wake();
+    return Status::kNotFound;
+  }
+  // All present: dirty the whole range at once and report what changed.
+  for (uint64_t page = first; page < last;) {
+    const bool dirty = m.pages.Lookup(page) == SlotKind::kDirty;
+    const uint64_t run_end = m.pages.RunEnd(
+        page, last, [dirty](SlotKind k) { return (k == SlotKind::kDirty) == dirty; });
+    if (!dirty) {
+      for (uint64_t p = page; p < run_end; ++p) m.Materialize(p, SlotKind::kDirty);
+      source_->OnPagesDirtied(Bytes(page), Bytes(run_end - page));
+    }
+    page = run_end;
+  }
+  return Status::kOk;
+}
+
+Status VmObjectPaged::WritebackBegin(uint64_t offset, uint64_t len, bool zero_ranges_only) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  const uint64_t first = PageOf(offset);
+  const uint64_t last = PageOf(offset + len);
+  if (!zero_ranges_only) {
+    for (auto it = m.pages.pages().lower_bound(first);
+         it != m.pages.pages().end() && it->first < last; ++it) {
+      if (it->second.kind == SlotKind::kDirty) {
+        m.pages.SetPage(it->first, SlotKind::kAwaitingClean);
+      }
+    }
+  }
+  // Zero ranges whose start lies in the range await cleaning up to what is covered (10.5).
+  for (auto it = m.pages.zero_ranges().lower_bound(first);
+       it != m.pages.zero_ranges().end() && it->first < last; ++it) {
+    it->second.awaiting_end = std::max(it->second.awaiting_end, std::min(last, it->second.end));
+  }
+  return Status::kOk;
+}
+
+Status VmObjectPaged::WritebackEnd(uint64_t offset, uint64_t len) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  const uint64_t first = PageOf(offset);
+  const uint64_t last = PageOf(offset + len);
+  for (auto it = m.pages.pages().lower_bound(first);
+       it != m.pages.pages().end() && it->first < last; ++it) {
+    if (it->second.kind == SlotKind::kAwaitingClean) {
+      m.pages.SetPage(it->first, SlotKind::kClean);
+    }
+  }
+  // Written-back zero ranges become absent: the pager owns that content now.
+  std::vector<std::pair<uint64_t, uint64_t>> clean;
+  auto& ranges = m.pages.zero_ranges();
+  auto it = ranges.upper_bound(first);
+  if (it != ranges.begin()) --it;
+  for (; it != ranges.end() && it->first < last; ++it) {
+    const uint64_t from = std::max(first, it->first);
+    const uint64_t to = std::min({last, it->second.end, it->second.awaiting_end});
+    if (from < to) clean.emplace_back(from, to);
+  }
+  for (const auto& [from, to] : clean) m.pages.RemoveZeroRange(from, to);
+  return Status::kOk;
+}
+
+Status VmObjectPaged::QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRange* buffer,
+                                       size_t buffer_entries, size_t* actual, size_t* avail) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+  const uint64_t first = PageOf(offset);
+  const uint64_t last = PageCeil(offset + len);
+  size_t written = 0;
+  size_t found = 0;
+  // Walk pages and zero ranges together in offset order, merging runs of the same kind.
+  auto pit = m.pages.pages().lower_bound(first);
+  auto zit = m.pages.FindZeroRange(first);
+  if (zit == m.pages.zero_ranges().end()) zit = m.pages.zero_ranges().lower_bound(first);
+  bool have = false;
+  VmoDirtyRange current{};
+  auto emit = [&]() -> bool {  // false: stop (buffer full and nobody counts)
+    if (!have) return true;
+    if (written < buffer_entries) buffer[written++] = current;
+    ++found;
+    have = false;
+    return avail != nullptr || written < buffer_entries;
+  };
+  auto add = [&](uint64_t from, uint64_t to, uint64_t options) -> bool {
+    if (have && current.options == options && current.offset + current.length == Bytes(from)) {
+      current.length += Bytes(to - from);
+      return true;
+    }
+    if (!emit()) return false;
+    current = VmoDirtyRange{Bytes(from), Bytes(to - from), options};
+    have = true;
+    return true;
+  };
+  bool go = true;
+  while (go) {
+    // Next dirty page at or after the cursor.
+    while (pit != m.pages.pages().end() && pit->first < last &&
+           (pit->second.kind == SlotKind::kClean || pit->second.kind == SlotKind::kMarker)) {
+      ++pit;
+    }
+    const bool page_next = pit != m.pages.pages().end() && pit->first < last;
+    const bool zero_next = zit != m.pages.zero_ranges().end() && zit->first < last;
+    if (!page_next && !zero_next) break;
+    if (page_next && (!zero_next || pit->first < zit->first)) {
+      go = add(pit->first, pit->first + 1, 0);
+      ++pit;
+    } else {
+      go = add(std::max(first, zit->first), std::min(last, zit->second.end), kVmoDirtyRangeIsZero);
+      ++zit;
+    }
+  }
+  if (go) emit();
+  if (actual) *actual = written;
+  if (avail) *avail = found;
+  return Status::kOk;
+}
+
+Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  out->modified = m.modified ? kPagerVmoStatsModified : 0;
+  if (reset) m.modified = false;
+  return Status::kOk;
+}
+
+void VmObjectPaged::Detach() {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  source_->Detach();
+  // Clean pages and markers go (the pager can supply them no more); Dirty, AwaitingClean
+  // and zero ranges stay so they can still be queried and written back (9.2).
+  std::vector<uint64_t> drop;
+  for (const auto& [page, slot] : m.pages.pages()) {
+    if (slot.kind == SlotKind::kClean || slot.kind == SlotKind::kMarker) drop.push_back(page);
+  }
+  for (uint64_t page : drop) {
+    m.pages.RemovePage(page);
+    m.PunchHole(page, page + 1);
+  }
+}
+
+}  // namespace upager::internal

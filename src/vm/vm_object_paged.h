@@ -1,0 +1,89 @@
+// VmObjectPaged: the object behind a Vmo handle. Holds the page list (which slots are
+// absent, Clean, Dirty, AwaitingClean, zero markers, dirty zero ranges), the page storage
+// (a memfd), and, for a pager-backed VMO, the PageSource its requests go through.
+//
+// Every operation that needs content runs Zircon's retry loop (18.1) on the calling
+// thread: look up under the VMO lock, populate a request if something is missing, drop the
+// lock, wait, repeat.
+#ifndef UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
+#define UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/page_request.h"
+#include "upager/page_source.h"
+#include "upager/pager.h"
+#include "upager/status.h"
+#include "upager/vmo.h"
+
+namespace upager::internal {
+
+class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
+ public:
+  // An anonymous, zero-filled VMO. `options` already validated (kVmoResizable only).
+  static Status CreateAnonymous(uint64_t size, uint32_t options,
+                                std::shared_ptr<VmObjectPaged>* out);
+  // A VMO whose content comes from `source`. `pager_koid` names the pager that created it
+  // (Pager checks that calls name its own VMOs). `options` already validated.
+  static Status CreatePagerBacked(uint64_t size, uint32_t options,
+                                  std::shared_ptr<PageSource> source, uint64_t pager_koid,
+                                  std::shared_ptr<VmObjectPaged>* out);
+  ~VmObjectPaged();
+
+  uint64_t koid() const { return koid_; }
+  uint64_t pager_koid() const { return pager_koid_; }
+  bool is_pager_backed() const { return source_ != nullptr; }
+  const std::shared_ptr<PageSource>& source() const { return source_; }
+
+  // Handles (and, later, mappings) count here; when the last goes, the page source is
+  // closed (9.3).
+  void AddHandle();
+  void RemoveHandle();
+
+  // The Vmo API.
+  Status Read(void* data, uint64_t offset, uint64_t len);
+  Status Write(const void* data, uint64_t offset, uint64_t len);
+  uint64_t size() const;
+  Status SetSize(uint64_t size);
+  Status OpRange(uint32_t op, uint64_t offset, uint64_t len);
+  void GetInfo(VmoInfo* out) const;
+
+  // The Pager API; the pager has checked alignment and that this is its VMO.
+  Status SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
+  Status SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data);
+  Status FailPages(uint64_t offset, uint64_t len, Status error);
+  Status DirtyPages(uint64_t offset, uint64_t len);
+  Status WritebackBegin(uint64_t offset, uint64_t len, bool zero_ranges_only);
+  Status WritebackEnd(uint64_t offset, uint64_t len);
+  Status QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRange* buffer,
+                          size_t buffer_entries, size_t* actual, size_t* avail);
+  Status QueryStats(bool reset, PagerVmoStats* out);
+  void Detach();
+
+ private:
+  VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
+                uint64_t pager_koid);
+
+  // Commits pages [first, last) as a read would (READ for absent runs; zero ranges become
+  // Dirty pages, after a DIRTY request if trapping); flags them always-need if asked.
+  Status CommitPages(uint64_t first, uint64_t last, bool always_need);
+  // ZX_VMO_OP_ZERO (10.4).
+  Status ZeroRange(uint64_t offset, uint64_t len);
+
+  // Implementation declared in vm_object_paged.cc.
+  struct Impl;
+  const uint64_t koid_;
+  const uint64_t pager_koid_;
+  const uint32_t options_;
+  const std::shared_ptr<PageSource> source_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
