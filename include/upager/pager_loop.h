@@ -1,0 +1,97 @@
+// PagerLoop: a ready-made pager service, the shape of Fuchsia's async PagedVmo.
+//
+// It owns a Pager and a Port and runs N threads that read page-request packets and hand
+// them to the Handler of the VMO they are for. A handler answers a READ by supplying the
+// range (Pager::SupplyPagesFromBuffer or SupplyPages) or failing it, and a DIRTY by
+// acknowledging it (the default) or failing it.
+//
+//   class Zeros : public upager::PagerLoop::Handler {
+//     void OnRead(const upager::PagerLoop::Request& r) override {
+//       std::vector<char> data(r.length, 0);
+//       r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, data.data());
+//     }
+//   };
+//   upager::PagerLoop loop(2);
+//   loop.Start();
+//   Zeros zeros;
+//   upager::Vmo vmo;
+//   loop.CreateVmo(0, 1 << 20, &zeros, &vmo);   // reads of vmo now call zeros.OnRead
+#ifndef UPAGER_PAGER_LOOP_H_
+#define UPAGER_PAGER_LOOP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/pager.h"
+#include "upager/port.h"
+#include "upager/status.h"
+#include "upager/vmo.h"
+
+namespace upager {
+
+class PagerLoop {
+ public:
+  // One packet, as the handler sees it. `vmo` is a temporary handle to the VMO the packet
+  // is for, valid during the call.
+  struct Request {
+    PagerLoop* loop;
+    const Vmo& vmo;
+    uint64_t key;
+    uint64_t offset;
+    uint64_t length;
+  };
+
+  // Called on a loop thread; several threads may call one handler at once.
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void OnRead(const Request& request) = 0;
+    // Default: acknowledges the DIRTY request with kPagerOpDirty.
+    virtual void OnDirty(const Request& request);
+    // The VMO is gone or detached; no more requests will come for `key`.
+    virtual void OnComplete(uint64_t /*key*/) {}
+  };
+
+  explicit PagerLoop(size_t threads = 1);
+  ~PagerLoop();  // Stop()
+  PagerLoop(const PagerLoop&) = delete;
+  PagerLoop& operator=(const PagerLoop&) = delete;
+
+  // Creates the pager and port and starts the threads. kBadState if already started.
+  Status Start();
+  // Stops and joins the threads. VMOs keep their content; new requests are not answered.
+  void Stop();
+
+  // A pager-backed VMO whose requests go to `handler` (which must outlive the VMO).
+  // Options as Pager::CreateVmo.
+  Status CreateVmo(uint32_t options, uint64_t size, Handler* handler, Vmo* out);
+
+  const Pager& pager() const { return pager_; }
+  const Port& port() const { return port_; }
+
+ private:
+  struct Entry {
+    Handler* handler;
+    std::weak_ptr<internal::VmObjectPaged> vmo;
+  };
+  void Run();
+  void Dispatch(const PortPacket& packet);
+
+  const size_t thread_count_;
+  Pager pager_;
+  Port port_;
+  std::vector<std::thread> threads_;
+  internal::Mutex mutex_;
+  uint64_t next_key_ UPAGER_GUARDED_BY(mutex_) = 1;
+  std::map<uint64_t, Entry> entries_ UPAGER_GUARDED_BY(mutex_);
+};
+
+}  // namespace upager
+
+#endif  // UPAGER_PAGER_LOOP_H_

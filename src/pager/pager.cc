@@ -1,0 +1,208 @@
+// The public Pager handle and the zx_pager_* calls, with the argument checks of section 11
+// in Zircon's order: misalignment first (before any handle is looked at), then the handles,
+// then "is this VMO mine", then the call's own arguments; the VMO checks the ranges.
+#include "upager/pager.h"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "pager/pager_object.h"
+#include "pager/port_object.h"
+#include "upager/page_source.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager {
+namespace {
+
+bool IsPageAligned(uint64_t value) { return value % kPageSize == 0; }
+
+// The handle checks shared by every call on (pager, vmo): kBadHandle for an invalid pager or
+// VMO handle, kInvalidArgs for a VMO this pager did not create (anonymous VMOs included).
+Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const Vmo& vmo) {
+  if (pager == nullptr || !vmo.is_valid()) {
+    return Status::kBadHandle;
+  }
+  if (!vmo.object()->is_pager_backed() || vmo.object()->pager_koid() != pager->koid()) {
+    return Status::kInvalidArgs;
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+Pager::Pager() = default;
+
+Pager::~Pager() { Reset(); }
+
+Pager::Pager(Pager&& other) noexcept : object_(std::move(other.object_)) {}
+
+Pager& Pager::operator=(Pager&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    object_ = std::move(other.object_);
+  }
+  return *this;
+}
+
+Status Pager::Create(uint32_t options, Pager* out) {
+  if (options != 0 || out == nullptr) {
+    return Status::kInvalidArgs;
+  }
+  Pager pager;
+  pager.object_ = std::make_shared<internal::PagerObject>();
+  pager.object_->AddHandle();
+  *out = std::move(pager);
+  return Status::kOk;
+}
+
+Status Pager::Duplicate(Pager* out) const {
+  if (object_ == nullptr) {
+    return Status::kBadHandle;
+  }
+  if (out == nullptr) {
+    return Status::kInvalidArgs;
+  }
+  object_->AddHandle();
+  Pager pager;
+  pager.object_ = object_;
+  *out = std::move(pager);
+  return Status::kOk;
+}
+
+void Pager::Reset() {
+  if (object_ != nullptr) {
+    std::shared_ptr<internal::PagerObject> object = std::move(object_);
+    object->RemoveHandle();
+  }
+}
+
+Status Pager::CreateVmo(uint32_t options, const Port& port, uint64_t key, uint64_t size,
+                        Vmo* out) const {
+  if (object_ == nullptr || !port.is_valid()) {
+    return Status::kBadHandle;
+  }
+  if (out == nullptr) {
+    return Status::kInvalidArgs;
+  }
+  return object_->CreateVmo(options, port.object(), key, size, out);
+}
+
+Status Pager::DetachVmo(const Vmo& vmo) const {
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  vmo.object()->Detach();
+  return Status::kOk;
+}
+
+Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const Vmo& aux,
+                          uint64_t aux_offset) const {
+  if (!IsPageAligned(offset) || !IsPageAligned(len) || !IsPageAligned(aux_offset)) {
+    return Status::kInvalidArgs;
+  }
+  if (object_ == nullptr || !vmo.is_valid() || !aux.is_valid()) {
+    return Status::kBadHandle;
+  }
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
+  // VMO's to check.
+  return vmo.object()->SupplyPages(offset, len, aux.object().get(), aux_offset);
+}
+
+Status Pager::SupplyPagesFromBuffer(const Vmo& vmo, uint64_t offset, uint64_t len,
+                                    const void* data) const {
+  if (!IsPageAligned(offset) || !IsPageAligned(len)) {
+    return Status::kInvalidArgs;
+  }
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  if (data == nullptr) {
+    return Status::kInvalidArgs;
+  }
+  return vmo.object()->SupplyPagesFromBuffer(offset, len, data);
+}
+
+Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len,
+                      uint64_t data) const {
+  if (!IsPageAligned(offset) || !IsPageAligned(len)) {
+    return Status::kInvalidArgs;
+  }
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  internal::VmObjectPaged* object = vmo.object().get();
+  switch (op) {
+    case kPagerOpFail: {
+      // `data` is a zx_status_t sign-extended to 64 bits; anything else is not a status.
+      const auto value = static_cast<int64_t>(data);
+      if (value < std::numeric_limits<int32_t>::min() ||
+          value > std::numeric_limits<int32_t>::max()) {
+        return Status::kInvalidArgs;
+      }
+      const auto error = static_cast<Status>(static_cast<int32_t>(value));
+      if (!PageSource::IsValidExternalFailureCode(error)) {
+        return Status::kInvalidArgs;
+      }
+      return object->FailPages(offset, len, error);
+    }
+    case kPagerOpDirty:
+      if (data != 0) {
+        return Status::kInvalidArgs;
+      }
+      return object->DirtyPages(offset, len);
+    case kPagerOpWritebackBegin:
+      if (data != 0 && data != kVmoDirtyRangeIsZero) {
+        return Status::kInvalidArgs;
+      }
+      return object->WritebackBegin(offset, len, data == kVmoDirtyRangeIsZero);
+    case kPagerOpWritebackEnd:
+      if (data != 0) {
+        return Status::kInvalidArgs;
+      }
+      return object->WritebackEnd(offset, len);
+    default: return Status::kNotSupported;
+  }
+}
+
+Status Pager::QueryDirtyRanges(const Vmo& vmo, uint64_t offset, uint64_t len, void* buffer,
+                               size_t buffer_size, size_t* actual, size_t* avail) const {
+  // No alignment requirement: the VMO rounds the range outward after checking its bounds.
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  if (buffer == nullptr && buffer_size > 0) {
+    return Status::kInvalidArgs;  // what Zircon reports for an unwritable buffer
+  }
+  return vmo.object()->QueryDirtyRanges(offset, len, static_cast<VmoDirtyRange*>(buffer),
+                                        buffer_size / sizeof(VmoDirtyRange), actual, avail);
+}
+
+Status Pager::QueryVmoStats(const Vmo& vmo, uint32_t options, void* buffer,
+                            size_t buffer_size) const {
+  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+    return s;
+  }
+  if (buffer_size < sizeof(PagerVmoStats)) {
+    return Status::kBufferTooSmall;
+  }
+  if (options != 0 && options != kPagerResetVmoStats) {
+    return Status::kInvalidArgs;
+  }
+  if (buffer == nullptr) {
+    return Status::kInvalidArgs;
+  }
+  PagerVmoStats stats{};
+  if (Status s = vmo.object()->QueryStats(options == kPagerResetVmoStats, &stats);
+      s != Status::kOk) {
+    return s;
+  }
+  // The caller's buffer need not be aligned for the struct.
+  std::memcpy(buffer, &stats, sizeof(stats));
+  return Status::kOk;
+}
+
+}  // namespace upager

@@ -1,0 +1,89 @@
+#include "upager/pager_loop.h"
+
+#include <cstdio>
+
+namespace upager {
+namespace {
+// A user packet with this key tells one loop thread to exit.
+constexpr uint64_t kStopKey = ~0ull;
+}  // namespace
+
+void PagerLoop::Handler::OnDirty(const Request& request) {
+  request.loop->pager().OpRange(kPagerOpDirty, request.vmo, request.offset, request.length, 0);
+}
+
+PagerLoop::PagerLoop(size_t threads) : thread_count_(threads == 0 ? 1 : threads) {}
+
+PagerLoop::~PagerLoop() { Stop(); }
+
+Status PagerLoop::Start() {
+  if (!threads_.empty()) return Status::kBadState;
+  if (!pager_.is_valid()) {
+    if (Status s = Pager::Create(0, &pager_); s != Status::kOk) return s;
+    if (Status s = Port::Create(0, &port_); s != Status::kOk) return s;
+  }
+  for (size_t i = 0; i < thread_count_; ++i) {
+    threads_.emplace_back([this] { Run(); });
+  }
+  return Status::kOk;
+}
+
+void PagerLoop::Stop() {
+  if (threads_.empty()) return;
+  PortPacket stop{};
+  stop.key = kStopKey;
+  stop.type = kPktTypeUser;
+  for (size_t i = 0; i < threads_.size(); ++i) port_.Queue(stop);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+Status PagerLoop::CreateVmo(uint32_t options, uint64_t size, Handler* handler, Vmo* out) {
+  if (handler == nullptr || out == nullptr) return Status::kInvalidArgs;
+  if (!pager_.is_valid()) return Status::kBadState;
+  internal::MutexLock lock(&mutex_);
+  const uint64_t key = next_key_++;
+  if (Status s = pager_.CreateVmo(options, port_, key, size, out); s != Status::kOk) return s;
+  entries_[key] = Entry{handler, out->object()};
+  return Status::kOk;
+}
+
+void PagerLoop::Run() {
+  for (;;) {
+    PortPacket packet{};
+    if (port_.Wait(kInfiniteDeadline, &packet) != Status::kOk) return;
+    if (packet.type == kPktTypeUser && packet.key == kStopKey) return;
+    if (packet.type == kPktTypePageRequest) Dispatch(packet);
+  }
+}
+
+void PagerLoop::Dispatch(const PortPacket& packet) {
+  Handler* handler = nullptr;
+  std::shared_ptr<internal::VmObjectPaged> object;
+  {
+    internal::MutexLock lock(&mutex_);
+    auto it = entries_.find(packet.key);
+    if (it == entries_.end()) return;
+    handler = it->second.handler;
+    if (packet.page_request.command == kPagerVmoComplete) {
+      entries_.erase(it);
+    } else {
+      object = it->second.vmo.lock();
+    }
+  }
+  if (packet.page_request.command == kPagerVmoComplete) {
+    handler->OnComplete(packet.key);
+    return;
+  }
+  if (object == nullptr) return;  // the VMO is already gone
+  const Vmo vmo(std::move(object));
+  const Request request{this, vmo, packet.key, packet.page_request.offset,
+                        packet.page_request.length};
+  if (packet.page_request.command == kPagerVmoRead) {
+    handler->OnRead(request);
+  } else if (packet.page_request.command == kPagerVmoDirty) {
+    handler->OnDirty(request);
+  }
+}
+
+}  // namespace upager

@@ -1,0 +1,226 @@
+// UserPager and TestThread: the harness the Zircon pager tests are written against, rebuilt
+// on upager's public API, so that tests named after Zircon's read like them.
+//
+// UserPager owns a pager and a port. Pages it supplies hold a pattern derived from the VMO's
+// key and the page index, so content checks catch a page landing in the wrong place.
+// WaitForPageRead/Dirty/Complete compare whole packets; packets for other ranges or VMOs
+// are stashed and matched by later waits. A zero timeout polls: "no such packet now".
+#ifndef UPAGER_TESTS_USER_PAGER_H_
+#define UPAGER_TESTS_USER_PAGER_H_
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <future>
+#include <list>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+#include "upager/pager.h"
+#include "upager/port.h"
+#include "upager/thread.h"
+#include "upager/vmo.h"
+
+namespace upager::testing {
+
+// A pager VMO with its key.
+struct TestVmo {
+  Vmo vmo;
+  uint64_t key = 0;
+};
+
+class UserPager {
+ public:
+  UserPager() {
+    Pager::Create(0, &pager_);
+    Port::Create(0, &port_);
+  }
+
+  // A pager VMO of `pages` pages; key values are unique per UserPager.
+  std::unique_ptr<TestVmo> CreateVmo(uint64_t pages, uint32_t options = 0) {
+    auto vmo = std::make_unique<TestVmo>();
+    vmo->key = next_key_++;
+    if (pager_.CreateVmo(options, port_, vmo->key, pages * kPageSize, &vmo->vmo) != Status::kOk) {
+      return nullptr;
+    }
+    return vmo;
+  }
+
+  // The content UserPager supplies for `page` of a VMO with `key`.
+  static void Pattern(uint64_t key, uint64_t page, void* out) {
+    auto* words = static_cast<uint64_t*>(out);
+    for (uint64_t i = 0; i < kPageSize / sizeof(uint64_t); ++i) {
+      words[i] = (key << 32) + page * (kPageSize / sizeof(uint64_t)) + i;
+    }
+  }
+  // Whether [first, first+count) of `data` holds the pattern of those pages.
+  static bool CheckPattern(uint64_t key, uint64_t first, uint64_t count, const void* data) {
+    std::vector<char> expected(kPageSize);
+    for (uint64_t i = 0; i < count; ++i) {
+      Pattern(key, first + i, expected.data());
+      if (std::memcmp(expected.data(), static_cast<const char*>(data) + i * kPageSize, kPageSize) !=
+          0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Supplies pattern pages through an aux VMO (as Zircon's harness does).
+  Status SupplyPages(const TestVmo& vmo, uint64_t first, uint64_t count, uint64_t aux_first = 0) {
+    Vmo aux;
+    if (Status s = Vmo::Create((aux_first + count) * kPageSize, 0, &aux); s != Status::kOk) {
+      return s;
+    }
+    std::vector<char> page(kPageSize);
+    for (uint64_t i = 0; i < count; ++i) {
+      Pattern(vmo.key, first + i, page.data());
+      aux.Write(page.data(), (aux_first + i) * kPageSize, kPageSize);
+    }
+    return pager_.SupplyPages(vmo.vmo, first * kPageSize, count * kPageSize, aux,
+                              aux_first * kPageSize);
+  }
+  Status FailPages(const TestVmo& vmo, uint64_t first, uint64_t count, Status error = Status::kIo) {
+    return pager_.OpRange(kPagerOpFail, vmo.vmo, first * kPageSize, count * kPageSize,
+                          static_cast<uint64_t>(static_cast<int64_t>(error)));
+  }
+  Status DirtyPages(const TestVmo& vmo, uint64_t first, uint64_t count) {
+    return pager_.OpRange(kPagerOpDirty, vmo.vmo, first * kPageSize, count * kPageSize, 0);
+  }
+  Status WritebackBeginPages(const TestVmo& vmo, uint64_t first, uint64_t count) {
+    return pager_.OpRange(kPagerOpWritebackBegin, vmo.vmo, first * kPageSize, count * kPageSize, 0);
+  }
+  Status WritebackBeginZeroPages(const TestVmo& vmo, uint64_t first, uint64_t count) {
+    return pager_.OpRange(kPagerOpWritebackBegin, vmo.vmo, first * kPageSize, count * kPageSize,
+                          kVmoDirtyRangeIsZero);
+  }
+  Status WritebackEndPages(const TestVmo& vmo, uint64_t first, uint64_t count) {
+    return pager_.OpRange(kPagerOpWritebackEnd, vmo.vmo, first * kPageSize, count * kPageSize, 0);
+  }
+  Status DetachVmo(const TestVmo& vmo) { return pager_.DetachVmo(vmo.vmo); }
+
+  // The modified flag, reset by the query (Zircon's VerifyModified).
+  bool IsModified(const TestVmo& vmo) {
+    PagerVmoStats stats{};
+    pager_.QueryVmoStats(vmo.vmo, kPagerResetVmoStats, &stats, sizeof(stats));
+    return stats.modified == kPagerVmoStatsModified;
+  }
+  // All dirty ranges of the whole VMO, in pages ({offset, length, options}); also checks
+  // that the counting idiom (null buffer) agrees.
+  std::vector<VmoDirtyRange> DirtyRanges(const TestVmo& vmo) {
+    uint64_t size = 0;
+    vmo.vmo.GetSize(&size);
+    size_t avail = 0;
+    pager_.QueryDirtyRanges(vmo.vmo, 0, size, nullptr, 0, nullptr, &avail);
+    std::vector<VmoDirtyRange> ranges(avail + 1);
+    size_t actual = 0;
+    pager_.QueryDirtyRanges(vmo.vmo, 0, size, ranges.data(), ranges.size() * sizeof(VmoDirtyRange),
+                            &actual, nullptr);
+    ranges.resize(actual);
+    for (VmoDirtyRange& r : ranges) {
+      r.offset /= kPageSize;
+      r.length /= kPageSize;
+    }
+    if (actual != avail) ranges.push_back(VmoDirtyRange{~0ull, ~0ull, ~0ull});  // mismatch
+    return ranges;
+  }
+
+  bool WaitForPageRead(const TestVmo& vmo, uint64_t first, uint64_t count,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return WaitForPacket(vmo.key, kPagerVmoRead, first * kPageSize, count * kPageSize, timeout);
+  }
+  bool WaitForPageDirty(const TestVmo& vmo, uint64_t first, uint64_t count,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return WaitForPacket(vmo.key, kPagerVmoDirty, first * kPageSize, count * kPageSize, timeout);
+  }
+  bool WaitForPageComplete(uint64_t key,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return WaitForPacket(key, kPagerVmoComplete, 0, 0, timeout);
+  }
+  // Any packet at all within `timeout` (stashed ones included).
+  bool AnyPacket(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    Drain(timeout);
+    return !stash_.empty();
+  }
+
+  Pager& pager() { return pager_; }
+  Port& port() { return port_; }
+
+ private:
+  bool Matches(const PortPacket& p, uint64_t key, uint16_t command, uint64_t offset,
+               uint64_t length) {
+    return p.key == key && p.type == kPktTypePageRequest && p.status == Status::kOk &&
+           p.page_request.command == command && p.page_request.flags == 0 &&
+           p.page_request.reserved0 == 0 && p.page_request.reserved1 == 0 &&
+           p.page_request.offset == offset && p.page_request.length == length;
+  }
+  void Drain(std::chrono::milliseconds timeout) {
+    PortPacket packet{};
+    if (port_.Wait(DeadlineAfter(timeout), &packet) == Status::kOk) {
+      stash_.push_back(packet);
+      while (port_.Wait(DeadlineAfter(std::chrono::nanoseconds(0)), &packet) == Status::kOk) {
+        stash_.push_back(packet);
+      }
+    }
+  }
+  bool WaitForPacket(uint64_t key, uint16_t command, uint64_t offset, uint64_t length,
+                     std::chrono::milliseconds timeout) {
+    const Deadline deadline = DeadlineAfter(timeout);
+    for (;;) {
+      for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+        if (Matches(*it, key, command, offset, length)) {
+          stash_.erase(it);
+          return true;
+        }
+      }
+      PortPacket packet{};
+      if (port_.Wait(deadline, &packet) != Status::kOk) return false;
+      stash_.push_back(packet);
+    }
+  }
+
+  Pager pager_;
+  Port port_;
+  uint64_t next_key_ = 1;
+  std::list<PortPacket> stash_;
+};
+
+// A thread running `fn` (returning whether it succeeded), with the handle needed to
+// observe or interrupt it. Wait() joins and returns fn's result.
+class TestThread {
+ public:
+  explicit TestThread(std::function<bool()> fn) : fn_(std::move(fn)) {}
+  ~TestThread() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void Start() {
+    std::promise<ThreadHandle> handle;
+    auto future = handle.get_future();
+    thread_ = std::thread([this, h = std::move(handle)]() mutable {
+      h.set_value(ThreadHandle::Current());
+      result_ = fn_();
+    });
+    handle_ = future.get();
+  }
+  bool WaitForBlocked() { return testing::WaitForBlocked(handle_); }
+  // Joins; true if fn returned true.
+  bool Wait() {
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+  // Joins; true if fn returned false.
+  bool WaitForFailure() { return !Wait(); }
+  ThreadHandle& handle() { return handle_; }
+
+ private:
+  std::function<bool()> fn_;
+  std::thread thread_;
+  ThreadHandle handle_;
+  bool result_ = false;
+};
+
+}  // namespace upager::testing
+
+#endif  // UPAGER_TESTS_USER_PAGER_H_
