@@ -42,9 +42,9 @@ class PatternHandler : public PagerLoop::Handler {
 };
 
 TEST(PagerLoopTest, ServesReadsFromSeveralThreads) {
+  PatternHandler handler;  // outlives the loop, which may still deliver its COMPLETE
   PagerLoop loop(2);
   ASSERT_EQ(loop.Start(), Status::kOk);
-  PatternHandler handler;
   Vmo vmo;
   ASSERT_EQ(loop.CreateVmo(0, P(32), &handler, &vmo), Status::kOk);
   std::vector<std::thread> readers;
@@ -73,9 +73,9 @@ TEST(PagerLoopTest, ServesReadsFromSeveralThreads) {
 }
 
 TEST(PagerLoopTest, DirtyIsAcknowledgedByDefault) {
+  PatternHandler handler;
   PagerLoop loop;
   ASSERT_EQ(loop.Start(), Status::kOk);
-  PatternHandler handler;
   Vmo vmo;
   ASSERT_EQ(loop.CreateVmo(kVmoTrapDirty, P(4), &handler, &vmo), Status::kOk);
   ASSERT_EQ(vmo.Write("x", P(2), 1), Status::kOk);  // READ, then DIRTY, both answered
@@ -91,8 +91,8 @@ TEST(PagerLoopTest, DirtyIsAcknowledgedByDefault) {
 }
 
 TEST(PagerLoopTest, UseBeforeStartIsRefused) {
-  PagerLoop loop;
   PatternHandler handler;
+  PagerLoop loop;
   Vmo vmo;
   EXPECT_EQ(loop.CreateVmo(0, P(1), &handler, &vmo), Status::kBadState);
   ASSERT_EQ(loop.Start(), Status::kOk);

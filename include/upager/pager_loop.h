@@ -68,7 +68,9 @@ class PagerLoop {
   // Stops and joins the threads. VMOs keep their content; new requests are not answered.
   void Stop();
 
-  // A pager-backed VMO whose requests go to `handler` (which must outlive the VMO).
+  // A pager-backed VMO whose requests go to `handler`. The handler must stay alive until
+  // its OnComplete has run or the loop is stopped: closing the VMO queues a COMPLETE that a
+  // loop thread delivers later.
   // Options as Pager::CreateVmo.
   Status CreateVmo(uint32_t options, uint64_t size, Handler* handler, Vmo* out);
 

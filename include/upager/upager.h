@@ -7,7 +7,11 @@
 #include "upager/page_provider.h"
 #include "upager/page_request.h"
 #include "upager/page_source.h"
+#include "upager/pager.h"
+#include "upager/pager_loop.h"
+#include "upager/port.h"
 #include "upager/status.h"
 #include "upager/thread.h"
+#include "upager/vmo.h"
 
 #endif  // UPAGER_UPAGER_H_
