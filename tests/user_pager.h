@@ -144,6 +144,30 @@ class UserPager {
     Drain(timeout);
     return !stash_.empty();
   }
+  // Whether a page request with `command` (any range) for `vmo` is stashed or arrives within
+  // `timeout`; it stays stashed for later waits. Zircon's GetPageReadRequest/
+  // GetPageDirtyRequest used as a probe: "is there such a request now?".
+  bool HasPageRequest(const TestVmo& vmo, uint16_t command,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    Drain(timeout);
+    for (const PortPacket& p : stash_) {
+      if (p.key == vmo.key && p.type == kPktTypePageRequest && p.page_request.command == command) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The next READ (or DIRTY) packet for `vmo` whatever its range (Zircon's
+  // GetPageReadRequest); `offset` and `length` are in pages. Other packets are stashed.
+  bool GetPageReadRequest(const TestVmo& vmo, std::chrono::milliseconds timeout, uint64_t* offset,
+                          uint64_t* length) {
+    return GetRequest(vmo.key, kPagerVmoRead, timeout, offset, length);
+  }
+  bool GetPageDirtyRequest(const TestVmo& vmo, std::chrono::milliseconds timeout, uint64_t* offset,
+                           uint64_t* length) {
+    return GetRequest(vmo.key, kPagerVmoDirty, timeout, offset, length);
+  }
 
   Pager& pager() { return pager_; }
   Port& port() { return port_; }
@@ -171,6 +195,25 @@ class UserPager {
     for (;;) {
       for (auto it = stash_.begin(); it != stash_.end(); ++it) {
         if (Matches(*it, key, command, offset, length)) {
+          stash_.erase(it);
+          return true;
+        }
+      }
+      PortPacket packet{};
+      if (port_.Wait(deadline, &packet) != Status::kOk) return false;
+      stash_.push_back(packet);
+    }
+  }
+
+  bool GetRequest(uint64_t key, uint16_t command, std::chrono::milliseconds timeout,
+                  uint64_t* offset, uint64_t* length) {
+    const Deadline deadline = DeadlineAfter(timeout);
+    for (;;) {
+      for (auto it = stash_.begin(); it != stash_.end(); ++it) {
+        if (it->key == key && it->type == kPktTypePageRequest &&
+            it->page_request.command == command) {
+          *offset = it->page_request.offset / kPageSize;
+          *length = it->page_request.length / kPageSize;
           stash_.erase(it);
           return true;
         }

@@ -101,11 +101,13 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   if (!IsPageAligned(offset) || !IsPageAligned(len) || !IsPageAligned(aux_offset)) {
     return Status::kInvalidArgs;
   }
-  if (object_ == nullptr || !vmo.is_valid() || !aux.is_valid()) {
-    return Status::kBadHandle;
-  }
+  // Zircon's order: the pager and its VMO (kBadHandle, then kInvalidArgs for a VMO of
+  // another pager), and only then the aux handle.
   if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
     return s;
+  }
+  if (!aux.is_valid()) {
+    return Status::kBadHandle;
   }
   // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
   // VMO's to check.
