@@ -50,12 +50,15 @@ Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
   return Status::kOk;
 }
 
-Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset) {
+// `written` (optional) counts the bytes copied, also when the copy fails part-way.
+Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
+                 uint64_t* written = nullptr) {
   const auto* p = static_cast<const char*>(buf);
   while (len > 0) {
     const ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return errno == ENOSPC || errno == ENOMEM ? Status::kNoMemory : Status::kIo;
+    if (written) *written += static_cast<uint64_t>(n);
     p += n;
     len -= static_cast<uint64_t>(n);
     offset += static_cast<uint64_t>(n);
@@ -294,11 +297,11 @@ Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
         const uint64_t dirty_end =
             m.pages.RunEnd(first, last, [](SlotKind k) { return k == SlotKind::kDirty; });
         const uint64_t copy_end = std::min(end, Bytes(dirty_end));
-        if (Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos);
-            s != Status::kOk) {
-          return s;
-        }
-        m.modified = true;
+        // A write that copied anything modified the VMO, even if it then failed (14).
+        uint64_t written = 0;
+        const Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos, &written);
+        if (written > 0) m.modified = true;
+        if (s != Status::kOk) return s;
         pos = copy_end;
       }
     }
@@ -463,14 +466,22 @@ Status VmObjectPaged::ZeroRange(uint64_t offset, uint64_t len) {
   }
   if (len == 0) return Status::kOk;
   const uint64_t end = offset + len;
-  // Partial pages at either end are written as zeros (a write: READ, DIRTY as needed).
+  // Partial pages at either end are written as zeros (a write: READ, DIRTY as needed),
+  // unless they already read as zero: a zero marker or a dirty zero range is left alone.
+  auto already_zero = [&](uint64_t byte_offset) {
+    if (!source_) return false;
+    MutexLock lock(&m.mutex);
+    const SlotKind kind = m.pages.Lookup(PageOf(byte_offset));
+    return kind == SlotKind::kMarker || kind == SlotKind::kZeroRange;
+  };
   const uint64_t head_end = std::min(end, Bytes(PageCeil(offset)));
-  if (offset % kPageSize != 0) {
+  if (offset % kPageSize != 0 && !already_zero(offset)) {
     std::vector<char> zeros(head_end - offset, 0);
     if (Status s = Write(zeros.data(), offset, zeros.size()); s != Status::kOk) return s;
   }
   const uint64_t tail_start = std::max(head_end, Bytes(PageOf(end)));
-  if (end % kPageSize != 0 && tail_start < end && tail_start >= offset) {
+  if (end % kPageSize != 0 && tail_start < end && tail_start >= offset &&
+      !already_zero(tail_start)) {
     std::vector<char> zeros(end - tail_start, 0);
     if (Status s = Write(zeros.data(), tail_start, zeros.size()); s != Status::kOk) return s;
   }
