@@ -36,23 +36,6 @@ constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
 constexpr std::chrono::milliseconds kPoll{0};
 constexpr std::chrono::seconds kLong{10};
 
-// A test that goes wrong must not hang on a thread blocked forever: waits give up after
-// 30 s (the default is 300 s) and the blocked operation fails with kTimedOut.
-class PagerTimeoutEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    saved_ = GetPagerTimeouts();
-    SetPagerTimeouts(
-        {.overtime_wait = std::chrono::seconds(20), .overtime_timeout = std::chrono::seconds(30)});
-  }
-  void TearDown() override { SetPagerTimeouts(saved_); }
-
- private:
-  PagerTimeouts saved_;
-};
-[[maybe_unused]] ::testing::Environment* const kTimeoutEnvironment =
-    ::testing::AddGlobalTestEnvironment(new PagerTimeoutEnvironment);
-
 // Zircon's check_buffer for the Vmo variant: read the pages and compare with the pattern.
 bool CheckVmo(const TestVmo& vmo, uint64_t first, uint64_t count) {
   std::vector<char> data(P(count));

@@ -35,22 +35,6 @@ namespace {
 constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
 constexpr std::chrono::milliseconds kPoll{0};
 
-// A test that goes wrong must not hang on a thread blocked forever.
-class PagerTimeoutEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    saved_ = GetPagerTimeouts();
-    SetPagerTimeouts(
-        {.overtime_wait = std::chrono::seconds(20), .overtime_timeout = std::chrono::seconds(10)});
-  }
-  void TearDown() override { SetPagerTimeouts(saved_); }
-
- private:
-  PagerTimeouts saved_;
-};
-[[maybe_unused]] ::testing::Environment* const kTimeoutEnvironment =
-    ::testing::AddGlobalTestEnvironment(new PagerTimeoutEnvironment);
-
 // Expands a TEST_WITH_AND_WITHOUT_TRAP_DIRTY entry into NameTrapDirty and NameNoTrapDirty.
 #define TEST_WITH_AND_WITHOUT_TRAP_DIRTY(name, base_options)                      \
   void name(uint32_t create_option);                                              \

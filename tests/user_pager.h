@@ -8,6 +8,8 @@
 #ifndef UPAGER_TESTS_USER_PAGER_H_
 #define UPAGER_TESTS_USER_PAGER_H_
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -24,6 +26,24 @@
 #include "upager/vmo.h"
 
 namespace upager::testing {
+
+// A test that goes wrong must not hang on a thread blocked forever: in every binary using
+// this harness, waits give up after 30 s (the default is 300 s) and the blocked operation
+// fails with kTimedOut.
+class ShortPagerTimeouts : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    saved_ = GetPagerTimeouts();
+    SetPagerTimeouts(
+        {.overtime_wait = std::chrono::seconds(20), .overtime_timeout = std::chrono::seconds(30)});
+  }
+  void TearDown() override { SetPagerTimeouts(saved_); }
+
+ private:
+  PagerTimeouts saved_;
+};
+inline ::testing::Environment* const kShortPagerTimeouts =
+    ::testing::AddGlobalTestEnvironment(new ShortPagerTimeouts);
 
 // A pager VMO with its key.
 struct TestVmo {
