@@ -63,7 +63,9 @@ void PageList::AddZeroRange(uint64_t first, uint64_t end) {
   // Absorb every range touching or overlapping [first, end).
   uint64_t new_first = first;
   uint64_t new_end = end;
-  uint64_t awaiting_end = first;
+  // Nothing of a fresh range awaits cleaning; only a range that keeps its start keeps its
+  // awaiting-clean extent (10.5).
+  uint64_t awaiting_end = 0;
   auto it = zero_ranges_.upper_bound(first);
   if (it != zero_ranges_.begin() && std::prev(it)->second.end >= first) --it;
   while (it != zero_ranges_.end() && it->first <= end) {

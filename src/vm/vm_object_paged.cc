@@ -669,15 +669,17 @@ Status VmObjectPaged::WritebackEnd(uint64_t offset, uint64_t len) {
       m.pages.SetPage(it->first, SlotKind::kClean);
     }
   }
-  // Written-back zero ranges become absent: the pager owns that content now.
+  // Written-back zero ranges become absent: the pager owns that content now. Only ranges
+  // whose start lies in [first, last) are cleaned (a begin must have seen that start), from
+  // their start up to the furthest awaiting-clean extent seen so far, which also covers
+  // zero ranges created later inside a written-back span (10.5).
   std::vector<std::pair<uint64_t, uint64_t>> clean;
   auto& ranges = m.pages.zero_ranges();
-  auto it = ranges.upper_bound(first);
-  if (it != ranges.begin()) --it;
-  for (; it != ranges.end() && it->first < last; ++it) {
-    const uint64_t from = std::max(first, it->first);
-    const uint64_t to = std::min({last, it->second.end, it->second.awaiting_end});
-    if (from < to) clean.emplace_back(from, to);
+  uint64_t awaiting = first;
+  for (auto it = ranges.lower_bound(first); it != ranges.end() && it->first < last; ++it) {
+    awaiting = std::max(awaiting, it->second.awaiting_end);
+    const uint64_t to = std::min({last, it->second.end, awaiting});
+    if (it->first < to) clean.emplace_back(it->first, to);
   }
   for (const auto& [from, to] : clean) m.pages.RemoveZeroRange(from, to);
   return Status::kOk;
