@@ -32,8 +32,13 @@ class PageBudget {
 
   // Reserves `pages` if they fit under the limit. Never blocks.
   bool TryAllocate(uint64_t pages);
+  // Reserves `pages` whatever the limit (pages that exist already, or must); whoever
+  // enforces the limit brings usage back under it, e.g. by evicting.
+  void Charge(uint64_t pages);
   // Returns `pages` to the budget and wakes every waiter.
   void Free(uint64_t pages);
+  // Wakes every waiter so that it retries: memory may have become reclaimable.
+  void Poke();
   // Changes the limit; raising it wakes every waiter. Lowering it below what is in use
   // takes effect as pages are freed.
   void SetLimit(uint64_t limit_pages);

@@ -25,11 +25,21 @@ bool PageBudget::TryAllocate(uint64_t pages) {
   return true;
 }
 
+void PageBudget::Charge(uint64_t pages) {
+  internal::MutexLock lock(&mutex_);
+  used_ += pages;
+}
+
 void PageBudget::Free(uint64_t pages) {
   internal::MutexLock lock(&mutex_);
   assert(pages <= used_);
   used_ -= std::min(pages, used_);
   WakeWaitersLocked();
+}
+
+void PageBudget::Poke() {
+  internal::MutexLock lock(&mutex_);
+  if (!waiters_.empty()) WakeWaitersLocked();
 }
 
 void PageBudget::SetLimit(uint64_t limit_pages) {

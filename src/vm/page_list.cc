@@ -5,6 +5,59 @@
 
 namespace upager::internal {
 
+PageList::~PageList() {
+  for (auto& [index, page] : pages_) Forget(&page);
+}
+
+void PageList::Count(SlotKind kind, int delta) {
+  if (!IsRealPage(kind)) return;
+  real_pages_ += static_cast<uint64_t>(delta);
+  if (reclaimer_ != nullptr) {
+    if (delta > 0) {
+      reclaimer_->Charge(static_cast<uint64_t>(delta));
+    } else {
+      reclaimer_->Release(static_cast<uint64_t>(-delta));
+    }
+  }
+}
+
+void PageList::UpdateReclaim(uint64_t index, Page* page) {
+  if (reclaimer_ == nullptr) return;
+  if (page->kind == SlotKind::kClean && !page->always_need) {
+    page->reclaim.owner = owner_;
+    page->reclaim.page = index;
+    reclaimer_->Add(&page->reclaim);
+  } else {
+    reclaimer_->Remove(&page->reclaim);
+  }
+}
+
+void PageList::Forget(Page* page) {
+  if (reclaimer_ != nullptr) reclaimer_->Remove(&page->reclaim);
+  Count(page->kind, -1);
+}
+
+void PageList::SetAlwaysNeed(uint64_t index) {
+  auto it = pages_.find(index);
+  if (it == pages_.end()) return;
+  it->second.always_need = true;
+  UpdateReclaim(index, &it->second);
+}
+
+void PageList::Touch(uint64_t first, uint64_t end) {
+  if (reclaimer_ == nullptr) return;
+  for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end; ++it) {
+    reclaimer_->Touch(&it->second.reclaim);
+  }
+}
+
+void PageList::MoveToReclaimFront(uint64_t first, uint64_t end) {
+  if (reclaimer_ == nullptr) return;
+  for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end; ++it) {
+    reclaimer_->MoveToFront(&it->second.reclaim);
+  }
+}
+
 std::map<uint64_t, PageList::ZeroRange>::iterator PageList::FindZeroRange(uint64_t page) {
   auto it = zero_ranges_.upper_bound(page);
   if (it == zero_ranges_.begin()) return zero_ranges_.end();
@@ -39,25 +92,26 @@ PageList::Page* PageList::FindPage(uint64_t page) {
 
 void PageList::SetPage(uint64_t page, SlotKind kind) {
   if (FindZeroRange(page) != zero_ranges_.end()) RemoveZeroRange(page, page + 1);
-  auto [it, inserted] = pages_.try_emplace(page, Page{kind});
+  auto [it, inserted] = pages_.try_emplace(page, Page{kind, false, ReclaimLink{}});
   if (!inserted) {
     Count(it->second.kind, -1);
     it->second.kind = kind;
   }
   Count(kind, +1);
+  UpdateReclaim(page, &it->second);
 }
 
 void PageList::RemovePage(uint64_t page) {
   auto it = pages_.find(page);
   if (it == pages_.end()) return;
-  Count(it->second.kind, -1);
+  Forget(&it->second);
   pages_.erase(it);
 }
 
 void PageList::AddZeroRange(uint64_t first, uint64_t end) {
   if (first >= end) return;
   for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end;) {
-    Count(it->second.kind, -1);
+    Forget(&it->second);
     it = pages_.erase(it);
   }
   // Absorb every range touching or overlapping [first, end).
@@ -100,7 +154,7 @@ void PageList::RemoveZeroRange(uint64_t first, uint64_t end) {
 
 void PageList::Truncate(uint64_t pages) {
   for (auto it = pages_.lower_bound(pages); it != pages_.end();) {
-    Count(it->second.kind, -1);
+    Forget(&it->second);
     it = pages_.erase(it);
   }
   RemoveZeroRange(pages, UINT64_MAX);

@@ -11,17 +11,30 @@
 #include <functional>
 #include <map>
 
+#include "vm/page_reclaimer.h"
+
 namespace upager::internal {
 
 enum class SlotKind { kAbsent, kClean, kDirty, kAwaitingClean, kMarker, kZeroRange };
 
 // Pages are counted in page units (index = offset / kPageSize) throughout.
+//
+// With a PageReclaimer (pager-backed VMOs), the list charges every real page to the budget
+// and keeps its evictable pages (Clean, not always-need) in the reclaim order. All calls
+// are made with the owning VMO's lock held.
 class PageList {
  public:
   struct Page {
     SlotKind kind;  // kClean, kDirty, kAwaitingClean or kMarker
     bool always_need = false;
+    ReclaimLink reclaim;
   };
+
+  PageList() = default;
+  PageList(PageReclaimer* reclaimer, VmObjectPaged* owner) : reclaimer_(reclaimer), owner_(owner) {}
+  ~PageList();
+  PageList(const PageList&) = delete;
+  PageList& operator=(const PageList&) = delete;
   // A dirty zero range [first, end). Pages before `awaiting_end` were covered by a
   // WRITEBACK_BEGIN that saw this range start (10.5); pieces split off keep the value.
   struct ZeroRange {
@@ -41,6 +54,11 @@ class PageList {
   Page* FindPage(uint64_t page);
   // Makes a page or marker absent (no effect on zero ranges).
   void RemovePage(uint64_t page);
+  // ALWAYS_NEED: the page is never evicted from now on.
+  void SetAlwaysNeed(uint64_t page);
+  // A read used these pages / DONT_NEED: move them in the reclaim order.
+  void Touch(uint64_t first, uint64_t end);
+  void MoveToReclaimFront(uint64_t first, uint64_t end);
   // Makes [first, end) a dirty zero range, dropping pages and markers there; merges with
   // touching ranges.
   void AddZeroRange(uint64_t first, uint64_t end);
@@ -61,10 +79,14 @@ class PageList {
   std::map<uint64_t, ZeroRange>::const_iterator FindZeroRange(uint64_t page) const;
 
  private:
-  void Count(SlotKind kind, int delta) {
-    if (IsRealPage(kind)) real_pages_ += static_cast<uint64_t>(delta);
-  }
+  void Count(SlotKind kind, int delta);
+  // Links or unlinks the page in the reclaim order after its state changed.
+  void UpdateReclaim(uint64_t index, Page* page);
+  // Takes the page out of the reclaim order and uncharges it before it is erased.
+  void Forget(Page* page);
 
+  PageReclaimer* const reclaimer_ = nullptr;
+  VmObjectPaged* const owner_ = nullptr;
   std::map<uint64_t, Page> pages_;
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;

@@ -14,6 +14,7 @@
 #include "base/koid.h"
 #include "upager/thread.h"
 #include "vm/page_list.h"
+#include "vm/page_reclaimer.h"
 
 namespace upager::internal {
 namespace {
@@ -101,7 +102,8 @@ Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, u
 
 // Everything guarded by the VMO lock.
 struct VmObjectPaged::Impl {
-  explicit Impl(int fd, uint64_t size_bytes) : memfd(fd), size(size_bytes) {}
+  Impl(int fd, uint64_t size_bytes, PageReclaimer* reclaimer, VmObjectPaged* owner)
+      : memfd(fd), size(size_bytes), pages(reclaimer, owner) {}
   ~Impl() { ::close(memfd); }
 
   Mutex mutex;
@@ -130,7 +132,8 @@ VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
       pager_koid_(pager_koid),
       options_(options),
       source_(std::move(source)),
-      impl_(std::make_unique<Impl>(memfd, size)) {}
+      impl_(std::make_unique<Impl>(memfd, size, source_ ? &PageReclaimer::Default() : nullptr,
+                                   this)) {}
 
 VmObjectPaged::~VmObjectPaged() {
   if (source_) source_->Close();
@@ -231,6 +234,7 @@ Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
             s != Status::kOk) {
           return s;
         }
+        m.pages.Touch(PageOf(pos), PageCeil(copy_end));  // recently used: evicted last
         pos = copy_end;
       }
       if (pos >= end) return Status::kOk;
@@ -246,7 +250,7 @@ Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
   }
 }
 
-Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
+Status VmObjectPaged::WriteImpl(const void* data, uint64_t offset, uint64_t len) {
   if (RangeOverflows(offset, len)) return Status::kOutOfRange;
   const auto* in = static_cast<const char*>(data);
   const uint64_t end = offset + len;
@@ -357,7 +361,7 @@ Status VmObjectPaged::SetSize(uint64_t new_size) {
   return Status::kOk;
 }
 
-Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+Status VmObjectPaged::OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len) {
   Impl& m = *impl_;
   switch (op) {
     case kVmoOpCommit:
@@ -400,7 +404,7 @@ Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
       if (RangeOverflows(offset, len) || Bytes(PageCeil(offset + len)) > m.size) {
         return Status::kOutOfRange;
       }
-      // Nothing to reorder until eviction exists; the hint is accepted.
+      m.pages.MoveToReclaimFront(PageOf(offset), PageCeil(offset + len));
       return Status::kOk;
     }
     default: return Status::kNotSupported;
@@ -447,9 +451,7 @@ Status VmObjectPaged::CommitPages(uint64_t first, uint64_t last, bool always_nee
         if (kind == SlotKind::kMarker) {
           m.Materialize(page, SlotKind::kClean);  // a real zero page, still clean
         }
-        if (always_need) {
-          if (PageList::Page* p = m.pages.FindPage(page)) p->always_need = true;
-        }
+        if (always_need) m.pages.SetAlwaysNeed(page);
         ++page;
       }
     }
@@ -524,8 +526,8 @@ Status VmObjectPaged::ZeroRange(uint64_t offset, uint64_t len) {
 
 // ---- Pager side ----
 
-Status VmObjectPaged::SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux,
-                                  uint64_t aux_offset) {
+Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPaged* aux,
+                                      uint64_t aux_offset) {
   if (RangeOverflows(aux_offset, len)) return Status::kOutOfRange;
   Impl& m = *impl_;
   Impl& a = *aux->impl_;
@@ -565,7 +567,7 @@ Status VmObjectPaged::SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* 
   return result;
 }
 
-Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data) {
+Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
@@ -600,7 +602,7 @@ Status VmObjectPaged::FailPages(uint64_t offset, uint64_t len, Status error) {
   return Status::kOk;
 }
 
-Status VmObjectPaged::DirtyPages(uint64_t offset, uint64_t len) {
+Status VmObjectPaged::DirtyPagesImpl(uint64_t offset, uint64_t len) {
   if (!source_->ShouldTrapDirtyTransitions()) return Status::kNotSupported;
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
@@ -747,6 +749,55 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
   out->modified = m.modified ? kPagerVmoStatsModified : 0;
   if (reset) m.modified = false;
   return Status::kOk;
+}
+
+// ---- Memory budget ----
+//
+// Operations that add real pages to a pager-backed VMO bring the budget back under its
+// limit once they hold no lock; a supply first makes room, waiting for memory if nothing
+// can be evicted.
+
+Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
+  const Status status = WriteImpl(data, offset, len);
+  if (source_) PageReclaimer::Default().ReclaimIfOver();
+  return status;
+}
+
+Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+  const Status status = OpRangeImpl(op, offset, len);
+  if (source_) PageReclaimer::Default().ReclaimIfOver();
+  return status;
+}
+
+Status VmObjectPaged::DirtyPages(uint64_t offset, uint64_t len) {
+  const Status status = DirtyPagesImpl(offset, len);
+  PageReclaimer::Default().ReclaimIfOver();
+  return status;
+}
+
+Status VmObjectPaged::SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux,
+                                  uint64_t aux_offset) {
+  if (Status s = PageReclaimer::Default().MakeRoom(PageOf(len)); s != Status::kOk) return s;
+  const Status status = SupplyPagesImpl(offset, len, aux, aux_offset);
+  PageReclaimer::Default().ReclaimIfOver();
+  return status;
+}
+
+Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data) {
+  if (Status s = PageReclaimer::Default().MakeRoom(PageOf(len)); s != Status::kOk) return s;
+  const Status status = SupplyPagesFromBufferImpl(offset, len, data);
+  PageReclaimer::Default().ReclaimIfOver();
+  return status;
+}
+
+bool VmObjectPaged::EvictPage(uint64_t page) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  const PageList::Page* slot = m.pages.FindPage(page);
+  if (slot == nullptr || slot->kind != SlotKind::kClean || slot->always_need) return false;
+  m.pages.RemovePage(page);
+  m.PunchHole(page, page + 1);
+  return true;
 }
 
 void VmObjectPaged::Detach() {

@@ -65,7 +65,19 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status QueryStats(bool reset, PagerVmoStats* out);
   void Detach();
 
+  // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
+  // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock
+  // held.
+  bool EvictPage(uint64_t page);
+
  private:
+  // The operations proper; the public ones add the memory-budget steps around them.
+  Status WriteImpl(const void* data, uint64_t offset, uint64_t len);
+  Status OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len);
+  Status SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
+  Status SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data);
+  Status DirtyPagesImpl(uint64_t offset, uint64_t len);
+
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid);
 

@@ -1,0 +1,92 @@
+#include "vm/page_reclaimer.h"
+
+#include <algorithm>
+
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+PageReclaimer::PageReclaimer(PageBudget* budget)
+    : budget_(budget), requester_(std::make_shared<AnonymousPageRequester>(budget)) {}
+
+PageReclaimer& PageReclaimer::Default() {
+  // Never destroyed: VMOs may release pages during static destruction.
+  static auto* reclaimer = new PageReclaimer(&PageBudget::Default());
+  return *reclaimer;
+}
+
+void PageReclaimer::Add(ReclaimLink* link) {
+  {
+    MutexLock lock(&mutex_);
+    if (link->is_linked()) return;
+    lru_.push_back(*link);
+  }
+  // A supplier waiting for memory can now evict this page.
+  budget_->Poke();
+}
+
+void PageReclaimer::Remove(ReclaimLink* link) {
+  MutexLock lock(&mutex_);
+  if (link->is_linked()) lru_.erase(lru_.iterator_to(*link));
+}
+
+void PageReclaimer::Touch(ReclaimLink* link) {
+  MutexLock lock(&mutex_);
+  if (!link->is_linked()) return;
+  lru_.erase(lru_.iterator_to(*link));
+  lru_.push_back(*link);
+}
+
+void PageReclaimer::MoveToFront(ReclaimLink* link) {
+  MutexLock lock(&mutex_);
+  if (!link->is_linked()) return;
+  lru_.erase(lru_.iterator_to(*link));
+  lru_.push_front(*link);
+}
+
+size_t PageReclaimer::reclaimable_pages() const {
+  MutexLock lock(&mutex_);
+  return lru_.size();
+}
+
+bool PageReclaimer::EvictOne() {
+  // A page may change state between choosing it and locking its VMO; try a few.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::shared_ptr<VmObjectPaged> owner;
+    uint64_t page = 0;
+    {
+      MutexLock lock(&mutex_);
+      for (ReclaimLink& link : lru_) {
+        // A VMO being destroyed cannot be locked; its destructor unlinks its pages.
+        owner = link.owner->weak_from_this().lock();
+        if (owner) {
+          page = link.page;
+          break;
+        }
+      }
+    }
+    if (!owner) return false;
+    if (owner->EvictPage(page)) return true;
+  }
+  return false;
+}
+
+void PageReclaimer::ReclaimIfOver() {
+  while (budget_->used() > budget_->limit() && EvictOne()) {
+  }
+}
+
+Status PageReclaimer::MakeRoom(uint64_t pages) {
+  for (;;) {
+    const uint64_t limit = budget_->limit();
+    const uint64_t wanted = std::min(pages, limit);
+    if (budget_->used() <= limit - wanted) return Status::kOk;
+    if (EvictOne()) continue;
+    PageRequest request;
+    if (Status s = requester_->FillRequest(&request); s != Status::kShouldWait) return s;
+    // Re-check after arming: memory freed in between wakes the wait at once.
+    if (Status s = request.Wait(/*suspendable=*/false); s != Status::kOk) return s;
+  }
+}
+
+}  // namespace upager::internal

@@ -1,0 +1,73 @@
+// PageReclaimer: keeps pager-backed VMOs within a PageBudget by evicting clean pages.
+//
+// Every real page of a pager-backed VMO (Clean, Dirty, AwaitingClean) is charged to the
+// budget. Clean pages that are not flagged always-need sit in one process-wide list in
+// reclaim order: least recently supplied or read first, DONT_NEED pages moved to the front.
+// When the budget is exceeded, pages are evicted from the front: the slot becomes absent,
+// so the next access asks the pager again (15). Dirty and AwaitingClean pages are never
+// evicted; if nothing can be evicted, a supplier waits for memory through the
+// AnonymousPageRequester.
+#ifndef UPAGER_SRC_VM_PAGE_RECLAIMER_H_
+#define UPAGER_SRC_VM_PAGE_RECLAIMER_H_
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/intrusive/list.hpp>
+
+#include "upager/anonymous_page_requester.h"
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/page_budget.h"
+#include "upager/status.h"
+
+namespace upager::internal {
+
+class VmObjectPaged;
+
+// A clean page's place in the reclaim order; lives in the page's PageList entry.
+struct ReclaimLink : boost::intrusive::list_base_hook<> {
+  VmObjectPaged* owner = nullptr;
+  uint64_t page = 0;
+};
+
+class PageReclaimer {
+ public:
+  explicit PageReclaimer(PageBudget* budget);
+  // The reclaimer of PageBudget::Default(), used by every pager-backed VMO.
+  static PageReclaimer& Default();
+
+  PageBudget* budget() const { return budget_; }
+
+  // Accounting of real pages (called with the owning VMO's lock held).
+  void Charge(uint64_t pages) { budget_->Charge(pages); }
+  void Release(uint64_t pages) { budget_->Free(pages); }
+
+  // The reclaim order (called with the owning VMO's lock held; lock order VMO -> this).
+  void Add(ReclaimLink* link);          // at the back: most recently used
+  void Remove(ReclaimLink* link);       // no-op if not linked
+  void Touch(ReclaimLink* link);        // to the back, if linked
+  void MoveToFront(ReclaimLink* link);  // DONT_NEED: first to go, if linked
+
+  // Called with no VMO lock held. Evicts until `pages` more fit under the limit (at most
+  // the whole limit is asked for); if nothing is evictable, waits until memory is freed.
+  // kOk, or kIntrKilled if the thread was killed while waiting.
+  Status MakeRoom(uint64_t pages);
+  // Called with no VMO lock held: evicts while the budget is exceeded.
+  void ReclaimIfOver();
+  // Evicts the first evictable page; false if there is none.
+  bool EvictOne();
+  size_t reclaimable_pages() const;
+
+ private:
+  using List = boost::intrusive::list<ReclaimLink, boost::intrusive::constant_time_size<true>>;
+
+  PageBudget* const budget_;
+  const std::shared_ptr<AnonymousPageRequester> requester_;
+  mutable Mutex mutex_;
+  List lru_ UPAGER_GUARDED_BY(mutex_);
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_PAGE_RECLAIMER_H_
