@@ -368,8 +368,12 @@ TEST(PagerWriteback, DirtyRequestsRandomOffsets) {
     int state[kNumPages];  // 0 absent, 1 clean, 2 dirty
     for (uint64_t i = 0; i < kNumPages; ++i) {
       state[i] = static_cast<int>(rng() % 3);
-      if (state[i] >= 1) ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, i, 1));
-      if (state[i] == 2) ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, i, 1));
+      if (state[i] >= 1) {
+        ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, i, 1));
+      }
+      if (state[i] == 2) {
+        ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, i, 1));
+      }
     }
 
     TestThread t([&] { return WriteFill(*vmo, 0, kNumPages, 0x5a) == Status::kOk; });
