@@ -95,6 +95,17 @@ struct ProxyVmo {
 class PagerProxyTest : public ::testing::Test {
  protected:
   void SetUp() override { Make(false); }
+  // Reading the last COMPLETE off the port lets its proxy go: a queued packet keeps its
+  // owner alive, and the owner keeps the port.
+  void TearDown() override {
+    requests_.clear();
+    vmo_.reset();
+    proxy_.reset();
+    source_.reset();
+    while (port_->queued_count() > 0) {
+      Next();
+    }
+  }
 
   // A fresh VMO; the previous one (if any) is closed and its COMPLETE discarded.
   void Make(bool trap_dirty) {
