@@ -115,6 +115,26 @@ TEST_F(EvictionTest, SupplierWaitsForMemoryUntilPagesCanBeEvicted) {
   EXPECT_EQ(c, 'c');
 }
 
+TEST_F(EvictionTest, WriterWaitsWhileTheBudgetIsExceededByDirtyPages) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4, kVmoResizable);
+  ASSERT_TRUE(vmo);
+  const uint64_t base = Used();
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  ASSERT_EQ(vmo->vmo.Write("ab", 0, 2), Status::kOk);
+  ASSERT_EQ(vmo->vmo.Write("cd", P(1), 2), Status::kOk);  // both pages Dirty
+  Limit(base + 1);                                        // now over the budget
+  std::future<Status> writer = std::async(std::launch::async, [&] {
+    return vmo->vmo.Write("e", P(1) + 5, 1);  // waits for memory before it may commit
+  });
+  ASSERT_TRUE(PollUntil([] { return PageBudget::Default().waiters() == 1; }));
+  // Shrinking drops page 1: memory is freed and the writer goes on (and finds the VMO
+  // shorter).
+  ASSERT_EQ(vmo->vmo.SetSize(P(1)), Status::kOk);
+  EXPECT_EQ(writer.get(), Status::kOutOfRange);
+  EXPECT_LE(Used(), base + 1);
+}
+
 TEST_F(EvictionTest, DestroyingAVmoReturnsItsPages) {
   UserPager pager;
   const uint64_t base = Used();

@@ -758,18 +758,26 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
 // can be evicted.
 
 Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
+  // Writes may commit pages: wait while the budget is exceeded and nothing can be evicted.
+  if (source_) {
+    if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
+  }
   const Status status = WriteImpl(data, offset, len);
   if (source_) PageReclaimer::Default().ReclaimIfOver();
   return status;
 }
 
 Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+  if (source_ && (op == kVmoOpCommit || op == kVmoOpZero)) {
+    if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
+  }
   const Status status = OpRangeImpl(op, offset, len);
   if (source_) PageReclaimer::Default().ReclaimIfOver();
   return status;
 }
 
 Status VmObjectPaged::DirtyPages(uint64_t offset, uint64_t len) {
+  if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
   const Status status = DirtyPagesImpl(offset, len);
   PageReclaimer::Default().ReclaimIfOver();
   return status;
