@@ -1897,5 +1897,29 @@ TEST(Pager, InvalidPagerSupplyPages) {
   EXPECT_EQ(pager.SupplyPages(vmo, 0, kPageSize, aux_vmo, kPageSize), Status::kOutOfRange);
 }
 
+// upager: a pager-backed aux is refused (kNotSupported) without locking both VMOs, so two
+// such supplies in opposite directions cannot deadlock.
+TEST(Pager, SupplyFromPagerBackedAuxInBothDirectionsDoesNotDeadlock) {
+  UserPager pager;
+  auto a = pager.CreateVmo(1);
+  auto b = pager.CreateVmo(1);
+  ASSERT_TRUE(a && b);
+  std::atomic<int> wrong{0};
+  auto supply = [&](const TestVmo& to, const TestVmo& from) {
+    for (int i = 0; i < 2000; ++i) {
+      if (pager.pager().SupplyPages(to.vmo, 0, kPageSize, from.vmo, 0) != Status::kNotSupported) {
+        wrong++;
+      }
+    }
+  };
+  std::thread one([&] { supply(*a, *b); });
+  std::thread two([&] { supply(*b, *a); });
+  one.join();
+  two.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(pager.pager().SupplyPages(a->vmo, 0, kPageSize, b->vmo, kPageSize),
+            Status::kOutOfRange);  // the aux range is checked first
+}
+
 }  // namespace
 }  // namespace upager::testing

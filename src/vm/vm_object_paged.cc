@@ -531,12 +531,17 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
   if (RangeOverflows(aux_offset, len)) return Status::kOutOfRange;
   Impl& m = *impl_;
   Impl& a = *aux->impl_;
-  if (aux == this) return Status::kNotSupported;  // a pager-backed aux
+  if (aux->source_) {
+    // A pager-backed aux is refused before both VMOs are ever locked together: two such
+    // supplies in opposite directions would otherwise lock in opposite orders. Zircon
+    // checks the aux range first.
+    MutexLock aux_lock(&a.mutex);
+    return aux_offset + len > a.size ? Status::kOutOfRange : Status::kNotSupported;
+  }
   // Lock order between VMOs: pager-backed destination, then the (anonymous) aux.
   MutexLock lock(&m.mutex);
   MutexLock aux_lock(&a.mutex);
   if (aux_offset + len > a.size) return Status::kOutOfRange;
-  if (aux->source_) return Status::kNotSupported;
   if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
   if (source_->is_detached()) return Status::kBadState;
   const uint64_t first = PageOf(offset);
