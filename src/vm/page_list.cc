@@ -93,11 +93,15 @@ PageList::Page* PageList::FindPage(uint64_t page) {
 void PageList::SetPage(uint64_t page, SlotKind kind) {
   if (FindZeroRange(page) != zero_ranges_.end()) RemoveZeroRange(page, page + 1);
   auto [it, inserted] = pages_.try_emplace(page, Page{kind, false, ReclaimLink{}});
-  if (!inserted) {
+  if (inserted) {
+    Count(kind, +1);
+  } else if (IsRealPage(it->second.kind) != IsRealPage(kind)) {
+    // Only a change between real page and marker moves the count (and the budget); a real
+    // page changing state keeps its charge.
     Count(it->second.kind, -1);
-    it->second.kind = kind;
+    Count(kind, +1);
   }
-  Count(kind, +1);
+  it->second.kind = kind;
   UpdateReclaim(page, &it->second);
 }
 
