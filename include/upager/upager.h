@@ -3,6 +3,7 @@
 #define UPAGER_UPAGER_H_
 
 #include "upager/anonymous_page_requester.h"
+#include "upager/mapping.h"
 #include "upager/page_budget.h"
 #include "upager/page_provider.h"
 #include "upager/page_request.h"

@@ -1,5 +1,7 @@
 #include "upager/thread.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 
@@ -7,6 +9,16 @@
 
 namespace upager {
 namespace internal {
+
+namespace {
+std::atomic<bool (*)(int)> g_fault_blocked_query{nullptr};
+}  // namespace
+
+void SetFaultBlockedQuery(bool (*query)(int tid)) {
+  g_fault_blocked_query.store(query, std::memory_order_release);
+}
+
+ThreadState::ThreadState() : tid(static_cast<int>(::gettid())) {}
 
 std::shared_ptr<ThreadState> ThreadState::CurrentShared() {
   thread_local std::shared_ptr<ThreadState> state = std::make_shared<ThreadState>();
@@ -113,7 +125,10 @@ void ThreadHandle::Resume() {
   if (state_) state_->Resume();
 }
 bool ThreadHandle::IsBlockedOnPager() const {
-  return state_ && state_->blocked_on_pager.load(std::memory_order_acquire);
+  if (!state_) return false;
+  if (state_->blocked_on_pager.load(std::memory_order_acquire)) return true;
+  auto* query = internal::g_fault_blocked_query.load(std::memory_order_acquire);
+  return query != nullptr && query(state_->tid);
 }
 bool ThreadHandle::is_killed() const { return state_ && state_->killed(); }
 bool ThreadHandle::is_suspended() const { return state_ && state_->suspended(); }

@@ -36,6 +36,10 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   Status Park();
 
   std::atomic<bool> blocked_on_pager{false};
+  // The kernel's id of the thread (a fault on a mapping names its thread by it).
+  const int tid;
+
+  ThreadState();
 
  private:
   mutable Mutex mutex_;
@@ -43,6 +47,10 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   bool killed_ UPAGER_GUARDED_BY(mutex_) = false;
   bool suspended_ UPAGER_GUARDED_BY(mutex_) = false;
 };
+
+// Asked by ThreadHandle::IsBlockedOnPager for threads not in a PageRequest::Wait: the fault
+// backend answers whether the thread sleeps in a page fault waiting for a pager.
+void SetFaultBlockedQuery(bool (*query)(int tid));
 
 // Marks the calling thread blocked on a pager for the lifetime of the scope.
 class BlockedOnPagerScope {

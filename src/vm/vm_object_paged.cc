@@ -112,12 +112,58 @@ struct VmObjectPaged::Impl {
   PageList pages UPAGER_GUARDED_BY(mutex);
   bool modified UPAGER_GUARDED_BY(mutex) = false;
   std::atomic<uint64_t> handles{0};
+  std::vector<VmMapping*> mappings UPAGER_GUARDED_BY(mutex);
 
-  // Drops the storage of pages [first, end) (they become holes and read as zero).
+  // Drops the storage of pages [first, end) (they become holes and read as zero). The
+  // kernel removes them from every mapping too, so the next access faults; write
+  // protection is re-armed there because a page a store had unprotected comes back clean.
   void PunchHole(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex) {
     if (first >= end) return;
     ::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(Bytes(first)),
                 static_cast<off_t>(Bytes(end - first)));
+    WriteProtect(first, end);
+  }
+  void WriteProtect(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex) {
+    for (VmMapping* mapping : mappings) {
+      if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(end - first), true);
+    }
+  }
+  // Writes the content of pages [first, end), all holes, from `src`: through a mapping's
+  // page tables where one covers them (the faulting thread then needs no second fault),
+  // into the memfd elsewhere. Supplied pages are clean, so mapped write-protected.
+  Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex) {
+    uint64_t page = first;
+    while (page < end) {
+      VmMapping* best = nullptr;
+      uint64_t next_covered = end;
+      for (VmMapping* mapping : mappings) {
+        const uint64_t map_first = PageOf(mapping->vmo_offset());
+        const uint64_t map_end = map_first + PageOf(mapping->length());
+        if (map_first <= page && page < map_end) {
+          if (best == nullptr || map_end > PageOf(best->vmo_offset() + best->length())) {
+            best = mapping;
+          }
+        } else if (map_first > page) {
+          next_covered = std::min(next_covered, map_first);
+        }
+      }
+      uint64_t piece_end = next_covered;
+      if (best != nullptr) {
+        piece_end = std::min(end, PageOf(best->vmo_offset() + best->length()));
+        const uint64_t placed =
+            best->Install(Bytes(page), src + Bytes(page - first), Bytes(piece_end - page), true);
+        page += PageOf(placed);
+      }
+      if (page < piece_end) {
+        if (Status s = PwriteAll(memfd, src + Bytes(page - first), Bytes(piece_end - page),
+                                 Bytes(page));
+            s != Status::kOk) {
+          return s;
+        }
+      }
+      page = piece_end;
+    }
+    return Status::kOk;
   }
   // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which
   // have no storage: the hole already reads as zero).
@@ -585,9 +631,7 @@ Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, c
     const uint64_t run_end = m.pages.RunEnd(
         page, last, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
     if (absent) {
-      if (Status s =
-              PwriteAll(m.memfd, in + Bytes(page - first), Bytes(run_end - page), Bytes(page));
-          s != Status::kOk) {
+      if (Status s = m.Store(page, run_end, in + Bytes(page - first)); s != Status::kOk) {
         return s;
       }
       for (uint64_t p = page; p < run_end; ++p) m.pages.SetPage(p, SlotKind::kClean);
@@ -661,6 +705,8 @@ Status VmObjectPaged::WritebackBegin(uint64_t offset, uint64_t len, bool zero_ra
        it != m.pages.zero_ranges().end() && it->first < last; ++it) {
     it->second.awaiting_end = std::max(it->second.awaiting_end, std::min(last, it->second.end));
   }
+  // Mappings lose write access to the range, so the next store is seen (10.4, 18.7).
+  m.WriteProtect(first, last);
   return Status::kOk;
 }
 
@@ -688,7 +734,11 @@ Status VmObjectPaged::WritebackEnd(uint64_t offset, uint64_t len) {
     const uint64_t to = std::min({last, it->second.end, awaiting});
     if (it->first < to) clean.emplace_back(it->first, to);
   }
-  for (const auto& [from, to] : clean) m.pages.RemoveZeroRange(from, to);
+  for (const auto& [from, to] : clean) {
+    m.pages.RemoveZeroRange(from, to);
+    // A mapping may hold zeros there; absent slots must be holes so that access faults.
+    m.PunchHole(from, to);
+  }
   return Status::kOk;
 }
 
@@ -752,7 +802,14 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   out->modified = m.modified ? kPagerVmoStatsModified : 0;
-  if (reset) m.modified = false;
+  if (reset && m.modified) {
+    m.modified = false;
+    // Stores through mappings to pages already Dirty no longer fault; make them fault once
+    // more so that the next one is seen as a modification.
+    for (VmMapping* mapping : m.mappings) {
+      if (mapping->writable()) mapping->WriteProtect(mapping->vmo_offset(), mapping->length(), true);
+    }
+  }
   return Status::kOk;
 }
 
@@ -801,6 +858,71 @@ Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const
   const Status status = SupplyPagesFromBufferImpl(offset, len, data);
   PageReclaimer::Default().ReclaimIfOver();
   return status;
+}
+
+// ---- Mappings ----
+
+int VmObjectPaged::memfd() const { return impl_->memfd; }
+
+void VmObjectPaged::AddMapping(VmMapping* mapping) {
+  MutexLock lock(&impl_->mutex);
+  impl_->mappings.push_back(mapping);
+}
+
+void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
+  MutexLock lock(&impl_->mutex);
+  std::erase(impl_->mappings, mapping);
+}
+
+namespace {
+alignas(4096) const char kZeroPage[kPageSize] = {};
+}  // namespace
+
+Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  const uint64_t page = PageOf(fault.offset);
+  if (fault.offset >= m.size) {
+    // Shrunk since the fault was raised: the retried access is beyond the memfd's end and
+    // the kernel raises SIGBUS itself.
+    mapping->Wake(Bytes(page), kPageSize);
+    return Status::kOk;
+  }
+  const SlotKind kind = source_ ? m.pages.Lookup(page) : SlotKind::kDirty;
+  if (!fault.wp) {
+    if (kind != SlotKind::kAbsent) {
+      // Content that reads as zero and has no storage (a marker, a dirty zero range, a page
+      // committed without content), or a page that arrived after the fault was raised (it
+      // is in storage already, the install finds it there and the thread is just woken).
+      const bool protect = kind != SlotKind::kDirty;
+      if (mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) == 0) {
+        mapping->Wake(Bytes(page), kPageSize);
+      }
+      m.pages.Touch(page, page + 1);
+      return Status::kOk;
+    }
+    // One page per fault (10.2); shares the request with any read or fault of it.
+    return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
+  }
+  switch (kind) {
+    case SlotKind::kAbsent:
+      // Evicted since: the retried store finds the page missing and asks for it.
+      mapping->Wake(Bytes(page), kPageSize);
+      return Status::kOk;
+    case SlotKind::kDirty:
+      break;
+    default:
+      if (source_->ShouldTrapDirtyTransitions()) {
+        return source_->RequestDirtyTransition(req, Bytes(page), kPageSize,
+                                               VmoDebugInfo{koid_, "fault"});
+      }
+      m.Materialize(page, SlotKind::kDirty);
+      break;
+  }
+  // The page is Dirty: let the store through.
+  m.modified = true;
+  mapping->WriteProtect(Bytes(page), kPageSize, false);
+  return Status::kOk;
 }
 
 bool VmObjectPaged::EvictPage(uint64_t page) {

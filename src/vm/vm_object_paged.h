@@ -20,6 +20,7 @@
 #include "upager/pager.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
+#include "vm/vm_mapping.h"
 
 namespace upager::internal {
 
@@ -64,6 +65,17 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                           size_t buffer_entries, size_t* actual, size_t* avail);
   Status QueryStats(bool reset, PagerVmoStats* out);
   void Detach();
+
+  // Mappings (src/fault). A mapping registers itself for as long as it is mapped, so that
+  // supplies can install pages directly into it and state changes reach its page tables.
+  int memfd() const;
+  void AddMapping(VmMapping* mapping);
+  void RemoveMapping(VmMapping* mapping);
+  // A fault on `mapping` at `fault.offset` (inside the mapping). kOk: resolved now (the
+  // faulting thread has been woken, or a retry will find the page); kShouldWait: `req` was
+  // populated and its completion tells the outcome; any other status: the access fails
+  // with it.
+  Status HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
 
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
   // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock

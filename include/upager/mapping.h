@@ -1,0 +1,100 @@
+// Mapping: a VMO mapped into this process, so that plain loads and stores reach its pager.
+//
+// A pager-backed VMO's memfd is mapped MAP_SHARED and registered with the process's
+// userfaultfd. A load from an absent page becomes a READ request of that page through the
+// VMO's PageSource (shared with Vmo::Read and with every other mapping of the VMO: 32
+// threads faulting on one page make one request); the faulting thread sleeps in the kernel
+// until the pager supplies the page. Clean pages are mapped write-protected, so the first
+// store to one is seen: with kVmoTrapDirty it sends a DIRTY request and waits for
+// kPagerOpDirty, without it the page silently becomes Dirty. WRITEBACK_BEGIN write-protects
+// again. Eviction, detach, OP_ZERO and shrinking drop pages from every mapping, so the next
+// access asks the pager again.
+//
+// When the request fails (kPagerOpFail, detach, a shrink below the page) the faulting
+// thread receives SIGBUS with si_addr = the faulting address, and FaultStatusForAddress
+// tells why. The signal is queued to the thread by the library (si_code SI_QUEUE, since
+// Linux lets only the kernel forge BUS_ADRERR for another thread), except for accesses
+// beyond the end of a shrunk VMO, where the kernel raises it itself (BUS_ADRERR). Failures
+// are not sticky: a later access issues a new request.
+//
+//   upager::Mapping map;
+//   if (upager::Mapping::Create(vmo, 0, size, upager::kMapRead, &map) == upager::Status::kOk) {
+//     uint64_t first = *reinterpret_cast<const uint64_t*>(map.data());   // may fault
+//   }
+//
+// Faults are served by one fault-handling thread per process (SetFaultThreads), started by
+// the first Mapping and stopped when the last one goes. It never blocks on a pager, but it
+// does run the handlers of any PagerLoop created with `serve_faults_inline`.
+//
+// Limits, Linux's and ours:
+//  - fork: mappings are MADV_DONTFORK, so a child has nothing mapped there (an access is a
+//    SIGSEGV) and no pager service. Its copies of the VMO handles still work through
+//    Vmo::Read/Write but nobody answers its requests.
+//  - The library copies to and from user buffers with VMO locks held. A buffer passed to
+//    Vmo::Read/Write, SupplyPagesFromBuffer or QueryDirtyRanges must not itself be an
+//    absent page of a mapping of the same VMO (the fault would wait for that lock).
+//  - A thread that blocks SIGBUS, or ignores it, re-faults and asks the pager again.
+#ifndef UPAGER_MAPPING_H_
+#define UPAGER_MAPPING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "upager/status.h"
+#include "upager/vmo.h"
+
+namespace upager {
+
+inline constexpr uint32_t kMapRead = 1, kMapWrite = 2;
+
+namespace internal {
+class MappingObject;
+}
+
+class Mapping {
+ public:
+  Mapping();
+  ~Mapping();  // Reset()
+  Mapping(Mapping&& other) noexcept;
+  Mapping& operator=(Mapping&& other) noexcept;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  // Maps [vmo_offset, vmo_offset + len) of `vmo`. `flags`: kMapRead, optionally kMapWrite.
+  // kInvalidArgs for other flags, a zero length or an unaligned offset or length;
+  // kOutOfRange if the range is not inside the VMO; kBadHandle for an invalid VMO;
+  // kNotSupported where userfaultfd is unavailable (the reason is logged once and given by
+  // MappingUnavailableReason). Counts as a handle of the VMO: the VMO stays alive (and its
+  // pager keeps serving it) while mapped.
+  static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
+                       Mapping* out);
+
+  std::byte* data() const;
+  uint64_t size() const;
+  bool is_valid() const { return object_ != nullptr; }
+  // Unmaps. A thread blocked in a fault on this mapping is woken and its retried access
+  // finds nothing mapped (SIGSEGV, as Zircon's VmarUnmapTest).
+  void Reset();
+
+ private:
+  std::unique_ptr<internal::MappingObject> object_;
+};
+
+// The Status behind the latest SIGBUS upager raised at the page of `addr` (kIo, kBadState,
+// kOutOfRange, any pager failure code ...); for an address beyond the end of a shrunk VMO,
+// kOutOfRange; kNotFound otherwise. May be called from the SIGBUS handler.
+Status FaultStatusForAddress(const void* addr);
+
+// kOk if mappings can be created here; otherwise kNotSupported and, if `why` is not null,
+// the reason (for example "userfaultfd: Operation not permitted").
+Status MappingSupport(std::string* why = nullptr);
+
+// The number of fault-handling threads the next start of the fault handler uses (default 1;
+// it starts with the first mapping). kInvalidArgs for 0 or more than 64.
+Status SetFaultThreads(size_t threads);
+
+}  // namespace upager
+
+#endif  // UPAGER_MAPPING_H_

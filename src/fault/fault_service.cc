@@ -1,0 +1,269 @@
+#include "fault/fault_service.h"
+
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "base/thread_state.h"
+#include "fault/mapping_object.h"
+
+namespace upager::internal {
+
+struct FaultService::Generation {
+  Userfaultfd uffd;
+  int stop_fd = -1;
+  std::vector<std::thread> threads;
+  ~Generation() {
+    if (stop_fd >= 0) ::close(stop_fd);
+  }
+};
+
+namespace {
+
+// The statuses behind recent SIGBUSes, readable from a signal handler: a small ring of
+// (page, status) pairs written before the signal is sent. The newest entry for a page wins.
+class FailureLog {
+ public:
+  void Record(uintptr_t page, Status status) {
+    const uint64_t seq = next_.fetch_add(1, std::memory_order_relaxed);
+    Slot& slot = slots_[seq % slots_.size()];
+    slot.page.store(0, std::memory_order_relaxed);  // invalid while being rewritten
+    slot.status.store(static_cast<int32_t>(status), std::memory_order_relaxed);
+    slot.seq.store(seq, std::memory_order_relaxed);
+    slot.page.store(page, std::memory_order_release);
+  }
+  bool Find(uintptr_t page, Status* out) const {
+    bool found = false;
+    uint64_t best = 0;
+    for (const Slot& slot : slots_) {
+      if (slot.page.load(std::memory_order_acquire) != page) continue;
+      const uint64_t seq = slot.seq.load(std::memory_order_relaxed);
+      if (!found || seq > best) {
+        found = true;
+        best = seq;
+        *out = static_cast<Status>(slot.status.load(std::memory_order_relaxed));
+      }
+    }
+    return found;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<uintptr_t> page{0};
+    std::atomic<int32_t> status{0};
+    std::atomic<uint64_t> seq{0};
+  };
+  std::array<Slot, 256> slots_;
+  std::atomic<uint64_t> next_{0};
+};
+
+FailureLog& Failures() {
+  static FailureLog* log = new FailureLog;  // never destroyed: signal handlers may read it
+  return *log;
+}
+
+// Which threads sleep in a fault waiting for a pager: a fixed table, so that marking a
+// fault allocates nothing; scanned only by IsBlockedOnPager.
+std::array<std::atomic<pid_t>, 1024> g_blocked_tids{};
+
+bool IsFaultBlocked(int tid) {
+  for (const auto& slot : g_blocked_tids) {
+    if (slot.load(std::memory_order_acquire) == tid) return true;
+  }
+  return false;
+}
+
+constexpr uintptr_t kPageMask = ~static_cast<uintptr_t>(kPageSize - 1);
+
+}  // namespace
+
+FaultService& FaultService::Get() {
+  // Never destroyed: fault threads and late mapping destructors may still use it at exit.
+  static FaultService* service = [] {
+    SetFaultBlockedQuery(&IsFaultBlocked);
+    return new FaultService;
+  }();
+  return *service;
+}
+
+int FaultService::MarkBlocked(pid_t tid) {
+  for (size_t i = 0; i < g_blocked_tids.size(); ++i) {
+    pid_t expected = 0;
+    if (g_blocked_tids[i].compare_exchange_strong(expected, tid, std::memory_order_acq_rel)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void FaultService::UnmarkBlocked(int token) {
+  if (token >= 0) g_blocked_tids[static_cast<size_t>(token)].store(0, std::memory_order_release);
+}
+
+const Userfaultfd& FaultService::uffd(const Generation& generation) { return generation.uffd; }
+
+Status FaultService::Support(std::string* why) {
+  MutexLock lock(&mutex_);
+  if (!probed_) {
+    probed_ = true;
+    Userfaultfd probe;
+    support_ = probe.Open(&why_);
+    if (support_ != Status::kOk) {
+      std::fprintf(stderr, "upager: mappings unavailable (%s); Mapping::Create returns kNotSupported\n",
+                   why_.c_str());
+    }
+  }
+  if (why) *why = why_;
+  return support_;
+}
+
+Status FaultService::SetThreads(size_t threads) {
+  if (threads == 0 || threads > 64) return Status::kInvalidArgs;
+  MutexLock lock(&mutex_);
+  threads_ = threads;
+  return Status::kOk;
+}
+
+Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
+                            std::shared_ptr<Generation>* generation) {
+  if (faults) {
+    if (Status s = Support(nullptr); s != Status::kOk) return s;
+  }
+  MutexLock lock(&mutex_);
+  if (faults) {
+    if (generation_ == nullptr) {
+      auto fresh = std::make_shared<Generation>();
+      std::string why;
+      if (Status s = fresh->uffd.Open(&why); s != Status::kOk) return s;
+      fresh->stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (fresh->stop_fd < 0) return Status::kNoResources;
+      for (size_t i = 0; i < threads_; ++i) {
+        fresh->threads.emplace_back([this, g = fresh] { Run(g); });
+      }
+      generation_ = std::move(fresh);
+    }
+    ++faulting_mappings_;
+    *generation = generation_;
+  }
+  ranges_[start] = Entry{mapping, len, 0};
+  return Status::kOk;
+}
+
+void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) {
+  std::shared_ptr<Generation> stopping;
+  {
+    MutexLock lock(&mutex_);
+    auto it = ranges_.find(start);
+    if (it != ranges_.end() && it->second.mapping == mapping) {
+      while (it->second.users > 0) idle_.Wait(&mutex_);
+      ranges_.erase(it);
+    }
+    if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
+  }
+  if (stopping) Stop(std::move(stopping));
+}
+
+void FaultService::Stop(std::shared_ptr<Generation> generation) {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(generation->stop_fd, &one, sizeof(one));
+  for (std::thread& thread : generation->threads) {
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();  // the last mapping went away on a fault thread; it exits by itself
+    } else {
+      thread.join();
+    }
+  }
+}
+
+void FaultService::Run(const std::shared_ptr<Generation>& generation) {
+  const int uffd = generation->uffd.fd();
+  pollfd fds[2] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
+  uffd_msg msgs[32];
+  for (;;) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
+    if (n <= 0) continue;  // EAGAIN: another thread took them
+    for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
+      const uffd_msg& msg = msgs[i];
+      if (msg.event != UFFD_EVENT_PAGEFAULT) continue;
+      const uint64_t flags = msg.arg.pagefault.flags;
+      Dispatch(*generation, static_cast<uintptr_t>(msg.arg.pagefault.address),
+               (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0, (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
+               static_cast<pid_t>(msg.arg.pagefault.feat.ptid));
+    }
+  }
+}
+
+void FaultService::Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp,
+                            pid_t tid) {
+  const uintptr_t page = address & kPageMask;
+  MappingObject* mapping = nullptr;
+  Entry* entry = nullptr;
+  {
+    MutexLock lock(&mutex_);
+    auto it = ranges_.upper_bound(page);
+    if (it != ranges_.begin()) {
+      --it;
+      if (page - it->first < it->second.len) {
+        entry = &it->second;
+        mapping = entry->mapping;
+        ++entry->users;
+      }
+    }
+  }
+  if (mapping == nullptr) {
+    // Unmapped since the fault was raised: the retried access finds nothing (SIGSEGV).
+    generation.uffd.Wake(page, kPageSize);
+    return;
+  }
+  mapping->OnFault(address, write, wp, tid);
+  MutexLock lock(&mutex_);
+  if (--entry->users == 0) idle_.NotifyAll();
+}
+
+void FaultService::FailAccess(const Generation& generation, uintptr_t address, pid_t tid,
+                              Status status) {
+  const uintptr_t page = address & kPageMask;
+  Failures().Record(page, status);
+  // Only the kernel may send another thread a SIGBUS with BUS_ADRERR; a queued signal
+  // carries the address in the same place (si_addr), with si_code SI_QUEUE.
+  siginfo_t info;
+  std::memset(&info, 0, sizeof(info));
+  info.si_signo = SIGBUS;
+  info.si_code = SI_QUEUE;
+  info.si_addr = reinterpret_cast<void*>(address);
+  ::syscall(SYS_rt_tgsigqueueinfo, ::getpid(), tid, SIGBUS, &info);
+  // The pending signal interrupts the fault; waking also covers a thread that blocks SIGBUS
+  // (it retries the access, which asks the pager again).
+  generation.uffd.Wake(page, kPageSize);
+}
+
+Status FaultService::StatusForAddress(uintptr_t address) {
+  const uintptr_t page = address & kPageMask;
+  Status status;
+  if (Failures().Find(page, &status)) return status;
+  // The kernel raises SIGBUS itself beyond the end of a shrunk VMO.
+  MutexLock lock(&mutex_);
+  auto it = ranges_.upper_bound(page);
+  if (it == ranges_.begin()) return Status::kNotFound;
+  --it;
+  if (page - it->first >= it->second.len) return Status::kNotFound;
+  return it->second.mapping->IsBeyondVmoEnd(page) ? Status::kOutOfRange : Status::kNotFound;
+}
+
+}  // namespace upager::internal

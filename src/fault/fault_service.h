@@ -1,0 +1,84 @@
+// FaultService: the process's userfaultfd, the threads that read it, and the registry of
+// mapped ranges the faults are dispatched to.
+//
+// The threads start with the first mapping that needs fault service and stop when the last
+// one goes. A fault-handling thread never waits for a pager: it looks the page up, installs
+// it or populates an asynchronous request whose completion wakes (or fails) the faulting
+// thread later, and goes on with the next fault.
+#ifndef UPAGER_SRC_FAULT_FAULT_SERVICE_H_
+#define UPAGER_SRC_FAULT_FAULT_SERVICE_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "fault/userfaultfd.h"
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/status.h"
+
+namespace upager::internal {
+
+class MappingObject;
+
+class FaultService {
+ public:
+  // One start-to-stop of the fault threads: the descriptor they read and how to stop them.
+  // Mappings and threads share it, so it outlives whichever lets go last.
+  struct Generation;
+
+  static FaultService& Get();
+
+  // kOk if userfaultfd works here; otherwise kNotSupported, logged once, and the reason.
+  Status Support(std::string* why);
+  Status SetThreads(size_t threads);
+
+  // Makes `mapping`'s range [start, start+len) known. With `faults`, also starts the threads
+  // if needed and returns the generation whose descriptor the range must be registered with.
+  Status Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
+                std::shared_ptr<Generation>* generation);
+  // Forgets the mapping, waits until no fault thread is using it, and stops the threads if
+  // it was the last mapping needing them.
+  void Detach(MappingObject* mapping, uintptr_t start, bool faults);
+
+  // Failed accesses: remembers the status for FaultStatusForAddress, then queues SIGBUS to
+  // the faulting thread and wakes it.
+  void FailAccess(const Generation& generation, uintptr_t address, pid_t tid, Status status);
+  Status StatusForAddress(uintptr_t address);
+
+  static const Userfaultfd& uffd(const Generation& generation);
+
+  // Threads asleep in a fault that waits for a pager, for ThreadHandle::IsBlockedOnPager.
+  // Mark returns a token for Unmark (-1 if the table is full: the thread is then not seen).
+  static int MarkBlocked(pid_t tid);
+  static void UnmarkBlocked(int token);
+
+ private:
+  struct Entry {
+    MappingObject* mapping;
+    uint64_t len;
+    int users;  // fault threads dispatching to it right now
+  };
+  FaultService() = default;
+  void Run(const std::shared_ptr<Generation>& generation);
+  void Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp, pid_t tid);
+  void Stop(std::shared_ptr<Generation> generation);
+
+  Mutex mutex_;
+  CondVar idle_;  // an entry's users dropped to zero
+  std::map<uintptr_t, Entry> ranges_ UPAGER_GUARDED_BY(mutex_);
+  size_t faulting_mappings_ UPAGER_GUARDED_BY(mutex_) = 0;
+  size_t threads_ UPAGER_GUARDED_BY(mutex_) = 1;
+  std::shared_ptr<Generation> generation_ UPAGER_GUARDED_BY(mutex_);
+  bool probed_ UPAGER_GUARDED_BY(mutex_) = false;
+  Status support_ UPAGER_GUARDED_BY(mutex_) = Status::kOk;
+  std::string why_ UPAGER_GUARDED_BY(mutex_);
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_FAULT_FAULT_SERVICE_H_

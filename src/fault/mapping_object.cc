@@ -1,0 +1,204 @@
+#include "fault/mapping_object.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+
+#include "upager/mapping.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+class MappingObject::FaultRecord final : public PageRequestCompletion {
+ public:
+  explicit FaultRecord(MappingObject* owner) : owner_(owner), request_(false, this) {}
+  ~FaultRecord() override = default;
+
+  void OnPageRequestSignaled(PageRequest* /*request*/, Status status) override {
+    owner_->OnRecordDone(this, status);
+  }
+
+  PageRequest* request() { return &request_; }
+  uintptr_t address = 0;
+  pid_t tid = 0;
+  int blocked_token = -1;
+
+ private:
+  MappingObject* const owner_;
+  PageRequest request_;
+};
+
+MappingObject::MappingObject(std::shared_ptr<VmObjectPaged> vmo, std::byte* base,
+                             uint64_t vmo_offset, uint64_t len, bool writable)
+    : VmMapping(vmo_offset, len, writable), vmo_(std::move(vmo)), base_(base) {
+  vmo_->AddHandle();  // a mapping keeps the VMO open (9.3)
+}
+
+Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
+                             std::unique_ptr<MappingObject>* out) {
+  if (!vmo.is_valid()) return Status::kBadHandle;
+  if ((flags & ~(kMapRead | kMapWrite)) != 0 || (flags & kMapRead) == 0 || len == 0 ||
+      vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
+    return Status::kInvalidArgs;
+  }
+  const std::shared_ptr<VmObjectPaged>& object = vmo.object();
+  if (vmo_offset > UINT64_MAX - len || vmo_offset + len > object->size()) {
+    return Status::kOutOfRange;
+  }
+  const bool writable = (flags & kMapWrite) != 0;
+  const bool faults = object->is_pager_backed();
+  FaultService& service = FaultService::Get();
+  if (faults) {
+    if (Status s = service.Support(nullptr); s != Status::kOk) return s;
+  }
+  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
+                      object->memfd(), static_cast<off_t>(vmo_offset));
+  if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  // A child process must not inherit a range nobody serves (its accesses would fill holes
+  // in the shared memfd behind the pager's back).
+  ::madvise(addr, len, MADV_DONTFORK);
+  std::unique_ptr<MappingObject> mapping(
+      new MappingObject(object, static_cast<std::byte*>(addr), vmo_offset, len, writable));
+  const auto start = reinterpret_cast<uintptr_t>(addr);
+  if (Status s = service.Attach(mapping.get(), start, len, faults, &mapping->generation_);
+      s != Status::kOk) {
+    ::munmap(addr, len);
+    mapping->generation_.reset();
+    return s;
+  }
+  if (faults) {
+    mapping->uffd_ = &FaultService::uffd(*mapping->generation_);
+    const bool wp = writable && mapping->uffd_->has_write_protect();
+    if (writable && !wp) {
+      mapping.reset();  // unregisters and unmaps
+      return Status::kNotSupported;
+    }
+    if (!mapping->uffd_->Register(start, len, wp)) {
+      mapping.reset();
+      return Status::kNotSupported;
+    }
+    // Every page starts write-protected (unmapped ones armed), so the first store to a clean
+    // page is seen however the page arrives later (18.7).
+    if (wp) mapping->uffd_->WriteProtect(start, len, true);
+    {
+      MutexLock lock(&mapping->records_mutex_);
+      for (int i = 0; i < 4; ++i) {
+        mapping->records_.push_back(std::make_unique<FaultRecord>(mapping.get()));
+        mapping->free_records_.push_back(mapping->records_.back().get());
+      }
+    }
+  }
+  object->AddMapping(mapping.get());
+  *out = std::move(mapping);
+  return Status::kOk;
+}
+
+MappingObject::~MappingObject() {
+  const auto start = reinterpret_cast<uintptr_t>(base_);
+  FaultService::Get().Detach(this, start, generation_ != nullptr);
+  // No fault thread uses the mapping now and none will: no new records. Stop the VMO from
+  // installing into it, then withdraw the requests still outstanding (a completion racing
+  // with this is ordered by the source lock; after the cancel none can run).
+  vmo_->RemoveMapping(this);
+  std::vector<FaultRecord*> records;
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) records.push_back(record.get());
+  }
+  for (FaultRecord* record : records) record->request()->CancelRequest();
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) {
+      FaultService::UnmarkBlocked(record->blocked_token);
+      record->blocked_token = -1;
+    }
+  }
+  ::munmap(base_, length());
+  // Threads still asleep in a fault here retry and find nothing mapped.
+  if (uffd_ != nullptr) uffd_->Wake(start, length());
+  vmo_->RemoveHandle();
+}
+
+bool MappingObject::IsBeyondVmoEnd(uintptr_t page) const {
+  const uint64_t offset = vmo_offset() + (page - reinterpret_cast<uintptr_t>(base_));
+  return offset >= vmo_->size();
+}
+
+bool MappingObject::Clip(uint64_t* offset, uint64_t* len) const {
+  const uint64_t from = std::max(*offset, vmo_offset());
+  const uint64_t to = std::min(*offset + *len, vmo_offset() + length());
+  if (from >= to) return false;
+  *offset = from;
+  *len = to - from;
+  return true;
+}
+
+uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
+                                bool write_protect) {
+  if (uffd_ == nullptr || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
+    return 0;
+  }
+  return uffd_->Copy(AddressOf(offset), src, len, write_protect && writable());
+}
+
+void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {
+  if (uffd_ == nullptr || !writable() || !Clip(&offset, &len)) return;
+  uffd_->WriteProtect(AddressOf(offset), len, protect);
+}
+
+void MappingObject::Wake(uint64_t offset, uint64_t len) {
+  if (uffd_ == nullptr || !Clip(&offset, &len)) return;
+  uffd_->Wake(AddressOf(offset), len);
+}
+
+MappingObject::FaultRecord* MappingObject::AllocRecord() {
+  MutexLock lock(&records_mutex_);
+  if (free_records_.empty()) {
+    // More threads fault here at once than ever before: grow the pool (rare).
+    records_.push_back(std::make_unique<FaultRecord>(this));
+    return records_.back().get();
+  }
+  FaultRecord* record = free_records_.back();
+  free_records_.pop_back();
+  return record;
+}
+
+void MappingObject::FreeRecord(FaultRecord* record) {
+  MutexLock lock(&records_mutex_);
+  FaultService::UnmarkBlocked(record->blocked_token);
+  record->blocked_token = -1;
+  free_records_.push_back(record);
+}
+
+void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
+  const uint64_t page_offset =
+      vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
+                      reinterpret_cast<uintptr_t>(base_));
+  FaultRecord* record = AllocRecord();
+  record->address = address;
+  record->tid = tid;
+  // Marked before the request exists, so that its completion always finds the mark.
+  {
+    MutexLock lock(&records_mutex_);
+    record->blocked_token = FaultService::MarkBlocked(tid);
+  }
+  const Status status =
+      vmo_->HandleFault(this, FaultInfo{page_offset, write, wp}, record->request());
+  if (status == Status::kShouldWait) return;  // the record belongs to the request now
+  FreeRecord(record);
+  if (status != Status::kOk) FaultService::Get().FailAccess(*generation_, address, tid, status);
+}
+
+void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
+  const uintptr_t address = record->address;
+  const pid_t tid = record->tid;
+  FreeRecord(record);
+  if (status == Status::kOk) {
+    // Resolved: the thread retries the access, which maps the page or asks again.
+    uffd_->Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
+  } else {
+    FaultService::Get().FailAccess(*generation_, address, tid, status);
+  }
+}
+
+}  // namespace upager::internal

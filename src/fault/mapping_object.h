@@ -1,0 +1,78 @@
+// MappingObject: the object behind a Mapping handle. Maps a VMO's memfd, registers the range
+// with the process's userfaultfd (pager-backed VMOs only) and turns the faults dispatched to
+// it into requests on the VMO.
+//
+// Each fault that has to wait gets a FaultRecord: an asynchronous PageRequest whose
+// completion wakes the faulting thread (which retries the access, Zircon's retry loop run by
+// the kernel) or fails it with SIGBUS. Records are recycled, so a steady stream of faults
+// allocates nothing; a mapping needs as many as threads fault on it at once.
+#ifndef UPAGER_SRC_FAULT_MAPPING_OBJECT_H_
+#define UPAGER_SRC_FAULT_MAPPING_OBJECT_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fault/fault_service.h"
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/page_request.h"
+#include "upager/status.h"
+#include "upager/vmo.h"
+#include "vm/vm_mapping.h"
+
+namespace upager::internal {
+
+class VmObjectPaged;
+
+class MappingObject final : public VmMapping {
+ public:
+  static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
+                       std::unique_ptr<MappingObject>* out);
+  // Unmaps; threads blocked in a fault here are woken and find nothing mapped.
+  ~MappingObject() override;
+
+  std::byte* data() const { return base_; }
+
+  // A fault at `address` in this mapping (called by a fault thread).
+  void OnFault(uintptr_t address, bool write, bool wp, pid_t tid);
+  // True if `page` (an address in this mapping) lies beyond the VMO's current end.
+  bool IsBeyondVmoEnd(uintptr_t page) const;
+
+  // VmMapping.
+  uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) override;
+  void WriteProtect(uint64_t offset, uint64_t len, bool protect) override;
+  void Wake(uint64_t offset, uint64_t len) override;
+
+ private:
+  class FaultRecord;
+
+  MappingObject(std::shared_ptr<VmObjectPaged> vmo, std::byte* base, uint64_t vmo_offset,
+                uint64_t len, bool writable);
+  uintptr_t AddressOf(uint64_t offset) const {
+    return reinterpret_cast<uintptr_t>(base_) + (offset - vmo_offset());
+  }
+  // Clips [offset, offset+len) to this mapping; false if nothing is left.
+  bool Clip(uint64_t* offset, uint64_t* len) const;
+  FaultRecord* AllocRecord();
+  void FreeRecord(FaultRecord* record);
+  // Runs under the source lock of the VMO (a completion).
+  void OnRecordDone(FaultRecord* record, Status status);
+
+  const std::shared_ptr<VmObjectPaged> vmo_;
+  std::byte* const base_;
+  // Set for pager-backed VMOs: the userfaultfd generation the range is registered with.
+  std::shared_ptr<FaultService::Generation> generation_;
+  const Userfaultfd* uffd_ = nullptr;
+
+  Mutex records_mutex_;  // a leaf: taken under VMO and source locks
+  std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);
+  std::vector<FaultRecord*> free_records_ UPAGER_GUARDED_BY(records_mutex_);
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_FAULT_MAPPING_OBJECT_H_

@@ -1,0 +1,122 @@
+#include "fault/userfaultfd.h"
+
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#ifndef UFFD_FEATURE_EXACT_ADDRESS
+#define UFFD_FEATURE_EXACT_ADDRESS (1 << 11)
+#endif
+#ifndef UFFD_FEATURE_WP_HUGETLBFS_SHMEM
+#define UFFD_FEATURE_WP_HUGETLBFS_SHMEM (1 << 12)
+#endif
+#ifndef USERFAULTFD_IOC_NEW
+#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
+#endif
+
+namespace upager::internal {
+namespace {
+
+int OpenRaw(std::string* why) {
+  int fd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+  if (fd >= 0) return fd;
+  const int syscall_errno = errno;
+  // Without vm.unprivileged_userfaultfd, /dev/userfaultfd may still be open to us.
+  const int dev = ::open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+  if (dev >= 0) {
+    fd = ::ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+    ::close(dev);
+    if (fd >= 0) return fd;
+  }
+  if (why) *why = std::string("userfaultfd: ") + std::strerror(syscall_errno);
+  return -1;
+}
+
+}  // namespace
+
+Userfaultfd::~Userfaultfd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status Userfaultfd::Open(std::string* why) {
+  // Ask which features exist on a probe descriptor (the API handshake is once per fd).
+  int probe = OpenRaw(why);
+  if (probe < 0) return Status::kNotSupported;
+  uffdio_api api{};
+  api.api = UFFD_API;
+  const int probed = ::ioctl(probe, UFFDIO_API, &api);
+  const int probe_errno = errno;
+  ::close(probe);
+  if (probed != 0) {
+    if (why) *why = std::string("UFFDIO_API: ") + std::strerror(probe_errno);
+    return Status::kNotSupported;
+  }
+  const uint64_t required =
+      UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
+  if ((api.features & required) != required) {
+    if (why) *why = "userfaultfd: the kernel lacks shmem missing faults, thread ids or exact addresses";
+    return Status::kNotSupported;
+  }
+  const uint64_t wanted = required | (api.features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
+  fd_ = OpenRaw(why);
+  if (fd_ < 0) return Status::kNotSupported;
+  uffdio_api real{};
+  real.api = UFFD_API;
+  real.features = wanted;
+  if (::ioctl(fd_, UFFDIO_API, &real) != 0) {
+    if (why) *why = std::string("UFFDIO_API: ") + std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    return Status::kNotSupported;
+  }
+  has_wp_ = (wanted & UFFD_FEATURE_WP_HUGETLBFS_SHMEM) != 0;
+  return Status::kOk;
+}
+
+bool Userfaultfd::Register(uintptr_t start, size_t len, bool wp) const {
+  uffdio_register reg{};
+  reg.range.start = start;
+  reg.range.len = len;
+  reg.mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0);
+  return ::ioctl(fd_, UFFDIO_REGISTER, &reg) == 0;
+}
+
+uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp) const {
+  uint64_t done = 0;
+  int retries = 0;
+  while (done < len) {
+    uffdio_copy copy{};
+    copy.dst = dst + done;
+    copy.src = reinterpret_cast<uintptr_t>(src) + done;
+    copy.len = len - done;
+    copy.mode = UFFDIO_COPY_MODE_DONTWAKE | (wp ? UFFDIO_COPY_MODE_WP : 0);
+    const int rc = ::ioctl(fd_, UFFDIO_COPY, &copy);
+    if (copy.copy > 0) done += static_cast<uint64_t>(copy.copy);
+    if (rc == 0) continue;
+    // EAGAIN: the address space changed under the copy; go on from where it stopped.
+    if (errno == EAGAIN && ++retries < 100) continue;
+    break;  // EEXIST (a page is there already) or a real error: the caller takes over
+  }
+  return done;
+}
+
+void Userfaultfd::Wake(uintptr_t start, size_t len) const {
+  uffdio_range range{start, len};
+  ::ioctl(fd_, UFFDIO_WAKE, &range);
+}
+
+void Userfaultfd::WriteProtect(uintptr_t start, size_t len, bool protect) const {
+  uffdio_writeprotect wp{};
+  wp.range.start = start;
+  wp.range.len = len;
+  wp.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0;
+  while (::ioctl(fd_, UFFDIO_WRITEPROTECT, &wp) != 0 && errno == EAGAIN) {
+  }
+}
+
+}  // namespace upager::internal

@@ -1,0 +1,47 @@
+// Userfaultfd: one userfaultfd file descriptor and the few ioctls the fault backend uses.
+//
+// Debian's kernel headers are older than the kernels we run on; the constants we need are
+// defined here when the headers lack them.
+#ifndef UPAGER_SRC_FAULT_USERFAULTFD_H_
+#define UPAGER_SRC_FAULT_USERFAULTFD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "upager/status.h"
+
+namespace upager::internal {
+
+class Userfaultfd {
+ public:
+  Userfaultfd() = default;
+  ~Userfaultfd();
+  Userfaultfd(const Userfaultfd&) = delete;
+  Userfaultfd& operator=(const Userfaultfd&) = delete;
+
+  // Opens a non-blocking userfaultfd with shmem MISSING faults, the faulting thread's id and
+  // exact fault addresses, and shmem write protection if the kernel has it. kNotSupported
+  // with the reason in `why` when the kernel or the permissions refuse.
+  Status Open(std::string* why);
+  int fd() const { return fd_; }
+  bool has_write_protect() const { return has_wp_; }
+
+  // Registers [start, start+len) for MISSING faults, and write-protect faults if `wp`.
+  bool Register(uintptr_t start, size_t len, bool wp) const;
+  // Copies `len` bytes into the registered range at `dst` (the pages must be missing), write
+  // protected if `wp`, without waking the faulting threads. Returns the bytes copied; a
+  // page that is already present stops the copy.
+  uint64_t Copy(uintptr_t dst, const void* src, size_t len, bool wp) const;
+  void Wake(uintptr_t start, size_t len) const;
+  // Write-protects, or un-protects and wakes.
+  void WriteProtect(uintptr_t start, size_t len, bool protect) const;
+
+ private:
+  int fd_ = -1;
+  bool has_wp_ = false;
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_FAULT_USERFAULTFD_H_

@@ -1,0 +1,57 @@
+// VmMapping: what a paged VMO needs from a mapping of itself, so that the VM layer can keep
+// mappings coherent without knowing how faults are delivered (the userfaultfd backend in
+// src/fault implements it).
+//
+// A VMO keeps the list of its mappings under its lock. Every call below is made with that
+// lock held, which is what orders page-state changes and the mapping updates that go with
+// them (for example WRITEBACK_BEGIN's write-protect against a fault that would un-protect).
+#ifndef UPAGER_SRC_VM_VM_MAPPING_H_
+#define UPAGER_SRC_VM_VM_MAPPING_H_
+
+#include <cstdint>
+
+namespace upager::internal {
+
+class VmMapping {
+ public:
+  // The VMO range mapped, in bytes.
+  uint64_t vmo_offset() const { return vmo_offset_; }
+  uint64_t length() const { return length_; }
+  bool writable() const { return writable_; }
+  bool Covers(uint64_t offset) const {
+    return offset >= vmo_offset_ && offset - vmo_offset_ < length_;
+  }
+
+  // Places `len` bytes from `src` at VMO `offset` both in the VMO's storage and in this
+  // mapping's page tables, without waking anyone. The range must be inside the mapping and
+  // every page must be a hole in the storage. `write_protect`: a later store faults.
+  // Returns the bytes placed (fewer on failure: the caller writes the rest to storage).
+  virtual uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) = 0;
+  // Write-protects (or un-protects and wakes) the part of [offset, offset+len) this mapping
+  // covers. Write-protecting a page that is not mapped arms it: the store after the page
+  // comes back still faults.
+  virtual void WriteProtect(uint64_t offset, uint64_t len, bool protect) = 0;
+  // Wakes threads faulting on the part of [offset, offset+len) this mapping covers.
+  virtual void Wake(uint64_t offset, uint64_t len) = 0;
+
+ protected:
+  VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)
+      : vmo_offset_(vmo_offset), length_(length), writable_(writable) {}
+  virtual ~VmMapping() = default;
+
+ private:
+  const uint64_t vmo_offset_;
+  const uint64_t length_;
+  const bool writable_;
+};
+
+// What a fault on a mapping asks of the VMO.
+struct FaultInfo {
+  uint64_t offset;  // page-aligned VMO offset of the faulting page
+  bool write;       // a store
+  bool wp;          // a store to a write-protected present page (otherwise the page is missing)
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_VM_MAPPING_H_
