@@ -2,14 +2,20 @@
 // Zircon peer tests' Vmar variants live in pager_vmar_test.cc).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstring>
+#include <random>
 #include <thread>
 #include <vector>
 
 #include "mapping_util.h"
 #include "test_util.h"
 #include "upager/mapping.h"
+#include "upager/page_budget.h"
+#include "upager/pager_loop.h"
 #include "user_pager.h"
 #include "vm/vm_object_paged.h"
 
@@ -143,6 +149,351 @@ TEST(Mapping, ManyThreadsOnePageOneRequest) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   for (auto& t : threads) EXPECT_TRUE(t->Wait());
   EXPECT_FALSE(pager.AnyPacket());
+}
+
+
+// Supplies every READ from a pattern computed on the fly (the same as UserPager's).
+class PatternHandler : public PagerLoop::Handler {
+ public:
+  explicit PatternHandler(uint64_t key) : key_(key) {}
+  void OnRead(const PagerLoop::Request& r) override {
+    reads.fetch_add(1);
+    std::vector<char> data(r.length);
+    for (uint64_t i = 0; i < r.length / kPageSize; ++i) {
+      UserPager::Pattern(key_, r.offset / kPageSize + i, data.data() + i * kPageSize);
+    }
+    r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, data.data());
+  }
+  std::atomic<uint64_t> reads{0};
+
+ private:
+  const uint64_t key_;
+};
+
+// Threads load one word of every page, in sequential or random order, and check it.
+bool ScanAndCheck(const std::byte* base, uint64_t pages, uint64_t key, int threads,
+                  bool random) {
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<uint64_t> order;
+      for (uint64_t p = static_cast<uint64_t>(t); p < pages; p += static_cast<uint64_t>(threads)) {
+        order.push_back(p);
+      }
+      if (random) std::shuffle(order.begin(), order.end(), std::mt19937_64(42 + t));
+      for (uint64_t p : order) {
+        const uint64_t word = p % 512;
+        const uint64_t v = *reinterpret_cast<const volatile uint64_t*>(base + p * kPageSize +
+                                                                        word * 8);
+        if (v != Word(key, p, word)) ok = false;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return ok;
+}
+
+TEST(Mapping, PagerLoopServesThreadsInAnyOrder) {
+  UPAGER_REQUIRE_MAPPINGS();
+  PagerLoop loop(2);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  constexpr uint64_t kPages = 512;
+  PatternHandler handler(1);  // PagerLoop keys start at 1
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
+  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
+  // Every page asked for exactly once (one page per fault; no duplicates).
+  EXPECT_EQ(handler.reads.load(), kPages);
+  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/false));
+  EXPECT_EQ(handler.reads.load(), kPages);
+  map.Reset();
+  vmo.Reset();
+  loop.Stop();
+}
+
+TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
+  UPAGER_REQUIRE_MAPPINGS();
+  PagerLoop loop(0, /*serve_faults_inline=*/true);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  constexpr uint64_t kPages = 256;
+  PatternHandler handler(1);
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
+  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
+  EXPECT_EQ(handler.reads.load(), kPages);
+  // No loop thread: a Vmo::Read of a missing page waits for Poll.
+  ASSERT_TRUE(vmo.object()->EvictPage(3));
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    uint64_t v = 0;
+    EXPECT_EQ(vmo.Read(&v, 3 * kPageSize, 8), Status::kOk);
+    EXPECT_EQ(v, Word(1, 3));
+    done = true;
+  });
+  while (loop.Poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  reader.join();
+  EXPECT_TRUE(done);
+  map.Reset();
+  vmo.Reset();
+  loop.Stop();
+}
+
+TEST(Mapping, ReadOnlyMappingStoreIsSegv) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead, &map), Status::kOk);
+  const Probe probe = ProbeStore(map.data(), 1);
+  EXPECT_FALSE(probe.ok);
+  EXPECT_EQ(probe.signo, SIGSEGV);
+  EXPECT_FALSE(pager.AnyPacket());
+  EXPECT_FALSE(pager.IsModified(*vmo));
+}
+
+TEST(Mapping, DetachFailsBlockedFaultAndKeepsDirtyPagesReadable) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map),
+            Status::kOk);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+  ASSERT_TRUE(ProbeStore(map.data() + kPageSize, 5).ok);  // no trap: page 1 Dirty
+  Probe probe;
+  uint64_t value = 0;
+  TestThread t([&] {
+    probe = ProbeLoad(map.data() + 16, &value);
+    return true;
+  });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_EQ(probe.signo, SIGBUS);
+  EXPECT_EQ(probe.addr, map.data() + 16);
+  EXPECT_EQ(FaultStatusForAddress(probe.addr), Status::kBadState);
+  ASSERT_TRUE(ProbeLoad(map.data() + kPageSize, &value).ok);
+  EXPECT_EQ(value, 5u);
+  // Later accesses of absent pages fail at once, without a packet.
+  const Probe again = ProbeLoad(map.data(), &value);
+  EXPECT_EQ(again.signo, SIGBUS);
+  EXPECT_TRUE(pager.WaitForPageComplete(vmo->key));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Mapping, ShrinkFailsBlockedFaultOutOfRange) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(3, kVmoResizable);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 3 * kPageSize, kMapRead, &map), Status::kOk);
+  Probe probe;
+  uint64_t value = 0;
+  TestThread t([&] {
+    probe = ProbeLoad(map.data() + 2 * kPageSize + 8, &value);
+    return true;
+  });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 2, 1));
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_EQ(vmo->vmo.SetSize(kPageSize), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_EQ(probe.signo, SIGBUS);
+  EXPECT_EQ(probe.addr, map.data() + 2 * kPageSize + 8);
+  EXPECT_EQ(FaultStatusForAddress(probe.addr), Status::kOutOfRange);
+  EXPECT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOutOfRange);
+}
+
+TEST(Mapping, TwoMappingsAndVmoReadShareOneRequest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4);
+  Mapping whole, part;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 4 * kPageSize, kMapRead, &whole), Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 2 * kPageSize, 2 * kPageSize, kMapRead, &part),
+            Status::kOk);
+  uint64_t a = 0, b = 0, c = 0;
+  TestThread ta([&] { return ProbeLoad(whole.data() + 2 * kPageSize, &a).ok; });
+  ta.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 2, 1));
+  TestThread tb([&] { return ProbeLoad(part.data() + 8, &b).ok; });
+  tb.Start();
+  TestThread tc([&] { return vmo->vmo.Read(&c, 2 * kPageSize + 16, 8) == Status::kOk; });
+  tc.Start();
+  ASSERT_TRUE(ta.WaitForBlocked());
+  ASSERT_TRUE(tb.WaitForBlocked());
+  ASSERT_TRUE(tc.WaitForBlocked());
+  EXPECT_FALSE(pager.AnyPacket(std::chrono::milliseconds(20)));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);
+  ASSERT_TRUE(ta.Wait());
+  ASSERT_TRUE(tb.Wait());
+  ASSERT_TRUE(tc.Wait());
+  EXPECT_EQ(a, Word(vmo->key, 2, 0));
+  EXPECT_EQ(b, Word(vmo->key, 2, 1));
+  EXPECT_EQ(c, Word(vmo->key, 2, 2));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Mapping, UnmapWhileBlockedGivesSegv) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead, &map), Status::kOk);
+  std::byte* addr = map.data();
+  Probe probe;
+  uint64_t value = 0;
+  TestThread t([&] {
+    probe = ProbeLoad(addr, &value);
+    return true;
+  });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_TRUE(t.WaitForBlocked());
+  map.Reset();
+  ASSERT_TRUE(t.Wait());
+  EXPECT_EQ(probe.signo, SIGSEGV);
+  EXPECT_EQ(probe.addr, addr);
+  // The request was withdrawn with the mapping: supplying now wakes nobody and is fine.
+  EXPECT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+}
+
+TEST(Mapping, CreateRejectsBadArguments) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  Mapping map;
+  EXPECT_EQ(Mapping::Create(Vmo(), 0, kPageSize, kMapRead, &map), Status::kBadHandle);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, 0, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapWrite, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, 4 | kMapRead, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 1, kPageSize, kMapRead, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, 100, kMapRead, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, 0, kMapRead, &map), Status::kInvalidArgs);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, kPageSize, 2 * kPageSize, kMapRead, &map),
+            Status::kOutOfRange);
+  EXPECT_EQ(Mapping::Create(vmo->vmo, ~0ull & ~(kPageSize - 1), 2 * kPageSize, kMapRead, &map),
+            Status::kOutOfRange);
+  EXPECT_FALSE(map.is_valid());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Mapping, AnonymousVmoMappingSharesContent) {
+  UPAGER_REQUIRE_MAPPINGS();
+  Vmo vmo;
+  ASSERT_EQ(Vmo::Create(2 * kPageSize, 0, &vmo), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
+  ASSERT_TRUE(ProbeStore(map.data() + kPageSize, 0xabcd).ok);
+  uint64_t v = 0;
+  ASSERT_EQ(vmo.Read(&v, kPageSize, 8), Status::kOk);
+  EXPECT_EQ(v, 0xabcdu);
+  v = 0x1234;
+  ASSERT_EQ(vmo.Write(&v, 8, 8), Status::kOk);
+  EXPECT_EQ(*reinterpret_cast<uint64_t*>(map.data() + 8), 0x1234u);
+}
+
+TEST(Mapping, NoTrapStoreDirtiesSilentlyAndSetsModified) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map),
+            Status::kOk);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  uint64_t v = 0;
+  ASSERT_TRUE(ProbeLoad(map.data() + kPageSize, &v).ok);
+  EXPECT_FALSE(pager.IsModified(*vmo));
+  EXPECT_TRUE(pager.DirtyRanges(*vmo).empty());
+  ASSERT_TRUE(ProbeStore(map.data() + kPageSize, 9).ok);
+  EXPECT_FALSE(pager.AnyPacket());
+  EXPECT_TRUE(pager.IsModified(*vmo));
+  auto ranges = pager.DirtyRanges(*vmo);
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_EQ(ranges[0].offset, 1u);
+  EXPECT_EQ(ranges[0].length, 1u);
+  // After the stats reset, another store to the (already dirty) page is seen again.
+  ASSERT_TRUE(ProbeStore(map.data() + kPageSize + 8, 10).ok);
+  EXPECT_TRUE(pager.IsModified(*vmo));
+  EXPECT_FALSE(pager.IsModified(*vmo));
+}
+
+TEST(Mapping, ZeroMarkerReadsZeroAndTrapsOnStore) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1, kVmoTrapDirty);
+  Vmo empty;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &empty), Status::kOk);
+  ASSERT_EQ(pager.pager().SupplyPages(vmo->vmo, 0, kPageSize, empty, 0), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
+  uint64_t v = 1;
+  ASSERT_TRUE(ProbeLoad(map.data() + 64, &v).ok);
+  EXPECT_EQ(v, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+  TestThread t([&] { return ProbeStore(map.data() + 64, 3).ok; });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
+  ASSERT_EQ(pager.DirtyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  VmoInfo info{};
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, kPageSize);
+  ASSERT_EQ(vmo->vmo.Read(&v, 64, 8), Status::kOk);
+  EXPECT_EQ(v, 3u);
+}
+
+TEST(Mapping, TightBudgetEvictsAndMappedReadsStayCorrect) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kPages = 256;
+  PageBudget::Default().SetLimit(kPages / 2);
+  {
+    PagerLoop loop(1);
+    ASSERT_EQ(loop.Start(), Status::kOk);
+    PatternHandler handler(1);
+    Vmo vmo;
+    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+    Mapping map;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
+    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, false));
+    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, true));
+    // Pages were evicted and asked for again.
+    EXPECT_GT(handler.reads.load(), kPages);
+    EXPECT_LE(PageBudget::Default().used(), kPages / 2);
+    map.Reset();
+    vmo.Reset();
+    loop.Stop();
+  }
+  PageBudget::Default().SetLimit(PageBudget::kUnlimited);
+}
+
+TEST(Mapping, ForkedChildHasNothingMapped) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead, &map), Status::kOk);
+  uint64_t v = 0;
+  ASSERT_TRUE(ProbeLoad(map.data(), &v).ok);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const Probe probe = ProbeLoad(map.data(), &v);
+    _exit(!probe.ok && probe.signo == SIGSEGV ? 0 : 1);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0);
 }
 
 }  // namespace

@@ -59,6 +59,13 @@ class PagerLoop {
   };
 
   explicit PagerLoop(size_t threads = 1);
+  // With `serve_faults_inline`, the process's fault-handling thread also serves this loop's
+  // packets, right after the fault that caused them: a mapped fault is then answered
+  // without any thread hand-off (the fastest path, for handlers that answer from memory).
+  // Such a handler runs on the fault thread and must not block for long nor touch absent
+  // pages of a mapping (nobody else would serve that fault). `threads` may then be 0: only
+  // faults are served, and requests from Vmo::Read and friends wait for Poll().
+  PagerLoop(size_t threads, bool serve_faults_inline);
   ~PagerLoop();  // Stop()
   PagerLoop(const PagerLoop&) = delete;
   PagerLoop& operator=(const PagerLoop&) = delete;
@@ -67,6 +74,8 @@ class PagerLoop {
   Status Start();
   // Stops and joins the threads. VMOs keep their content; new requests are not answered.
   void Stop();
+  // Serves the packets queued now on the calling thread; returns how many.
+  size_t Poll();
 
   // A pager-backed VMO whose requests go to `handler`. The handler must stay alive until
   // its OnComplete has run or the loop is stopped: closing the VMO queues a COMPLETE that a
@@ -86,6 +95,8 @@ class PagerLoop {
   void Dispatch(const PortPacket& packet);
 
   const size_t thread_count_;
+  const bool inline_;
+  bool inline_registered_ = false;
   Pager pager_;
   Port port_;
   std::vector<std::thread> threads_;

@@ -17,6 +17,7 @@
 
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
+#include "pager/inline_loops.h"
 
 namespace upager::internal {
 
@@ -42,6 +43,16 @@ class FailureLog {
     slot.status.store(static_cast<int32_t>(status), std::memory_order_relaxed);
     slot.seq.store(seq, std::memory_order_relaxed);
     slot.page.store(page, std::memory_order_release);
+  }
+  // Forgets [start, start+len) (its mapping is gone; the addresses may be reused).
+  void Forget(uintptr_t start, uint64_t len) {
+    for (Slot& slot : slots_) {
+      const uintptr_t page = slot.page.load(std::memory_order_acquire);
+      if (page >= start && page - start < len) {
+        uintptr_t expected = page;
+        slot.page.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+      }
+    }
   }
   bool Find(uintptr_t page, Status* out) const {
     bool found = false;
@@ -162,15 +173,18 @@ Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t le
 
 void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) {
   std::shared_ptr<Generation> stopping;
+  uint64_t len = 0;
   {
     MutexLock lock(&mutex_);
     auto it = ranges_.find(start);
     if (it != ranges_.end() && it->second.mapping == mapping) {
       while (it->second.users > 0) idle_.Wait(&mutex_);
+      len = it->second.len;
       ranges_.erase(it);
     }
     if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
   }
+  if (faults) Failures().Forget(start, len);
   if (stopping) Stop(std::move(stopping));
 }
 
@@ -206,6 +220,8 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
                (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0, (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
                static_cast<pid_t>(msg.arg.pagefault.feat.ptid));
     }
+    // Pagers that asked to be served here answer the requests just made.
+    InlineLoops::Get().PollAll();
   }
 }
 
@@ -255,15 +271,21 @@ void FaultService::FailAccess(const Generation& generation, uintptr_t address, p
 
 Status FaultService::StatusForAddress(uintptr_t address) {
   const uintptr_t page = address & kPageMask;
+  {
+    // Beyond the end of a shrunk VMO the kernel raises SIGBUS itself, and that is what the
+    // latest SIGBUS there was, whatever failed before.
+    MutexLock lock(&mutex_);
+    auto it = ranges_.upper_bound(page);
+    if (it != ranges_.begin()) {
+      --it;
+      if (page - it->first < it->second.len && it->second.mapping->IsBeyondVmoEnd(page)) {
+        return Status::kOutOfRange;
+      }
+    }
+  }
   Status status;
   if (Failures().Find(page, &status)) return status;
-  // The kernel raises SIGBUS itself beyond the end of a shrunk VMO.
-  MutexLock lock(&mutex_);
-  auto it = ranges_.upper_bound(page);
-  if (it == ranges_.begin()) return Status::kNotFound;
-  --it;
-  if (page - it->first >= it->second.len) return Status::kNotFound;
-  return it->second.mapping->IsBeyondVmoEnd(page) ? Status::kOutOfRange : Status::kNotFound;
+  return Status::kNotFound;
 }
 
 }  // namespace upager::internal

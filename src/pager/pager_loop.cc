@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "pager/inline_loops.h"
+
 namespace upager {
 namespace {
 // A user packet with this key tells one loop thread to exit.
@@ -12,15 +14,23 @@ void PagerLoop::Handler::OnDirty(const Request& request) {
   request.loop->pager().OpRange(kPagerOpDirty, request.vmo, request.offset, request.length, 0);
 }
 
-PagerLoop::PagerLoop(size_t threads) : thread_count_(threads == 0 ? 1 : threads) {}
+PagerLoop::PagerLoop(size_t threads) : thread_count_(threads == 0 ? 1 : threads), inline_(false) {}
+
+PagerLoop::PagerLoop(size_t threads, bool serve_faults_inline)
+    : thread_count_(threads == 0 && !serve_faults_inline ? 1 : threads),
+      inline_(serve_faults_inline) {}
 
 PagerLoop::~PagerLoop() { Stop(); }
 
 Status PagerLoop::Start() {
-  if (!threads_.empty()) return Status::kBadState;
+  if (!threads_.empty() || inline_registered_) return Status::kBadState;
   if (!pager_.is_valid()) {
     if (Status s = Pager::Create(0, &pager_); s != Status::kOk) return s;
     if (Status s = Port::Create(0, &port_); s != Status::kOk) return s;
+  }
+  if (inline_) {
+    internal::InlineLoops::Get().Add(this);
+    inline_registered_ = true;
   }
   for (size_t i = 0; i < thread_count_; ++i) {
     threads_.emplace_back([this] { Run(); });
@@ -29,6 +39,10 @@ Status PagerLoop::Start() {
 }
 
 void PagerLoop::Stop() {
+  if (inline_registered_) {
+    internal::InlineLoops::Get().Remove(this);  // waits for a fault thread serving it
+    inline_registered_ = false;
+  }
   if (threads_.empty()) return;
   PortPacket stop{};
   stop.key = kStopKey;
@@ -46,6 +60,21 @@ Status PagerLoop::CreateVmo(uint32_t options, uint64_t size, Handler* handler, V
   if (Status s = pager_.CreateVmo(options, port_, key, size, out); s != Status::kOk) return s;
   entries_[key] = Entry{handler, out->object()};
   return Status::kOk;
+}
+
+size_t PagerLoop::Poll() {
+  if (!port_.is_valid()) return 0;
+  size_t served = 0;
+  PortPacket packet{};
+  while (port_.Wait(Deadline{}, &packet) == Status::kOk) {
+    if (packet.type == kPktTypeUser && packet.key == kStopKey) {
+      port_.Queue(packet);  // meant for a loop thread; put it back and stop here
+      break;
+    }
+    if (packet.type == kPktTypePageRequest) Dispatch(packet);
+    ++served;
+  }
+  return served;
 }
 
 void PagerLoop::Run() {

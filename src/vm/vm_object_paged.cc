@@ -895,9 +895,8 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
       // committed without content), or a page that arrived after the fault was raised (it
       // is in storage already, the install finds it there and the thread is just woken).
       const bool protect = kind != SlotKind::kDirty;
-      if (mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) == 0) {
-        mapping->Wake(Bytes(page), kPageSize);
-      }
+      mapping->Install(Bytes(page), kZeroPage, kPageSize, protect);
+      mapping->Wake(Bytes(page), kPageSize);
       m.pages.Touch(page, page + 1);
       return Status::kOk;
     }

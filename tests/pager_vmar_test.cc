@@ -1,0 +1,812 @@
+// Zircon's core pager tests (zircon/system/utest/core/pager/pager.cc), the variants that reach
+// the VMO through a mapping: a VMO_VMAR_TEST(Pager, X) appears here as XVmar (its XVmo twin is
+// in pager_test.cc), and the plain TEST(Pager, X) entries whose Zircon versions access the VMO
+// through a mapping appear under their own names.
+//
+// How a mapped access behaves (mapping.h, zircon-semantics.md 7.3, 9, 10.2, 18.7): a load from
+// an absent page sends a READ of exactly that page and sleeps until it is resolved; a failed
+// request ends the access with SIGBUS at the exact faulting address, and
+// FaultStatusForAddress gives the status Zircon puts in the exception's synth_code. Zircon's
+// WaitForCrash(addr, status) is therefore "the probe caught SIGBUS at addr and
+// FaultStatusForAddress(addr) == status". Accesses are made from the faulting thread itself
+// with ProbeLoad-style probes (mapping_util.h), so a signal fails the check instead of the
+// process.
+//
+// Not here (need features upager lacks, or are not about mappings):
+//  - Clones: CloneReadFromCloneTest, CloneReadFromParentTest, CloneSimultaneousReadTest,
+//    CloneSimultaneousChildReadTest, CloneWriteToCloneTest (VV), CloneDetachTest,
+//    CloneResizeCloneHazard, CloneResizeParentOK, CloneShrinkGrowParent; the clone half of
+//    DecommitOnDetachTest. upager has no clones (Vmo::CreateChild is kNotSupported).
+//  - SuspendReadTestVmar: ThreadHandle::Suspend interrupts waits in PageRequest::Wait only; a
+//    thread asleep in a userfaultfd fault is in the kernel and cannot be suspended and
+//    resumed into a fresh request. SuspendInKernelTest / SuspendInKernelCaptureFaultsTest
+//    (faults inside a syscall's usercopy) likewise.
+//  - VmarRemapTest: needs ZX_VM_SPECIFIC_OVERWRITE (atomically replacing a mapping under
+//    blocked threads); Mapping has no fixed-address map.
+//  - VmarMapRangeTest: needs ZX_VM_MAP_RANGE.
+//  - OpCommitVmar, OpCommitCloneVmar, EvictionHintsVmar, EvictionHintsNestedVmar,
+//    EvictionHintsCloneVmar: need zx_vmar_op_range, nested VMARs and clones.
+//  - PinnedSupplyPages, PinPagerVmoWithLoanedPages, ResizeBlockedPin, PagerDetachPinned: BTI
+//    pinning.
+//  - Everything else in pager.cc accesses the VMO with syscalls only (pager_test.cc).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "mapping_util.h"
+#include "test_util.h"
+#include "upager/mapping.h"
+#include "upager/pager.h"
+#include "upager/port.h"
+#include "upager/vmo.h"
+#include "user_pager.h"
+
+namespace upager::testing {
+namespace {
+
+constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
+constexpr std::chrono::milliseconds kPoll{0};
+constexpr std::chrono::seconds kLong{10};
+constexpr uint64_t kWordsPerPage = kPageSize / sizeof(uint64_t);
+
+// Maps the whole VMO read/write, as Zircon's UserPager::CreateVmo does.
+Status MapVmo(const TestVmo& vmo, Mapping* map, uint32_t flags = kMapRead | kMapWrite) {
+  uint64_t size = 0;
+  if (Status s = vmo.vmo.GetSize(&size); s != Status::kOk) return s;
+  return Mapping::Create(vmo.vmo, 0, size, flags, map);
+}
+
+// Loads pages [first, first+count) of the mapping into `out`, word by word and in order (so
+// that a scan faults one page after the other), catching SIGBUS/SIGSEGV.
+Probe LoadMapped(const std::byte* base, uint64_t first, uint64_t count, std::vector<char>* out) {
+  out->assign(P(count), 0);
+  auto* words = reinterpret_cast<uint64_t*>(out->data());
+  const auto* mapped = reinterpret_cast<const volatile uint64_t*>(base + P(first));
+  return mapping_util_internal::Run([&] {
+    for (uint64_t i = 0; i < count * kWordsPerPage; ++i) words[i] = mapped[i];
+  });
+}
+
+// Zircon's check_buffer(vmo, first, count, /*check_vmar=*/true): the mapped pages hold the
+// pattern UserPager supplies. `probe`, if given, receives what the access did.
+bool CheckMapped(const Mapping& map, const TestVmo& vmo, uint64_t first, uint64_t count,
+                 Probe* probe = nullptr) {
+  std::vector<char> data;
+  const Probe p = LoadMapped(map.data(), first, count, &data);
+  if (probe != nullptr) *probe = p;
+  return p.ok && UserPager::CheckPattern(vmo.key, first, count, data.data());
+}
+
+// check_buffer_data through the mapping: the mapped pages hold `expected`.
+bool CheckMappedData(const Mapping& map, uint64_t first, uint64_t count, const void* expected,
+                     Probe* probe = nullptr) {
+  std::vector<char> data;
+  const Probe p = LoadMapped(map.data(), first, count, &data);
+  if (probe != nullptr) *probe = p;
+  return p.ok && std::memcmp(data.data(), expected, P(count)) == 0;
+}
+
+// Zircon's WaitForCrash(addr, status), once the thread has returned: its access ended in
+// SIGBUS at `addr` and the status behind it is `status`.
+::testing::AssertionResult CrashedAt(const Probe& probe, const void* addr, Status status) {
+  if (probe.ok) return ::testing::AssertionFailure() << "the access succeeded";
+  if (probe.signo != SIGBUS) {
+    return ::testing::AssertionFailure() << "signal " << probe.signo << ", not SIGBUS";
+  }
+  if (probe.addr != addr) {
+    return ::testing::AssertionFailure() << "si_addr " << probe.addr << ", expected " << addr;
+  }
+  const Status actual = FaultStatusForAddress(probe.addr);
+  if (actual != status) {
+    return ::testing::AssertionFailure()
+           << "FaultStatusForAddress " << actual << ", expected " << status;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// ---- Basic read faults and supply ----
+
+TEST(Pager, SinglePageTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1); });
+  t.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Cancelling the VMO's key while its READ packet is queued does not wedge delivery (5.1).
+TEST(Pager, CancelKeyDoesNotWedgeThePagerVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t1([&] { return CheckMapped(map, *vmo, 0, 1); });
+  t1.Start();
+  ASSERT_TRUE(t1.WaitForBlocked());
+
+  ASSERT_EQ(pager.port().CancelKey(vmo->key), Status::kOk);
+
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t1.Wait());
+
+  TestThread t2([&] { return CheckMapped(map, *vmo, 1, 1); });
+  t2.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+  ASSERT_TRUE(t2.Wait());
+}
+
+// A fault resolved from an uncommitted aux page reads zeros.
+TEST(Pager, UncommittedSinglePageTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  const std::vector<char> zeros(kPageSize, 0);
+  TestThread t([&] { return CheckMappedData(map, 0, 1, zeros.data()); });
+  t.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  Vmo empty;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &empty), Status::kOk);
+  ASSERT_EQ(pager.pager().SupplyPages(vmo->vmo, 0, kPageSize, empty, 0), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, PresupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1); });
+  t.Start();
+  ASSERT_TRUE(t.Wait());
+
+  ASSERT_FALSE(pager.WaitForPageRead(*vmo, 0, 1, kPoll));
+}
+
+// A request resolved before the pager read its packet is withdrawn (5.1, 19.2).
+TEST(Pager, EarlySupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t1([&] { return CheckMapped(map, *vmo, 0, 1); });
+  // The second thread makes sure the packet queue has moved on.
+  TestThread t2([&] { return CheckMapped(map, *vmo, 1, 1); });
+
+  t1.Start();
+  ASSERT_TRUE(t1.WaitForBlocked());
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t1.Wait());
+
+  t2.Start();
+  ASSERT_TRUE(t2.WaitForBlocked());
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+  ASSERT_TRUE(t2.Wait());
+
+  ASSERT_FALSE(pager.WaitForPageRead(*vmo, 0, 1, kPoll));
+}
+
+// A scan through a mapping faults one page per request, in order (10.2, 19.5).
+TEST(Pager, SequentialMultipageTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  constexpr uint64_t kNumPages = 32;
+  auto vmo = pager.CreateVmo(kNumPages);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, kNumPages); });
+  t.Start();
+
+  for (uint64_t i = 0; i < kNumPages; ++i) {
+    // Exactly READ[i, i+1): no other packet (a wider or later request) is waiting.
+    PortPacket packet{};
+    ASSERT_EQ(pager.port().Wait(DeadlineAfter(kLong), &packet), Status::kOk) << "page " << i;
+    EXPECT_EQ(packet.key, vmo->key);
+    EXPECT_EQ(packet.page_request.command, kPagerVmoRead);
+    EXPECT_EQ(packet.page_request.offset, P(i));
+    EXPECT_EQ(packet.page_request.length, P(1));
+    ASSERT_EQ(pager.SupplyPages(*vmo, i, 1), Status::kOk);
+  }
+
+  ASSERT_TRUE(t.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, ConcurrentMultipageAccessTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t1([&] { return CheckMapped(map, *vmo, 0, 1); });
+  TestThread t2([&] { return CheckMapped(map, *vmo, 1, 1); });
+  t1.Start();
+  t2.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+
+  ASSERT_TRUE(t1.Wait());
+  ASSERT_TRUE(t2.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// 32 threads faulting on one page share one request (4, 19.3).
+TEST(Pager, ConcurrentOverlappingAccessTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  constexpr size_t kNumThreads = 32;
+  std::vector<std::unique_ptr<TestThread>> threads;
+  for (size_t i = 0; i < kNumThreads; ++i) {
+    threads.push_back(std::make_unique<TestThread>([&] { return CheckMapped(map, *vmo, 0, 1); }));
+    threads.back()->Start();
+    ASSERT_TRUE(threads.back()->WaitForBlocked());
+  }
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+
+  for (auto& t : threads) {
+    ASSERT_TRUE(t->Wait());
+  }
+  ASSERT_FALSE(pager.WaitForPageRead(*vmo, 0, 1, kPoll));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, BulkSingleSupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  constexpr uint64_t kNumPages = 8;
+  auto vmo = pager.CreateVmo(kNumPages);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  std::vector<std::unique_ptr<TestThread>> threads;
+  for (uint64_t i = 0; i < kNumPages; ++i) {
+    threads.push_back(
+        std::make_unique<TestThread>([&, i] { return CheckMapped(map, *vmo, i, 1); }));
+    threads.back()->Start();
+    ASSERT_TRUE(pager.WaitForPageRead(*vmo, i, 1));
+  }
+
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, kNumPages), Status::kOk);
+
+  for (auto& t : threads) {
+    ASSERT_TRUE(t->Wait());
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Supplies of odd lengths (and, with `use_src_offset`, from odd aux offsets) satisfy the
+// single-page requests of the mapped accesses they cover.
+void BulkOddSupplyTestInner(bool use_src_offset) {
+  UserPager pager;
+  constexpr uint64_t kSupplyLengths[] = {2, 3, 5, 7, 37, 5, 13, 23};
+  uint64_t sum = 0;
+  for (uint64_t len : kSupplyLengths) sum += len;
+  auto vmo = pager.CreateVmo(sum);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  uint64_t page_idx = 0;
+  for (uint64_t supply_len : kSupplyLengths) {
+    const uint64_t offset = page_idx;
+    std::vector<std::unique_ptr<TestThread>> threads;
+    for (uint64_t j = 0; j < supply_len; ++j) {
+      const uint64_t page = offset + j;
+      threads.push_back(
+          std::make_unique<TestThread>([&, page] { return CheckMapped(map, *vmo, page, 1); }));
+      threads.back()->Start();
+      ASSERT_TRUE(pager.WaitForPageRead(*vmo, page, 1));
+    }
+
+    const uint64_t src_offset = use_src_offset ? offset : 0;
+    ASSERT_EQ(pager.SupplyPages(*vmo, offset, supply_len, src_offset), Status::kOk);
+
+    for (auto& t : threads) {
+      ASSERT_TRUE(t->Wait());
+    }
+    page_idx += supply_len;
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, BulkOddLengthSupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  BulkOddSupplyTestInner(false);
+}
+
+TEST(Pager, BulkOddOffsetSupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  BulkOddSupplyTestInner(true);
+}
+
+// Supply never overwrites a present page (18.4), also as seen through a mapping.
+TEST(Pager, OverlapSupplyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  // Page 0 gets content of its own (the pattern of page 2), then a supply of both pages.
+  std::vector<char> alt_data(kPageSize);
+  UserPager::Pattern(vmo->key, 2, alt_data.data());
+  Vmo alt_vmo;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &alt_vmo), Status::kOk);
+  ASSERT_EQ(alt_vmo.Write(alt_data.data(), 0, kPageSize), Status::kOk);
+  ASSERT_EQ(pager.pager().SupplyPages(vmo->vmo, 0, kPageSize, alt_vmo, 0), Status::kOk);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+
+  TestThread t(
+      [&] { return CheckMappedData(map, 0, 1, alt_data.data()) && CheckMapped(map, *vmo, 1, 1); });
+  t.Start();
+  ASSERT_TRUE(t.Wait());
+
+  ASSERT_FALSE(pager.WaitForPageRead(*vmo, 0, 1, kPoll));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// 257 threads blocked in faults on distinct pages: their requests queue behind the VMO's one
+// packet and come out in order (5.1, 19.4).
+TEST(Pager, ManyRequestTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  constexpr uint64_t kNumPages = 257;
+  auto vmo = pager.CreateVmo(kNumPages);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  std::vector<std::unique_ptr<TestThread>> threads;
+  for (uint64_t i = 0; i < kNumPages; ++i) {
+    threads.push_back(
+        std::make_unique<TestThread>([&, i] { return CheckMapped(map, *vmo, i, 1); }));
+    threads.back()->Start();
+    ASSERT_TRUE(threads.back()->WaitForBlocked());
+  }
+
+  for (uint64_t i = 0; i < kNumPages; ++i) {
+    // FIFO: the head of the queue is the only packet in the port.
+    PortPacket packet{};
+    ASSERT_EQ(pager.port().Wait(DeadlineAfter(kLong), &packet), Status::kOk) << "page " << i;
+    EXPECT_EQ(packet.key, vmo->key);
+    EXPECT_EQ(packet.page_request.command, kPagerVmoRead);
+    EXPECT_EQ(packet.page_request.offset, P(i));
+    EXPECT_EQ(packet.page_request.length, P(1));
+    ASSERT_EQ(pager.SupplyPages(*vmo, i, 1), Status::kOk);
+    ASSERT_TRUE(threads[i]->Wait());
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Supplying from an aux VMO that is mapped moves the page out of it: the VMO (read and
+// mapped) holds the data, the aux mapping reads zero.
+TEST(Pager, MappedSupplyPages) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+
+  Vmo aux_vmo;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &aux_vmo), Status::kOk);
+  Mapping aux_map;
+  ASSERT_EQ(Mapping::Create(aux_vmo, 0, kPageSize, kMapRead | kMapWrite, &aux_map), Status::kOk);
+
+  // Something to verify later, written through the aux mapping.
+  constexpr uint8_t kData = 0xcc;
+  *reinterpret_cast<volatile uint8_t*>(aux_map.data()) = kData;
+
+  ASSERT_EQ(pager.pager().SupplyPages(vmo->vmo, 0, kPageSize, aux_vmo, 0), Status::kOk);
+
+  uint8_t buf = 0;
+  ASSERT_EQ(vmo->vmo.Read(&buf, 0, sizeof(buf)), Status::kOk);
+  EXPECT_EQ(buf, kData);
+
+  // The aux mapping reads zero now.
+  EXPECT_EQ(*reinterpret_cast<volatile uint8_t*>(aux_map.data()), 0u);
+
+  // And the pager VMO's own mapping sees the supplied data without asking.
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+  uint64_t word = 0;
+  ASSERT_TRUE(ProbeLoad(map.data(), &word).ok);
+  EXPECT_EQ(word, uint64_t{kData});
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// ---- Object lifecycle, multiple VMOs ----
+
+// Zircon's version reads through each VMO's mapping (check_buffer(..., true)); the VMO
+// goes away once both its handle and its mapping are gone.
+TEST(Pager, SuccessiveVmoTest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  constexpr int kNumVmos = 64;
+  for (int i = 0; i < kNumVmos; ++i) {
+    auto vmo = pager.CreateVmo(1);
+    ASSERT_NE(vmo, nullptr);
+    Mapping map;
+    ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+    TestThread t([&] { return CheckMapped(map, *vmo, 0, 1); });
+    t.Start();
+    ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+    ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+    ASSERT_TRUE(t.Wait());
+
+    const uint64_t key = vmo->key;
+    vmo.reset();
+    // The mapping still holds the VMO open (9.3).
+    ASSERT_FALSE(pager.WaitForPageComplete(key, kPoll));
+    map.Reset();
+    ASSERT_TRUE(pager.WaitForPageComplete(key));
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, MultipleConcurrentVmoTest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  constexpr size_t kNumVmos = 8;
+  std::vector<std::unique_ptr<TestVmo>> vmos;
+  std::vector<Mapping> maps(kNumVmos);
+  std::vector<std::unique_ptr<TestThread>> threads;
+  for (size_t i = 0; i < kNumVmos; ++i) {
+    vmos.push_back(pager.CreateVmo(1));
+    ASSERT_NE(vmos.back(), nullptr);
+    ASSERT_EQ(MapVmo(*vmos[i], &maps[i]), Status::kOk);
+    threads.push_back(
+        std::make_unique<TestThread>([&, i] { return CheckMapped(maps[i], *vmos[i], 0, 1); }));
+    threads.back()->Start();
+    ASSERT_TRUE(pager.WaitForPageRead(*vmos[i], 0, 1));
+  }
+
+  for (size_t i = 0; i < kNumVmos; ++i) {
+    ASSERT_EQ(pager.SupplyPages(*vmos[i], 0, 1), Status::kOk);
+    ASSERT_TRUE(threads[i]->Wait());
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// ---- Mappings and resize interaction ----
+
+// Unmapping while a thread is blocked in a fault on the mapping: the retried access finds
+// nothing mapped (Zircon: fatal fault, ZX_ERR_NOT_FOUND; Linux: SIGSEGV at the address).
+// upager wakes the thread when the mapping goes; the peer supplies the page before looking
+// at the thread, here the supply comes after the thread has crashed, so that no new mapping
+// (the aux VMO's, a thread stack) can take the freed address before the retry.
+TEST(Pager, VmarUnmapTest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map, kMapRead), Status::kOk);
+  std::byte* const addr = map.data();
+
+  Probe probe;
+  TestThread t([&probe, addr] {
+    uint64_t value = 0;
+    probe = ProbeLoad(addr, &value);
+    return probe.ok;
+  });
+  t.Start();
+  ASSERT_TRUE(t.WaitForBlocked());
+
+  map.Reset();
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_EQ(probe.signo, SIGSEGV);
+  EXPECT_EQ(probe.addr, addr);
+  EXPECT_FALSE(t.handle().IsBlockedOnPager());
+
+  // The VMO is still there (its handle) and the pager can still supply it.
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  std::vector<char> data(kPageSize);
+  ASSERT_EQ(vmo->vmo.Read(data.data(), 0, kPageSize), Status::kOk);
+  EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 0, 1, data.data()));
+  // At most the READ of the abandoned fault; nothing else.
+  pager.WaitForPageRead(*vmo, 0, 1, kPoll);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Shrinking the VMO under a blocked mapped reader ends the access with SIGBUS, status
+// kOutOfRange (Zircon: crash with ZX_ERR_OUT_OF_RANGE at the base address).
+TEST(Pager, ReadResizeTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1, &probe); });
+  t.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(vmo->vmo.SetSize(0), Status::kOk);
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kOutOfRange));
+
+  // A later access beyond the new end is refused by the kernel itself, with no request.
+  uint64_t value = 0;
+  const Probe again = ProbeLoad(map.data() + 16, &value);
+  EXPECT_TRUE(CrashedAt(again, map.data() + 16, Status::kOutOfRange));
+  EXPECT_EQ(again.code, BUS_ADRERR);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// ---- Detach, close and port lifetime ----
+
+// Detach drops the clean pages and unmaps them; later mapped accesses, to the page that was
+// supplied and to the one that never was, crash with kBadState without a request (9.2). The
+// clone half of the peer test needs clones.
+TEST(Pager, DecommitOnDetachTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  TestThread t1([&] { return CheckMapped(map, *vmo, 0, 1); });
+  t1.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t1.Wait());
+
+  VmoInfo info{};
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, kPageSize);
+
+  ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
+
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
+
+  // The page that was supplied (and mapped), and the one that never was.
+  for (uint64_t page : {0, 1}) {
+    Probe probe;
+    TestThread t([&] { return CheckMapped(map, *vmo, page, 1, &probe); });
+    t.Start();
+    ASSERT_TRUE(t.WaitForFailure()) << "page " << page;
+    EXPECT_TRUE(CrashedAt(probe, map.data() + P(page), Status::kBadState)) << "page " << page;
+  }
+
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  EXPECT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// The mapped counterpart of DetachNonMappingAccess (which is about vmo_read, pager_test.cc):
+// a load straddling two pages faults them one at a time (READ[0,1), then READ[1,2) once page
+// 0 is there); detaching then ends it with SIGBUS, kBadState, at the first byte of page 1.
+TEST(Pager, DetachNonMappingAccessVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] {
+    uint64_t value = 0;
+    probe = ProbeLoad(map.data() + kPageSize - sizeof(uint64_t) / 2, &value);
+    return probe.ok;
+  });
+  t.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data() + kPageSize, Status::kBadState));
+
+  ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  EXPECT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Detaching the VMO or closing the pager while a mapped reader waits crashes the reader with
+// kBadState at the accessed address (9.2, 5.3); a detach also queues COMPLETE. `late`: the
+// pager has read the READ packet; otherwise it is still queued.
+void ReadInterruptTest(bool late, bool detach) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1, &probe); });
+  t.Start();
+
+  if (late) {
+    ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  } else {
+    ASSERT_TRUE(t.WaitForBlocked());
+  }
+
+  if (detach) {
+    ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+  } else {
+    pager.pager().Reset();
+  }
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+
+  if (detach) {
+    ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
+  }
+  if (!late) {
+    // The queued READ was withdrawn (and, for a closed pager, everything else too).
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    EXPECT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
+  }
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(Pager, ReadCloseInterruptLateTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ReadInterruptTest(/*late=*/true, /*detach=*/false);
+}
+
+TEST(Pager, ReadDetachInterruptLateTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ReadInterruptTest(/*late=*/true, /*detach=*/true);
+}
+
+TEST(Pager, ReadCloseInterruptEarlyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ReadInterruptTest(/*late=*/false, /*detach=*/false);
+}
+
+TEST(Pager, ReadDetachInterruptEarlyTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ReadInterruptTest(/*late=*/false, /*detach=*/true);
+}
+
+// Closing the pager crashes a blocked mapped reader with kBadState; a page supplied before
+// stays readable through the mapping (9.4).
+TEST(Pager, ClosePagerTest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1, &probe); });
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+
+  t.Start();
+  ASSERT_TRUE(t.WaitForBlocked());
+
+  pager.pager().Reset();
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+  Probe probe1;
+  EXPECT_TRUE(CheckMapped(map, *vmo, 1, 1, &probe1))
+      << "signal " << probe1.signo << " at " << probe1.addr;
+  // Nothing is delivered for a closed pager's VMOs, not even COMPLETE (5.3).
+  EXPECT_FALSE(pager.AnyPacket());
+  map.Reset();
+  vmo.reset();
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Closing the port handle does not stop supply (5.4): a page supplied afterwards reads
+// through the mapping; a detach then crashes the blocked mapped reader with kBadState.
+TEST(Pager, ClosePortTest) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1, &probe); });
+  t.Start();
+  ASSERT_TRUE(t.WaitForBlocked());
+
+  pager.port().Reset();
+
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+  Probe probe1;
+  EXPECT_TRUE(CheckMapped(map, *vmo, 1, 1, &probe1))
+      << "signal " << probe1.signo << " at " << probe1.addr;
+
+  ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+}
+
+// ---- Failure reporting (ZX_PAGER_OP_FAIL) ----
+
+// A failed READ crashes the mapped reader with the failure code (kIo) at the accessed
+// address; no retry request follows.
+TEST(Pager, FailSinglePageVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  Probe probe;
+  TestThread t([&] { return CheckMapped(map, *vmo, 0, 1, &probe); });
+  t.Start();
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.FailPages(*vmo, 0, 1), Status::kOk);
+
+  ASSERT_TRUE(t.WaitForFailure());
+  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kIo));
+
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  ASSERT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
+}
+
+}  // namespace
+}  // namespace upager::testing
