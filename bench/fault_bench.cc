@@ -42,6 +42,9 @@
 #include <thread>
 #include <vector>
 
+#include "upager/mapping.h"
+#include "upager/pager_loop.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -292,6 +295,88 @@ class MinorFault : public Target {
   std::byte* base_ = nullptr;
 };
 
+// (2)/(3) upager: a fresh pager-backed VMO per Map(), mapped read-only (or read-write for the
+// store benchmark), whose PagerLoop handler supplies each requested page from Source() with
+// SupplyPagesFromBuffer. (2) "upager_loop": one loop thread, so a fault travels faulting
+// thread -> fault thread -> loop thread -> faulting thread. (3) "upager_inline": the loop is
+// served on the fault thread itself (serve_faults_inline), the same two hops as raw_uffd.
+class UpagerTarget : public Target, public upager::PagerLoop::Handler {
+ public:
+  UpagerTarget(uint64_t pages, bool inline_faults, bool writable = false, bool presupply = false)
+      : len_(pages * kPage),
+        writable_(writable),
+        presupply_(presupply),
+        loop_(inline_faults ? 0 : 1, inline_faults) {
+    Check(loop_.Start() == upager::Status::kOk, "PagerLoop::Start");
+  }
+  ~UpagerTarget() override { loop_.Stop(); }
+  const std::byte* Map() override {
+    Check(loop_.CreateVmo(writable_ ? upager::kVmoTrapDirty : 0, len_, this, &vmo_) ==
+              upager::Status::kOk,
+          "CreateVmo");
+    if (presupply_) {
+      Check(loop_.pager().SupplyPagesFromBuffer(vmo_, 0, len_, Source()) == upager::Status::kOk,
+            "SupplyPagesFromBuffer");
+    }
+    const uint32_t flags = upager::kMapRead | (writable_ ? upager::kMapWrite : 0);
+    Check(upager::Mapping::Create(vmo_, 0, len_, flags, &map_) == upager::Status::kOk,
+          "Mapping::Create");
+    return map_.data();
+  }
+  void Unmap() override {
+    map_.Reset();
+    vmo_.Reset();
+  }
+  void OnRead(const upager::PagerLoop::Request& r) override {
+    loop_.pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, Source() + r.offset);
+  }
+
+ private:
+  const uint64_t len_;
+  const bool writable_;
+  const bool presupply_;
+  upager::PagerLoop loop_;
+  upager::Vmo vmo_;
+  upager::Mapping map_;
+};
+
+std::string UpagerUnavailable() {
+  std::string why;
+  return upager::MappingSupport(&why) == upager::Status::kOk ? std::string() : why;
+}
+
+void SetCounters(benchmark::State& state, double total_ns, uint64_t touches, uint64_t faults);
+
+// First store to each clean page of a kVmoTrapDirty VMO (all pages supplied beforehand): a
+// write-protect fault, a DIRTY request acknowledged by the loop's default OnDirty, the store
+// retried. One thread, p50/p99 per store.
+void BM_FirstStoreDirty(benchmark::State& state, bool inline_faults) {
+  const uint64_t pages = RegionPages();
+  UpagerTarget target(pages, inline_faults, /*writable=*/true, /*presupply=*/true);
+  std::vector<double> ns;
+  double total_ns = 0;
+  for (auto _ : state) {
+    auto* base = const_cast<std::byte*>(target.Map());
+    double pass_ns = 0;
+    for (uint64_t p = 0; p < pages; ++p) {
+      auto* word = reinterpret_cast<volatile uint64_t*>(base + p * kPage);
+      const Clock::time_point t0 = Clock::now();
+      *word = p;
+      const Clock::time_point t1 = Clock::now();
+      ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+      pass_ns += ns.back();
+    }
+    target.Unmap();
+    state.SetIterationTime(pass_ns * 1e-9);
+    total_ns += pass_ns;
+  }
+  SetCounters(state, total_ns, ns.size(), ns.size());
+  std::sort(ns.begin(), ns.end());
+  if (ns.empty()) return;
+  state.counters["p50_ns"] = ns[ns.size() / 2];
+  state.counters["p99_ns"] = ns[std::min(ns.size() - 1, ns.size() * 99 / 100)];
+}
+
 struct Variant {
   const char* name;
   std::function<std::string()> unavailable;  // why it cannot run here; empty if it can
@@ -380,12 +465,10 @@ int main(int argc, char** argv) {
   static const Variant kVariants[] = {
       {"raw_uffd", [] { return UffdUnavailable(UFFD_FEATURE_MISSING_SHMEM); },
        [](uint64_t pages) { return std::make_unique<RawUffd>(pages); }, 1},
-      // ---- upager variants go here (lead), each a Target driven by the same BM_Fault and
-      // BM_FaultLatency: (2) "upager_loop": a pager VMO whose PagerLoop handler supplies
-      // from Source(); (3) the fastest in-process path. Map() would map the VMO fresh with
-      // upager::Mapping::Create(vmo, 0, pages * kPage, upager::kMapRead, &map) and return
-      // map.data() (its pages absent); Unmap() resets the mapping and makes the pages absent
-      // again; unavailable() returns the reason when Mapping::Create gives kNotSupported. ----
+      {"upager_loop", UpagerUnavailable,
+       [](uint64_t pages) { return std::make_unique<UpagerTarget>(pages, false); }, 1},
+      {"upager_inline", UpagerUnavailable,
+       [](uint64_t pages) { return std::make_unique<UpagerTarget>(pages, true); }, 1},
       {"minor_fault", [] { return std::string(); },
        [](uint64_t pages) { return std::make_unique<MinorFault>(pages, false); }, 16},
       {"minor_fault_nofa", [] { return UffdUnavailable(UFFD_FEATURE_WP_HUGETLBFS_SHMEM); },
@@ -411,6 +494,15 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(name.c_str(), BM_FaultLatency, &v)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
+  }
+  if (UpagerUnavailable().empty()) {
+    for (const bool inline_faults : {false, true}) {
+      benchmark::RegisterBenchmark(
+          inline_faults ? "BM_FirstStoreDirty/upager_inline" : "BM_FirstStoreDirty/upager_loop",
+          BM_FirstStoreDirty, inline_faults)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
   }
   benchmark::RegisterBenchmark("BM_Memcpy", BM_Memcpy)
       ->UseManualTime()
