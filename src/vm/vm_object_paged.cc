@@ -744,6 +744,22 @@ Status VmObjectPaged::WritebackEnd(uint64_t offset, uint64_t len) {
 
 Status VmObjectPaged::QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRange* buffer,
                                        size_t buffer_entries, size_t* actual, size_t* avail) {
+  // The ranges are gathered under the lock and copied out after it: the caller's buffer may
+  // be mapped memory whose fault needs this very VMO (or the calling pager) to resolve.
+  std::vector<VmoDirtyRange> out;
+  size_t found = 0;
+  if (Status s = GatherDirtyRanges(offset, len, buffer_entries, &out, avail != nullptr, &found); s != Status::kOk) {
+    return s;
+  }
+  if (!out.empty()) std::memcpy(buffer, out.data(), out.size() * sizeof(VmoDirtyRange));
+  if (actual) *actual = out.size();
+  if (avail) *avail = found;
+  return Status::kOk;
+}
+
+Status VmObjectPaged::GatherDirtyRanges(uint64_t offset, uint64_t len, size_t buffer_entries,
+                                        std::vector<VmoDirtyRange>* buffer_out, bool count_all,
+                                        size_t* avail) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
@@ -759,10 +775,13 @@ Status VmObjectPaged::QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRa
   VmoDirtyRange current{};
   auto emit = [&]() -> bool {  // false: stop (buffer full and nobody counts)
     if (!have) return true;
-    if (written < buffer_entries) buffer[written++] = current;
+    if (written < buffer_entries) {
+      buffer_out->push_back(current);
+      ++written;
+    }
     ++found;
     have = false;
-    return avail != nullptr || written < buffer_entries;
+    return count_all || written < buffer_entries;
   };
   auto add = [&](uint64_t from, uint64_t to, uint64_t options) -> bool {
     if (have && current.options == options && current.offset + current.length == Bytes(from)) {
@@ -793,8 +812,7 @@ Status VmObjectPaged::QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRa
     }
   }
   if (go) emit();
-  if (actual) *actual = written;
-  if (avail) *avail = found;
+  *avail = found;
   return Status::kOk;
 }
 

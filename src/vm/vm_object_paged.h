@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
@@ -89,6 +90,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
   Status SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data);
   Status DirtyPagesImpl(uint64_t offset, uint64_t len);
+  // QueryDirtyRanges under the lock: up to `buffer_entries` ranges into `out`, and how many
+  // there are in all (counting stops with a full buffer when `avail` was not asked for).
+  Status GatherDirtyRanges(uint64_t offset, uint64_t len, size_t buffer_entries,
+                           std::vector<VmoDirtyRange>* out, bool count_all, size_t* avail);
 
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid);
