@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "mapping_util.h"
-#include "user_pager.h"  // short pager timeouts: a deadlock fails instead of hanging
 #include "test_util.h"
 #include "upager/mapping.h"
 #include "upager/page_budget.h"
 #include "upager/pager_loop.h"
+#include "user_pager.h"  // short pager timeouts: a deadlock fails instead of hanging
 
 namespace upager::testing {
 namespace {
@@ -92,8 +92,7 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
     Vmo vmo;
     ASSERT_EQ(loop.CreateVmo(vmo_options, kPages * kPageSize, &handler, &vmo), Status::kOk);
     Mapping map;
-    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead | kMapWrite, &map),
-              Status::kOk);
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
     std::byte* base = map.data();
     Counters c;
     // last[w][page]: the value writer w stored last in its word of `page` (0: none yet).
@@ -118,8 +117,7 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
             if (probe.ok) {
               last[w][page] = value;
               c.stores++;
-            } else if (probe.signo == SIGBUS &&
-                       FaultStatusForAddress(probe.addr) == Status::kIo) {
+            } else if (probe.signo == SIGBUS && FaultStatusForAddress(probe.addr) == Status::kIo) {
               c.sigbus++;
             } else {
               c.bad = true;
@@ -152,8 +150,7 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
             if (probe.ok) {
               check(value, page, word);
               c.loads++;
-            } else if (probe.signo == SIGBUS &&
-                       FaultStatusForAddress(probe.addr) == Status::kIo) {
+            } else if (probe.signo == SIGBUS && FaultStatusForAddress(probe.addr) == Status::kIo) {
               c.sigbus++;
             } else {
               c.bad = true;
@@ -200,11 +197,11 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
     EXPECT_GT(c.vmo_writes.load(), 0u);
     EXPECT_GT(handler.failed.load(), 0u);
     EXPECT_GT(handler.supplied.load(), kPages);  // evicted pages were asked for again
-    std::printf("loads %lu stores %lu vmo reads %lu vmo writes %lu sigbus %lu errors %lu "
-                "supplied %lu failed %lu\n",
-                c.loads.load(), c.stores.load(), c.vmo_reads.load(), c.vmo_writes.load(),
-                c.sigbus.load(), c.errors.load(), handler.supplied.load(),
-                handler.failed.load());
+    std::printf(
+        "loads %lu stores %lu vmo reads %lu vmo writes %lu sigbus %lu errors %lu "
+        "supplied %lu failed %lu\n",
+        c.loads.load(), c.stores.load(), c.vmo_reads.load(), c.vmo_writes.load(), c.sigbus.load(),
+        c.errors.load(), handler.supplied.load(), handler.failed.load());
     map.Reset();
     vmo.Reset();
     loop.Stop();

@@ -1,7 +1,8 @@
 // Mappings: loads and stores through a Mapping reach the pager (issue 4's basics; the
 // Zircon peer tests' Vmar variants live in pager_vmar_test.cc).
-#include <gtest/gtest.h>
+#include "upager/mapping.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +14,6 @@
 
 #include "mapping_util.h"
 #include "test_util.h"
-#include "upager/mapping.h"
 #include "upager/page_budget.h"
 #include "upager/pager_loop.h"
 #include "user_pager.h"
@@ -151,7 +151,6 @@ TEST(Mapping, ManyThreadsOnePageOneRequest) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-
 // Supplies every READ from a pattern computed on the fly (the same as UserPager's).
 class PatternHandler : public PagerLoop::Handler {
  public:
@@ -171,8 +170,7 @@ class PatternHandler : public PagerLoop::Handler {
 };
 
 // Threads load one word of every page, in sequential or random order, and check it.
-bool ScanAndCheck(const std::byte* base, uint64_t pages, uint64_t key, int threads,
-                  bool random) {
+bool ScanAndCheck(const std::byte* base, uint64_t pages, uint64_t key, int threads, bool random) {
   std::atomic<bool> ok{true};
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -184,8 +182,8 @@ bool ScanAndCheck(const std::byte* base, uint64_t pages, uint64_t key, int threa
       if (random) std::shuffle(order.begin(), order.end(), std::mt19937_64(42 + t));
       for (uint64_t p : order) {
         const uint64_t word = p % 512;
-        const uint64_t v = *reinterpret_cast<const volatile uint64_t*>(base + p * kPageSize +
-                                                                        word * 8);
+        const uint64_t v =
+            *reinterpret_cast<const volatile uint64_t*>(base + p * kPageSize + word * 8);
         if (v != Word(key, p, word)) ok = false;
       }
     });
@@ -262,8 +260,7 @@ TEST(Mapping, DetachFailsBlockedFaultAndKeepsDirtyPagesReadable) {
   UserPager pager;
   auto vmo = pager.CreateVmo(2);
   Mapping map;
-  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map),
-            Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
   ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
   ASSERT_TRUE(ProbeStore(map.data() + kPageSize, 5).ok);  // no trap: page 1 Dirty
   Probe probe;
@@ -318,8 +315,7 @@ TEST(Mapping, TwoMappingsAndVmoReadShareOneRequest) {
   auto vmo = pager.CreateVmo(4);
   Mapping whole, part;
   ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 4 * kPageSize, kMapRead, &whole), Status::kOk);
-  ASSERT_EQ(Mapping::Create(vmo->vmo, 2 * kPageSize, 2 * kPageSize, kMapRead, &part),
-            Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 2 * kPageSize, 2 * kPageSize, kMapRead, &part), Status::kOk);
   uint64_t a = 0, b = 0, c = 0;
   TestThread ta([&] { return ProbeLoad(whole.data() + 2 * kPageSize, &a).ok; });
   ta.Start();
@@ -406,8 +402,7 @@ TEST(Mapping, NoTrapStoreDirtiesSilentlyAndSetsModified) {
   UserPager pager;
   auto vmo = pager.CreateVmo(2);
   Mapping map;
-  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map),
-            Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, 2 * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
   uint64_t v = 0;
   ASSERT_TRUE(ProbeLoad(map.data() + kPageSize, &v).ok);

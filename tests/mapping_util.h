@@ -16,19 +16,19 @@
 namespace upager::testing {
 
 // Skips the test, printing why, where mappings cannot work.
-#define UPAGER_REQUIRE_MAPPINGS()                                              \
-  do {                                                                         \
-    std::string why_;                                                          \
-    if (::upager::MappingSupport(&why_) != ::upager::Status::kOk) {            \
-      GTEST_SKIP() << "mappings unavailable here: " << why_;                   \
-    }                                                                          \
+#define UPAGER_REQUIRE_MAPPINGS()                                   \
+  do {                                                              \
+    std::string why_;                                               \
+    if (::upager::MappingSupport(&why_) != ::upager::Status::kOk) { \
+      GTEST_SKIP() << "mappings unavailable here: " << why_;        \
+    }                                                               \
   } while (0)
 
 // What an access did.
 struct Probe {
-  bool ok = false;      // no signal
-  int signo = 0;        // SIGBUS or SIGSEGV otherwise
-  int code = 0;         // si_code
+  bool ok = false;       // no signal
+  int signo = 0;         // SIGBUS or SIGSEGV otherwise
+  int code = 0;          // si_code
   void* addr = nullptr;  // si_addr
 };
 
@@ -81,8 +81,7 @@ Probe Run(Fn fn) {
 
 // Loads the 64-bit word at `addr` into *value, catching SIGBUS/SIGSEGV.
 inline Probe ProbeLoad(const void* addr, uint64_t* value) {
-  return mapping_util_internal::Run(
-      [&] { *value = *static_cast<const volatile uint64_t*>(addr); });
+  return mapping_util_internal::Run([&] { *value = *static_cast<const volatile uint64_t*>(addr); });
 }
 
 // Stores `value` at `addr`, catching SIGBUS/SIGSEGV.

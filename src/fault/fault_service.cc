@@ -131,7 +131,8 @@ Status FaultService::Support(std::string* why) {
     Userfaultfd probe;
     support_ = probe.Open(&why_);
     if (support_ != Status::kOk) {
-      std::fprintf(stderr, "upager: mappings unavailable (%s); Mapping::Create returns kNotSupported\n",
+      std::fprintf(stderr,
+                   "upager: mappings unavailable (%s); Mapping::Create returns kNotSupported\n",
                    why_.c_str());
     }
   }

@@ -33,8 +33,6 @@ Status FaultStatusForAddress(const void* addr) {
 
 Status MappingSupport(std::string* why) { return internal::FaultService::Get().Support(why); }
 
-Status SetFaultThreads(size_t threads) {
-  return internal::FaultService::Get().SetThreads(threads);
-}
+Status SetFaultThreads(size_t threads) { return internal::FaultService::Get().SetThreads(threads); }
 
 }  // namespace upager

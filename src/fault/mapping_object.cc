@@ -171,9 +171,8 @@ void MappingObject::FreeRecord(FaultRecord* record) {
 }
 
 void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
-  const uint64_t page_offset =
-      vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
-                      reinterpret_cast<uintptr_t>(base_));
+  const uint64_t page_offset = vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
+                                               reinterpret_cast<uintptr_t>(base_));
   FaultRecord* record = AllocRecord();
   record->address = address;
   record->tid = tid;

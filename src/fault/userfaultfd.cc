@@ -59,7 +59,8 @@ Status Userfaultfd::Open(std::string* why) {
   const uint64_t required =
       UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS;
   if ((api.features & required) != required) {
-    if (why) *why = "userfaultfd: the kernel lacks shmem missing faults, thread ids or exact addresses";
+    if (why)
+      *why = "userfaultfd: the kernel lacks shmem missing faults, thread ids or exact addresses";
     return Status::kNotSupported;
   }
   const uint64_t wanted = required | (api.features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM);

@@ -155,8 +155,8 @@ struct VmObjectPaged::Impl {
         page += PageOf(placed);
       }
       if (page < piece_end) {
-        if (Status s = PwriteAll(memfd, src + Bytes(page - first), Bytes(piece_end - page),
-                                 Bytes(page));
+        if (Status s =
+                PwriteAll(memfd, src + Bytes(page - first), Bytes(piece_end - page), Bytes(page));
             s != Status::kOk) {
           return s;
         }
@@ -748,7 +748,8 @@ Status VmObjectPaged::QueryDirtyRanges(uint64_t offset, uint64_t len, VmoDirtyRa
   // be mapped memory whose fault needs this very VMO (or the calling pager) to resolve.
   std::vector<VmoDirtyRange> out;
   size_t found = 0;
-  if (Status s = GatherDirtyRanges(offset, len, buffer_entries, &out, avail != nullptr, &found); s != Status::kOk) {
+  if (Status s = GatherDirtyRanges(offset, len, buffer_entries, &out, avail != nullptr, &found);
+      s != Status::kOk) {
     return s;
   }
   if (!out.empty()) std::memcpy(buffer, out.data(), out.size() * sizeof(VmoDirtyRange));
@@ -825,7 +826,8 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
     // Stores through mappings to pages already Dirty no longer fault; make them fault once
     // more so that the next one is seen as a modification.
     for (VmMapping* mapping : m.mappings) {
-      if (mapping->writable()) mapping->WriteProtect(mapping->vmo_offset(), mapping->length(), true);
+      if (mapping->writable())
+        mapping->WriteProtect(mapping->vmo_offset(), mapping->length(), true);
     }
   }
   return Status::kOk;
@@ -926,8 +928,7 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
       // Evicted since: the retried store finds the page missing and asks for it.
       mapping->Wake(Bytes(page), kPageSize);
       return Status::kOk;
-    case SlotKind::kDirty:
-      break;
+    case SlotKind::kDirty: break;
     default:
       if (source_->ShouldTrapDirtyTransitions()) {
         return source_->RequestDirtyTransition(req, Bytes(page), kPageSize,
