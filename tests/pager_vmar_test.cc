@@ -32,6 +32,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -60,13 +61,32 @@ Status MapVmo(const TestVmo& vmo, Mapping* map, uint32_t flags = kMapRead | kMap
   return Mapping::Create(vmo.vmo, 0, size, flags, map);
 }
 
+// mapping_util_internal::Run with compiler barriers around the access. Run publishes its
+// jump buffer in a thread_local (`t_jump = &jump; fn(); t_jump = nullptr;`); when `fn` is
+// inlined and makes no calls, nothing reads t_jump in between as far as the compiler can
+// see, and g++ -O2 drops the first store as dead: a signal then finds t_jump null and
+// kills the process. A signal fence (a compiler barrier) keeps the store.
+template <typename Fn>
+Probe FencedRun(Fn fn) {
+  return mapping_util_internal::Run([&] {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    fn();
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  });
+}
+
+// ProbeLoad, fenced.
+Probe Load(const void* addr, uint64_t* value) {
+  return FencedRun([&] { *value = *static_cast<const volatile uint64_t*>(addr); });
+}
+
 // Loads pages [first, first+count) of the mapping into `out`, word by word and in order (so
 // that a scan faults one page after the other), catching SIGBUS/SIGSEGV.
 Probe LoadMapped(const std::byte* base, uint64_t first, uint64_t count, std::vector<char>* out) {
   out->assign(P(count), 0);
   auto* words = reinterpret_cast<uint64_t*>(out->data());
   const auto* mapped = reinterpret_cast<const volatile uint64_t*>(base + P(first));
-  return mapping_util_internal::Run([&] {
+  return FencedRun([&] {
     for (uint64_t i = 0; i < count * kWordsPerPage; ++i) words[i] = mapped[i];
   });
 }
@@ -454,7 +474,7 @@ TEST(Pager, MappedSupplyPages) {
   Mapping map;
   ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
   uint64_t word = 0;
-  ASSERT_TRUE(ProbeLoad(map.data(), &word).ok);
+  ASSERT_TRUE(Load(map.data(), &word).ok);
   EXPECT_EQ(word, uint64_t{kData});
   EXPECT_FALSE(pager.AnyPacket());
 }
@@ -532,7 +552,7 @@ TEST(Pager, VmarUnmapTest) {
   Probe probe;
   TestThread t([&probe, addr] {
     uint64_t value = 0;
-    probe = ProbeLoad(addr, &value);
+    probe = Load(addr, &value);
     return probe.ok;
   });
   t.Start();
@@ -577,7 +597,7 @@ TEST(Pager, ReadResizeTestVmar) {
 
   // A later access beyond the new end is refused by the kernel itself, with no request.
   uint64_t value = 0;
-  const Probe again = ProbeLoad(map.data() + 16, &value);
+  const Probe again = Load(map.data() + 16, &value);
   EXPECT_TRUE(CrashedAt(again, map.data() + 16, Status::kOutOfRange));
   EXPECT_EQ(again.code, BUS_ADRERR);
   EXPECT_FALSE(pager.AnyPacket());
@@ -641,7 +661,7 @@ TEST(Pager, DetachNonMappingAccessVmar) {
   Probe probe;
   TestThread t([&] {
     uint64_t value = 0;
-    probe = ProbeLoad(map.data() + kPageSize - sizeof(uint64_t) / 2, &value);
+    probe = Load(map.data() + kPageSize - sizeof(uint64_t) / 2, &value);
     return probe.ok;
   });
   t.Start();

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "base/deferred_wakeups.h"
 #include "upager/mapping.h"
 #include "vm/vm_object_paged.h"
 
@@ -138,7 +139,10 @@ uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
   if (uffd_ == nullptr || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }
-  return uffd_->Copy(AddressOf(offset), src, len, write_protect && writable());
+  const uint64_t done =
+      uffd_->Copy(AddressOf(offset), src, len, write_protect && writable(), /*wake=*/true);
+  if (done > 0) NoteInstalled(this, offset, done);
+  return done;
 }
 
 void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {
@@ -181,8 +185,11 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     MutexLock lock(&records_mutex_);
     record->blocked_token = FaultService::MarkBlocked(tid);
   }
-  const Status status =
-      vmo_->HandleFault(this, FaultInfo{page_offset, write, wp}, record->request());
+  Status status;
+  {
+    DeferredWakeups defer;  // the pager's port reader wakes once the VMO lock is free
+    status = vmo_->HandleFault(this, FaultInfo{page_offset, write, wp}, record->request());
+  }
   if (status == Status::kShouldWait) return;  // the record belongs to the request now
   FreeRecord(record);
   if (status != Status::kOk) FaultService::Get().FailAccess(*generation_, address, tid, status);
@@ -193,8 +200,12 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
   const pid_t tid = record->tid;
   FreeRecord(record);
   if (status == Status::kOk) {
-    // Resolved: the thread retries the access, which maps the page or asks again.
-    uffd_->Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
+    // Resolved: the thread retries the access, which maps the page or asks again. A supply
+    // that copied the page into this mapping has woken it already.
+    const uintptr_t page = address & ~static_cast<uintptr_t>(kPageSize - 1);
+    if (!WasJustInstalled(this, vmo_offset() + (page - reinterpret_cast<uintptr_t>(base_)))) {
+      uffd_->Wake(page, kPageSize);
+    }
   } else {
     FaultService::Get().FailAccess(*generation_, address, tid, status);
   }

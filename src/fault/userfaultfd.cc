@@ -87,7 +87,8 @@ bool Userfaultfd::Register(uintptr_t start, size_t len, bool wp) const {
   return ::ioctl(fd_, UFFDIO_REGISTER, &reg) == 0;
 }
 
-uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp) const {
+uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp,
+                           bool wake) const {
   uint64_t done = 0;
   int retries = 0;
   while (done < len) {
@@ -95,7 +96,7 @@ uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp) 
     copy.dst = dst + done;
     copy.src = reinterpret_cast<uintptr_t>(src) + done;
     copy.len = len - done;
-    copy.mode = UFFDIO_COPY_MODE_DONTWAKE | (wp ? UFFDIO_COPY_MODE_WP : 0);
+    copy.mode = (wake ? 0 : UFFDIO_COPY_MODE_DONTWAKE) | (wp ? UFFDIO_COPY_MODE_WP : 0);
     const int rc = ::ioctl(fd_, UFFDIO_COPY, &copy);
     if (copy.copy > 0) done += static_cast<uint64_t>(copy.copy);
     if (rc == 0) continue;

@@ -30,9 +30,9 @@ class Userfaultfd {
   // Registers [start, start+len) for MISSING faults, and write-protect faults if `wp`.
   bool Register(uintptr_t start, size_t len, bool wp) const;
   // Copies `len` bytes into the registered range at `dst` (the pages must be missing), write
-  // protected if `wp`, without waking the faulting threads. Returns the bytes copied; a
-  // page that is already present stops the copy.
-  uint64_t Copy(uintptr_t dst, const void* src, size_t len, bool wp) const;
+  // protected if `wp`, waking the threads faulting there if `wake`. Returns the bytes
+  // copied; a page that is already present stops the copy.
+  uint64_t Copy(uintptr_t dst, const void* src, size_t len, bool wp, bool wake) const;
   void Wake(uintptr_t start, size_t len) const;
   // Write-protects, or un-protects and wakes.
   void WriteProtect(uintptr_t start, size_t len, bool protect) const;

@@ -4,6 +4,8 @@
 #include <new>
 #include <utility>
 
+#include "base/deferred_wakeups.h"
+
 namespace upager::internal {
 
 PacketOwner::~PacketOwner() = default;
@@ -126,8 +128,9 @@ void PortObject::QueueOwned(OwnedPacket* packet, std::shared_ptr<PacketOwner> ow
     packet->queued = true;
     queue_.push_back(*packet);
   }
-  // Outside the lock: the woken waiter would otherwise block on it at once.
-  cv_.NotifyOne();
+  // Outside the lock: the woken waiter would otherwise block on it at once. And, when the
+  // caller asked for it, after the caller's own locks too (DeferredWakeups).
+  DeferredWakeups::NotifyOne(&cv_, weak_from_this().lock());
 }
 
 bool PortObject::Withdraw(OwnedPacket* packet) {

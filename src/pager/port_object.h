@@ -51,7 +51,7 @@ struct OwnedPacket : boost::intrusive::list_base_hook<> {
 // it any more, so queued packets are dropped and later ones are not kept ("queued but
 // never read": an owned packet stays its owner's business, and Withdraw reports it as not
 // queued). This also breaks the port <-> owner reference cycle of an owned packet.
-class PortObject {
+class PortObject : public std::enable_shared_from_this<PortObject> {
  public:
   PortObject();
   ~PortObject();

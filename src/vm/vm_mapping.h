@@ -23,9 +23,10 @@ class VmMapping {
   }
 
   // Places `len` bytes from `src` at VMO `offset` both in the VMO's storage and in this
-  // mapping's page tables, without waking anyone. The range must be inside the mapping and
-  // every page must be a hole in the storage. `write_protect`: a later store faults.
-  // Returns the bytes placed (fewer on failure: the caller writes the rest to storage).
+  // mapping's page tables, and wakes the threads faulting there. The range must be inside
+  // the mapping and every page must be a hole in the storage. `write_protect`: a later
+  // store faults. Returns the bytes placed (fewer on failure: the caller writes the rest to
+  // storage).
   virtual uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) = 0;
   // Write-protects (or un-protects and wakes) the part of [offset, offset+len) this mapping
   // covers. Write-protecting a page that is not mapped arms it: the store after the page
@@ -44,6 +45,13 @@ class VmMapping {
   const uint64_t length_;
   const bool writable_;
 };
+
+// The ranges the calling thread has just installed into mappings (and so woken), for the
+// completions of the requests the same supply resolves: they need not wake again. A
+// supply notes its installs and forgets them once it has resolved its requests.
+void NoteInstalled(const VmMapping* mapping, uint64_t offset, uint64_t len);
+bool WasJustInstalled(const VmMapping* mapping, uint64_t offset);
+void ForgetInstalled();
 
 // What a fault on a mapping asks of the VMO.
 struct FaultInfo {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "base/deferred_wakeups.h"
 #include "base/koid.h"
 #include "upager/thread.h"
 #include "vm/page_list.h"
@@ -269,6 +270,7 @@ Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
   for (;;) {
     Status status;
     {
+      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
       MutexLock lock(&m.mutex);
       if (end > m.size) return Status::kOutOfRange;
       // Copy the present run from pos.
@@ -306,6 +308,7 @@ Status VmObjectPaged::WriteImpl(const void* data, uint64_t offset, uint64_t len)
   for (;;) {
     Status status;
     {
+      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
       MutexLock lock(&m.mutex);
       if (end > m.size) return Status::kOutOfRange;
       if (!source_) {
@@ -464,6 +467,7 @@ Status VmObjectPaged::CommitPages(uint64_t first, uint64_t last, bool always_nee
   for (;;) {
     Status status;
     {
+      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
       MutexLock lock(&m.mutex);
       // A range cut off by a shrink simply ends the commit (18.6).
       last = std::min(last, PageOf(m.size));
@@ -632,10 +636,12 @@ Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, c
         page, last, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
     if (absent) {
       if (Status s = m.Store(page, run_end, in + Bytes(page - first)); s != Status::kOk) {
+        ForgetInstalled();
         return s;
       }
       for (uint64_t p = page; p < run_end; ++p) m.pages.SetPage(p, SlotKind::kClean);
       source_->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
+      ForgetInstalled();
     }
     page = run_end;
   }
@@ -896,7 +902,34 @@ void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
 
 namespace {
 alignas(4096) const char kZeroPage[kPageSize] = {};
+
+struct InstalledRanges {
+  struct Range {
+    const VmMapping* mapping;
+    uint64_t offset;
+    uint64_t len;
+  };
+  size_t count = 0;
+  Range ranges[4];
+};
+thread_local InstalledRanges t_installed;
 }  // namespace
+
+void NoteInstalled(const VmMapping* mapping, uint64_t offset, uint64_t len) {
+  if (t_installed.count < std::size(t_installed.ranges)) {
+    t_installed.ranges[t_installed.count++] = {mapping, offset, len};
+  }
+}
+
+bool WasJustInstalled(const VmMapping* mapping, uint64_t offset) {
+  for (size_t i = 0; i < t_installed.count; ++i) {
+    const auto& r = t_installed.ranges[i];
+    if (r.mapping == mapping && offset >= r.offset && offset - r.offset < r.len) return true;
+  }
+  return false;
+}
+
+void ForgetInstalled() { t_installed.count = 0; }
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
   Impl& m = *impl_;
@@ -915,8 +948,9 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
       // committed without content), or a page that arrived after the fault was raised (it
       // is in storage already, the install finds it there and the thread is just woken).
       const bool protect = kind != SlotKind::kDirty;
-      mapping->Install(Bytes(page), kZeroPage, kPageSize, protect);
-      mapping->Wake(Bytes(page), kPageSize);
+      const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
+      ForgetInstalled();
+      if (!installed) mapping->Wake(Bytes(page), kPageSize);
       m.pages.Touch(page, page + 1);
       return Status::kOk;
     }
