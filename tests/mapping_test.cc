@@ -470,6 +470,41 @@ TEST(Mapping, TightBudgetEvictsAndMappedReadsStayCorrect) {
   PageBudget::Default().SetLimit(PageBudget::kUnlimited);
 }
 
+TEST(Mapping, UnansweredFaultTimesOutWithSigbus) {
+  UPAGER_REQUIRE_MAPPINGS();
+  const PagerTimeouts saved = GetPagerTimeouts();
+  SetPagerTimeouts({.overtime_wait = std::chrono::milliseconds(100),
+                    .overtime_timeout = std::chrono::milliseconds(300)});
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead, &map), Status::kOk);
+  Probe probe;
+  uint64_t value = 0;
+  const auto start = std::chrono::steady_clock::now();
+  TestThread t([&] {
+    probe = ProbeLoad(map.data() + 40, &value);
+    return true;
+  });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_TRUE(t.Wait());  // nobody answers: the fault gives up
+  const auto waited = std::chrono::steady_clock::now() - start;
+  SetPagerTimeouts(saved);
+  EXPECT_EQ(probe.signo, SIGBUS);
+  EXPECT_EQ(probe.addr, map.data() + 40);
+  EXPECT_EQ(FaultStatusForAddress(probe.addr), Status::kTimedOut);
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_FALSE(t.handle().IsBlockedOnPager());
+  // The request was withdrawn: a supply now finds nobody waiting, a new access asks again.
+  TestThread t2([&] { return ProbeLoad(map.data(), &value).ok; });
+  t2.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t2.Wait());
+  EXPECT_EQ(value, Word(vmo->key, 0));
+}
+
 TEST(Mapping, ForkedChildHasNothingMapped) {
   UPAGER_REQUIRE_MAPPINGS();
   UserPager pager;

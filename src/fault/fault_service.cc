@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
 #include "pager/inline_loops.h"
+#include "upager/thread.h"
 
 namespace upager::internal {
 
@@ -206,11 +208,18 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
   pollfd fds[2] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
   uffd_msg msgs[32];
   for (;;) {
-    if (::poll(fds, 2, -1) < 0) {
+    // While faults wait for a pager, wake up now and then to hold them to the overtime
+    // limits; otherwise sleep until a fault comes.
+    const bool waiting = waiting_faults.load(std::memory_order_relaxed) > 0;
+    const int timeout_ms = waiting ? static_cast<int>(ScanInterval().count()) : -1;
+    const int ready = ::poll(fds, 2, timeout_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (fds[1].revents != 0) return;
+    if (waiting) ScanOvertime();
+    if (ready == 0) continue;
     const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
     if (n <= 0) continue;  // EAGAIN: another thread took them
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
@@ -223,6 +232,43 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
     }
     // Pagers that asked to be served here answer the requests just made.
     InlineLoops::Get().PollAll();
+  }
+}
+
+std::chrono::milliseconds FaultService::ScanInterval() {
+  // A quarter of the shortest limit, between 10 ms and 1 s.
+  const PagerTimeouts t = GetPagerTimeouts();
+  std::chrono::milliseconds shortest{1000};
+  for (const auto limit : {t.overtime_wait, t.overtime_timeout}) {
+    if (limit.count() > 0) shortest = std::min(shortest, limit);
+  }
+  return std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+}
+
+void FaultService::ScanOvertime() {
+  const auto now = std::chrono::steady_clock::now();
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  int64_t last = last_scan_ns_.load(std::memory_order_relaxed);
+  const int64_t interval_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();
+  if (now_ns - last < interval_ns ||
+      !last_scan_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
+    return;  // scanned recently, or another fault thread is scanning
+  }
+  // Each mapping is held like a fault in progress while it is checked.
+  std::vector<Entry*> entries;
+  {
+    MutexLock lock(&mutex_);
+    for (auto& [start, entry] : ranges_) {
+      ++entry.users;
+      entries.push_back(&entry);
+    }
+  }
+  for (Entry* entry : entries) entry->mapping->CheckOvertime(now);
+  MutexLock lock(&mutex_);
+  for (Entry* entry : entries) {
+    if (--entry->users == 0) idle_.NotifyAll();
   }
 }
 

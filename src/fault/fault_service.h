@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -57,6 +59,10 @@ class FaultService {
   static int MarkBlocked(pid_t tid);
   static void UnmarkBlocked(int token);
 
+  // Faults waiting for a pager, process-wide: while there are any, fault threads wake up
+  // periodically to check them against the overtime limits.
+  static inline std::atomic<int64_t> waiting_faults{0};
+
  private:
   struct Entry {
     MappingObject* mapping;
@@ -67,6 +73,9 @@ class FaultService {
   void Run(const std::shared_ptr<Generation>& generation);
   void Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp, pid_t tid);
   void Stop(std::shared_ptr<Generation> generation);
+  // Runs MappingObject::CheckOvertime on every mapping, at most once per scan interval.
+  void ScanOvertime();
+  static std::chrono::milliseconds ScanInterval();
 
   Mutex mutex_;
   CondVar idle_;  // an entry's users dropped to zero
@@ -77,6 +86,7 @@ class FaultService {
   bool probed_ UPAGER_GUARDED_BY(mutex_) = false;
   Status support_ UPAGER_GUARDED_BY(mutex_) = Status::kOk;
   std::string why_ UPAGER_GUARDED_BY(mutex_);
+  std::atomic<int64_t> last_scan_ns_{0};
 };
 
 }  // namespace upager::internal

@@ -3,9 +3,12 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 
 #include "base/deferred_wakeups.h"
 #include "upager/mapping.h"
+#include "upager/thread.h"
 #include "vm/vm_object_paged.h"
 
 namespace upager::internal {
@@ -20,9 +23,18 @@ class MappingObject::FaultRecord final : public PageRequestCompletion {
   }
 
   PageRequest* request() { return &request_; }
+  // Written by the fault thread that took the record, before its request exists.
   uintptr_t address = 0;
   pid_t tid = 0;
+  // The rest is guarded by the owner's records_mutex_.
   int blocked_token = -1;
+  uint64_t generation = 0;  // counts allocations, so a stale reference is recognised
+  bool in_use = false;
+  bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
+  bool timing_out = false;  // being cancelled by the overtime scan
+  bool completed_while_timing_out = false;
+  Deadline started{};
+  Deadline next_log{};
 
  private:
   MappingObject* const owner_;
@@ -110,8 +122,7 @@ MappingObject::~MappingObject() {
   {
     MutexLock lock(&records_mutex_);
     for (auto& record : records_) {
-      FaultService::UnmarkBlocked(record->blocked_token);
-      record->blocked_token = -1;
+      if (record->in_use) FreeRecordLocked(record.get());
     }
   }
   ::munmap(base_, length());
@@ -155,50 +166,123 @@ void MappingObject::Wake(uint64_t offset, uint64_t len) {
   uffd_->Wake(AddressOf(offset), len);
 }
 
-MappingObject::FaultRecord* MappingObject::AllocRecord() {
+MappingObject::FaultRecord* MappingObject::AllocRecord(pid_t tid, uint64_t* generation) {
   MutexLock lock(&records_mutex_);
+  FaultRecord* record;
   if (free_records_.empty()) {
     // More threads fault here at once than ever before: grow the pool (rare).
     records_.push_back(std::make_unique<FaultRecord>(this));
-    return records_.back().get();
+    record = records_.back().get();
+  } else {
+    record = free_records_.back();
+    free_records_.pop_back();
   }
-  FaultRecord* record = free_records_.back();
-  free_records_.pop_back();
+  record->in_use = true;
+  *generation = ++record->generation;
+  // Marked before the request exists, so that its completion always finds the mark.
+  record->blocked_token = FaultService::MarkBlocked(tid);
+  record->started = std::chrono::steady_clock::now();
+  const PagerTimeouts timeouts = GetPagerTimeouts();
+  record->next_log = timeouts.overtime_wait.count() > 0 ? record->started + timeouts.overtime_wait
+                                                        : kInfiniteDeadline;
   return record;
 }
 
-void MappingObject::FreeRecord(FaultRecord* record) {
-  MutexLock lock(&records_mutex_);
+void MappingObject::FreeRecordLocked(FaultRecord* record) {
   FaultService::UnmarkBlocked(record->blocked_token);
   record->blocked_token = -1;
+  if (record->waiting) FaultService::waiting_faults.fetch_sub(1, std::memory_order_relaxed);
+  record->waiting = false;
+  record->in_use = false;
   free_records_.push_back(record);
+}
+
+void MappingObject::CheckOvertime(Deadline now) {
+  const PagerTimeouts timeouts = GetPagerTimeouts();
+  std::vector<FaultRecord*> expired;
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) {
+      if (!record->waiting || record->timing_out) continue;
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - record->started);
+      if (timeouts.overtime_timeout.count() > 0 && waited >= timeouts.overtime_timeout) {
+        record->timing_out = true;
+        expired.push_back(record.get());
+      } else if (now >= record->next_log) {
+        std::fprintf(stderr, "upager: thread %d blocked in a page fault for %lld ms\n",
+                     static_cast<int>(record->tid), static_cast<long long>(waited.count()));
+        record->next_log += timeouts.overtime_wait;
+      }
+    }
+  }
+  if (expired.empty()) return;
+  // Cancel with no lock of ours held (the source lock comes first). A completion that wins
+  // the race has already woken or failed the thread; it left the record to us.
+  for (FaultRecord* record : expired) record->request()->CancelRequest();
+  struct Failure {
+    uintptr_t address;
+    pid_t tid;
+  };
+  std::vector<Failure> failures;
+  {
+    MutexLock lock(&records_mutex_);
+    for (FaultRecord* record : expired) {
+      record->timing_out = false;
+      if (record->completed_while_timing_out) {
+        record->completed_while_timing_out = false;
+      } else {
+        failures.push_back({record->address, record->tid});
+      }
+      FreeRecordLocked(record);
+    }
+  }
+  for (const Failure& f : failures) {
+    std::fprintf(stderr, "upager: page fault of thread %d timed out\n", static_cast<int>(f.tid));
+    FaultService::Get().FailAccess(*generation_, f.address, f.tid, Status::kTimedOut);
+  }
 }
 
 void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
   const uint64_t page_offset = vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
                                                reinterpret_cast<uintptr_t>(base_));
-  FaultRecord* record = AllocRecord();
+  uint64_t generation = 0;
+  FaultRecord* record = AllocRecord(tid, &generation);
   record->address = address;
   record->tid = tid;
-  // Marked before the request exists, so that its completion always finds the mark.
-  {
-    MutexLock lock(&records_mutex_);
-    record->blocked_token = FaultService::MarkBlocked(tid);
-  }
   Status status;
   {
     DeferredWakeups defer;  // the pager's port reader wakes once the VMO lock is free
     status = vmo_->HandleFault(this, FaultInfo{page_offset, write, wp}, record->request());
   }
-  if (status == Status::kShouldWait) return;  // the record belongs to the request now
-  FreeRecord(record);
+  if (status == Status::kShouldWait) {
+    // The record belongs to the request now; unless it completed already, the overtime
+    // scan may look at it.
+    MutexLock lock(&records_mutex_);
+    if (record->in_use && record->generation == generation) {
+      record->waiting = true;
+      FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
+  {
+    MutexLock lock(&records_mutex_);
+    FreeRecordLocked(record);
+  }
   if (status != Status::kOk) FaultService::Get().FailAccess(*generation_, address, tid, status);
 }
 
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
   const uintptr_t address = record->address;
   const pid_t tid = record->tid;
-  FreeRecord(record);
+  {
+    MutexLock lock(&records_mutex_);
+    if (record->timing_out) {
+      record->completed_while_timing_out = true;  // the overtime scan frees it
+    } else {
+      FreeRecordLocked(record);
+    }
+  }
   if (status == Status::kOk) {
     // Resolved: the thread retries the access, which maps the page or asks again. A supply
     // that copied the page into this mapping has woken it already.

@@ -39,6 +39,9 @@ class MappingObject final : public VmMapping {
 
   // A fault at `address` in this mapping (called by a fault thread).
   void OnFault(uintptr_t address, bool write, bool wp, pid_t tid);
+  // Logs faults waiting longer than the overtime wait and fails those waiting longer than
+  // the overtime timeout with kTimedOut (PagerTimeouts), as Zircon's page faults do.
+  void CheckOvertime(Deadline now);
   // True if `page` (an address in this mapping) lies beyond the VMO's current end.
   bool IsBeyondVmoEnd(uintptr_t page) const;
 
@@ -57,8 +60,8 @@ class MappingObject final : public VmMapping {
   }
   // Clips [offset, offset+len) to this mapping; false if nothing is left.
   bool Clip(uint64_t* offset, uint64_t* len) const;
-  FaultRecord* AllocRecord();
-  void FreeRecord(FaultRecord* record);
+  FaultRecord* AllocRecord(pid_t tid, uint64_t* generation);
+  void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
 

@@ -87,8 +87,7 @@ bool Userfaultfd::Register(uintptr_t start, size_t len, bool wp) const {
   return ::ioctl(fd_, UFFDIO_REGISTER, &reg) == 0;
 }
 
-uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp,
-                           bool wake) const {
+uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp, bool wake) const {
   uint64_t done = 0;
   int retries = 0;
   while (done < len) {
