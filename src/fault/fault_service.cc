@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/kernel_copy.h"
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
 #include "pager/inline_loops.h"
@@ -105,6 +107,7 @@ FaultService& FaultService::Get() {
   // Never destroyed: fault threads and late mapping destructors may still use it at exit.
   static FaultService* service = [] {
     SetFaultBlockedQuery(&IsFaultBlocked);
+    KernelCopyScope::SetCloseHook(&FaultService::ClearPoisons);
     return new FaultService;
   }();
   return *service;
@@ -303,6 +306,18 @@ void FaultService::FailAccess(const Generation& generation, uintptr_t address, p
                               Status status) {
   const uintptr_t page = address & kPageMask;
   Failures().Record(page, status);
+  // A thread copying in the kernel for a library call cannot be stopped by a signal: fail
+  // its copy instead (the poisoned page makes it EFAULT); the call returns the status.
+  if (generation.uffd.has_poison() && KernelCopyScope::FailCopy(tid, status)) {
+    {
+      MutexLock lock(&mutex_);
+      poisoned_.push_back({tid, page});
+    }
+    // A write-protect marker would be in the way (poison takes an empty entry only); the
+    // close hook re-arms it.
+    generation.uffd.ClearWriteProtectMarker(page, kPageSize);
+    if (generation.uffd.Poison(page, kPageSize)) return;
+  }
   // Only the kernel may send another thread a SIGBUS with BUS_ADRERR; a queued signal
   // carries the address in the same place (si_addr), with si_code SI_QUEUE.
   siginfo_t info;
@@ -314,6 +329,28 @@ void FaultService::FailAccess(const Generation& generation, uintptr_t address, p
   // The pending signal interrupts the fault; waking also covers a thread that blocks SIGBUS
   // (it retries the access, which asks the pager again).
   generation.uffd.Wake(page, kPageSize);
+}
+
+void FaultService::ClearPoisons(int tid) {
+  FaultService& self = Get();
+  MutexLock lock(&self.mutex_);
+  for (auto it = self.poisoned_.begin(); it != self.poisoned_.end();) {
+    if (it->tid != tid) {
+      ++it;
+      continue;
+    }
+    // Zapping the entry removes the marker; a writable mapping then re-arms write
+    // protection there (the page is clean whenever it comes back).
+    auto range = self.ranges_.upper_bound(it->page);
+    if (range != self.ranges_.begin()) {
+      --range;
+      if (it->page - range->first < range->second.len) {
+        ::madvise(reinterpret_cast<void*>(it->page), kPageSize, MADV_DONTNEED);
+        range->second.mapping->RearmWriteProtect(it->page);
+      }
+    }
+    it = self.poisoned_.erase(it);
+  }
 }
 
 Status FaultService::StatusForAddress(uintptr_t address) {

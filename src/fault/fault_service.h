@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fault/userfaultfd.h"
 #include "upager/internal/mutex.h"
@@ -51,6 +52,8 @@ class FaultService {
   // the faulting thread and wakes it.
   void FailAccess(const Generation& generation, uintptr_t address, pid_t tid, Status status);
   Status StatusForAddress(uintptr_t address);
+  // KernelCopyScope's close hook: clears the poison left for the thread's failed copies.
+  static void ClearPoisons(int tid);
 
   static const Userfaultfd& uffd(const Generation& generation);
 
@@ -87,6 +90,12 @@ class FaultService {
   Status support_ UPAGER_GUARDED_BY(mutex_) = Status::kOk;
   std::string why_ UPAGER_GUARDED_BY(mutex_);
   std::atomic<int64_t> last_scan_ns_{0};
+  // Pages poisoned to fail a copy in the kernel, until their thread's copy scope closes.
+  struct Poisoned {
+    int tid;
+    uintptr_t page;
+  };
+  std::vector<Poisoned> poisoned_ UPAGER_GUARDED_BY(mutex_);
 };
 
 }  // namespace upager::internal

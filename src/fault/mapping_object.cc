@@ -131,6 +131,10 @@ MappingObject::~MappingObject() {
   vmo_->RemoveHandle();
 }
 
+void MappingObject::RearmWriteProtect(uintptr_t page) {
+  if (uffd_ != nullptr && writable()) uffd_->WriteProtect(page, kPageSize, true);
+}
+
 bool MappingObject::IsBeyondVmoEnd(uintptr_t page) const {
   const uint64_t offset = vmo_offset() + (page - reinterpret_cast<uintptr_t>(base_));
   return offset >= vmo_->size();

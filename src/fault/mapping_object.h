@@ -42,6 +42,8 @@ class MappingObject final : public VmMapping {
   // Logs faults waiting longer than the overtime wait and fails those waiting longer than
   // the overtime timeout with kTimedOut (PagerTimeouts), as Zircon's page faults do.
   void CheckOvertime(Deadline now);
+  // Write-protects `page` (an address in this mapping) again if the mapping is writable.
+  void RearmWriteProtect(uintptr_t page);
   // True if `page` (an address in this mapping) lies beyond the VMO's current end.
   bool IsBeyondVmoEnd(uintptr_t page) const;
 

@@ -15,6 +15,17 @@
 #ifndef UFFD_FEATURE_WP_HUGETLBFS_SHMEM
 #define UFFD_FEATURE_WP_HUGETLBFS_SHMEM (1 << 12)
 #endif
+// Linux 6.6.
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#define _UFFDIO_POISON (0x08)
+struct uffdio_poison {
+  struct uffdio_range range;
+  __u64 mode;
+  __s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
 #ifndef USERFAULTFD_IOC_NEW
 #define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
 #endif
@@ -63,7 +74,8 @@ Status Userfaultfd::Open(std::string* why) {
       *why = "userfaultfd: the kernel lacks shmem missing faults, thread ids or exact addresses";
     return Status::kNotSupported;
   }
-  const uint64_t wanted = required | (api.features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
+  const uint64_t wanted =
+      required | (api.features & (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON));
   fd_ = OpenRaw(why);
   if (fd_ < 0) return Status::kNotSupported;
   uffdio_api real{};
@@ -76,6 +88,7 @@ Status Userfaultfd::Open(std::string* why) {
     return Status::kNotSupported;
   }
   has_wp_ = (wanted & UFFD_FEATURE_WP_HUGETLBFS_SHMEM) != 0;
+  has_poison_ = (wanted & UFFD_FEATURE_POISON) != 0;
   return Status::kOk;
 }
 
@@ -109,6 +122,23 @@ uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp, 
 void Userfaultfd::Wake(uintptr_t start, size_t len) const {
   uffdio_range range{start, len};
   ::ioctl(fd_, UFFDIO_WAKE, &range);
+}
+
+void Userfaultfd::ClearWriteProtectMarker(uintptr_t start, size_t len) const {
+  uffdio_writeprotect wp{};
+  wp.range.start = start;
+  wp.range.len = len;
+  wp.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+  while (::ioctl(fd_, UFFDIO_WRITEPROTECT, &wp) != 0 && errno == EAGAIN) {
+  }
+}
+
+bool Userfaultfd::Poison(uintptr_t start, size_t len) const {
+  if (!has_poison_) return false;
+  uffdio_poison poison{};
+  poison.range.start = start;
+  poison.range.len = len;
+  return ::ioctl(fd_, UFFDIO_POISON, &poison) == 0;
 }
 
 void Userfaultfd::WriteProtect(uintptr_t start, size_t len, bool protect) const {

@@ -26,6 +26,7 @@ class Userfaultfd {
   Status Open(std::string* why);
   int fd() const { return fd_; }
   bool has_write_protect() const { return has_wp_; }
+  bool has_poison() const { return has_poison_; }
 
   // Registers [start, start+len) for MISSING faults, and write-protect faults if `wp`.
   bool Register(uintptr_t start, size_t len, bool wp) const;
@@ -36,10 +37,17 @@ class Userfaultfd {
   void Wake(uintptr_t start, size_t len) const;
   // Write-protects, or un-protects and wakes.
   void WriteProtect(uintptr_t start, size_t len, bool protect) const;
+  // Removes write protection from [start, start+len) without waking anyone (on a page that
+  // is not there, this removes the write-protect marker).
+  void ClearWriteProtectMarker(uintptr_t start, size_t len) const;
+  // Marks the missing pages of [start, start+len) poisoned (an access gets SIGBUS, a copy
+  // in the kernel EFAULT, until the mapping's page table entry is zapped) and wakes.
+  bool Poison(uintptr_t start, size_t len) const;
 
  private:
   int fd_ = -1;
   bool has_wp_ = false;
+  bool has_poison_ = false;
 };
 
 }  // namespace upager::internal

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/deferred_wakeups.h"
+#include "base/kernel_copy.h"
 #include "base/koid.h"
 #include "upager/thread.h"
 #include "vm/page_list.h"
@@ -39,11 +40,16 @@ bool IsToBeDirtied(SlotKind kind) {
 }
 
 // Full-length pread/pwrite on the memfd; they only fail on a broken fd or out of memory.
+//
+// The caller's buffer may be mapped memory whose fault fails: the copy then fails with
+// EFAULT and the pager's status is reported (KernelCopyScope).
 Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
+  KernelCopyScope scope;
   auto* p = static_cast<char*>(buf);
   while (len > 0) {
     const ssize_t n = ::pread(fd, p, len, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
     if (n <= 0) return Status::kIo;
     p += n;
     len -= static_cast<uint64_t>(n);
@@ -55,10 +61,12 @@ Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
 // `written` (optional) counts the bytes copied, also when the copy fails part-way.
 Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
                  uint64_t* written = nullptr) {
+  KernelCopyScope scope;
   const auto* p = static_cast<const char*>(buf);
   while (len > 0) {
     const ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
     if (n <= 0) return errno == ENOSPC || errno == ENOMEM ? Status::kNoMemory : Status::kIo;
     if (written) *written += static_cast<uint64_t>(n);
     p += n;
@@ -66,6 +74,12 @@ Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
     offset += static_cast<uint64_t>(n);
   }
   return Status::kOk;
+}
+
+// Whether the memfd has a page (not a hole) at `page`.
+bool HasStorage(int fd, uint64_t page) {
+  const off_t data = ::lseek(fd, static_cast<off_t>(Bytes(page)), SEEK_DATA);
+  return data == static_cast<off_t>(Bytes(page));
 }
 
 // Copies `len` bytes between memfds inside the kernel.
@@ -151,8 +165,15 @@ struct VmObjectPaged::Impl {
       uint64_t piece_end = next_covered;
       if (best != nullptr) {
         piece_end = std::min(end, PageOf(best->vmo_offset() + best->length()));
-        const uint64_t placed =
-            best->Install(Bytes(page), src + Bytes(page - first), Bytes(piece_end - page), true);
+        uint64_t placed;
+        Status copy_failure;
+        {
+          KernelCopyScope scope;  // `src` may be mapped memory whose fault fails
+          placed =
+              best->Install(Bytes(page), src + Bytes(page - first), Bytes(piece_end - page), true);
+          copy_failure = scope.failure();
+        }
+        if (copy_failure != Status::kOk) return copy_failure;
         page += PageOf(placed);
       }
       if (page < piece_end) {
@@ -603,7 +624,10 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
     const uint64_t page = first + i;
     const bool fill = i < count && m.pages.Lookup(page) == SlotKind::kAbsent;
     if (fill) {
-      if (a.pages.IsRealPage(a.pages.Lookup(aux_first + i))) {
+      // An anonymous aux may also have been written through a mapping, which its page
+      // list does not see: its memfd says whether the page has content.
+      if (a.pages.IsRealPage(a.pages.Lookup(aux_first + i)) ||
+          (!a.mappings.empty() && HasStorage(a.memfd, aux_first + i))) {
         result = CopyFdRange(a.memfd, Bytes(aux_first + i), m.memfd, Bytes(page), kPageSize);
         if (result != Status::kOk) break;
         m.pages.SetPage(page, SlotKind::kClean);
