@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -503,6 +505,49 @@ TEST(Mapping, UnansweredFaultTimesOutWithSigbus) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   ASSERT_TRUE(t2.Wait());
   EXPECT_EQ(value, Word(vmo->key, 0));
+}
+
+// Without userfaultfd, pager-backed VMOs cannot be mapped (kNotSupported, with a reason)
+// and everything else still works. Run in a child process started with
+// UPAGER_NO_USERFAULTFD set, since the probe happens once per process.
+TEST(MappingUnavailable, CreateReturnsNotSupportedAndTheRestWorks) {
+  if (std::getenv("UPAGER_NO_USERFAULTFD") == nullptr) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      setenv("UPAGER_NO_USERFAULTFD", "1", 1);
+      execl("/proc/self/exe", "mapping_test",
+            "--gtest_filter=MappingUnavailable.CreateReturnsNotSupportedAndTheRestWorks",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int wstatus = 0;
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFEXITED(wstatus));
+    EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child run failed";
+    return;
+  }
+  std::string why;
+  EXPECT_EQ(MappingSupport(&why), Status::kNotSupported);
+  EXPECT_NE(why.find("UPAGER_NO_USERFAULTFD"), std::string::npos) << why;
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  Mapping map;
+  EXPECT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead, &map), Status::kNotSupported);
+  EXPECT_FALSE(map.is_valid());
+  // The VMO works without mappings.
+  TestThread t([&] {
+    uint64_t v = 0;
+    return vmo->vmo.Read(&v, 8, 8) == Status::kOk && v == Word(vmo->key, 0, 1);
+  });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  EXPECT_TRUE(t.Wait());
+  // Anonymous VMOs need no fault service: they still map.
+  Vmo anon;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &anon), Status::kOk);
+  EXPECT_EQ(Mapping::Create(anon, 0, kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
 }
 
 TEST(Mapping, ForkedChildHasNothingMapped) {

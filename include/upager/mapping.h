@@ -88,7 +88,8 @@ class Mapping {
 Status FaultStatusForAddress(const void* addr);
 
 // kOk if mappings can be created here; otherwise kNotSupported and, if `why` is not null,
-// the reason (for example "userfaultfd: Operation not permitted").
+// the reason (for example "userfaultfd: Operation not permitted"). Setting the environment
+// variable UPAGER_NO_USERFAULTFD makes it kNotSupported (read once, at the first call).
 Status MappingSupport(std::string* why = nullptr);
 
 // The number of fault-handling threads the next start of the fault handler uses (default 1;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -134,7 +135,13 @@ Status FaultService::Support(std::string* why) {
   if (!probed_) {
     probed_ = true;
     Userfaultfd probe;
-    support_ = probe.Open(&why_);
+    if (std::getenv("UPAGER_NO_USERFAULTFD") != nullptr) {
+      // For testing the fallback, and for users who want to be sure nothing is mapped.
+      support_ = Status::kNotSupported;
+      why_ = "disabled by UPAGER_NO_USERFAULTFD";
+    } else {
+      support_ = probe.Open(&why_);
+    }
     if (support_ != Status::kOk) {
       std::fprintf(stderr,
                    "upager: mappings unavailable (%s); Mapping::Create returns kNotSupported\n",
