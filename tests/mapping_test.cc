@@ -235,7 +235,10 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
     EXPECT_EQ(v, Word(1, 3));
     done = true;
   });
-  while (loop.Poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!done) {
+    loop.Poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   reader.join();
   EXPECT_TRUE(done);
   map.Reset();

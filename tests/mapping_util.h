@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -69,7 +70,11 @@ Probe Run(Fn fn) {
   t_probe = Probe{};
   if (sigsetjmp(jump, 1) == 0) {
     t_jump = &jump;
+    // The handler reads t_jump: keep the compiler from dropping or moving the stores around
+    // an access it cannot see fault.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     fn();
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     t_jump = nullptr;
     t_probe.ok = true;
     return t_probe;

@@ -170,7 +170,7 @@ void MappingObject::Wake(uint64_t offset, uint64_t len) {
   uffd_->Wake(AddressOf(offset), len);
 }
 
-MappingObject::FaultRecord* MappingObject::AllocRecord(pid_t tid, uint64_t* generation) {
+MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t* generation) {
   MutexLock lock(&records_mutex_);
   FaultRecord* record;
   if (free_records_.empty()) {
@@ -183,8 +183,6 @@ MappingObject::FaultRecord* MappingObject::AllocRecord(pid_t tid, uint64_t* gene
   }
   record->in_use = true;
   *generation = ++record->generation;
-  // Marked before the request exists, so that its completion always finds the mark.
-  record->blocked_token = FaultService::MarkBlocked(tid);
   record->started = std::chrono::steady_clock::now();
   const PagerTimeouts timeouts = GetPagerTimeouts();
   record->next_log = timeouts.overtime_wait.count() > 0 ? record->started + timeouts.overtime_wait
@@ -251,7 +249,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
   const uint64_t page_offset = vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
                                                reinterpret_cast<uintptr_t>(base_));
   uint64_t generation = 0;
-  FaultRecord* record = AllocRecord(tid, &generation);
+  FaultRecord* record = AllocRecord(&generation);
   record->address = address;
   record->tid = tid;
   Status status;
@@ -264,6 +262,8 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     // scan may look at it.
     MutexLock lock(&records_mutex_);
     if (record->in_use && record->generation == generation) {
+      // Blocked on the pager from now on (the packet is queued), like a Wait.
+      record->blocked_token = FaultService::MarkBlocked(tid);
       record->waiting = true;
       FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
     }

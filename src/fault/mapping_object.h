@@ -62,7 +62,7 @@ class MappingObject final : public VmMapping {
   }
   // Clips [offset, offset+len) to this mapping; false if nothing is left.
   bool Clip(uint64_t* offset, uint64_t* len) const;
-  FaultRecord* AllocRecord(pid_t tid, uint64_t* generation);
+  FaultRecord* AllocRecord(uint64_t* generation);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
