@@ -1,5 +1,5 @@
 // Zircon's core pager tests (zircon/system/utest/core/pager/pager.cc), the variants that reach
-// the VMO through a mapping: a VMO_VMAR_TEST(PagerVmar, X) appears here as XVmar (its XVmo twin is
+// the VMO through a mapping: a VMO_VMAR_TEST(Pager, X) appears here as XVmar (its XVmo twin is
 // in pager_test.cc), and the plain TEST(PagerVmar, X) entries whose Zircon versions access the VMO
 // through a mapping appear under their own names.
 //
