@@ -15,7 +15,8 @@ namespace upager::internal {
 
 class MappingObject::FaultRecord final : public PageRequestCompletion {
  public:
-  explicit FaultRecord(MappingObject* owner) : owner_(owner), request_(false, this) {}
+  FaultRecord(MappingObject* owner, size_t slot)
+      : index(slot), owner_(owner), request_(false, this) {}
   ~FaultRecord() override = default;
 
   void OnPageRequestSignaled(PageRequest* /*request*/, Status status) override {
@@ -23,18 +24,11 @@ class MappingObject::FaultRecord final : public PageRequestCompletion {
   }
 
   PageRequest* request() { return &request_; }
-  // Written by the fault thread that took the record, before its request exists.
+  const size_t index;  // of its bookkeeping in the owner's record_states_
+  // Written by the fault thread that took the record, before its request exists (the
+  // source lock then publishes them to the completion).
   uintptr_t address = 0;
   pid_t tid = 0;
-  // The rest is guarded by the owner's records_mutex_.
-  int blocked_token = -1;
-  uint64_t generation = 0;  // counts allocations, so a stale reference is recognised
-  bool in_use = false;
-  bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
-  bool timing_out = false;  // being cancelled by the overtime scan
-  bool completed_while_timing_out = false;
-  Deadline started{};
-  Deadline next_log{};
 
  private:
   MappingObject* const owner_;
@@ -96,7 +90,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     {
       MutexLock lock(&mapping->records_mutex_);
       for (int i = 0; i < 4; ++i) {
-        mapping->records_.push_back(std::make_unique<FaultRecord>(mapping.get()));
+        mapping->AddRecordLocked();
         mapping->free_records_.push_back(mapping->records_.back().get());
       }
     }
@@ -122,7 +116,7 @@ MappingObject::~MappingObject() {
   {
     MutexLock lock(&records_mutex_);
     for (auto& record : records_) {
-      if (record->in_use) FreeRecordLocked(record.get());
+      if (StateOf(*record).in_use) FreeRecordLocked(record.get());
     }
   }
   ::munmap(base_, length());
@@ -175,27 +169,38 @@ MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t* generation) {
   FaultRecord* record;
   if (free_records_.empty()) {
     // More threads fault here at once than ever before: grow the pool (rare).
-    records_.push_back(std::make_unique<FaultRecord>(this));
-    record = records_.back().get();
+    record = AddRecordLocked();
   } else {
     record = free_records_.back();
     free_records_.pop_back();
   }
-  record->in_use = true;
-  *generation = ++record->generation;
-  record->started = std::chrono::steady_clock::now();
+  RecordState& state = StateOf(*record);
+  state.in_use = true;
+  *generation = ++state.generation;
+  state.started = std::chrono::steady_clock::now();
   const PagerTimeouts timeouts = GetPagerTimeouts();
-  record->next_log = timeouts.overtime_wait.count() > 0 ? record->started + timeouts.overtime_wait
-                                                        : kInfiniteDeadline;
+  state.next_log = timeouts.overtime_wait.count() > 0 ? state.started + timeouts.overtime_wait
+                                                      : kInfiniteDeadline;
   return record;
 }
 
+MappingObject::FaultRecord* MappingObject::AddRecordLocked() {
+  records_.push_back(std::make_unique<FaultRecord>(this, records_.size()));
+  record_states_.emplace_back();
+  return records_.back().get();
+}
+
+MappingObject::RecordState& MappingObject::StateOf(const FaultRecord& record) {
+  return record_states_[record.index];
+}
+
 void MappingObject::FreeRecordLocked(FaultRecord* record) {
-  FaultService::UnmarkBlocked(record->blocked_token);
-  record->blocked_token = -1;
-  if (record->waiting) FaultService::waiting_faults.fetch_sub(1, std::memory_order_relaxed);
-  record->waiting = false;
-  record->in_use = false;
+  RecordState& state = StateOf(*record);
+  FaultService::UnmarkBlocked(state.blocked_token);
+  state.blocked_token = -1;
+  if (state.waiting) FaultService::waiting_faults.fetch_sub(1, std::memory_order_relaxed);
+  state.waiting = false;
+  state.in_use = false;
   free_records_.push_back(record);
 }
 
@@ -205,16 +210,17 @@ void MappingObject::CheckOvertime(Deadline now) {
   {
     MutexLock lock(&records_mutex_);
     for (auto& record : records_) {
-      if (!record->waiting || record->timing_out) continue;
+      RecordState& state = StateOf(*record);
+      if (!state.waiting || state.timing_out) continue;
       const auto waited =
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - record->started);
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - state.started);
       if (timeouts.overtime_timeout.count() > 0 && waited >= timeouts.overtime_timeout) {
-        record->timing_out = true;
+        state.timing_out = true;
         expired.push_back(record.get());
-      } else if (now >= record->next_log) {
+      } else if (now >= state.next_log) {
         std::fprintf(stderr, "upager: thread %d blocked in a page fault for %lld ms\n",
                      static_cast<int>(record->tid), static_cast<long long>(waited.count()));
-        record->next_log += timeouts.overtime_wait;
+        state.next_log += timeouts.overtime_wait;
       }
     }
   }
@@ -230,9 +236,10 @@ void MappingObject::CheckOvertime(Deadline now) {
   {
     MutexLock lock(&records_mutex_);
     for (FaultRecord* record : expired) {
-      record->timing_out = false;
-      if (record->completed_while_timing_out) {
-        record->completed_while_timing_out = false;
+      RecordState& state = StateOf(*record);
+      state.timing_out = false;
+      if (state.completed_while_timing_out) {
+        state.completed_while_timing_out = false;
       } else {
         failures.push_back({record->address, record->tid});
       }
@@ -261,10 +268,11 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     // The record belongs to the request now; unless it completed already, the overtime
     // scan may look at it.
     MutexLock lock(&records_mutex_);
-    if (record->in_use && record->generation == generation) {
+    RecordState& state = StateOf(*record);
+    if (state.in_use && state.generation == generation) {
       // Blocked on the pager from now on (the packet is queued), like a Wait.
-      record->blocked_token = FaultService::MarkBlocked(tid);
-      record->waiting = true;
+      state.blocked_token = FaultService::MarkBlocked(tid);
+      state.waiting = true;
       FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
     }
     return;
@@ -281,8 +289,9 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
   const pid_t tid = record->tid;
   {
     MutexLock lock(&records_mutex_);
-    if (record->timing_out) {
-      record->completed_while_timing_out = true;  // the overtime scan frees it
+    RecordState& state = StateOf(*record);
+    if (state.timing_out) {
+      state.completed_while_timing_out = true;  // the overtime scan frees it
     } else {
       FreeRecordLocked(record);
     }

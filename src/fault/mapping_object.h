@@ -62,7 +62,21 @@ class MappingObject final : public VmMapping {
   }
   // Clips [offset, offset+len) to this mapping; false if nothing is left.
   bool Clip(uint64_t* offset, uint64_t* len) const;
+  // A record's bookkeeping. Kept here, not in the record, so that the lock guarding it is
+  // visible to the analysis.
+  struct RecordState {
+    int blocked_token = -1;   // FaultService::MarkBlocked's, while the fault waits
+    uint64_t generation = 0;  // counts allocations, so a stale reference is recognised
+    bool in_use = false;
+    bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
+    bool timing_out = false;  // being cancelled by the overtime scan
+    bool completed_while_timing_out = false;
+    Deadline started{};
+    Deadline next_log{};
+  };
   FaultRecord* AllocRecord(uint64_t* generation);
+  FaultRecord* AddRecordLocked() UPAGER_REQUIRES(records_mutex_);
+  RecordState& StateOf(const FaultRecord& record) UPAGER_REQUIRES(records_mutex_);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
@@ -76,6 +90,7 @@ class MappingObject final : public VmMapping {
   Mutex records_mutex_;  // a leaf: taken under VMO and source locks
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<FaultRecord*> free_records_ UPAGER_GUARDED_BY(records_mutex_);
+  std::vector<RecordState> record_states_ UPAGER_GUARDED_BY(records_mutex_);  // by index
 };
 
 }  // namespace upager::internal
