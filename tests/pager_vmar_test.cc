@@ -528,7 +528,9 @@ TEST(PagerVmar, MultipleConcurrentVmoTest) {
     ASSERT_NE(vmos.back(), nullptr);
     ASSERT_EQ(MapVmo(*vmos[i], &maps[i]), Status::kOk);
     threads.push_back(
-        std::make_unique<TestThread>([&, i] { return CheckMapped(maps[i], *vmos[i], 0, 1); }));
+        // The thread gets its own pointers: `vmos` reallocates as the loop goes on.
+        std::make_unique<TestThread>(
+            [m = &maps[i], v = vmos.back().get()] { return CheckMapped(*m, *v, 0, 1); }));
     threads.back()->Start();
     ASSERT_TRUE(pager.WaitForPageRead(*vmos[i], 0, 1));
   }
