@@ -246,6 +246,29 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
   loop.Stop();
 }
 
+TEST(Mapping, SeveralFaultThreadsServeConcurrentFaults) {
+  UPAGER_REQUIRE_MAPPINGS();
+  EXPECT_EQ(SetFaultThreads(0), Status::kInvalidArgs);
+  EXPECT_EQ(SetFaultThreads(65), Status::kInvalidArgs);
+  ASSERT_EQ(SetFaultThreads(3), Status::kOk);  // used from the next start of the service
+  {
+    PagerLoop loop(2);
+    ASSERT_EQ(loop.Start(), Status::kOk);
+    constexpr uint64_t kPages = 384;
+    PatternHandler handler(1);
+    Vmo vmo;
+    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+    Mapping map;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
+    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 4, /*random=*/true));
+    EXPECT_EQ(handler.reads.load(), kPages);
+    map.Reset();
+    vmo.Reset();
+    loop.Stop();
+  }
+  EXPECT_EQ(SetFaultThreads(1), Status::kOk);
+}
+
 TEST(Mapping, ReadOnlyMappingStoreIsSegv) {
   UPAGER_REQUIRE_MAPPINGS();
   UserPager pager;
