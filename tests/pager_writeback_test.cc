@@ -82,28 +82,6 @@ std::vector<uint8_t> Pattern(const TestVmo& vmo, uint64_t first, uint64_t count)
   return ::testing::AssertionSuccess();
 }
 
-// VerifyDirtyRanges: the dirty ranges of the whole VMO, in pages, are exactly `expected`.
-::testing::AssertionResult DirtyRangesAre(UserPager& pager, const TestVmo& vmo,
-                                          std::vector<VmoDirtyRange> expected) {
-  const std::vector<VmoDirtyRange> actual = pager.DirtyRanges(vmo);
-  auto print = [](const std::vector<VmoDirtyRange>& ranges) {
-    std::string out;
-    for (const VmoDirtyRange& r : ranges) {
-      out += "{" + std::to_string(r.offset) + "," + std::to_string(r.length) + "," +
-             std::to_string(r.options) + "}";
-    }
-    return out.empty() ? std::string("(none)") : out;
-  };
-  bool same = actual.size() == expected.size();
-  for (size_t i = 0; same && i < actual.size(); ++i) {
-    same = actual[i].offset == expected[i].offset && actual[i].length == expected[i].length &&
-           actual[i].options == expected[i].options;
-  }
-  if (same) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "dirty ranges " << print(actual) << ", expected " << print(expected);
-}
-
 constexpr uint64_t kZ = kVmoDirtyRangeIsZero;
 
 // No READ or DIRTY request for `vmo` is waiting (GetPageRead/DirtyRequest with timeout 0).

@@ -16,6 +16,7 @@
 #include <future>
 #include <list>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -249,6 +250,28 @@ class UserPager {
   uint64_t next_key_ = 1;
   std::list<PortPacket> stash_;
 };
+
+// VerifyDirtyRanges: the dirty ranges of the whole VMO, in pages, are exactly `expected`.
+inline ::testing::AssertionResult DirtyRangesAre(UserPager& pager, const TestVmo& vmo,
+                                                 std::vector<VmoDirtyRange> expected) {
+  const std::vector<VmoDirtyRange> actual = pager.DirtyRanges(vmo);
+  auto print = [](const std::vector<VmoDirtyRange>& ranges) {
+    std::string out;
+    for (const VmoDirtyRange& r : ranges) {
+      out += "{" + std::to_string(r.offset) + "," + std::to_string(r.length) + "," +
+             std::to_string(r.options) + "}";
+    }
+    return out.empty() ? std::string("(none)") : out;
+  };
+  bool same = actual.size() == expected.size();
+  for (size_t i = 0; same && i < actual.size(); ++i) {
+    same = actual[i].offset == expected[i].offset && actual[i].length == expected[i].length &&
+           actual[i].options == expected[i].options;
+  }
+  if (same) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "dirty ranges " << print(actual) << ", expected " << print(expected);
+}
 
 // A thread running `fn` (returning whether it succeeded), with the handle needed to
 // observe or interrupt it. Wait() joins and returns fn's result.
