@@ -855,10 +855,7 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
     m.modified = false;
     // Stores through mappings to pages already Dirty no longer fault; make them fault once
     // more so that the next one is seen as a modification.
-    for (VmMapping* mapping : m.mappings) {
-      if (mapping->writable())
-        mapping->WriteProtect(mapping->vmo_offset(), mapping->length(), true);
-    }
+    m.WriteProtect(0, PageOf(m.size));
   }
   return Status::kOk;
 }
