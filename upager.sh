@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # upager.sh: build, test and CI entry point for upager.
 #
-#   ./upager.sh demo      build (Release) and run examples/page_source_demo
+#   ./upager.sh demo      build (Release) and run examples/page_source_demo and mapping_demo
 #   ./upager.sh test      build (RelWithDebInfo) and run every test with ctest
 #   ./upager.sh ci        everything CI checks (see cmd_ci below); .ci/run calls this.
 #                         `./upager.sh ci asan tsan` runs only the named steps
@@ -141,9 +141,12 @@ run_ctest() {
 }
 
 run_demo() {
-  local exe="$1/examples/page_source_demo"
-  log "run $exe"
-  "${RUN_PREFIX[@]}" "$exe" </dev/null || die "page_source_demo exited with $?"
+  local demo exe
+  for demo in page_source_demo mapping_demo; do
+    exe="$1/examples/$demo"
+    log "run $exe"
+    "${RUN_PREFIX[@]}" "$exe" </dev/null || die "$demo exited with $?"
+  done
 }
 
 cmd_demo() {
@@ -219,7 +222,7 @@ cmd_ci() {
       </dev/null || die "install test"
   }
   ci_demo() {
-    [[ -x build/ci-gcc/examples/page_source_demo ]] || build_gcc
+    [[ -x build/ci-gcc/examples/mapping_demo ]] || build_gcc
     RUN_PREFIX=()
     run_demo build/ci-gcc
   }
@@ -235,7 +238,7 @@ cmd_ci() {
       asan) step "(c) ASan+UBSan (clang++) + ctest" ci_asan ;;
       tsan) step "(d) TSan (g++) + ctest" ci_tsan ;;
       install) step "(e) install + find_package/pkg-config" ci_install ;;
-      demo) step "(f) page_source_demo" ci_demo ;;
+      demo) step "(f) demos (page_source_demo, mapping_demo)" ci_demo ;;
       *) die "unknown CI step '$name' (steps: gcc clang asan tsan install demo)" ;;
     esac
   done
