@@ -125,12 +125,7 @@ void Userfaultfd::Wake(uintptr_t start, size_t len) const {
 }
 
 void Userfaultfd::ClearWriteProtectMarker(uintptr_t start, size_t len) const {
-  uffdio_writeprotect wp{};
-  wp.range.start = start;
-  wp.range.len = len;
-  wp.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
-  while (::ioctl(fd_, UFFDIO_WRITEPROTECT, &wp) != 0 && errno == EAGAIN) {
-  }
+  SetWriteProtect(start, len, UFFDIO_WRITEPROTECT_MODE_DONTWAKE);
 }
 
 bool Userfaultfd::Poison(uintptr_t start, size_t len) const {
@@ -142,10 +137,14 @@ bool Userfaultfd::Poison(uintptr_t start, size_t len) const {
 }
 
 void Userfaultfd::WriteProtect(uintptr_t start, size_t len, bool protect) const {
+  SetWriteProtect(start, len, protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0);
+}
+
+void Userfaultfd::SetWriteProtect(uintptr_t start, size_t len, uint64_t mode) const {
   uffdio_writeprotect wp{};
   wp.range.start = start;
   wp.range.len = len;
-  wp.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0;
+  wp.mode = mode;
   while (::ioctl(fd_, UFFDIO_WRITEPROTECT, &wp) != 0 && errno == EAGAIN) {
   }
 }

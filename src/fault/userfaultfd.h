@@ -45,6 +45,9 @@ class Userfaultfd {
   bool Poison(uintptr_t start, size_t len) const;
 
  private:
+  // UFFDIO_WRITEPROTECT with `mode`, retried while the address space is changing.
+  void SetWriteProtect(uintptr_t start, size_t len, uint64_t mode) const;
+
   int fd_ = -1;
   bool has_wp_ = false;
   bool has_poison_ = false;
