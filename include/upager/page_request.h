@@ -184,6 +184,9 @@ class PageRequest : public internal::SourceSetHook,
     VmoDebugInfo vmo_debug_info{};
     // For a request waiting on a PageBudget: the budget's generation when it was filled.
     uint64_t budget_generation = 0;
+    // Telemetry of a sent request: when it was sent (0: not measured) and its trace id.
+    uint64_t sent_ns = 0;
+    uint64_t trace_id = 0;
     // Secondaries contained in this primary, in arrival order.
     OverlapList overlap;
   };

@@ -83,6 +83,13 @@ class PagerLoop {
   // Options as Pager::CreateVmo.
   Status CreateVmo(uint32_t options, uint64_t size, Handler* handler, Vmo* out);
 
+  // Forgets every VMO of `handler`: when it returns, no call to the handler is running or
+  // will be made by this loop (packets still queued for its VMOs are dropped, OnComplete is
+  // not called). The way for a handler to go away while its VMOs may live on: detach them
+  // first (Pager::DetachVmo) so that their waiters are failed rather than left waiting.
+  // Must not be called from the handler's own callbacks.
+  void RemoveHandler(Handler* handler);
+
   const Pager& pager() const { return pager_; }
   const Port& port() const { return port_; }
 
@@ -90,6 +97,8 @@ class PagerLoop {
   struct Entry {
     Handler* handler;
     std::weak_ptr<internal::VmObjectPaged> vmo;
+    size_t active = 0;     // handler calls running for this entry
+    bool closing = false;  // COMPLETE seen or handler removed: no new calls
   };
   void Run();
   void Dispatch(const PortPacket& packet);
@@ -103,6 +112,7 @@ class PagerLoop {
   internal::Mutex mutex_;
   uint64_t next_key_ UPAGER_GUARDED_BY(mutex_) = 1;
   std::map<uint64_t, Entry> entries_ UPAGER_GUARDED_BY(mutex_);
+  internal::CondVar idle_;  // an entry's `active` dropped to 0
 };
 
 }  // namespace upager

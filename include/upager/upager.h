@@ -11,8 +11,10 @@
 #include "upager/pager.h"
 #include "upager/pager_loop.h"
 #include "upager/port.h"
+#include "upager/stats.h"
 #include "upager/status.h"
 #include "upager/thread.h"
+#include "upager/trace.h"
 #include "upager/vmo.h"
 
 #endif  // UPAGER_UPAGER_H_

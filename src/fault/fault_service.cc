@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/kernel_copy.h"
+#include "base/telemetry.h"
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
 #include "pager/inline_loops.h"
@@ -284,6 +285,7 @@ void FaultService::ScanOvertime() {
 
 void FaultService::Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp,
                             pid_t tid) {
+  internal::telemetry::Fault(address, write);
   const uintptr_t page = address & kPageMask;
   MappingObject* mapping = nullptr;
   Entry* entry = nullptr;

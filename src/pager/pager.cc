@@ -7,6 +7,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/telemetry.h"
 #include "pager/pager_object.h"
 #include "pager/port_object.h"
 #include "upager/page_source.h"
@@ -111,7 +112,9 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   }
   // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
   // VMO's to check.
-  return vmo.object()->SupplyPages(offset, len, aux.object().get(), aux_offset);
+  const Status status = vmo.object()->SupplyPages(offset, len, aux.object().get(), aux_offset);
+  if (status == Status::kOk) internal::telemetry::Supplied(vmo.koid(), offset, len);
+  return status;
 }
 
 Status Pager::SupplyPagesFromBuffer(const Vmo& vmo, uint64_t offset, uint64_t len,
@@ -125,7 +128,9 @@ Status Pager::SupplyPagesFromBuffer(const Vmo& vmo, uint64_t offset, uint64_t le
   if (data == nullptr) {
     return Status::kInvalidArgs;
   }
-  return vmo.object()->SupplyPagesFromBuffer(offset, len, data);
+  const Status status = vmo.object()->SupplyPagesFromBuffer(offset, len, data);
+  if (status == Status::kOk) internal::telemetry::Supplied(vmo.koid(), offset, len);
+  return status;
 }
 
 Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len,
@@ -149,7 +154,9 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
       if (!PageSource::IsValidExternalFailureCode(error)) {
         return Status::kInvalidArgs;
       }
-      return object->FailPages(offset, len, error);
+      const Status status = object->FailPages(offset, len, error);
+      if (status == Status::kOk) internal::telemetry::Failed(vmo.koid(), offset, len, error);
+      return status;
     }
     case kPagerOpDirty:
       if (data != 0) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/telemetry.h"
 #include "pager/inline_loops.h"
 
 namespace upager {
@@ -87,31 +88,60 @@ void PagerLoop::Run() {
 }
 
 void PagerLoop::Dispatch(const PortPacket& packet) {
+  internal::telemetry::PacketRead(packet.page_request.command, packet.key,
+                                  packet.page_request.offset, packet.page_request.length);
+  const bool complete = packet.page_request.command == kPagerVmoComplete;
   Handler* handler = nullptr;
   std::shared_ptr<internal::VmObjectPaged> object;
   {
     internal::MutexLock lock(&mutex_);
     auto it = entries_.find(packet.key);
-    if (it == entries_.end()) return;
-    handler = it->second.handler;
-    if (packet.page_request.command == kPagerVmoComplete) {
+    if (it == entries_.end() || it->second.closing) return;
+    Entry& entry = it->second;
+    handler = entry.handler;
+    if (complete) {
+      // OnComplete is the handler's last call for this VMO: let calls still running on
+      // other threads finish first.
+      entry.closing = true;
+      while (entry.active != 0) idle_.Wait(&mutex_);
       entries_.erase(it);
     } else {
-      object = it->second.vmo.lock();
+      object = entry.vmo.lock();
+      if (object == nullptr) return;  // the VMO is already gone
+      ++entry.active;
     }
   }
-  if (packet.page_request.command == kPagerVmoComplete) {
+  if (complete) {
     handler->OnComplete(packet.key);
     return;
   }
-  if (object == nullptr) return;  // the VMO is already gone
-  const Vmo vmo(std::move(object));
-  const Request request{this, vmo, packet.key, packet.page_request.offset,
-                        packet.page_request.length};
-  if (packet.page_request.command == kPagerVmoRead) {
-    handler->OnRead(request);
-  } else if (packet.page_request.command == kPagerVmoDirty) {
-    handler->OnDirty(request);
+  {
+    const Vmo vmo(std::move(object));
+    const Request request{this, vmo, packet.key, packet.page_request.offset,
+                          packet.page_request.length};
+    if (packet.page_request.command == kPagerVmoRead) {
+      handler->OnRead(request);
+    } else if (packet.page_request.command == kPagerVmoDirty) {
+      handler->OnDirty(request);
+    }
+  }
+  internal::MutexLock lock(&mutex_);
+  auto it = entries_.find(packet.key);
+  if (it != entries_.end() && --it->second.active == 0) idle_.NotifyAll();
+}
+
+void PagerLoop::RemoveHandler(Handler* handler) {
+  internal::MutexLock lock(&mutex_);
+  for (auto& item : entries_) {
+    if (item.second.handler == handler) item.second.closing = true;
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.handler != handler) {
+      ++it;
+      continue;
+    }
+    while (it->second.active != 0) idle_.Wait(&mutex_);
+    it = entries_.erase(it);
   }
 }
 

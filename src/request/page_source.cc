@@ -4,6 +4,7 @@
 #include <cassert>
 #include <limits>
 
+#include "base/telemetry.h"
 #include "base/thread_state.h"
 
 namespace upager {
@@ -104,6 +105,8 @@ Status PageSource::PopulateRequest(PageRequest* req, uint64_t offset, uint64_t l
       // the waiter is woken and retries.
       t.len = std::min(end, nt.offset + nt.len) - offset;
       nt.overlap.push_back(*req);
+      internal::telemetry::RequestJoined(type == PageRequestType::kDirty, info.vmo_id, offset,
+                                         t.len);
       return Status::kShouldWait;
     }
     // Starts before N: only the unique prefix is new.
@@ -111,6 +114,10 @@ Status PageSource::PopulateRequest(PageRequest* req, uint64_t offset, uint64_t l
   }
   t.pending_size = t.len;
   t.provider_owned = true;
+  const internal::telemetry::RequestMark mark = internal::telemetry::RequestSent(
+      type == PageRequestType::kDirty, info.vmo_id, t.offset, t.len);
+  t.sent_ns = mark.sent_ns;
+  t.trace_id = mark.trace_id;
   provider_->SendAsyncRequest(req);
   // `next` is the first primary ending after this one: insert in front of it, which saves
   // a second descent of the tree.
@@ -230,6 +237,8 @@ void PageSource::CompleteLocked(PageRequest* primary) {
   PageRequest::Tracking& pt = T(primary);
   provider_->ClearAsyncRequest(primary);
   pt.provider_owned = false;
+  internal::telemetry::RequestCompleted({pt.sent_ns, pt.trace_id}, pt.complete_status,
+                                        1 + pt.overlap.size());
   while (!pt.overlap.empty()) {
     PageRequest* secondary = &pt.overlap.front();
     pt.overlap.pop_front();

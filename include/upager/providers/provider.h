@@ -1,0 +1,85 @@
+// Provider: the common shape of upager's ready-made pagers (FileProvider, BlobProvider,
+// HttpProvider). A provider is a PagerLoop handler that owns one pager-backed VMO and fills
+// it from a source: the VMO's READ requests reach OnRead on a loop thread, and the provider
+// answers them, often from its own I/O thread, with SupplyPagesFromBuffer (or a failure).
+//
+// The VMO's size is the content's size rounded up to whole pages; bytes past the content
+// read as zeros. Use vmo() through Vmo::Read or a Mapping; a Duplicate of it, or a Mapping,
+// may outlive the provider: destroying the provider detaches the VMO (pages present stay
+// readable, requests for absent ones fail with kBadState), and then no call reaches it.
+//
+// Writing a provider of your own: derive, call Init() from your factory once the source is
+// open, serve OnRead, and call Shutdown() first thing in your destructor (before the
+// members your OnRead uses go away).
+#ifndef UPAGER_PROVIDERS_PROVIDER_H_
+#define UPAGER_PROVIDERS_PROVIDER_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "upager/pager_loop.h"
+#include "upager/status.h"
+#include "upager/vmo.h"
+
+namespace upager {
+
+// What a provider did; all counters since it was created.
+struct ProviderStats {
+  uint64_t requests = 0;        // READ packets received
+  uint64_t reads = 0;           // reads from the source (after merging and read-ahead)
+  uint64_t bytes_read = 0;      // bytes those reads brought (compressed bytes for a blob)
+  uint64_t bytes_supplied = 0;  // bytes supplied to the VMO, read-ahead included
+  uint64_t failures = 0;        // ranges failed
+  uint64_t retries = 0;         // reads retried (HttpProvider)
+};
+
+class Provider : public PagerLoop::Handler {
+ public:
+  ~Provider() override;
+  Provider(const Provider&) = delete;
+  Provider& operator=(const Provider&) = delete;
+
+  // The VMO this provider serves.
+  const Vmo& vmo() const { return vmo_; }
+  // Bytes of content; vmo()'s size is this rounded up to a page multiple.
+  uint64_t content_size() const { return content_size_; }
+  // Bytes of the VMO (a page multiple).
+  uint64_t vmo_size() const { return vmo_size_; }
+  ProviderStats stats() const;
+
+ protected:
+  Provider() = default;
+
+  // Creates the VMO (kVmo* options) on `loop`, which must be started.
+  Status Init(PagerLoop* loop, uint64_t content_size, uint32_t vmo_options);
+  // Detaches the VMO and waits until no loop thread is in this handler. Idempotent.
+  void Shutdown();
+
+  PagerLoop* loop() const { return loop_; }
+  // Supplies [offset, offset + length) from `data` (length a page multiple; the part past
+  // the content must be zeros) and counts it. Ranges beyond the VMO are clipped.
+  Status Supply(uint64_t offset, uint64_t length, const void* data);
+  // Fails [offset, offset + length) with `error` (a valid pager failure code) and counts it.
+  Status Fail(uint64_t offset, uint64_t length, Status error);
+
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> reads_{0};
+  std::atomic<uint64_t> bytes_read_{0};
+  std::atomic<uint64_t> bytes_supplied_{0};
+  std::atomic<uint64_t> failures_{0};
+  std::atomic<uint64_t> retries_{0};
+
+ private:
+  PagerLoop* loop_ = nullptr;
+  Vmo vmo_;
+  uint64_t content_size_ = 0;
+  uint64_t vmo_size_ = 0;
+  bool shut_down_ = false;
+};
+
+// Rounds up to a page multiple.
+inline constexpr uint64_t PageRoundUp(uint64_t n) { return (n + kPageSize - 1) & ~(kPageSize - 1); }
+
+}  // namespace upager
+
+#endif  // UPAGER_PROVIDERS_PROVIDER_H_

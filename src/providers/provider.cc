@@ -1,0 +1,52 @@
+#include "upager/providers/provider.h"
+
+#include <algorithm>
+
+namespace upager {
+
+Provider::~Provider() { Shutdown(); }
+
+Status Provider::Init(PagerLoop* loop, uint64_t content_size, uint32_t vmo_options) {
+  if (loop == nullptr) return Status::kInvalidArgs;
+  if (content_size > UINT64_MAX - kPageSize) return Status::kOutOfRange;
+  loop_ = loop;
+  content_size_ = content_size;
+  vmo_size_ = PageRoundUp(content_size);
+  return loop->CreateVmo(vmo_options, vmo_size_, this, &vmo_);
+}
+
+void Provider::Shutdown() {
+  if (shut_down_ || loop_ == nullptr) return;
+  shut_down_ = true;
+  if (vmo_.is_valid()) loop_->pager().DetachVmo(vmo_);
+  loop_->RemoveHandler(this);
+}
+
+ProviderStats Provider::stats() const {
+  ProviderStats s;
+  s.requests = requests_.load(std::memory_order_relaxed);
+  s.reads = reads_.load(std::memory_order_relaxed);
+  s.bytes_read = bytes_read_.load(std::memory_order_relaxed);
+  s.bytes_supplied = bytes_supplied_.load(std::memory_order_relaxed);
+  s.failures = failures_.load(std::memory_order_relaxed);
+  s.retries = retries_.load(std::memory_order_relaxed);
+  return s;
+}
+
+Status Provider::Supply(uint64_t offset, uint64_t length, const void* data) {
+  if (offset >= vmo_size_) return Status::kOutOfRange;
+  length = std::min(length, vmo_size_ - offset);
+  const Status s = loop_->pager().SupplyPagesFromBuffer(vmo_, offset, length, data);
+  if (s == Status::kOk) bytes_supplied_.fetch_add(length, std::memory_order_relaxed);
+  return s;
+}
+
+Status Provider::Fail(uint64_t offset, uint64_t length, Status error) {
+  if (offset >= vmo_size_) return Status::kOutOfRange;
+  length = std::min(length, vmo_size_ - offset);
+  failures_.fetch_add(1, std::memory_order_relaxed);
+  return loop_->pager().OpRange(kPagerOpFail, vmo_, offset, length,
+                                static_cast<uint64_t>(static_cast<int64_t>(error)));
+}
+
+}  // namespace upager
