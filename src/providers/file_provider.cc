@@ -1,1 +1,411 @@
-// placeholder
+#include "upager/providers/file_provider.h"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "providers/request_queue.h"
+#include "upager/pager.h"
+
+namespace upager {
+namespace {
+
+Status StatusFromErrno(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return Status::kNotFound;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return Status::kAccessDenied;
+    case EISDIR:
+      return Status::kWrongType;
+    case ENOMEM:
+      return Status::kNoMemory;
+    default:
+      return Status::kIo;
+  }
+}
+
+void SetWhy(std::string* why, const std::string& text) {
+  if (why != nullptr) *why = text;
+}
+
+// Page-aligned scratch memory (O_DIRECT needs it; page alignment costs nothing otherwise).
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t size)
+      : data(static_cast<char*>(std::aligned_alloc(kPageSize, size))), capacity(size) {}
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  char* data;
+  size_t capacity;
+};
+
+// user_data of the eventfd poll; buffer slots use their index.
+constexpr uint64_t kWakeTag = ~0ull;
+
+}  // namespace
+
+// The I/O side of a FileProvider: the request queue, read-ahead and one thread that reads
+// the file (io_uring or pread) and supplies what it read.
+class FileProvider::Io {
+ public:
+  Io(FileProvider* owner, const FileProviderOptions& options)
+      : owner_(owner), options_(options), queue_(options.max_io * 16), read_ahead_(options.read_ahead) {}
+
+  ~Io() { Stop(); }
+
+  // Sets up io_uring if `want_uring` (false if it cannot), then starts the thread.
+  bool Start(bool want_uring) {
+    if (want_uring) uring_ = SetUpUring();
+    const size_t slots = uring_ ? options_.queue_depth : 1;
+    for (size_t i = 0; i < slots; ++i) {
+      slots_.push_back(Slot{std::make_unique<AlignedBuffer>(options_.max_io), {}, false});
+      if (slots_.back().buffer->data == nullptr) return false;
+    }
+    thread_ = std::thread([this] { uring_ ? RunUring() : RunPread(); });
+    return true;
+  }
+
+  void Stop() {
+    queue_.Close();
+    if (thread_.joinable()) thread_.join();
+    if (uring_) {
+      io_uring_queue_exit(&ring_);
+      close(wake_fd_);
+      uring_ = false;
+    }
+  }
+
+  void Push(uint64_t offset, uint64_t length) { queue_.Push(offset, length); }
+  bool uses_uring() const { return uring_; }
+
+ private:
+  struct Slot {
+    std::unique_ptr<AlignedBuffer> buffer;
+    internal::ByteRange range;  // the read in this slot
+    bool busy;
+  };
+
+  bool SetUpUring() {
+    if (io_uring_queue_init(std::max<uint32_t>(8, options_.queue_depth * 2), &ring_, 0) < 0) {
+      return false;
+    }
+    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+      io_uring_queue_exit(&ring_);
+      return false;
+    }
+    const int fd = wake_fd_;
+    queue_.SetNotifier([fd] {
+      const uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = write(fd, &one, sizeof(one));
+    });
+    return true;
+  }
+
+  // Turns what is pending into reads of at most max_io bytes each, every one marked in
+  // flight, appended to `backlog`.
+  void PlanReads(std::deque<internal::ByteRange>* backlog) {
+    const std::vector<internal::ByteRange> ranges = queue_.TakeMerged();
+    const uint64_t limit = owner_->vmo_size();
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const internal::ByteRange& r = ranges[i];
+      if (r.offset >= limit) continue;
+      uint64_t length = read_ahead_.Extend(r.offset, r.length, limit);
+      // Read-ahead stops where the next request of this batch starts: that one gets its own.
+      if (i + 1 < ranges.size()) length = std::min(length, ranges[i + 1].offset - r.offset);
+      length = std::max(length, std::min(r.length, limit - r.offset));
+      for (uint64_t done = 0; done < length;) {
+        const uint64_t piece = std::min(options_.max_io, length - done);
+        const uint64_t marked = queue_.StartFlight(r.offset + done, piece);
+        if (marked == 0) break;  // runs into a read in flight, which covers the rest
+        backlog->push_back({r.offset + done, marked});
+        done += marked;
+      }
+    }
+  }
+
+  // Reads what the slot's range needs from the file into its buffer; past the end of the
+  // file (which may have shrunk) the buffer is zero-filled. Returns 0 or an errno.
+  static void ZeroTail(char* data, uint64_t from, uint64_t length) {
+    if (from < length) std::memset(data + from, 0, length - from);
+  }
+
+  // Supplies (or fails) a completed read and frees its slot.
+  void Finish(Slot* slot, int error) {
+    const internal::ByteRange r = slot->range;
+    queue_.EndFlight(r.offset, r.length);  // before the supply: see RequestQueue
+    if (error != 0) {
+      owner_->Fail(r.offset, r.length, Status::kIo);
+    } else {
+      // Zeros past the content (the last page's tail).
+      const uint64_t content = owner_->content_size();
+      if (r.end() > content) {
+        ZeroTail(slot->buffer->data, content > r.offset ? content - r.offset : 0, r.length);
+      }
+      owner_->Supply(r.offset, r.length, slot->buffer->data);
+    }
+    slot->busy = false;
+  }
+
+  void RunPread() {
+    std::deque<internal::ByteRange> backlog;
+    Slot& slot = slots_[0];
+    for (;;) {
+      if (backlog.empty()) {
+        if (!queue_.WaitPending()) return;
+        PlanReads(&backlog);
+        continue;
+      }
+      slot.range = backlog.front();
+      backlog.pop_front();
+      slot.busy = true;
+      uint64_t got = 0;
+      int error = 0;
+      while (got < slot.range.length) {
+        const ssize_t n = pread(owner_->fd_, slot.buffer->data + got, slot.range.length - got,
+                                static_cast<off_t>(slot.range.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          error = errno;
+          break;
+        }
+        if (n == 0) break;  // end of file
+        got += static_cast<uint64_t>(n);
+      }
+      owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+      owner_->bytes_read_.fetch_add(got, std::memory_order_relaxed);
+      ZeroTail(slot.buffer->data, got, slot.range.length);
+      Finish(&slot, error);
+    }
+  }
+
+  void ArmWakePoll() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_poll_add(sqe, wake_fd_, POLLIN);
+    io_uring_sqe_set_data64(sqe, kWakeTag);
+  }
+
+  // Queues the read of slot `i` from `from` bytes into its range.
+  void SubmitRead(size_t i, uint64_t from) {
+    Slot& slot = slots_[i];
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_read(sqe, owner_->fd_, slot.buffer->data + from,
+                       static_cast<unsigned>(slot.range.length - from),
+                       slot.range.offset + from);
+    io_uring_sqe_set_data64(sqe, i);
+  }
+
+  void RunUring() {
+    std::deque<internal::ByteRange> backlog;
+    std::vector<uint64_t> got(slots_.size(), 0);  // bytes read so far, per slot
+    size_t busy = 0;
+    ArmWakePoll();
+    io_uring_submit(&ring_);
+    for (;;) {
+      PlanReads(&backlog);
+      for (size_t i = 0; i < slots_.size() && !backlog.empty(); ++i) {
+        if (slots_[i].busy) continue;
+        slots_[i].range = backlog.front();
+        slots_[i].busy = true;
+        backlog.pop_front();
+        got[i] = 0;
+        ++busy;
+        SubmitRead(i, 0);
+      }
+      if (queue_.closed() && busy == 0) return;
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_submit_and_wait(&ring_, 1) < 0 && errno != EINTR) {
+        // Cannot wait on the ring any more: fall back to finishing nothing; the VMO's
+        // requests are failed by the provider's shutdown.
+      }
+      if (io_uring_peek_cqe(&ring_, &cqe) != 0) continue;
+      unsigned head;
+      unsigned seen = 0;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        const uint64_t tag = io_uring_cqe_get_data64(cqe);
+        const int res = cqe->res;
+        if (tag == kWakeTag) {
+          uint64_t value;
+          [[maybe_unused]] ssize_t n = read(wake_fd_, &value, sizeof(value));
+          ArmWakePoll();
+          continue;
+        }
+        const size_t i = static_cast<size_t>(tag);
+        Slot& slot = slots_[i];
+        if (res == -EINTR || res == -EAGAIN) {
+          SubmitRead(i, got[i]);
+          continue;
+        }
+        if (res > 0 && got[i] + static_cast<uint64_t>(res) < slot.range.length) {
+          got[i] += static_cast<uint64_t>(res);  // short read: ask for the rest
+          SubmitRead(i, got[i]);
+          continue;
+        }
+        if (res > 0) got[i] += static_cast<uint64_t>(res);
+        owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+        owner_->bytes_read_.fetch_add(got[i], std::memory_order_relaxed);
+        if (res >= 0) ZeroTail(slot.buffer->data, got[i], slot.range.length);
+        Finish(&slot, res < 0 ? -res : 0);
+        --busy;
+      }
+      io_uring_cq_advance(&ring_, seen);
+    }
+  }
+
+  FileProvider* const owner_;
+  const FileProviderOptions options_;
+  internal::RequestQueue queue_;
+  ReadAhead read_ahead_;
+  std::vector<Slot> slots_;
+  std::thread thread_;
+  bool uring_ = false;
+  io_uring ring_{};
+  int wake_fd_ = -1;
+};
+
+Status FileProvider::Create(PagerLoop* loop, const std::string& path,
+                            const FileProviderOptions& options,
+                            std::unique_ptr<FileProvider>* out, std::string* why) {
+  if (loop == nullptr || out == nullptr) return Status::kInvalidArgs;
+  if (Status s = ReadAhead::Validate(options.read_ahead); s != Status::kOk) {
+    SetWhy(why, "read-ahead windows must be page multiples, max_window >= window");
+    return s;
+  }
+  if (options.queue_depth == 0 || options.queue_depth > 4096 || options.max_io == 0 ||
+      options.max_io % kPageSize != 0 || options.max_io > (64u << 20)) {
+    SetWhy(why, "queue_depth must be 1..4096 and max_io a page multiple up to 64 MiB");
+    return Status::kInvalidArgs;
+  }
+  int flags = (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  if (options.direct) flags |= O_DIRECT;
+  const int fd = open(path.c_str(), flags);
+  if (fd < 0) {
+    const int err = errno;
+    SetWhy(why, "cannot open '" + path + "': " + std::strerror(err));
+    return StatusFromErrno(err);
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    SetWhy(why, "'" + path + "' is not a regular file");
+    return Status::kWrongType;
+  }
+  std::unique_ptr<FileProvider> provider(new FileProvider());
+  provider->fd_ = fd;
+  provider->options_ = options;
+  provider->io_ = std::make_unique<Io>(provider.get(), options);
+  if (Status s = provider->Init(loop, static_cast<uint64_t>(st.st_size), 0); s != Status::kOk) {
+    SetWhy(why, std::string("cannot create the VMO: ") + StatusString(s));
+    return s;
+  }
+  const bool want_uring = options.io != FileIo::kPread;
+  if (!provider->io_->Start(want_uring)) {
+    SetWhy(why, "out of memory for I/O buffers");
+    return Status::kNoMemory;
+  }
+  if (options.io == FileIo::kIoUring && !provider->io_->uses_uring()) {
+    SetWhy(why, "io_uring is not available here");
+    return Status::kNotSupported;
+  }
+  *out = std::move(provider);
+  return Status::kOk;
+}
+
+FileProvider::~FileProvider() {
+  if (options_.writable && vmo().is_valid()) Flush();
+  Shutdown();  // no loop thread calls OnRead after this
+  io_.reset();
+  if (fd_ >= 0) close(fd_);
+}
+
+bool FileProvider::uses_io_uring() const { return io_ != nullptr && io_->uses_uring(); }
+
+void FileProvider::OnRead(const PagerLoop::Request& request) {
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  io_->Push(request.offset, request.length);
+}
+
+Status FileProvider::Flush() {
+  if (!options_.writable) return Status::kBadState;
+  internal::MutexLock lock(&flush_mutex_);
+  const Pager& pager = loop()->pager();
+  // Gather every dirty range first (in batches of what fits the buffer).
+  std::vector<VmoDirtyRange> ranges;
+  {
+    VmoDirtyRange batch[64];
+    uint64_t from = 0;
+    while (from < vmo_size()) {
+      size_t actual = 0;
+      size_t avail = 0;
+      if (Status s = pager.QueryDirtyRanges(vmo(), from, vmo_size() - from, batch, sizeof(batch),
+                                            &actual, &avail);
+          s != Status::kOk) {
+        return s;
+      }
+      if (actual == 0) break;
+      ranges.insert(ranges.end(), batch, batch + actual);
+      from = batch[actual - 1].offset + batch[actual - 1].length;
+      if (actual == avail) break;
+    }
+  }
+  if (ranges.empty()) return Status::kOk;
+  // Begin: from here, a store to these pages makes them dirty again and WRITEBACK_END
+  // leaves them dirty, so nothing written after this point is lost.
+  for (const VmoDirtyRange& r : ranges) {
+    pager.OpRange(kPagerOpWritebackBegin, vmo(), r.offset, r.length,
+                  r.options & kVmoDirtyRangeIsZero);
+  }
+  constexpr uint64_t kChunk = 1 << 20;
+  AlignedBuffer buffer(kChunk);
+  if (buffer.data == nullptr) return Status::kNoMemory;
+  Status result = Status::kOk;
+  for (const VmoDirtyRange& r : ranges) {
+    // Never past the file's size: the VMO's last page may reach beyond it.
+    const uint64_t end = std::min(r.offset + r.length, content_size());
+    for (uint64_t pos = r.offset; pos < end && result == Status::kOk;) {
+      const uint64_t n = std::min(kChunk, end - pos);
+      if (r.options & kVmoDirtyRangeIsZero) {
+        std::memset(buffer.data, 0, n);
+      } else if (Status s = vmo().Read(buffer.data, pos, PageRoundUp(n)); s != Status::kOk) {
+        result = s;
+        break;
+      }
+      uint64_t written = 0;
+      while (written < n) {
+        const ssize_t w = pwrite(fd_, buffer.data + written, n - written,
+                                 static_cast<off_t>(pos + written));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          result = Status::kIo;
+          break;
+        }
+        written += static_cast<uint64_t>(w);
+      }
+      pos += n;
+    }
+  }
+  if (result == Status::kOk && fdatasync(fd_) != 0) result = Status::kIo;
+  if (result != Status::kOk) return result;  // pages stay dirty (AwaitingClean -> retried)
+  for (const VmoDirtyRange& r : ranges) {
+    pager.OpRange(kPagerOpWritebackEnd, vmo(), r.offset, r.length, 0);
+  }
+  return Status::kOk;
+}
+
+}  // namespace upager

@@ -8,7 +8,7 @@ bool RequestQueue::Push(uint64_t offset, uint64_t length) {
   {
     MutexLock lock(&mutex_);
     if (closed_) return false;
-    pending_.push_back({offset, length});
+    pending_.push_back({{offset, length}, ++seq_});
     cv_.NotifyOne();
   }
   if (notify_) notify_();
@@ -27,26 +27,34 @@ bool RequestQueue::HasPending() {
 }
 
 std::vector<ByteRange> RequestQueue::TakeMerged() {
-  std::vector<ByteRange> pending;
+  std::vector<Pending> pending;
   std::vector<ByteRange> pieces;
+  std::vector<ByteRange> covers;
   MutexLock lock(&mutex_);
   pending.swap(pending_);
-  // Each request minus the ranges in flight.
-  for (const ByteRange& r : pending) {
-    uint64_t start = r.offset;
-    const uint64_t end = r.end();
-    auto it = in_flight_.upper_bound(start);
-    if (it != in_flight_.begin() && std::prev(it)->second > start) {
-      start = std::prev(it)->second;
+  for (const Pending& p : pending) {
+    // What already answers this request: reads in flight, and reads that ended after it
+    // was queued.
+    covers.clear();
+    for (const auto& [start, end] : in_flight_) {
+      if (start < p.range.end() && end > p.range.offset) covers.push_back({start, end - start});
     }
-    while (start < end) {
-      const uint64_t piece_end = (it != in_flight_.end() && it->first < end) ? it->first : end;
-      if (piece_end > start) pieces.push_back({start, piece_end - start});
-      if (piece_end == end) break;
-      start = it->second;
-      ++it;
+    for (const Ended& e : ended_) {
+      if (e.seq > p.seq && e.range.offset < p.range.end() && e.range.end() > p.range.offset) {
+        covers.push_back(e.range);
+      }
     }
+    std::sort(covers.begin(), covers.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+    uint64_t start = p.range.offset;
+    for (const ByteRange& c : covers) {
+      if (c.offset > start) pieces.push_back({start, std::min(c.offset, p.range.end()) - start});
+      start = std::max(start, c.end());
+      if (start >= p.range.end()) break;
+    }
+    if (start < p.range.end()) pieces.push_back({start, p.range.end() - start});
   }
+  ended_.clear();
   std::sort(pieces.begin(), pieces.end(),
             [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
   // Join adjacent and overlapping pieces, up to max_batch_ bytes a range.
@@ -83,7 +91,10 @@ uint64_t RequestQueue::StartFlight(uint64_t offset, uint64_t length) {
 void RequestQueue::EndFlight(uint64_t offset, uint64_t length) {
   MutexLock lock(&mutex_);
   auto it = in_flight_.find(offset);
-  if (it != in_flight_.end() && it->second == offset + length) in_flight_.erase(it);
+  if (it != in_flight_.end() && it->second == offset + length) {
+    in_flight_.erase(it);
+    if (!pending_.empty()) ended_.push_back({{offset, length}, ++seq_});
+  }
 }
 
 size_t RequestQueue::InFlight() {

@@ -6,6 +6,9 @@
 // joined (up to `max_batch` bytes a range), and with the parts already being read removed.
 // A request that falls inside a range in flight needs nothing: the supply of that range
 // resolves it, since it is outstanding in the VMO's PageSource before its packet exists.
+// The same holds for a range whose flight ended after the request was queued (its supply
+// follows the end), so those parts are removed too: a reader that faulted just before the
+// data arrived does not cause a second read.
 // For the same reason EndFlight() must come *before* the supply or failure of the range:
 // a request arriving after EndFlight is read again (harmless), while one dropped after
 // the supply would never be answered.
@@ -59,8 +62,19 @@ class RequestQueue {
   std::function<void()> notify_;
   Mutex mutex_;
   CondVar cv_;
-  std::vector<ByteRange> pending_ UPAGER_GUARDED_BY(mutex_);
+  struct Pending {
+    ByteRange range;
+    uint64_t seq;  // when it was queued
+  };
+  struct Ended {
+    ByteRange range;
+    uint64_t seq;  // when its flight ended
+  };
+  uint64_t seq_ UPAGER_GUARDED_BY(mutex_) = 0;
+  std::vector<Pending> pending_ UPAGER_GUARDED_BY(mutex_);
   std::map<uint64_t, uint64_t> in_flight_ UPAGER_GUARDED_BY(mutex_);  // offset -> end
+  // Flights ended since the last TakeMerged (older ones ended before anything pending).
+  std::vector<Ended> ended_ UPAGER_GUARDED_BY(mutex_);
   bool closed_ UPAGER_GUARDED_BY(mutex_) = false;
 };
 

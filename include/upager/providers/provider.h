@@ -5,8 +5,9 @@
 //
 // The VMO's size is the content's size rounded up to whole pages; bytes past the content
 // read as zeros. Use vmo() through Vmo::Read or a Mapping; a Duplicate of it, or a Mapping,
-// may outlive the provider: destroying the provider detaches the VMO (pages present stay
-// readable, requests for absent ones fail with kBadState), and then no call reaches it.
+// may outlive the provider: destroying the provider detaches the VMO (as Zircon's detach:
+// clean pages are dropped and dirty ones kept, and reads that would need the pager fail
+// with kBadState, in a mapping as SIGBUS), and then no call reaches it.
 //
 // Writing a provider of your own: derive, call Init() from your factory once the source is
 // open, serve OnRead, and call Shutdown() first thing in your destructor (before the
