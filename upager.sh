@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # upager.sh: build, test and CI entry point for upager.
 #
-#   ./upager.sh demo      build (Release) and run examples/page_source_demo and mapping_demo
+#   ./upager.sh demo      build (Release) and run `upager demo` (extra arguments go to it)
+#   ./upager.sh bench     build (Release) and run `upager bench` (extra arguments go to it)
 #   ./upager.sh test      build (RelWithDebInfo) and run every test with ctest
 #   ./upager.sh ci        everything CI checks (see cmd_ci below); .ci/run calls this.
 #                         `./upager.sh ci asan tsan` runs only the named steps
@@ -19,7 +20,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 JOBS="${UPAGER_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 DEB_PACKAGES=(cmake ninja-build g++ clang libboost-dev libgtest-dev libgmock-dev
-              libbenchmark-dev pkg-config)
+              libbenchmark-dev pkg-config
+              # the providers and the upager command
+              liburing-dev libzstd-dev libxxhash-dev libcurl4-openssl-dev libcli11-dev
+              # HttpProvider's tests serve files with nginx; `upager bench` compares with
+              # zstd and curl
+              nginx zstd curl)
 
 log() { printf '\n==> %s\n' "$*"; }
 die() {
@@ -147,14 +153,26 @@ run_demo() {
     log "run $exe"
     "${RUN_PREFIX[@]}" "$exe" </dev/null || die "$demo exited with $?"
   done
+  log "run $1/tools/upager/upager demo"
+  "${RUN_PREFIX[@]}" "$1/tools/upager/upager" demo </dev/null || die "upager demo exited with $?"
 }
 
-cmd_demo() {
+build_release() {
   ensure_deps
   configure_and_build build/release -DCMAKE_BUILD_TYPE=Release -DUPAGER_BUILD_EXAMPLES=ON \
     -DUPAGER_BUILD_TESTS=OFF -DUPAGER_BUILD_BENCHMARKS=OFF
-  RUN_PREFIX=()
-  run_demo build/release
+}
+
+cmd_demo() {
+  build_release
+  log "run build/release/tools/upager/upager demo $*"
+  build/release/tools/upager/upager demo "$@" </dev/null
+}
+
+cmd_bench() {
+  build_release
+  log "run build/release/tools/upager/upager bench $*"
+  build/release/tools/upager/upager bench "$@" </dev/null
 }
 
 cmd_test() {
@@ -238,7 +256,7 @@ cmd_ci() {
       asan) step "(c) ASan+UBSan (clang++) + ctest" ci_asan ;;
       tsan) step "(d) TSan (g++) + ctest" ci_tsan ;;
       install) step "(e) install + find_package/pkg-config" ci_install ;;
-      demo) step "(f) demos (page_source_demo, mapping_demo)" ci_demo ;;
+      demo) step "(f) demos (page_source_demo, mapping_demo, upager demo)" ci_demo ;;
       *) die "unknown CI step '$name' (steps: gcc clang asan tsan install demo)" ;;
     esac
   done
@@ -286,7 +304,7 @@ cmd_tidy() {
 }
 
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -294,6 +312,7 @@ main() {
   shift || true
   case "$cmd" in
     demo) cmd_demo "$@" ;;
+    bench) cmd_bench "$@" ;;
     test) cmd_test "$@" ;;
     ci) cmd_ci "$@" ;;
     format) cmd_format "$@" ;;

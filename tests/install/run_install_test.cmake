@@ -54,6 +54,10 @@ if(NOT at GREATER -1)
 endif()
 run("building the CMake consumer" ${CMAKE_COMMAND} --build "${WORK_DIR}/cmake-consumer")
 run("running the CMake consumer" "${WORK_DIR}/cmake-consumer/consumer")
+if(EXISTS "${WORK_DIR}/cmake-consumer/provider_consumer")
+  run("running the providers consumer" "${WORK_DIR}/cmake-consumer/provider_consumer")
+  message(STATUS "install test: upager::providers consumer ran")
+endif()
 message(STATUS "install test: find_package consumer: ${run_output}")
 
 # 3. pkg-config --cflags --libs upager, with PKG_CONFIG_PATH pointing into the prefix.

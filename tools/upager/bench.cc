@@ -1,0 +1,433 @@
+// `upager bench`: each provider against the baseline that bounds it, in one run.
+//
+//  - FileProvider through a Mapping vs plain mmap of the same file, both cold (the file is
+//    dropped from the page cache with posix_fadvise(DONTNEED) before every run): a
+//    sequential scan of every page and a random scan of 1/8 of the pages, read-ahead off
+//    and adaptive.
+//  - BlobProvider (sequential scan of a Mapping) vs `zstd -d` of the same data compressed
+//    as one zstd file: the decompression limit.
+//  - HttpProvider (sequential scan of a Mapping, from nginx on 127.0.0.1) vs one `curl`
+//    process fetching the same object in the same 1 MiB ranges over one connection.
+// Each figure is the median of `repetitions` runs; ratios are upager time / baseline time.
+#include "bench.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "upager/mapping.h"
+#include "upager/pager_loop.h"
+#include "upager/providers/blob_format.h"
+#include "upager/providers/blob_provider.h"
+#include "upager/providers/file_provider.h"
+#include "upager/providers/http_provider.h"
+
+namespace upager::cli {
+namespace {
+
+constexpr uint64_t kMiB = 1024 * 1024;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Writes `mib` MiB of data: random bytes, or (compressible) structured values that zstd
+// shrinks to about half, the way model weights or images do.
+bool MakeFile(const std::string& path, uint64_t mib, bool compressible) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return false;
+  std::vector<uint32_t> block(kMiB / 4);
+  std::mt19937 rng(42);
+  bool ok = true;
+  for (uint64_t m = 0; m < mib && ok; ++m) {
+    for (size_t i = 0; i < block.size(); ++i) {
+      const uint32_t r = rng();
+      block[i] = compressible ? ((r & 0xff) | (static_cast<uint32_t>(i % 97) << 8) |
+                                 (static_cast<uint32_t>(m & 0xff) << 24))
+                              : r;
+    }
+    ok = std::fwrite(block.data(), 1, kMiB, f) == kMiB;
+  }
+  ok = std::fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+  return std::fclose(f) == 0 && ok;
+}
+
+// Drops the file's pages from the page cache (it must be clean).
+void DropCache(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  fdatasync(fd);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  close(fd);
+}
+
+// Touches one word of each listed page; returns a checksum so nothing is optimised away.
+uint64_t Touch(const std::byte* base, const std::vector<uint32_t>& pages) {
+  uint64_t sum = 0;
+  for (uint32_t p : pages) {
+    sum += *reinterpret_cast<const volatile uint64_t*>(base + uint64_t{p} * kPageSize);
+  }
+  return sum;
+}
+
+std::vector<uint32_t> SequentialPages(uint64_t bytes) {
+  std::vector<uint32_t> pages(bytes / kPageSize);
+  for (size_t i = 0; i < pages.size(); ++i) pages[i] = static_cast<uint32_t>(i);
+  return pages;
+}
+
+std::vector<uint32_t> RandomPages(uint64_t bytes, size_t count) {
+  std::vector<uint32_t> pages = SequentialPages(bytes);
+  std::shuffle(pages.begin(), pages.end(), std::mt19937(7));
+  pages.resize(std::min(count, pages.size()));
+  return pages;
+}
+
+// Time to touch `pages` through a plain mmap of the cold file.
+double TimeMmap(const std::string& path, const std::vector<uint32_t>& pages, uint64_t* sum) {
+  DropCache(path);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st {};
+  fstat(fd, &st);
+  const auto start = std::chrono::steady_clock::now();
+  void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    close(fd);
+    return -1;
+  }
+  *sum += Touch(static_cast<const std::byte*>(p), pages);
+  munmap(p, static_cast<size_t>(st.st_size));
+  const double t = Seconds(start);
+  close(fd);
+  return t;
+}
+
+// Time to touch `pages` through a Mapping of a provider's VMO (provider made by `make`).
+double TimeProvider(const std::function<std::unique_ptr<Provider>(PagerLoop*)>& make,
+                    const std::vector<uint32_t>& pages, uint64_t* sum, size_t loop_threads) {
+  PagerLoop loop(loop_threads);
+  if (loop.Start() != Status::kOk) return -1;
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Provider> provider = make(&loop);
+  if (provider == nullptr) return -1;
+  Mapping map;
+  if (Mapping::Create(provider->vmo(), 0, provider->vmo_size(), kMapRead, &map) != Status::kOk) {
+    return -1;
+  }
+  *sum += Touch(map.data(), pages);
+  map.Reset();
+  const double t = Seconds(start);
+  provider.reset();
+  return t;
+}
+
+// Runs a command (argv), stdout to /dev/null; returns its time or -1 if it failed.
+double TimeCommand(const std::vector<std::string>& argv) {
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double t = Seconds(start);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
+}
+
+// nginx serving `root` on 127.0.0.1, for the HTTP case; stopped when destroyed.
+class Nginx {
+ public:
+  Nginx(const std::string& dir, const std::string& root) {
+    if (access("/usr/sbin/nginx", X_OK) != 0) return;
+    port_ = FreePort();
+    if (port_ == 0) return;
+    const std::string conf = dir + "/nginx.conf";
+    std::ofstream(conf) << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+                        << "error_log " << dir << "/nginx-error.log;\npid " << dir
+                        << "/nginx.pid;\nevents {}\nhttp {\n  access_log off;\n"
+                        << "  sendfile on;\n  keepalive_requests 100000;\n"
+                        << "  client_body_temp_path " << dir << ";\n  proxy_temp_path " << dir
+                        << ";\n  fastcgi_temp_path " << dir << ";\n  uwsgi_temp_path " << dir
+                        << ";\n  scgi_temp_path " << dir << ";\n"
+                        << "  server {\n    listen 127.0.0.1:" << port_ << ";\n    root " << root
+                        << ";\n  }\n}\n";
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
+      execl("/usr/sbin/nginx", "nginx", "-p", dir.c_str(), "-c", conf.c_str(), "-e",
+            (dir + "/nginx-error.log").c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !Accepting(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!Accepting()) Stop();
+  }
+  ~Nginx() { Stop(); }
+  bool running() const { return pid_ > 0; }
+  std::string Url(const std::string& name) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
+  }
+
+ private:
+  static int FreePort() {
+    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    int port = 0;
+    if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = ntohs(addr.sin_port);
+    }
+    close(s);
+    return port;
+  }
+  bool Accepting() const {
+    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(s);
+    return ok;
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+struct Row {
+  std::string name;
+  std::string baseline;
+  double upager_s = -1;
+  double baseline_s = -1;
+  uint64_t bytes = 0;
+};
+
+void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
+  std::printf("\nupager bench: median of %d, ratio = upager time / baseline time (lower is "
+              "better)\n\n",
+              options.repetitions);
+  std::printf("%-44s %-22s %10s %10s %10s %8s\n", "case", "baseline", "upager s", "base s",
+              "upager MiB/s", "ratio");
+  for (const Row& r : rows) {
+    if (r.upager_s < 0 || r.baseline_s < 0) {
+      std::printf("%-44s %-22s %10s %10s %10s %8s\n", r.name.c_str(), r.baseline.c_str(),
+                  r.upager_s < 0 ? "failed" : "", r.baseline_s < 0 ? "failed" : "", "", "n/a");
+      continue;
+    }
+    std::printf("%-44s %-22s %10.3f %10.3f %10.1f %7.2fx\n", r.name.c_str(),
+                r.baseline.c_str(), r.upager_s, r.baseline_s,
+                static_cast<double>(r.bytes) / kMiB / r.upager_s, r.upager_s / r.baseline_s);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunBench(const BenchOptions& in) {
+  BenchOptions options = in;
+  if (options.quick) {
+    options.file_mib = std::min<uint64_t>(options.file_mib, 16);
+    options.blob_mib = std::min<uint64_t>(options.blob_mib, 16);
+    options.http_mib = std::min<uint64_t>(options.http_mib, 16);
+    options.repetitions = 1;
+  }
+  options.repetitions = std::max(1, options.repetitions);
+  std::string base = options.dir;
+  if (base.empty()) base = "/var/tmp";
+  std::string pattern = base + "/upager-bench-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::fprintf(stderr, "upager: cannot create a directory in '%s': %s\n", base.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  const std::string dir = pattern;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  std::string why;
+  if (MappingSupport(&why) != Status::kOk) {
+    std::fprintf(stderr, "upager: bench needs mappings (userfaultfd): %s\n", why.c_str());
+    return 1;
+  }
+  uint64_t sum = 0;
+  std::vector<Row> rows;
+  const int reps = options.repetitions;
+
+  // 1. FileProvider vs mmap, cold.
+  const std::string file = dir + "/file.bin";
+  std::fprintf(stderr, "bench: writing a %llu MiB file...\n",
+               static_cast<unsigned long long>(options.file_mib));
+  if (!MakeFile(file, options.file_mib, false)) {
+    std::fprintf(stderr, "upager: cannot write '%s'\n", file.c_str());
+    return 1;
+  }
+  const uint64_t file_bytes = options.file_mib * kMiB;
+  const std::vector<uint32_t> seq = SequentialPages(file_bytes);
+  const std::vector<uint32_t> rnd = RandomPages(file_bytes, seq.size() / 8);
+  for (const auto& [scan_name, pages] :
+       {std::pair<const char*, const std::vector<uint32_t>*>{"sequential", &seq},
+        {"random 1/8 of pages", &rnd}}) {
+    std::vector<double> base_times;
+    for (int r = 0; r < reps; ++r) base_times.push_back(TimeMmap(file, *pages, &sum));
+    for (ReadAheadMode mode : {ReadAheadMode::kOff, ReadAheadMode::kAdaptive}) {
+      std::fprintf(stderr, "bench: file, %s, read-ahead %s...\n", scan_name,
+                   ReadAheadModeName(mode));
+      std::vector<double> times;
+      for (int r = 0; r < reps; ++r) {
+        DropCache(file);
+        times.push_back(TimeProvider(
+            [&](PagerLoop* loop) -> std::unique_ptr<Provider> {
+              FileProviderOptions fo;
+              fo.read_ahead.mode = mode;
+              std::unique_ptr<FileProvider> p;
+              if (FileProvider::Create(loop, file, fo, &p) != Status::kOk) return nullptr;
+              return p;
+            },
+            *pages, &sum, 1));
+      }
+      rows.push_back({std::string("file ") + scan_name + ", read-ahead " +
+                          ReadAheadModeName(mode),
+                      "mmap (cold)", Median(times), Median(base_times),
+                      pages->size() * kPageSize});
+    }
+  }
+  std::filesystem::remove(file);
+
+  // 2. BlobProvider vs zstd -d.
+  {
+    const std::string raw = dir + "/blob-data.bin";
+    const std::string blob = dir + "/data.blob";
+    const std::string zst = dir + "/data.zst";
+    std::fprintf(stderr, "bench: packing a %llu MiB blob...\n",
+                 static_cast<unsigned long long>(options.blob_mib));
+    PackResult packed;
+    if (!MakeFile(raw, options.blob_mib, true) ||
+        PackBlob(raw, blob, PackOptions{}, &packed, &why) != Status::kOk ||
+        TimeCommand({"zstd", "-q", "-f", "-3", raw, "-o", zst}) < 0) {
+      std::fprintf(stderr, "upager: cannot prepare the blob case: %s\n", why.c_str());
+      rows.push_back({"blob sequential scan", "zstd -d (whole file)", -1, -1, 0});
+    } else {
+      const std::vector<uint32_t> pages = SequentialPages(options.blob_mib * kMiB);
+      std::vector<double> base_times;
+      std::vector<double> times;
+      for (int r = 0; r < reps; ++r) {
+        base_times.push_back(TimeCommand({"zstd", "-q", "-d", "-c", zst}));
+        times.push_back(TimeProvider(
+            [&](PagerLoop* loop) -> std::unique_ptr<Provider> {
+              std::unique_ptr<BlobProvider> p;
+              if (BlobProvider::Create(loop, blob, {}, &p) != Status::kOk) return nullptr;
+              return p;
+            },
+            pages, &sum, 2));
+      }
+      rows.push_back({"blob sequential scan (2 loop threads)", "zstd -d (whole file)",
+                      Median(times), Median(base_times), options.blob_mib * kMiB});
+    }
+    std::filesystem::remove(raw);
+  }
+
+  // 3. HttpProvider vs curl on loopback.
+  {
+    const std::string www = dir + "/www";
+    std::filesystem::create_directories(www);
+    Nginx nginx(dir, www);
+    if (!nginx.running()) {
+      std::fprintf(stderr, "bench: nginx not available; skipping the HTTP case\n");
+      rows.push_back({"http sequential scan (skipped: no nginx)", "curl, same ranges", -1, -1,
+                      0});
+    } else if (!MakeFile(www + "/object.bin", options.http_mib, false)) {
+      rows.push_back({"http sequential scan", "curl, same ranges", -1, -1, 0});
+    } else {
+      const std::string url = nginx.Url("object.bin");
+      const uint64_t bytes = options.http_mib * kMiB;
+      HttpProviderOptions ho;
+      // Same 1 MiB ranges as curl's: a fixed read-ahead window of 1 MiB from each fault.
+      ho.read_ahead = {ReadAheadMode::kFixed, kMiB - kPageSize, kMiB};
+      ho.max_request = kMiB;
+      // curl: the same ranges, one process, one kept-alive connection.
+      const std::string config = dir + "/curl.cfg";
+      {
+        std::ofstream cfg(config);
+        for (uint64_t off = 0; off < bytes; off += kMiB) {
+          if (off != 0) cfg << "next\n";
+          cfg << "url = \"" << url << "\"\nrange = " << off << "-"
+              << std::min(bytes, off + kMiB) - 1 << "\noutput = \"/dev/null\"\n";
+        }
+      }
+      const std::vector<uint32_t> pages = SequentialPages(bytes);
+      std::vector<double> base_times;
+      std::vector<double> times;
+      for (int r = 0; r < reps; ++r) {
+        base_times.push_back(TimeCommand({"curl", "-s", "-f", "-K", config}));
+        times.push_back(TimeProvider(
+            [&](PagerLoop* loop) -> std::unique_ptr<Provider> {
+              std::unique_ptr<HttpProvider> p;
+              if (HttpProvider::Create(loop, url, ho, &p) != Status::kOk) return nullptr;
+              return p;
+            },
+            pages, &sum, 1));
+      }
+      rows.push_back({"http sequential scan, 1 MiB ranges", "curl, same ranges",
+                      Median(times), Median(base_times), bytes});
+    }
+  }
+
+  PrintTable(options, rows);
+  std::fprintf(stderr, "(checksum %llx)\n", static_cast<unsigned long long>(sum));
+  for (const Row& r : rows) {
+    if ((r.upager_s < 0 || r.baseline_s < 0) && r.name.find("skipped") == std::string::npos) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace upager::cli
