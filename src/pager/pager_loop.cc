@@ -104,18 +104,16 @@ void PagerLoop::Dispatch(const PortPacket& packet) {
       // other threads finish first.
       entry.closing = true;
       while (entry.active != 0) idle_.Wait(&mutex_);
-      entries_.erase(it);
     } else {
       object = entry.vmo.lock();
       if (object == nullptr) return;  // the VMO is already gone
-      ++entry.active;
     }
+    // Counted while the call runs, so that RemoveHandler waits for it.
+    ++entry.active;
   }
   if (complete) {
     handler->OnComplete(packet.key);
-    return;
-  }
-  {
+  } else {
     const Vmo vmo(std::move(object));
     const Request request{this, vmo, packet.key, packet.page_request.offset,
                           packet.page_request.length};
@@ -126,23 +124,26 @@ void PagerLoop::Dispatch(const PortPacket& packet) {
     }
   }
   internal::MutexLock lock(&mutex_);
-  auto it = entries_.find(packet.key);
-  if (it != entries_.end() && --it->second.active == 0) idle_.NotifyAll();
+  auto it = entries_.find(packet.key);  // kept while `active` counts this call
+  if (--it->second.active == 0) {
+    if (complete) entries_.erase(it);
+    idle_.NotifyAll();
+  }
 }
 
 void PagerLoop::RemoveHandler(Handler* handler) {
   internal::MutexLock lock(&mutex_);
-  for (auto& item : entries_) {
-    if (item.second.handler == handler) item.second.closing = true;
-  }
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.handler != handler) {
-      ++it;
-      continue;
+  for (;;) {
+    bool busy = false;
+    for (auto& item : entries_) {
+      if (item.second.handler != handler) continue;
+      item.second.closing = true;
+      busy |= item.second.active != 0;
     }
-    while (it->second.active != 0) idle_.Wait(&mutex_);
-    it = entries_.erase(it);
+    if (!busy) break;
+    idle_.Wait(&mutex_);
   }
+  std::erase_if(entries_, [handler](const auto& item) { return item.second.handler == handler; });
 }
 
 }  // namespace upager
