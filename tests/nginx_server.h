@@ -69,6 +69,10 @@ class NginxServer {
   // Starts nginx and waits (up to 5 s) until it accepts connections.
   bool Start(std::string* why) {
     if (pid_ > 0) return true;
+    // libcurl honours proxy variables; a CI machine with a proxy must not route loopback
+    // through it.
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    setenv("NO_PROXY", "127.0.0.1,localhost", 1);
     if (dir_.empty()) {
       *why = "cannot create a temporary directory";
       return false;

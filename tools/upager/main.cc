@@ -1,1 +1,146 @@
-int main() { return 0; }
+// `upager`: the command-line front end of the ready-made pagers. Parses the command line
+// (CLI11), runs one subcommand inside a Session (--trace, --stats) and turns everything
+// into an exit code:
+//
+//   0  success
+//   1  failure while working: I/O error, read failure, server error mid-run
+//   2  usage error or invalid argument: unknown option, bad number, bad URL syntax
+//   3  the source cannot be opened: missing file, permission, HTTP 404, unreachable server
+//   4  corrupt or unsupported data: damaged blob, not a blob, unsupported blob version
+//
+// Every error is one line on stderr starting with "upager: ".
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "bench.h"
+#include "commands.h"
+#include "common.h"
+
+#ifndef UPAGER_VERSION_STRING
+#define UPAGER_VERSION_STRING "unknown"
+#endif
+
+namespace upager::cli {
+namespace {
+
+// Adds the global options to `app`; with fallthrough they are accepted after a
+// subcommand's name too.
+void AddGlobalOptions(CLI::App* app, GlobalOptions* global) {
+  app->add_option("--trace", global->trace_path,
+                  "Record a request trace and write it to FILE (Chrome JSON, ui.perfetto.dev)")
+      ->type_name("FILE");
+  app->add_option("--stats", global->stats,
+                  "Print the page-request counters at the end (json; stderr for cat)")
+      ->check(CLI::IsMember({"json"}))
+      ->type_name("json");
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"upager: Zircon's pager system in Linux user space. Maps files, compressed "
+               "blobs and HTTP objects through a user pager.",
+               "upager"};
+  app.set_version_flag("--version", std::string("upager ") + UPAGER_VERSION_STRING);
+  app.footer(ExitCodeHelp());
+  app.require_subcommand(0, 1);
+
+  GlobalOptions global;
+  AddGlobalOptions(&app, &global);
+
+  PackCommandOptions pack;
+  CLI::App* pack_cmd = app.add_subcommand("pack", "Compress a file into an upager blob");
+  pack_cmd->add_option("IN", pack.in, "File to pack")->required();
+  pack_cmd->add_option("OUT", pack.out, "Blob to write")->required();
+  pack_cmd->add_option("--chunk-size", pack.chunk_size,
+                       "Bytes per independently compressed chunk (K/M suffixes)")
+      ->capture_default_str();
+  pack_cmd->add_option("--level", pack.level, "zstd level, 1..19")->capture_default_str();
+
+  CatCommandOptions cat;
+  CLI::App* cat_cmd =
+      app.add_subcommand("cat", "Write a SOURCE's content to stdout through a pager");
+  cat_cmd->add_option("SOURCE", cat.source,
+                      "http(s) URL, upager blob (detected by its magic) or plain file")
+      ->required();
+  cat_cmd->add_option("--offset", cat.offset, "First byte to write (K/M/G suffixes)")
+      ->capture_default_str();
+  cat_cmd->add_option("--length", cat.length, "Bytes to write (default: to the end)");
+  cat_cmd->add_option("--read-ahead", cat.read_ahead, "off, fixed or adaptive")
+      ->check(CLI::IsMember({"off", "fixed", "adaptive"}));
+  cat_cmd->add_flag("--no-map", cat.no_map, "Read with Vmo::Read instead of a mapping");
+
+  DemoCommandOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "Pack a synthetic data set, read it through a mapped blob and compare with mmap");
+  demo_cmd->add_option("--size", demo.size, "Size of the data set (K/M/G suffixes)")
+      ->capture_default_str();
+  demo_cmd->add_option("--threads", demo.threads, "Reader threads (half sequential, half random)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  demo_cmd->add_option("--chunk-size", demo.chunk_size, "Blob chunk size")->capture_default_str();
+  demo_cmd->add_option("--dir", demo.dir, "Parent of the scratch directory (default $TMPDIR or /tmp)");
+  demo_cmd->add_flag("--keep", demo.keep, "Keep the scratch directory");
+
+  BenchOptions bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Benchmark the providers");
+  bench_cmd->add_option("--file-mib", bench.file_mib, "Size of the file scanned cold (MiB)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--blob-mib", bench.blob_mib, "Size of the blob decompressed (MiB)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--http-mib", bench.http_mib, "Size of the object fetched (MiB)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per measurement (median)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  bench_cmd->add_option("--dir", bench.dir, "Scratch directory (default $TMPDIR or /var/tmp)");
+  bench_cmd->add_flag("--quick", bench.quick, "Small sizes, one repetition");
+
+  for (CLI::App* sub : {pack_cmd, cat_cmd, demo_cmd, bench_cmd}) {
+    sub->fallthrough();
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e);  // --help, --version
+    }
+    return Error(kExitUsage, std::string(e.what()) + " (see upager --help)");
+  }
+
+  if (app.get_subcommands().empty()) {
+    std::fputs(app.help().c_str(), stderr);
+    return kExitUsage;
+  }
+
+  if (*pack_cmd) {
+    Session session(global, /*want_latency=*/false);
+    return session.End(RunPack(pack), stdout);
+  }
+  if (*cat_cmd) {
+    Session session(global, /*want_latency=*/false);
+    return session.End(RunCat(cat), stderr);  // stdout carries the data
+  }
+  if (*demo_cmd) {
+    Session session(global, /*want_latency=*/true);
+    return session.End(RunDemo(demo), stdout);
+  }
+  Session session(global, /*want_latency=*/false);
+  return session.End(RunBench(bench), stdout);
+}
+
+}  // namespace
+}  // namespace upager::cli
+
+int main(int argc, char** argv) {
+  try {
+    return upager::cli::Main(argc, argv);
+  } catch (const std::exception& e) {
+    return upager::cli::Error(upager::cli::kExitFailure, std::string("internal error: ") + e.what());
+  }
+}

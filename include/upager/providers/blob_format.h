@@ -42,6 +42,10 @@ inline constexpr char kMagic[8] = {'U', 'P', 'G', 'B', 'L', 'O', 'B', '1'};
 inline constexpr uint32_t kVersion = 1;
 inline constexpr size_t kHeaderSize = 64;
 inline constexpr size_t kIndexEntrySize = 32;
+// The chunk sizes a blob may use (PackOptions::chunk_size, Header::chunk_size): page
+// multiples in [kMinChunkSize, kMaxChunkSize].
+inline constexpr uint32_t kMinChunkSize = 4 * 1024;
+inline constexpr uint32_t kMaxChunkSize = 64 * 1024 * 1024;
 
 // The parsed header (all fields little-endian on disk).
 struct Header {
@@ -64,6 +68,17 @@ struct IndexEntry {
 // Reads and checks the header and index of an open blob file. kIoDataIntegrity for a
 // damaged header or index, kNotSupported for another version, kWrongType if not a blob.
 Status ReadIndex(int fd, Header* header, std::vector<IndexEntry>* index,
+                 std::string* why = nullptr);
+
+// Reads chunk `entry` (an entry ReadIndex returned) of the blob open as `fd` and
+// decompresses it into `out`, which must hold at least entry.raw_size bytes. Verifies the
+// compressed checksum before decompressing and the size and checksum of the result after.
+// kIo if the read failed; kIoDataIntegrity if the chunk is damaged (or the file is shorter
+// than its index says), in which case `out` may hold partial garbage. `bytes_read`, if not
+// null, gets the number of compressed bytes read from the file. Thread-safe: the scratch
+// buffer and the zstd context are per thread and reused, so reading chunks no larger than
+// earlier ones allocates nothing.
+Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_read = nullptr,
                  std::string* why = nullptr);
 
 }  // namespace blob

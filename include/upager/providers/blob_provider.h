@@ -10,6 +10,7 @@
 #ifndef UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 #define UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,11 +42,19 @@ class BlobProvider : public Provider {
   void OnRead(const PagerLoop::Request& request) override;
 
  private:
-  BlobProvider(const BlobProviderOptions& options) : read_ahead_(options.read_ahead) {}
+  explicit BlobProvider(const BlobProviderOptions& options) : read_ahead_(options.read_ahead) {}
+  // Reads, checks and supplies chunk `chunk`; returns what blob::ReadChunk returned (or the
+  // supply's status). Does not fail the range: the caller decides.
+  Status SupplyChunk(uint64_t chunk, void* buffer);
+  // Prints one line to stderr the first time a chunk of this blob is found bad.
+  void ReportBadChunk(uint64_t chunk, Status status, const std::string& why);
+
   int fd_ = -1;
+  std::string path_;
   blob::Header header_;
-  std::vector<blob::IndexEntry> index_;
+  std::vector<blob::IndexEntry> index_;  // immutable after Create: read without locks
   ReadAhead read_ahead_;
+  std::atomic<bool> reported_{false};
 };
 
 }  // namespace upager
