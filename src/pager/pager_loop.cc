@@ -103,13 +103,18 @@ void PagerLoop::Dispatch(const PortPacket& packet) {
       // OnComplete is the handler's last call for this VMO: let calls still running on
       // other threads finish first.
       entry.closing = true;
-      while (entry.active != 0) idle_.Wait(&mutex_);
+      while (it->second.active != 0) {
+        idle_.Wait(&mutex_);
+        // RemoveHandler may have erased the entry (and its handler may be gone) meanwhile.
+        it = entries_.find(packet.key);
+        if (it == entries_.end()) return;
+      }
     } else {
       object = entry.vmo.lock();
       if (object == nullptr) return;  // the VMO is already gone
     }
     // Counted while the call runs, so that RemoveHandler waits for it.
-    ++entry.active;
+    ++it->second.active;
   }
   if (complete) {
     handler->OnComplete(packet.key);

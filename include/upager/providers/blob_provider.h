@@ -23,7 +23,7 @@ namespace upager {
 
 struct BlobProviderOptions {
   // Read-ahead in bytes past the requested chunks (rounded up to whole chunks).
-  ReadAheadOptions read_ahead{ReadAheadMode::kAdaptive, 0, 1024 * 1024};
+  ReadAheadOptions read_ahead{ReadAheadMode::kAdaptive, 128 * 1024, 2 * 1024 * 1024};
 };
 
 class BlobProvider : public Provider {
