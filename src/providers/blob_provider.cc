@@ -37,13 +37,13 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
   // From here the provider owns fd: its destructor closes it on every path.
   std::unique_ptr<BlobProvider> provider(new BlobProvider(options));
   provider->fd_ = fd;
-  provider->path_ = path;
   std::string index_why;
   Status s = blob::ReadIndex(fd, &provider->header_, &provider->index_, &index_why);
   if (s != Status::kOk) {
     if (why != nullptr) *why = path + ": " + index_why;
     return s;
   }
+  provider->chunk_busy_.assign(provider->header_.chunk_count, 0);
   s = provider->Init(loop, provider->header_.content_size, 0);
   if (s != Status::kOk) {
     if (why != nullptr) *why = path + ": cannot create the VMO";
@@ -59,30 +59,33 @@ BlobProvider::~BlobProvider() {
   if (fd_ >= 0) close(fd_);
 }
 
-void BlobProvider::ReportBadChunk(uint64_t chunk, Status status, const std::string& why) {
-  if (reported_.exchange(true, std::memory_order_relaxed)) return;
-  std::fprintf(stderr,
-               "upager: blob %s: chunk %" PRIu64
-               " unreadable (%s): %s"
-               " (further bad chunks of this blob are not reported)\n",
-               path_.c_str(), chunk, StatusString(status), why.c_str());
+bool BlobProvider::StartChunk(uint64_t chunk) {
+  internal::MutexLock lock(&chunks_mutex_);
+  if (chunk_busy_[chunk]) return false;
+  chunk_busy_[chunk] = true;
+  return true;
+}
+
+void BlobProvider::EndChunk(uint64_t chunk) {
+  internal::MutexLock lock(&chunks_mutex_);
+  chunk_busy_[chunk] = false;
 }
 
 Status BlobProvider::SupplyChunk(uint64_t chunk, void* buffer) {
   const blob::IndexEntry& entry = index_[chunk];
   uint64_t bytes = 0;
-  std::string why;
-  const Status s = blob::ReadChunk(fd_, entry, buffer, &bytes, &why);
+  const Status s = blob::ReadChunk(fd_, entry, buffer, &bytes);
   reads_.fetch_add(1, std::memory_order_relaxed);
   bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
   if (s != Status::kOk) {
-    ReportBadChunk(chunk, s, why);
+    EndChunk(chunk);
     return s;
   }
   // Only the last chunk can be short; the VMO holds it up to a page boundary, as zeros.
   const uint64_t padded = PageRoundUp(entry.raw_size);
   std::memset(static_cast<char*>(buffer) + entry.raw_size, 0, padded - entry.raw_size);
   // A supply can only fail if the VMO was detached meanwhile; nobody is left to tell.
+  EndChunk(chunk);  // before the supply: a request arriving after this decompresses again
   (void)Supply(chunk * header_.chunk_size, padded, buffer);
   return Status::kOk;
 }
@@ -111,6 +114,9 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   if (t_chunk.size() < chunk) t_chunk.resize(chunk);
 
   for (uint64_t c = first; c < end; ++c) {
+    // A chunk another thread is decompressing now needs nothing more: its supply (or
+    // failure) resolves this request too, which is outstanding since before its packet.
+    if (!StartChunk(c)) continue;
     const Status s = SupplyChunk(c, t_chunk.data());
     // A bad read-ahead chunk is left alone: a request for it will fail it then.
     if (s == Status::kOk || c > last_requested) continue;

@@ -9,11 +9,12 @@
 //   4  corrupt or unsupported data: damaged blob, not a blob, unsupported blob version
 //
 // Every error is one line on stderr starting with "upager: ".
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "bench.h"
 #include "commands.h"
@@ -26,6 +27,22 @@
 namespace upager::cli {
 namespace {
 
+// A validator accepting only `choices`, listed in the error (and not in the help column).
+CLI::Validator OneOf(std::vector<std::string> choices) {
+  return CLI::Validator(
+      [choices](std::string& value) -> std::string {
+        std::string list;
+        for (const std::string& c : choices) {
+          if (value == c) {
+            return {};
+          }
+          list += (list.empty() ? "" : ", ") + c;
+        }
+        return "'" + value + "' is not one of: " + list;
+      },
+      "");
+}
+
 // Adds the global options to `app`; with fallthrough they are accepted after a
 // subcommand's name too.
 void AddGlobalOptions(CLI::App* app, GlobalOptions* global) {
@@ -34,14 +51,15 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* global) {
       ->type_name("FILE");
   app->add_option("--stats", global->stats,
                   "Print the page-request counters at the end (json; stderr for cat)")
-      ->check(CLI::IsMember({"json"}))
+      ->check(OneOf({"json"}))
       ->type_name("json");
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"upager: Zircon's pager system in Linux user space. Maps files, compressed "
-               "blobs and HTTP objects through a user pager.",
-               "upager"};
+  CLI::App app{
+      "upager: Zircon's pager system in Linux user space. Maps files, compressed "
+      "blobs and HTTP objects through a user pager.",
+      "upager"};
   app.set_version_flag("--version", std::string("upager ") + UPAGER_VERSION_STRING);
   app.footer(ExitCodeHelp());
   app.require_subcommand(0, 1);
@@ -53,22 +71,25 @@ int Main(int argc, char** argv) {
   CLI::App* pack_cmd = app.add_subcommand("pack", "Compress a file into an upager blob");
   pack_cmd->add_option("IN", pack.in, "File to pack")->required();
   pack_cmd->add_option("OUT", pack.out, "Blob to write")->required();
-  pack_cmd->add_option("--chunk-size", pack.chunk_size,
-                       "Bytes per independently compressed chunk (K/M suffixes)")
+  pack_cmd
+      ->add_option("--chunk-size", pack.chunk_size,
+                   "Bytes per independently compressed chunk (K/M suffixes)")
       ->capture_default_str();
   pack_cmd->add_option("--level", pack.level, "zstd level, 1..19")->capture_default_str();
 
   CatCommandOptions cat;
   CLI::App* cat_cmd =
       app.add_subcommand("cat", "Write a SOURCE's content to stdout through a pager");
-  cat_cmd->add_option("SOURCE", cat.source,
-                      "http(s) URL, upager blob (detected by its magic) or plain file")
+  cat_cmd
+      ->add_option("SOURCE", cat.source,
+                   "http(s) URL, upager blob (detected by its magic) or plain file")
       ->required();
   cat_cmd->add_option("--offset", cat.offset, "First byte to write (K/M/G suffixes)")
       ->capture_default_str();
   cat_cmd->add_option("--length", cat.length, "Bytes to write (default: to the end)");
   cat_cmd->add_option("--read-ahead", cat.read_ahead, "off, fixed or adaptive")
-      ->check(CLI::IsMember({"off", "fixed", "adaptive"}));
+      ->check(OneOf({"off", "fixed", "adaptive"}))
+      ->type_name("MODE");
   cat_cmd->add_flag("--no-map", cat.no_map, "Read with Vmo::Read instead of a mapping");
 
   DemoCommandOptions demo;
@@ -80,7 +101,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   demo_cmd->add_option("--chunk-size", demo.chunk_size, "Blob chunk size")->capture_default_str();
-  demo_cmd->add_option("--dir", demo.dir, "Parent of the scratch directory (default $TMPDIR or /tmp)");
+  demo_cmd->add_option("--dir", demo.dir,
+                       "Parent of the scratch directory (default $TMPDIR or /tmp)");
   demo_cmd->add_flag("--keep", demo.keep, "Keep the scratch directory");
 
   BenchOptions bench;
@@ -141,6 +163,7 @@ int main(int argc, char** argv) {
   try {
     return upager::cli::Main(argc, argv);
   } catch (const std::exception& e) {
-    return upager::cli::Error(upager::cli::kExitFailure, std::string("internal error: ") + e.what());
+    return upager::cli::Error(upager::cli::kExitFailure,
+                              std::string("internal error: ") + e.what());
   }
 }

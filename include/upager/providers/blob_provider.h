@@ -10,7 +10,6 @@
 #ifndef UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 #define UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,15 +45,16 @@ class BlobProvider : public Provider {
   // Reads, checks and supplies chunk `chunk`; returns what blob::ReadChunk returned (or the
   // supply's status). Does not fail the range: the caller decides.
   Status SupplyChunk(uint64_t chunk, void* buffer);
-  // Prints one line to stderr the first time a chunk of this blob is found bad.
-  void ReportBadChunk(uint64_t chunk, Status status, const std::string& why);
+  // Marks chunk `chunk` as being decompressed; false if another thread already is.
+  bool StartChunk(uint64_t chunk);
+  void EndChunk(uint64_t chunk);
 
   int fd_ = -1;
-  std::string path_;
   blob::Header header_;
   std::vector<blob::IndexEntry> index_;  // immutable after Create: read without locks
   ReadAhead read_ahead_;
-  std::atomic<bool> reported_{false};
+  internal::Mutex chunks_mutex_;
+  std::vector<uint8_t> chunk_busy_ UPAGER_GUARDED_BY(chunks_mutex_);  // one flag a chunk
 };
 
 }  // namespace upager

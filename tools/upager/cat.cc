@@ -1,0 +1,194 @@
+// `upager cat`: streams a byte range of a SOURCE to stdout, reading it through a Mapping of
+// the provider's VMO (or Vmo::Read with --no-map or where mappings are unavailable).
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "common.h"
+#include "fault_guard.h"
+#include "source.h"
+#include "upager/mapping.h"
+#include "upager/pager_loop.h"
+#include "upager/providers/read_ahead.h"
+
+namespace upager::cli {
+namespace {
+
+constexpr uint64_t kPiece = 1 << 20;  // bytes copied and written at a time
+
+// Result of writing a piece to stdout: go on, stop quietly (the reader went away), fail.
+enum class WriteResult { kOk, kReaderGone, kFailed };
+
+WriteResult WriteOut(const void* data, size_t len) {
+  int err = WriteAll(STDOUT_FILENO, data, len);
+  if (err == 0) {
+    return WriteResult::kOk;
+  }
+  if (err == EPIPE) {
+    return WriteResult::kReaderGone;
+  }
+  Error(kExitFailure, std::string("cannot write to stdout: ") + std::strerror(err));
+  return WriteResult::kFailed;
+}
+
+int ReadFailure(uint64_t offset, Status status) {
+  return Error(ExitCodeForReadFailure(status),
+               "read failed at offset " + std::to_string(offset) + ": " + DescribeStatus(status));
+}
+
+int WriteFailureCode(WriteResult r) {
+  return r == WriteResult::kReaderGone ? kExitOk : kExitFailure;
+}
+
+// Copies [offset, offset + length) out of a mapping of the pages covering it.
+int CatMapped(const Vmo& vmo, uint64_t offset, uint64_t length, bool* fall_back) {
+  const uint64_t map_start = offset & ~(kPageSize - 1);
+  const uint64_t map_end = (offset + length + kPageSize - 1) & ~(kPageSize - 1);
+  Mapping map;
+  Status s = Mapping::Create(vmo, map_start, map_end - map_start, kMapRead, &map);
+  if (s == Status::kNotSupported) {
+    *fall_back = true;
+    return kExitOk;
+  }
+  if (s != Status::kOk) {
+    return Error(kExitFailure, "cannot map the source: " + DescribeStatus(s));
+  }
+  InstallFaultHandler();
+  std::vector<char> buffer(kPiece);
+  const std::byte* base = map.data();
+  uint64_t pos = offset;
+  const uint64_t end = offset + length;
+  while (pos < end) {
+    size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
+    FaultInfo fault;
+    if (!GuardedCopy(buffer.data(), base + (pos - map_start), n, &fault)) {
+      const auto* addr = static_cast<const std::byte*>(fault.addr);
+      uint64_t at = pos;
+      if (addr >= base && addr < base + map.size()) {
+        at = std::max(pos, map_start + static_cast<uint64_t>(addr - base));
+      }
+      // Write what precedes the failed page (present, so this copy cannot fault), so that
+      // the output is the content up to the failure.
+      FaultInfo again;
+      if (at > pos && GuardedCopy(buffer.data(), base + (pos - map_start), at - pos, &again)) {
+        if (WriteResult w = WriteOut(buffer.data(), at - pos); w != WriteResult::kOk) {
+          return WriteFailureCode(w);
+        }
+      }
+      return ReadFailure(at, fault.status);
+    }
+    WriteResult w = WriteOut(buffer.data(), n);
+    if (w != WriteResult::kOk) {
+      return WriteFailureCode(w);
+    }
+    pos += n;
+  }
+  return kExitOk;
+}
+
+// The same through Vmo::Read. A failed piece is read again page by page to find the page
+// that fails (failures are not sticky: if every page then reads, the piece is fine).
+int CatRead(const Vmo& vmo, uint64_t offset, uint64_t length) {
+  std::vector<char> buffer(kPiece);
+  uint64_t pos = offset;
+  const uint64_t end = offset + length;
+  while (pos < end) {
+    size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
+    Status s = vmo.Read(buffer.data(), pos, n);
+    if (s != Status::kOk) {
+      uint64_t p = pos;
+      while (p < pos + n) {
+        uint64_t page_end = std::min<uint64_t>((p & ~(kPageSize - 1)) + kPageSize, pos + n);
+        Status ps = vmo.Read(buffer.data() + (p - pos), p, page_end - p);
+        if (ps != Status::kOk) {
+          if (p > pos) {
+            if (WriteResult w = WriteOut(buffer.data(), p - pos); w != WriteResult::kOk) {
+              return WriteFailureCode(w);
+            }
+          }
+          return ReadFailure(p, ps);
+        }
+        p = page_end;
+      }
+    }
+    WriteResult w = WriteOut(buffer.data(), n);
+    if (w != WriteResult::kOk) {
+      return WriteFailureCode(w);
+    }
+    pos += n;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunCat(const CatCommandOptions& options) {
+  uint64_t offset = 0;
+  if (!ParseSize(options.offset, &offset)) {
+    return Error(kExitUsage,
+                 "invalid --offset '" + options.offset + "' (a byte count like 4096 or 1M)");
+  }
+  std::optional<uint64_t> length;
+  if (!options.length.empty()) {
+    uint64_t len = 0;
+    if (!ParseSize(options.length, &len)) {
+      return Error(kExitUsage,
+                   "invalid --length '" + options.length + "' (a byte count like 4096 or 1M)");
+    }
+    length = len;
+  }
+  std::optional<ReadAheadMode> read_ahead;
+  if (!options.read_ahead.empty()) {
+    ReadAheadMode mode;
+    if (ParseReadAheadMode(options.read_ahead, &mode) != Status::kOk) {
+      return Error(kExitUsage,
+                   "invalid --read-ahead '" + options.read_ahead + "' (off, fixed or adaptive)");
+    }
+    read_ahead = mode;
+  }
+  // A closed pipe is an EPIPE from write(2), handled there, not a signal.
+  signal(SIGPIPE, SIG_IGN);
+
+  PagerLoop loop(2);
+  Status s = loop.Start();
+  if (s != Status::kOk) {
+    return Error(kExitFailure, "cannot start the pager: " + DescribeStatus(s));
+  }
+  OpenedSource source;
+  int code = OpenSource(&loop, options.source, read_ahead, &source);
+  if (code != kExitOk) {
+    return code;
+  }
+  const uint64_t content = source.provider->content_size();
+  if (offset > content) {
+    return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +
+                                 options.source + "' (" + std::to_string(content) + " bytes)");
+  }
+  uint64_t len = content - offset;
+  if (length && *length < len) {
+    len = *length;
+  }
+  if (len == 0) {
+    return kExitOk;
+  }
+  const Vmo& vmo = source.provider->vmo();
+  bool use_map = !options.no_map && MappingSupport() == Status::kOk;
+  if (use_map) {
+    bool fall_back = false;
+    code = CatMapped(vmo, offset, len, &fall_back);
+    if (!fall_back) {
+      return code;
+    }
+  }
+  return CatRead(vmo, offset, len);
+}
+
+}  // namespace upager::cli

@@ -1,0 +1,43 @@
+// The subcommands of `upager`, each a function from its parsed options to an exit code
+// (common.h). main.cc parses the command line and calls them inside a Session.
+#ifndef UPAGER_TOOLS_UPAGER_COMMANDS_H_
+#define UPAGER_TOOLS_UPAGER_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace upager::cli {
+
+// `upager pack IN OUT`: compresses a file into a blob.
+struct PackCommandOptions {
+  std::string in;
+  std::string out;
+  std::string chunk_size = "128K";
+  int level = 3;
+};
+int RunPack(const PackCommandOptions& options);
+
+// `upager cat SOURCE`: writes (a range of) a source's content to stdout through a pager.
+struct CatCommandOptions {
+  std::string source;
+  std::string offset = "0";
+  std::string length;      // empty: to the end
+  std::string read_ahead;  // empty: the provider's default
+  bool no_map = false;
+};
+int RunCat(const CatCommandOptions& options);
+
+// `upager demo`: packs a synthetic data set and reads it through a mapped blob, against
+// plain mmap of the same data.
+struct DemoCommandOptions {
+  std::string size = "256M";
+  int threads = 4;
+  std::string chunk_size = "128K";
+  std::string dir;  // empty: $TMPDIR or /tmp
+  bool keep = false;
+};
+int RunDemo(const DemoCommandOptions& options);
+
+}  // namespace upager::cli
+
+#endif  // UPAGER_TOOLS_UPAGER_COMMANDS_H_

@@ -1,0 +1,157 @@
+// SOURCE classification (URL, blob, file) and the mapping of open failures to exit codes.
+#include "source.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <string_view>
+
+#include "common.h"
+#include "upager/providers/blob_provider.h"
+#include "upager/providers/file_provider.h"
+#include "upager/providers/http_provider.h"
+
+namespace upager::cli {
+namespace {
+
+// "scheme" if `spec` looks like scheme://..., else empty.
+std::string UrlScheme(const std::string& spec) {
+  size_t pos = spec.find("://");
+  if (pos == std::string::npos || pos == 0) {
+    return {};
+  }
+  std::string scheme;
+  for (size_t i = 0; i < pos; ++i) {
+    unsigned char c = static_cast<unsigned char>(spec[i]);
+    bool ok = std::isalpha(c) || (i > 0 && (std::isdigit(c) || c == '+' || c == '-' || c == '.'));
+    if (!ok) {
+      return {};
+    }
+    scheme.push_back(static_cast<char>(std::tolower(c)));
+  }
+  return scheme;
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Applies a --read-ahead choice to a provider's defaults, keeping them valid.
+void ApplyReadAhead(std::optional<ReadAheadMode> mode, ReadAheadOptions* options) {
+  if (!mode) {
+    return;
+  }
+  options->mode = *mode;
+  if (*mode != ReadAheadMode::kOff && options->window == 0) {
+    options->window = 128 * 1024;
+  }
+  if (options->max_window < options->window) {
+    options->max_window = options->window;
+  }
+}
+
+// The exit code for a failed Create of a `kind` source.
+int ExitCodeForOpenFailure(SourceKind kind, Status status) {
+  switch (status) {
+    case Status::kInvalidArgs: return kExitUsage;
+    case Status::kIoDataIntegrity: return kExitCorrupt;
+    case Status::kWrongType:
+      // A blob that is not one is corrupt data; a directory given as a file cannot be read.
+      return kind == SourceKind::kBlob ? kExitCorrupt : kExitCannotOpen;
+    case Status::kNotSupported:
+      // An unknown blob version is unsupported data; a server without ranges is unusable.
+      return kind == SourceKind::kBlob ? kExitCorrupt : kExitCannotOpen;
+    default: return kExitCannotOpen;
+  }
+}
+
+std::string DescribeOpenFailure(SourceKind kind, Status status) {
+  if (kind == SourceKind::kFile && status == Status::kWrongType) {
+    return "not a regular file";
+  }
+  if (kind == SourceKind::kBlob && status == Status::kWrongType) {
+    return "not a valid blob (" + std::string(StatusString(status)) + ")";
+  }
+  if (kind == SourceKind::kBlob && status == Status::kNotSupported) {
+    return "unsupported blob version (" + std::string(StatusString(status)) + ")";
+  }
+  if (kind == SourceKind::kHttp && status == Status::kNotSupported) {
+    return "server does not support range requests (" + std::string(StatusString(status)) + ")";
+  }
+  if (kind == SourceKind::kHttp && status == Status::kUnavailable) {
+    return "server unreachable (" + std::string(StatusString(status)) + ")";
+  }
+  return DescribeStatus(status);
+}
+
+}  // namespace
+
+const char* SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kFile: return "file";
+    case SourceKind::kBlob: return "blob";
+    case SourceKind::kHttp: return "http";
+  }
+  return "?";
+}
+
+int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAheadMode> read_ahead,
+               OpenedSource* out) {
+  if (spec.empty()) {
+    return Error(kExitUsage, "empty SOURCE");
+  }
+  std::string why;
+  Status status = Status::kOk;
+  SourceKind kind = SourceKind::kFile;
+  std::string scheme = UrlScheme(spec);
+  if (!scheme.empty() && !PathExists(spec)) {
+    if (scheme != "http" && scheme != "https") {
+      return Error(kExitUsage, "unsupported URL scheme '" + scheme + "' in '" + spec +
+                                   "' (only http:// and https:// are supported)");
+    }
+    kind = SourceKind::kHttp;
+    HttpProviderOptions options;
+    ApplyReadAhead(read_ahead, &options.read_ahead);
+    std::unique_ptr<HttpProvider> provider;
+    status = HttpProvider::Create(loop, spec, options, &provider, &why);
+    out->provider = std::move(provider);
+  } else if (LooksLikeBlob(spec)) {
+    kind = SourceKind::kBlob;
+    BlobProviderOptions options;
+    ApplyReadAhead(read_ahead, &options.read_ahead);
+    std::unique_ptr<BlobProvider> provider;
+    status = BlobProvider::Create(loop, spec, options, &provider, &why);
+    out->provider = std::move(provider);
+  } else {
+    kind = SourceKind::kFile;
+    FileProviderOptions options;
+    ApplyReadAhead(read_ahead, &options.read_ahead);
+    std::unique_ptr<FileProvider> provider;
+    status = FileProvider::Create(loop, spec, options, &provider, &why);
+    out->provider = std::move(provider);
+  }
+  out->kind = kind;
+  if (status == Status::kOk && out->provider == nullptr) {
+    status = Status::kInternal;
+  }
+  if (status != Status::kOk) {
+    out->provider.reset();
+    std::string message = "cannot open '" + spec + "': " + DescribeOpenFailure(kind, status);
+    // Providers often start their explanation the way this message does: say it once.
+    for (const std::string& prefix : {"cannot open '" + spec + "': ", "cannot open " + spec + ": ",
+                                      "open " + spec + ": ", spec + ": "}) {
+      if (why.rfind(prefix, 0) == 0) {
+        why.erase(0, prefix.size());
+        break;
+      }
+    }
+    if (!why.empty()) {
+      message += ": " + why;
+    }
+    return Error(ExitCodeForOpenFailure(kind, status), message);
+  }
+  return kExitOk;
+}
+
+}  // namespace upager::cli
