@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -98,6 +101,267 @@ TEST(PagerLoopTest, UseBeforeStartIsRefused) {
   ASSERT_EQ(loop.Start(), Status::kOk);
   EXPECT_EQ(loop.Start(), Status::kBadState);
   EXPECT_EQ(loop.CreateVmo(0, P(1), nullptr, &vmo), Status::kInvalidArgs);
+}
+
+// Holds every OnRead until Release() (bounded, so that a failed test cannot hang the loop's
+// Stop), then supplies zeros (which fails harmlessly on a detached VMO). Records whether
+// OnComplete ever ran while an OnRead was still running.
+class GateHandler : public PagerLoop::Handler {
+ public:
+  void OnRead(const PagerLoop::Request& r) override {
+    {
+      std::unique_lock lock(mutex_);
+      ++calls_;
+      ++running_;
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::seconds(60), [&] { return released_; });
+    }
+    std::vector<char> zeros(r.length, 0);
+    r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, zeros.data());
+    std::lock_guard lock(mutex_);
+    --running_;
+    cv_.notify_all();
+  }
+  void OnComplete(uint64_t /*key*/) override {
+    std::lock_guard lock(mutex_);
+    ++completes_;
+    if (running_ != 0) complete_during_read_ = true;
+    cv_.notify_all();
+  }
+
+  // Bounded waits; false if the condition did not come in time.
+  bool WaitRunning(int n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return running_ >= n; });
+  }
+  bool WaitCompletes(int n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return completes_ >= n; });
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+  int calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  int running() {
+    std::lock_guard lock(mutex_);
+    return running_;
+  }
+  int completes() {
+    std::lock_guard lock(mutex_);
+    return completes_;
+  }
+  bool complete_during_read() {
+    std::lock_guard lock(mutex_);
+    return complete_during_read_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int calls_ = 0;
+  int running_ = 0;
+  int completes_ = 0;
+  bool released_ = false;
+  bool complete_during_read_ = false;
+};
+
+// Releases `handler` after `delay` from another thread, setting `released` first.
+std::thread ReleaseLater(GateHandler* handler, std::atomic<bool>* released,
+                         std::chrono::milliseconds delay) {
+  return std::thread([=] {
+    std::this_thread::sleep_for(delay);
+    released->store(true);
+    handler->Release();
+  });
+}
+
+TEST(PagerLoopTest, RemoveHandlerWaitsForARunningCallAndNoCallFollows) {
+  GateHandler handler;
+  PatternHandler witness;
+  PagerLoop loop(1);  // one thread: packets are dispatched in the order they were queued
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  Vmo vmo;
+  Vmo other;  // a second VMO of the same handler
+  Vmo witness_vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &other), Status::kOk);
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &witness, &witness_vmo), Status::kOk);
+
+  Status read_status = Status::kOk;
+  std::thread reader([&] {
+    char c;
+    read_status = vmo.Read(&c, 0, 1);
+  });
+  const bool running = handler.WaitRunning(1);
+  EXPECT_TRUE(running) << "the READ never reached the handler";
+  // Detached, the VMO fails its waiters rather than leaving them to a removed handler.
+  EXPECT_EQ(loop.pager().DetachVmo(vmo), Status::kOk);
+  reader.join();
+  EXPECT_EQ(read_status, Status::kBadState);
+  ASSERT_TRUE(running);
+
+  std::atomic<bool> released{false};
+  std::thread releaser = ReleaseLater(&handler, &released, std::chrono::milliseconds(100));
+  loop.RemoveHandler(&handler);
+  EXPECT_TRUE(released.load()) << "RemoveHandler returned while OnRead was still running";
+  EXPECT_EQ(handler.running(), 0);
+  releaser.join();
+  EXPECT_EQ(handler.calls(), 1);
+
+  // The detached VMO fails at once; a READ of the other VMO reaches the loop and is dropped.
+  char c;
+  EXPECT_EQ(vmo.Read(&c, P(1), 1), Status::kBadState);
+  std::promise<ThreadHandle> late_handle;
+  Status late_status = Status::kOk;
+  std::thread late([&] {
+    late_handle.set_value(ThreadHandle::Current());
+    char d;
+    late_status = other.Read(&d, P(2), 1);
+  });
+  EXPECT_TRUE(testing::WaitForBlocked(late_handle.get_future().get()));  // its READ is queued
+  // The witness's READ is queued behind it (and behind the COMPLETE of `vmo`): once it is
+  // served, the loop has been through both.
+  EXPECT_EQ(witness_vmo.Read(&c, 0, 1), Status::kOk);
+  EXPECT_EQ(handler.calls(), 1);
+  EXPECT_EQ(loop.pager().DetachVmo(other), Status::kOk);
+  late.join();
+  EXPECT_EQ(late_status, Status::kBadState);
+  EXPECT_EQ(witness_vmo.Read(&c, P(1), 1), Status::kOk);  // behind the COMPLETE of `other`
+  EXPECT_EQ(handler.calls(), 1);
+  EXPECT_EQ(handler.completes(), 0);
+}
+
+TEST(PagerLoopTest, OnCompleteIsNotCalledAfterRemoveHandler) {
+  PatternHandler removed;
+  PatternHandler kept;
+  PagerLoop loop(2);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  Vmo detached;
+  Vmo closed;
+  Vmo control;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &removed, &detached), Status::kOk);
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &removed, &closed), Status::kOk);
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &kept, &control), Status::kOk);
+  char c = 0;
+  ASSERT_EQ(closed.Read(&c, 0, 1), Status::kOk);  // served before the removal
+  const int reads = removed.reads.load();
+  EXPECT_GT(reads, 0);
+
+  loop.RemoveHandler(&removed);
+  EXPECT_EQ(loop.pager().DetachVmo(detached), Status::kOk);  // queues a COMPLETE
+  closed.Reset();                                            // last handle: COMPLETE
+  control.Reset();                                           // queued after both
+  ASSERT_TRUE(testing::PollUntil([&] {
+    std::lock_guard lock(kept.mutex);
+    return kept.completed.size() == 1;
+  })) << "the other handler's COMPLETE never came";
+  loop.Stop();  // joins: every packet taken before the control's is fully dispatched
+  {
+    std::lock_guard lock(removed.mutex);
+    EXPECT_TRUE(removed.completed.empty());
+  }
+  EXPECT_EQ(removed.reads.load(), reads);
+}
+
+// COMPLETE is a handler's last call for a VMO: the loop thread that takes it waits for the
+// OnRead running on the other one.
+TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterDetach) {
+  GateHandler handler;
+  PagerLoop loop(2);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
+  Status read_status = Status::kOk;
+  std::thread reader([&] {
+    char c;
+    read_status = vmo.Read(&c, 0, 1);
+  });
+  const bool running = handler.WaitRunning(1);
+  EXPECT_TRUE(running) << "the READ never reached the handler";
+  EXPECT_EQ(loop.pager().DetachVmo(vmo), Status::kOk);  // COMPLETE queued now
+  reader.join();
+  EXPECT_EQ(read_status, Status::kBadState);
+  // The free loop thread has the COMPLETE; it must hold it while OnRead runs.
+  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)))
+      << "OnComplete was called while OnRead was running";
+  handler.Release();
+  EXPECT_TRUE(handler.WaitCompletes(1)) << "OnComplete never came";
+  EXPECT_FALSE(handler.complete_during_read());
+  EXPECT_EQ(handler.running(), 0);
+}
+
+TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterLastHandleCloses) {
+  GateHandler handler;
+  PagerLoop loop(2);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
+  Vmo reader_vmo;
+  ASSERT_EQ(vmo.Duplicate(&reader_vmo), Status::kOk);
+  std::promise<ThreadHandle> reader_handle;
+  Status read_status = Status::kOk;
+  std::thread reader([&] {
+    reader_handle.set_value(ThreadHandle::Current());
+    char c;
+    read_status = reader_vmo.Read(&c, 0, 1);
+    reader_vmo.Reset();
+  });
+  ThreadHandle reader_thread = reader_handle.get_future().get();
+  const bool running = handler.WaitRunning(1);
+  EXPECT_TRUE(running) << "the READ never reached the handler";
+  reader_thread.Kill();  // the reader gives up waiting and closes its handle
+  reader.join();
+  EXPECT_EQ(read_status, Status::kIntrKilled);
+  vmo.Reset();  // the test's last handle: COMPLETE (once the handler's own one is closed too)
+  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)))
+      << "OnComplete was called while OnRead was running";
+  handler.Release();
+  EXPECT_TRUE(handler.WaitCompletes(1)) << "OnComplete never came";
+  EXPECT_FALSE(handler.complete_during_read());
+}
+
+// A COMPLETE waiting in one loop thread for an OnRead on the other, and RemoveHandler waiting
+// for the same OnRead: when it returns, exactly one of them may have removed the entry, and
+// OnComplete must not come after RemoveHandler returned.
+// Regression test: before d0399af both erased the entry (use after free, a segfault here).
+TEST(PagerLoopTest, RemoveHandlerWhileCompleteWaitsForRunningOnRead) {
+  GateHandler handler;
+  PagerLoop loop(2);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
+  Status read_status = Status::kOk;
+  std::thread reader([&] {
+    char c;
+    read_status = vmo.Read(&c, 0, 1);
+  });
+  const bool running = handler.WaitRunning(1);
+  EXPECT_TRUE(running) << "the READ never reached the handler";
+  EXPECT_EQ(loop.pager().DetachVmo(vmo), Status::kOk);  // COMPLETE queued now
+  reader.join();
+  EXPECT_EQ(read_status, Status::kBadState);
+  ASSERT_TRUE(running);
+  // Gives the free loop thread time to take the COMPLETE and wait for OnRead inside Dispatch
+  // (there is nothing to observe that; if it is late, the test passes without the race).
+  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)));
+
+  std::atomic<bool> released{false};
+  std::thread releaser = ReleaseLater(&handler, &released, std::chrono::milliseconds(100));
+  loop.RemoveHandler(&handler);
+  const int completes_at_return = handler.completes();
+  EXPECT_TRUE(released.load()) << "RemoveHandler returned while OnRead was still running";
+  releaser.join();
+  loop.Stop();
+  EXPECT_EQ(handler.completes(), completes_at_return)
+      << "OnComplete was called after RemoveHandler returned";
+  EXPECT_LE(handler.completes(), 1);
+  EXPECT_FALSE(handler.complete_during_read());
 }
 
 }  // namespace
