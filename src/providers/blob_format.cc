@@ -16,7 +16,14 @@
 #include <cstring>
 #include <memory>
 
+#include "providers/file_io.h"
+
 namespace upager {
+
+using internal::PreadFull;
+using internal::PwriteFull;
+using internal::StatusFromErrno;
+
 namespace {
 
 using blob::kHeaderSize;
@@ -67,20 +74,6 @@ Status Error(std::string* why, Status s, std::string text) {
   return s;
 }
 
-// The Status for a failed open/rename/stat: ENOENT -> kNotFound, EACCES/EPERM ->
-// kAccessDenied, EISDIR -> kWrongType, anything else kIo.
-Status StatusFromErrno(int err) {
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR: return Status::kNotFound;
-    case EACCES:
-    case EPERM:
-    case EROFS: return Status::kAccessDenied;
-    case EISDIR: return Status::kWrongType;
-    default: return Status::kIo;
-  }
-}
-
 // "<what> <path>: <strerror(err)>".
 std::string ErrnoText(const char* what, const std::string& path, int err) {
   return std::string(what) + " " + path + ": " + std::strerror(err);
@@ -121,42 +114,6 @@ ssize_t ReadFull(int fd, void* buf, size_t len) {
     done += static_cast<size_t>(n);
   }
   return static_cast<ssize_t>(done);
-}
-
-// pread of up to `len` bytes at `offset`; fewer only at end of file. Returns the count, or
-// -1 with errno set.
-ssize_t PreadFull(int fd, void* buf, size_t len, uint64_t offset) {
-  size_t done = 0;
-  while (done < len) {
-    const ssize_t n =
-        pread(fd, static_cast<char*>(buf) + done, len - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return static_cast<ssize_t>(done);
-}
-
-// pwrite of exactly `len` bytes at `offset`. Returns false with errno set on failure.
-bool PwriteFull(int fd, const void* buf, size_t len, uint64_t offset) {
-  size_t done = 0;
-  while (done < len) {
-    const ssize_t n = pwrite(fd, static_cast<const char*>(buf) + done, len - done,
-                             static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 // The number of chunks `content_size` bytes make at `chunk_size` bytes a chunk.

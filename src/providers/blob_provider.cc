@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "providers/file_io.h"
+
 namespace upager {
 
 Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
@@ -25,14 +27,7 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
   if (fd < 0) {
     const int err = errno;
     if (why != nullptr) *why = "open " + path + ": " + std::strerror(err);
-    switch (err) {
-      case ENOENT:
-      case ENOTDIR: return Status::kNotFound;
-      case EACCES:
-      case EPERM: return Status::kAccessDenied;
-      case EISDIR: return Status::kWrongType;
-      default: return Status::kIo;
-    }
+    return internal::StatusFromErrno(err);
   }
   // From here the provider owns fd: its destructor closes it on every path.
   std::unique_ptr<BlobProvider> provider(new BlobProvider(options));

@@ -15,29 +15,12 @@
 #include <thread>
 #include <vector>
 
+#include "providers/file_io.h"
 #include "providers/request_queue.h"
 #include "upager/pager.h"
 
 namespace upager {
 namespace {
-
-Status StatusFromErrno(int err) {
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return Status::kNotFound;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return Status::kAccessDenied;
-    case EISDIR:
-      return Status::kWrongType;
-    case ENOMEM:
-      return Status::kNoMemory;
-    default:
-      return Status::kIo;
-  }
-}
 
 void SetWhy(std::string* why, const std::string& text) {
   if (why != nullptr) *why = text;
@@ -174,19 +157,10 @@ class FileProvider::Io {
       slot.range = backlog.front();
       backlog.pop_front();
       slot.busy = true;
-      uint64_t got = 0;
-      int error = 0;
-      while (got < slot.range.length) {
-        const ssize_t n = pread(owner_->fd_, slot.buffer->data + got, slot.range.length - got,
-                                static_cast<off_t>(slot.range.offset + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          error = errno;
-          break;
-        }
-        if (n == 0) break;  // end of file
-        got += static_cast<uint64_t>(n);
-      }
+      const ssize_t n = internal::PreadFull(owner_->fd_, slot.buffer->data, slot.range.length,
+                                            slot.range.offset);
+      const int error = n < 0 ? errno : 0;
+      const uint64_t got = n < 0 ? 0 : static_cast<uint64_t>(n);
       owner_->reads_.fetch_add(1, std::memory_order_relaxed);
       owner_->bytes_read_.fetch_add(got, std::memory_order_relaxed);
       ZeroTail(slot.buffer->data, got, slot.range.length);
@@ -298,7 +272,7 @@ Status FileProvider::Create(PagerLoop* loop, const std::string& path,
   if (fd < 0) {
     const int err = errno;
     SetWhy(why, "cannot open '" + path + "': " + std::strerror(err));
-    return StatusFromErrno(err);
+    return internal::StatusFromErrno(err);
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -386,16 +360,9 @@ Status FileProvider::Flush() {
         result = s;
         break;
       }
-      uint64_t written = 0;
-      while (written < n) {
-        const ssize_t w = pwrite(fd_, buffer.data + written, n - written,
-                                 static_cast<off_t>(pos + written));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-          result = Status::kIo;
-          break;
-        }
-        written += static_cast<uint64_t>(w);
+      if (!internal::PwriteFull(fd_, buffer.data, n, pos)) {
+        result = Status::kIo;
+        break;
       }
       pos += n;
     }
