@@ -38,7 +38,10 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     if (why != nullptr) *why = path + ": " + index_why;
     return s;
   }
-  provider->chunk_busy_.assign(provider->header_.chunk_count, 0);
+  {
+    internal::MutexLock lock(&provider->chunks_mutex_);
+    provider->chunk_busy_.assign(provider->header_.chunk_count, 0);
+  }
   s = provider->Init(loop, provider->header_.content_size, 0);
   if (s != Status::kOk) {
     if (why != nullptr) *why = path + ": cannot create the VMO";
