@@ -348,9 +348,26 @@ TEST(RequestQueueTest, FlightEndedAfterTheRequestWasQueuedCoversIt) {
   ASSERT_TRUE(q.Push(P(0), P(12)));  // queued while [4, 8) is read...
   q.EndFlight(P(4), P(4));           // ... which ends (and is supplied) before TakeMerged
   EXPECT_EQ(Pages(q.TakeMerged()), (PageRanges{{0, 4}, {8, 12}}));
-  // The record of that flight is gone with the requests it covered.
+  // A request pushed later (its packet queued later too) is kept.
   ASSERT_TRUE(q.Push(P(4), P(4)));
   EXPECT_EQ(Pages(q.TakeMerged()), (PageRanges{{4, 8}}));
+}
+
+// What counts is when the request's packet was queued, not when the loop thread pushed it:
+// a packet queued before the flight ended but handed over late is still covered.
+TEST(RequestQueueTest, PacketQueuedBeforeTheEndButPushedAfterIsCovered) {
+  RequestQueue q(P(64));
+  const uint64_t queued = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+  ASSERT_EQ(q.StartFlight(P(4), P(4)), P(4));
+  q.EndFlight(P(4), P(4));
+  ASSERT_TRUE(q.Push(P(0), P(12), queued));
+  EXPECT_EQ(Pages(q.TakeMerged()), (PageRanges{{0, 4}, {8, 12}}));
+  // The same range with a packet queued after the end is read.
+  ASSERT_TRUE(q.Push(P(0), P(12)));
+  EXPECT_EQ(Pages(q.TakeMerged()), (PageRanges{{0, 12}}));
 }
 
 TEST(RequestQueueTest, RequestQueuedAfterTheFlightEndedIsKept) {

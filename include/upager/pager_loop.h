@@ -45,6 +45,9 @@ class PagerLoop {
     uint64_t key;
     uint64_t offset;
     uint64_t length;
+    // When the packet was queued (steady_clock, ns since its epoch): the request was
+    // outstanding by then, so a supply that resolves requests after this time resolves it.
+    uint64_t queued_ns;
   };
 
   // Called on a loop thread; several threads may call one handler at once.
@@ -101,7 +104,7 @@ class PagerLoop {
     bool closing = false;  // COMPLETE seen or handler removed: no new calls
   };
   void Run();
-  void Dispatch(const PortPacket& packet);
+  void Dispatch(const PortPacket& packet, uint64_t queued_ns);
 
   const size_t thread_count_;
   const bool inline_;

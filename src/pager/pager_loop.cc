@@ -4,6 +4,7 @@
 
 #include "base/telemetry.h"
 #include "pager/inline_loops.h"
+#include "pager/port_object.h"
 
 namespace upager {
 namespace {
@@ -67,12 +68,13 @@ size_t PagerLoop::Poll() {
   if (!port_.is_valid()) return 0;
   size_t served = 0;
   PortPacket packet{};
-  while (port_.Wait(Deadline{}, &packet) == Status::kOk) {
+  uint64_t queued_ns = 0;
+  while (port_.object()->Wait(Deadline{}, &packet, &queued_ns) == Status::kOk) {
     if (packet.type == kPktTypeUser && packet.key == kStopKey) {
       port_.Queue(packet);  // meant for a loop thread; put it back and stop here
       break;
     }
-    if (packet.type == kPktTypePageRequest) Dispatch(packet);
+    if (packet.type == kPktTypePageRequest) Dispatch(packet, queued_ns);
     ++served;
   }
   return served;
@@ -81,13 +83,14 @@ size_t PagerLoop::Poll() {
 void PagerLoop::Run() {
   for (;;) {
     PortPacket packet{};
-    if (port_.Wait(kInfiniteDeadline, &packet) != Status::kOk) return;
+    uint64_t queued_ns = 0;
+    if (port_.object()->Wait(kInfiniteDeadline, &packet, &queued_ns) != Status::kOk) return;
     if (packet.type == kPktTypeUser && packet.key == kStopKey) return;
-    if (packet.type == kPktTypePageRequest) Dispatch(packet);
+    if (packet.type == kPktTypePageRequest) Dispatch(packet, queued_ns);
   }
 }
 
-void PagerLoop::Dispatch(const PortPacket& packet) {
+void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
   internal::telemetry::PacketRead(packet.page_request.command, packet.key,
                                   packet.page_request.offset, packet.page_request.length);
   const bool complete = packet.page_request.command == kPagerVmoComplete;
@@ -121,7 +124,7 @@ void PagerLoop::Dispatch(const PortPacket& packet) {
   } else {
     const Vmo vmo(std::move(object));
     const Request request{this, vmo, packet.key, packet.page_request.offset,
-                          packet.page_request.length};
+                          packet.page_request.length, queued_ns};
     if (packet.page_request.command == kPagerVmoRead) {
       handler->OnRead(request);
     } else if (packet.page_request.command == kPagerVmoDirty) {

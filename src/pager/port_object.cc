@@ -65,7 +65,7 @@ void PortObject::Release(PacketList* owned, PacketList* user) {
   user->clear_and_dispose([](OwnedPacket* packet) { delete packet; });
 }
 
-Status PortObject::Wait(Deadline deadline, PortPacket* out) {
+Status PortObject::Wait(Deadline deadline, PortPacket* out, uint64_t* queued_ns) {
   OwnedPacket* packet;
   std::shared_ptr<PacketOwner> owner;
   {
@@ -87,6 +87,7 @@ Status PortObject::Wait(Deadline deadline, PortPacket* out) {
     queue_.pop_front();
     packet->queued = false;
     *out = packet->packet;
+    if (queued_ns != nullptr) *queued_ns = packet->queued_ns;
     owner = std::move(packet->owner);
   }
   if (owner == nullptr) {

@@ -42,6 +42,9 @@ struct OwnedPacket : boost::intrusive::list_base_hook<> {
   // True while in a port's queue; the hook alone cannot say so, since packets being
   // handed back to their owners are still linked on a private list.
   bool queued = false;
+  // When the owner queued it (steady_clock ns; 0 for user packets). Kept beside the packet,
+  // which stays byte for byte what Zircon delivers.
+  uint64_t queued_ns = 0;
 };
 
 // The packet queue. User packets are copied into nodes the port allocates; owned packets
@@ -65,7 +68,8 @@ class PortObject : public std::enable_shared_from_this<PortObject> {
   // Dequeues the oldest packet into `out`, waiting until `deadline` (kTimedOut). A
   // deadline in the past polls. For an owned packet, calls its owner's OnPacketDequeued
   // after releasing the port lock, before returning.
-  Status Wait(Deadline deadline, PortPacket* out);
+  // `queued_ns`, if not null, gets the packet's OwnedPacket::queued_ns.
+  Status Wait(Deadline deadline, PortPacket* out, uint64_t* queued_ns = nullptr);
   // Queues a copy of `packet` (any type; Port checks it is a user packet). kNoMemory if
   // the copy cannot be allocated.
   Status QueueUser(const PortPacket& packet);

@@ -73,7 +73,9 @@ class FileProvider::Io {
     }
   }
 
-  void Push(uint64_t offset, uint64_t length) { queue_.Push(offset, length); }
+  void Push(uint64_t offset, uint64_t length, uint64_t queued_ns) {
+    queue_.Push(offset, length, queued_ns);
+  }
   bool uses_uring() const { return uring_; }
 
  private:
@@ -312,7 +314,7 @@ bool FileProvider::uses_io_uring() const { return io_ != nullptr && io_->uses_ur
 
 void FileProvider::OnRead(const PagerLoop::Request& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
-  io_->Push(request.offset, request.length);
+  io_->Push(request.offset, request.length, request.queued_ns);
 }
 
 Status FileProvider::Flush() {

@@ -379,7 +379,9 @@ class HttpProvider::Fetcher {
   Status Open(std::string* why);
   // Starts the I/O thread; the owner's VMO exists.
   void Start();
-  void Push(uint64_t offset, uint64_t length) { queue_.Push(offset, length); }
+  void Push(uint64_t offset, uint64_t length, uint64_t queued_ns) {
+    queue_.Push(offset, length, queued_ns);
+  }
 
  private:
   // A range to fetch (or fetch again).
@@ -735,7 +737,7 @@ HttpProvider::~HttpProvider() {
 
 void HttpProvider::OnRead(const PagerLoop::Request& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
-  fetcher_->Push(request.offset, request.length);
+  fetcher_->Push(request.offset, request.length, request.queued_ns);
 }
 
 }  // namespace upager

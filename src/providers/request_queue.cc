@@ -1,14 +1,25 @@
 #include "providers/request_queue.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace upager::internal {
+namespace {
 
-bool RequestQueue::Push(uint64_t offset, uint64_t length) {
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+bool RequestQueue::Push(uint64_t offset, uint64_t length, uint64_t queued_ns) {
+  if (queued_ns == 0) queued_ns = NowNs();
   {
     MutexLock lock(&mutex_);
     if (closed_) return false;
-    pending_.push_back({{offset, length}, ++seq_});
+    pending_.push_back({{offset, length}, queued_ns});
     cv_.NotifyOne();
   }
   if (notify_) notify_();
@@ -40,7 +51,8 @@ std::vector<ByteRange> RequestQueue::TakeMerged() {
       if (start < p.range.end() && end > p.range.offset) covers.push_back({start, end - start});
     }
     for (const Ended& e : ended_) {
-      if (e.seq > p.seq && e.range.offset < p.range.end() && e.range.end() > p.range.offset) {
+      if (e.end_ns > p.queued_ns && e.range.offset < p.range.end() &&
+          e.range.end() > p.range.offset) {
         covers.push_back(e.range);
       }
     }
@@ -54,7 +66,12 @@ std::vector<ByteRange> RequestQueue::TakeMerged() {
     }
     if (start < p.range.end()) pieces.push_back({start, p.range.end() - start});
   }
-  ended_.clear();
+  // Forget flights that ended long ago.
+  const uint64_t now = NowNs();
+  const auto old = std::find_if(ended_.begin(), ended_.end(), [now](const Ended& e) {
+    return e.end_ns + kEndedMemory > now;
+  });
+  ended_.erase(ended_.begin(), old);
   std::sort(pieces.begin(), pieces.end(),
             [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
   // Join adjacent and overlapping pieces, up to max_batch_ bytes a range.
@@ -93,7 +110,11 @@ void RequestQueue::EndFlight(uint64_t offset, uint64_t length) {
   auto it = in_flight_.find(offset);
   if (it != in_flight_.end() && it->second == offset + length) {
     in_flight_.erase(it);
-    if (!pending_.empty()) ended_.push_back({{offset, length}, ++seq_});
+    // A packet stamped at this same nanosecond may come after the end: it is kept (the
+    // comparison is strict), and at worst read again.
+    last_ns_ = std::max(last_ns_, NowNs());
+    if (ended_.size() == kMaxEnded) ended_.erase(ended_.begin());
+    ended_.push_back({{offset, length}, last_ns_});
   }
 }
 

@@ -6,9 +6,11 @@
 // joined (up to `max_batch` bytes a range), and with the parts already being read removed.
 // A request that falls inside a range in flight needs nothing: the supply of that range
 // resolves it, since it is outstanding in the VMO's PageSource before its packet exists.
-// The same holds for a range whose flight ended after the request was queued (its supply
-// follows the end), so those parts are removed too: a reader that faulted just before the
-// data arrived does not cause a second read.
+// The same holds for a range whose flight ended after the request's packet was queued (the
+// request was outstanding by then, and the supply follows the end), so those parts are
+// removed too: a reader that faulted just before the data arrived does not cause a second
+// read, however late the loop thread hands its packet over. Ended flights are remembered
+// for kEndedMemory; a packet older than that is read again (harmless).
 // For the same reason EndFlight() must come *before* the supply or failure of the range:
 // a request arriving after EndFlight is read again (harmless), while one dropped after
 // the supply would never be answered.
@@ -39,8 +41,9 @@ class RequestQueue {
   // (io_uring, curl) know. Set before the first Push.
   void SetNotifier(std::function<void()> notify) { notify_ = std::move(notify); }
 
-  // Queues a request; false once closed.
-  bool Push(uint64_t offset, uint64_t length);
+  // Queues a request whose packet was queued at `queued_ns` (PagerLoop::Request::queued_ns,
+  // steady_clock; 0: now); false once closed.
+  bool Push(uint64_t offset, uint64_t length, uint64_t queued_ns = 0);
   // Blocks until something is pending or the queue is closed. False: closed.
   bool WaitPending();
   bool HasPending();
@@ -62,19 +65,23 @@ class RequestQueue {
   std::function<void()> notify_;
   Mutex mutex_;
   CondVar cv_;
+  static constexpr uint64_t kEndedMemory = 2'000'000'000;  // ns
+  static constexpr size_t kMaxEnded = 4096;
+
   struct Pending {
     ByteRange range;
-    uint64_t seq;  // when it was queued
+    uint64_t queued_ns;
   };
   struct Ended {
     ByteRange range;
-    uint64_t seq;  // when its flight ended
+    uint64_t end_ns;
   };
-  uint64_t seq_ UPAGER_GUARDED_BY(mutex_) = 0;
   std::vector<Pending> pending_ UPAGER_GUARDED_BY(mutex_);
   std::map<uint64_t, uint64_t> in_flight_ UPAGER_GUARDED_BY(mutex_);  // offset -> end
-  // Flights ended since the last TakeMerged (older ones ended before anything pending).
+  // Flights ended in the last kEndedMemory (at most kMaxEnded), oldest first.
   std::vector<Ended> ended_ UPAGER_GUARDED_BY(mutex_);
+  // Never moves back, even if a caller's clock reading does.
+  uint64_t last_ns_ UPAGER_GUARDED_BY(mutex_) = 0;
   bool closed_ UPAGER_GUARDED_BY(mutex_) = false;
 };
 
