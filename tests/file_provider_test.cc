@@ -152,11 +152,11 @@ std::string ParamName(const ::testing::TestParamInfo<std::tuple<FileIo, ReadAhea
          (std::get<1>(p.param) == ReadAheadMode::kOff ? "NoReadAhead" : "Adaptive");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    IoAndReadAhead, FileProviderTest,
-    ::testing::Combine(::testing::Values(FileIo::kIoUring, FileIo::kPread),
-                       ::testing::Values(ReadAheadMode::kOff, ReadAheadMode::kAdaptive)),
-    ParamName);
+INSTANTIATE_TEST_SUITE_P(IoAndReadAhead, FileProviderTest,
+                         ::testing::Combine(::testing::Values(FileIo::kIoUring, FileIo::kPread),
+                                            ::testing::Values(ReadAheadMode::kOff,
+                                                              ReadAheadMode::kAdaptive)),
+                         ParamName);
 
 class FileProviderMiscTest : public ::testing::Test {
  protected:
@@ -175,9 +175,9 @@ TEST_F(FileProviderMiscTest, AdaptiveReadAheadMakesSequentialScansCheap) {
   const ReadAheadMode modes[2] = {ReadAheadMode::kOff, ReadAheadMode::kAdaptive};
   for (int m = 0; m < 2; ++m) {
     std::unique_ptr<FileProvider> file;
-    ASSERT_EQ(FileProvider::Create(&loop_, dir_.File("data"), Options(FileIo::kAuto, modes[m]),
-                                   &file),
-              Status::kOk);
+    ASSERT_EQ(
+        FileProvider::Create(&loop_, dir_.File("data"), Options(FileIo::kAuto, modes[m]), &file),
+        Status::kOk);
     std::vector<uint8_t> page(kPageSize);
     for (uint64_t offset = 0; offset < size; offset += kPageSize) {
       ASSERT_EQ(file->vmo().Read(page.data(), offset, kPageSize), Status::kOk);
@@ -207,8 +207,7 @@ TEST_F(FileProviderMiscTest, AdaptiveReadAheadAddsNothingToRandomReads) {
   pages.resize(100);
   // Keep them apart, so that no two are adjacent by chance.
   std::sort(pages.begin(), pages.end());
-  pages.erase(std::unique(pages.begin(), pages.end(),
-                          [](size_t a, size_t b) { return b - a < 2; }),
+  pages.erase(std::unique(pages.begin(), pages.end(), [](size_t a, size_t b) { return b - a < 2; }),
               pages.end());
   std::shuffle(pages.begin(), pages.end(), std::mt19937(7));
   uint8_t byte;
@@ -241,8 +240,8 @@ TEST_F(FileProviderMiscTest, FlushWritesDirtyPagesBack) {
   size_t actual = 1;
   size_t avail = 1;
   VmoDirtyRange ranges[4];
-  ASSERT_EQ(loop_.pager().QueryDirtyRanges(file->vmo(), 0, file->vmo_size(), ranges,
-                                           sizeof(ranges), &actual, &avail),
+  ASSERT_EQ(loop_.pager().QueryDirtyRanges(file->vmo(), 0, file->vmo_size(), ranges, sizeof(ranges),
+                                           &actual, &avail),
             Status::kOk);
   EXPECT_EQ(actual, 0u) << "pages still dirty after Flush";
   EXPECT_EQ(file->Flush(), Status::kOk);  // nothing to do
@@ -325,8 +324,7 @@ TEST_F(FileProviderMiscTest, FlushOfAReadOnlyProviderIsBadState) {
 TEST_F(FileProviderMiscTest, BadInput) {
   std::unique_ptr<FileProvider> file;
   std::string why;
-  EXPECT_EQ(FileProvider::Create(&loop_, dir_.File("missing"), {}, &file, &why),
-            Status::kNotFound);
+  EXPECT_EQ(FileProvider::Create(&loop_, dir_.File("missing"), {}, &file, &why), Status::kNotFound);
   EXPECT_NE(why.find("missing"), std::string::npos) << why;
   mkdir(dir_.File("dir").c_str(), 0700);
   EXPECT_EQ(FileProvider::Create(&loop_, dir_.File("dir"), {}, &file), Status::kWrongType);

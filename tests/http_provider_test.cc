@@ -35,8 +35,8 @@ std::string RandomBytes(size_t size, uint64_t seed) {
 }
 
 // Reads [offset, offset + length) of `vmo` and compares it with `content` (zeros past it).
-::testing::AssertionResult RangeMatches(const Vmo& vmo, const std::string& content,
-                                        uint64_t offset, uint64_t length) {
+::testing::AssertionResult RangeMatches(const Vmo& vmo, const std::string& content, uint64_t offset,
+                                        uint64_t length) {
   std::string got(length, '\0');
   const Status s = vmo.Read(got.data(), offset, length);
   if (s != Status::kOk) {
@@ -97,8 +97,8 @@ TEST_F(HttpProviderTest, RandomRangesMatchFile) {
     std::mt19937_64 rng(size);
     for (int i = 0; i < 150; ++i) {
       const uint64_t offset = rng() % provider->vmo_size();
-      const uint64_t length = 1 + rng() % std::min<uint64_t>(300 * 1024,
-                                                             provider->vmo_size() - offset);
+      const uint64_t length =
+          1 + rng() % std::min<uint64_t>(300 * 1024, provider->vmo_size() - offset);
       ASSERT_TRUE(RangeMatches(provider->vmo(), content, offset, length));
     }
     // The tail: the last bytes of content and the zeros after them.
@@ -111,9 +111,9 @@ TEST_F(HttpProviderTest, RandomRangesMatchFile) {
     // Every fetch is supplied whole (bytes_supplied moves just after the supply that woke
     // the reader, hence the wait). Read-ahead may fetch pages again that are present
     // already: their supply is skipped, so neither counter is bounded by the file's size.
-    EXPECT_TRUE(PollUntil(
-        [&] { return provider->stats().bytes_supplied >= provider->stats().bytes_read; },
-        std::chrono::seconds(2)));
+    EXPECT_TRUE(
+        PollUntil([&] { return provider->stats().bytes_supplied >= provider->stats().bytes_read; },
+                  std::chrono::seconds(2)));
     EXPECT_EQ(stats.failures, 0u);
     EXPECT_EQ(stats.retries, 0u);
   }
@@ -128,8 +128,7 @@ TEST_F(HttpProviderTest, MappedPagesMatchFile) {
   auto provider = Open("mapped.bin", options);
   ASSERT_NE(provider, nullptr);
   Mapping map;
-  ASSERT_EQ(Mapping::Create(provider->vmo(), 0, provider->vmo_size(), kMapRead, &map),
-            Status::kOk);
+  ASSERT_EQ(Mapping::Create(provider->vmo(), 0, provider->vmo_size(), kMapRead, &map), Status::kOk);
   const uint64_t pages = provider->vmo_size() / kPageSize;
   std::mt19937_64 rng(3);
   std::string expected(kPageSize, '\0');
@@ -208,8 +207,7 @@ TEST_F(HttpProviderTest, BadUrlsAndOptions) {
   for (const char* url : {"ftp://x", "not a url", "", "http://", "file:///etc/passwd"}) {
     std::unique_ptr<HttpProvider> provider;
     std::string why;
-    EXPECT_EQ(HttpProvider::Create(&loop_, url, {}, &provider, &why), Status::kInvalidArgs)
-        << url;
+    EXPECT_EQ(HttpProvider::Create(&loop_, url, {}, &provider, &why), Status::kInvalidArgs) << url;
     EXPECT_FALSE(why.empty()) << url;
   }
   Serve("ok.bin", 4096);

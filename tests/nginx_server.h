@@ -48,8 +48,8 @@ class NginxServer {
 
   NginxServer() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/upager-nginx-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/upager-nginx-XXXXXX";
     if (mkdtemp(pattern.data()) != nullptr) {
       dir_ = pattern;
       std::filesystem::create_directories(dir_ + "/www/forbidden");
@@ -85,8 +85,8 @@ class NginxServer {
     const std::string output = dir_ + "/output.log";
     const std::string prefix = dir_ + "/";
     // Everything the child needs is prepared before fork: after it, only exec-safe calls.
-    const char* argv[] = {kBinary, "-p", prefix.c_str(), "-c", conf.c_str(),
-                          "-e", error_log.c_str(), nullptr};
+    const char* argv[] = {kBinary,      "-p", prefix.c_str(),    "-c",
+                          conf.c_str(), "-e", error_log.c_str(), nullptr};
     const int out_fd = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     const pid_t parent = getpid();

@@ -41,8 +41,8 @@ TEST(ReadAheadTest, OffSuppliesExactlyTheRequest) {
 TEST(ReadAheadTest, FixedAddsTheWindowClippedAtTheLimit) {
   ReadAhead ra(Options(ReadAheadMode::kFixed, P(4), P(4)));
   EXPECT_EQ(ra.Extend(0, P(1), kBig), P(5));
-  EXPECT_EQ(ra.Extend(P(100), P(2), kBig), P(6));  // random: the same window
-  EXPECT_EQ(ra.Extend(P(100), P(2), kBig), P(6));  // no growth on repetition either
+  EXPECT_EQ(ra.Extend(P(100), P(2), kBig), P(6));   // random: the same window
+  EXPECT_EQ(ra.Extend(P(100), P(2), kBig), P(6));   // no growth on repetition either
   EXPECT_EQ(ra.Extend(P(97), P(1), P(100)), P(3));  // up to the limit only
   EXPECT_EQ(ra.Extend(P(99), P(1), P(100)), P(1));
   EXPECT_EQ(ra.Extend(P(100), P(1), P(100)), P(1));  // at or past the limit: the request
@@ -141,8 +141,8 @@ TEST(ReadAheadTest, AdaptiveUseKeepsAStreamFromEviction) {
   const uint64_t got = ra.Extend(next0, P(1), kBig);
   ASSERT_EQ(got, P(5));
   next0 += got;
-  EXPECT_EQ(ra.Extend(base(8), P(1), kBig), P(1));  // evicts stream 1
-  EXPECT_EQ(ra.Extend(next0, P(1), kBig), P(9));    // stream 0 still there
+  EXPECT_EQ(ra.Extend(base(8), P(1), kBig), P(1));         // evicts stream 1
+  EXPECT_EQ(ra.Extend(next0, P(1), kBig), P(9));           // stream 0 still there
   EXPECT_EQ(ra.Extend(base(2) + P(1), P(1), kBig), P(5));  // so is stream 2
   EXPECT_EQ(ra.Extend(base(1) + P(1), P(1), kBig), P(1));  // stream 1 is not
 }
@@ -185,8 +185,8 @@ TEST(ReadAheadTest, OptionsAreKept) {
 TEST(ReadAheadTest, ModeNamesRoundTrip) {
   for (ReadAheadMode mode :
        {ReadAheadMode::kOff, ReadAheadMode::kFixed, ReadAheadMode::kAdaptive}) {
-    ReadAheadMode parsed = mode == ReadAheadMode::kOff ? ReadAheadMode::kAdaptive
-                                                       : ReadAheadMode::kOff;
+    ReadAheadMode parsed =
+        mode == ReadAheadMode::kOff ? ReadAheadMode::kAdaptive : ReadAheadMode::kOff;
     ASSERT_EQ(ParseReadAheadMode(ReadAheadModeName(mode), &parsed), Status::kOk)
         << ReadAheadModeName(mode);
     EXPECT_EQ(parsed, mode);
@@ -247,12 +247,12 @@ TEST(RequestQueueTest, TakeMergedSortsAndJoins) {
   EXPECT_TRUE(q.TakeMerged().empty());
   ASSERT_TRUE(q.Push(P(5), P(1)));
   ASSERT_TRUE(q.Push(P(0), P(1)));
-  ASSERT_TRUE(q.Push(P(1), P(1)));    // adjacent to [0, 1)
+  ASSERT_TRUE(q.Push(P(1), P(1)));  // adjacent to [0, 1)
   ASSERT_TRUE(q.Push(P(10), P(2)));
-  ASSERT_TRUE(q.Push(P(11), P(3)));   // overlaps [10, 12)
+  ASSERT_TRUE(q.Push(P(11), P(3)));  // overlaps [10, 12)
   ASSERT_TRUE(q.Push(P(20), P(4)));
-  ASSERT_TRUE(q.Push(P(21), P(1)));   // inside [20, 24)
-  ASSERT_TRUE(q.Push(P(5), P(1)));    // a duplicate
+  ASSERT_TRUE(q.Push(P(21), P(1)));  // inside [20, 24)
+  ASSERT_TRUE(q.Push(P(5), P(1)));   // a duplicate
   EXPECT_TRUE(q.HasPending());
   EXPECT_EQ(Pages(q.TakeMerged()), (PageRanges{{0, 2}, {5, 6}, {10, 14}, {20, 24}}));
   EXPECT_FALSE(q.HasPending());
@@ -324,17 +324,17 @@ TEST(RequestQueueTest, PartsInFlightAreRemoved) {
 
 TEST(RequestQueueTest, StartFlightStopsAtTheNextFlight) {
   RequestQueue q(P(64));
-  ASSERT_EQ(q.StartFlight(P(4), P(4)), P(4));     // [4, 8)
-  EXPECT_EQ(q.StartFlight(P(2), P(4)), P(2));     // [2, 4): cut short at 4
-  EXPECT_EQ(q.StartFlight(P(4), P(1)), 0u);       // at a flight's start
-  EXPECT_EQ(q.StartFlight(P(6), P(8)), 0u);       // inside one
-  EXPECT_EQ(q.StartFlight(P(3), P(1)), 0u);       // inside the shortened one
-  EXPECT_EQ(q.StartFlight(P(8), P(2)), P(2));     // right after one: fine
-  EXPECT_EQ(q.StartFlight(P(0), P(100)), P(2));   // [0, 2): up to [2, 4)
+  ASSERT_EQ(q.StartFlight(P(4), P(4)), P(4));    // [4, 8)
+  EXPECT_EQ(q.StartFlight(P(2), P(4)), P(2));    // [2, 4): cut short at 4
+  EXPECT_EQ(q.StartFlight(P(4), P(1)), 0u);      // at a flight's start
+  EXPECT_EQ(q.StartFlight(P(6), P(8)), 0u);      // inside one
+  EXPECT_EQ(q.StartFlight(P(3), P(1)), 0u);      // inside the shortened one
+  EXPECT_EQ(q.StartFlight(P(8), P(2)), P(2));    // right after one: fine
+  EXPECT_EQ(q.StartFlight(P(0), P(100)), P(2));  // [0, 2): up to [2, 4)
   EXPECT_EQ(q.InFlight(), 4u);
   q.EndFlight(P(2), P(2));
   EXPECT_EQ(q.InFlight(), 3u);
-  EXPECT_EQ(q.StartFlight(P(2), P(10)), P(2));    // the freed part, up to [4, 8)
+  EXPECT_EQ(q.StartFlight(P(2), P(10)), P(2));  // the freed part, up to [4, 8)
   q.EndFlight(P(0), P(2));
   q.EndFlight(P(2), P(2));
   q.EndFlight(P(4), P(4));
@@ -357,10 +357,10 @@ TEST(RequestQueueTest, FlightEndedAfterTheRequestWasQueuedCoversIt) {
 // a packet queued before the flight ended but handed over late is still covered.
 TEST(RequestQueueTest, PacketQueuedBeforeTheEndButPushedAfterIsCovered) {
   RequestQueue q(P(64));
-  const uint64_t queued = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  const uint64_t queued =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count());
   ASSERT_EQ(q.StartFlight(P(4), P(4)), P(4));
   q.EndFlight(P(4), P(4));
   ASSERT_TRUE(q.Push(P(0), P(12), queued));

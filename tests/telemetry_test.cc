@@ -109,8 +109,8 @@ bool ReadDeduplicated(TestHandler* handler, const Vmo& vmo, uint64_t page) {
     second = vmo.Read(&c, P(page) + 100, 1);
   });
   const bool joined = entered && testing::PollUntil([&] {
-    return GetCounters().requests_deduplicated > joined_before;
-  });
+                        return GetCounters().requests_deduplicated > joined_before;
+                      });
   handler->Release();
   a.join();
   b.join();
@@ -291,11 +291,10 @@ TEST_F(TelemetryTest, StatsToJsonHasEveryField) {
   const std::string json = StatsToJson(c, l);
   for (const char* field :
        {"\"read_requests\": 101", "\"dirty_requests\": 102", "\"pages_requested\": 103",
-        "\"requests_deduplicated\": 104", "\"requests_completed\": 105",
-        "\"requests_failed\": 106", "\"waiters_woken\": 107", "\"supply_calls\": 108",
-        "\"bytes_supplied\": 109", "\"fail_calls\": 110", "\"faults\": 111",
-        "\"request_latency_ns\": {", "\"count\": 201", "\"p50\": 202", "\"p90\": 203",
-        "\"p99\": 204", "\"max\": 205"}) {
+        "\"requests_deduplicated\": 104", "\"requests_completed\": 105", "\"requests_failed\": 106",
+        "\"waiters_woken\": 107", "\"supply_calls\": 108", "\"bytes_supplied\": 109",
+        "\"fail_calls\": 110", "\"faults\": 111", "\"request_latency_ns\": {", "\"count\": 201",
+        "\"p50\": 202", "\"p90\": 203", "\"p99\": 204", "\"max\": 205"}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " missing from " << json;
   }
   EXPECT_EQ(json.front(), '{');
@@ -329,8 +328,8 @@ TEST_F(TelemetryTest, TraceRecordsRequestsPacketsSuppliesAndFailures) {
   EXPECT_GT(summary.events, 0u);
   EXPECT_EQ(summary.dropped, 0u);
 
-  const std::string path = ::testing::TempDir() + "upager_telemetry_trace_" +
-                           std::to_string(getpid()) + ".json";
+  const std::string path =
+      ::testing::TempDir() + "upager_telemetry_trace_" + std::to_string(getpid()) + ".json";
   ASSERT_EQ(WriteTrace(path), Status::kOk);
   const std::string trace = ReadFile(path);
   std::remove(path.c_str());
@@ -375,13 +374,12 @@ TEST_F(TelemetryTest, TraceKeepsAtMostMaxEvents) {
   EXPECT_EQ(summary.events, 5u);
   EXPECT_GT(summary.dropped, 0u);
   // The dropped count reaches the file too.
-  const std::string path = ::testing::TempDir() + "upager_telemetry_limit_" +
-                           std::to_string(getpid()) + ".json";
+  const std::string path =
+      ::testing::TempDir() + "upager_telemetry_limit_" + std::to_string(getpid()) + ".json";
   ASSERT_EQ(WriteTrace(path), Status::kOk);
   const std::string trace = ReadFile(path);
   std::remove(path.c_str());
-  EXPECT_NE(trace.find("\"dropped_events\": " + std::to_string(summary.dropped)),
-            std::string::npos)
+  EXPECT_NE(trace.find("\"dropped_events\": " + std::to_string(summary.dropped)), std::string::npos)
       << trace;
 
   // StartTracing clears the earlier events and the dropped count.

@@ -202,8 +202,7 @@ void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status) {
 void Fault(uintptr_t address, bool write) {
   Add(kFaults);
   if (Tracing()) {
-    Record({NowNs(), 0, address, 0, 0, ThisTid(), EventKind::kFault,
-            static_cast<uint8_t>(write)});
+    Record({NowNs(), 0, address, 0, 0, ThisTid(), EventKind::kFault, static_cast<uint8_t>(write)});
   }
 }
 
@@ -211,14 +210,10 @@ namespace {
 
 const char* CommandName(uint8_t command) {
   switch (command) {
-    case kPagerVmoRead:
-      return "READ";
-    case kPagerVmoDirty:
-      return "DIRTY";
-    case kPagerVmoComplete:
-      return "COMPLETE";
-    default:
-      return "?";
+    case kPagerVmoRead: return "READ";
+    case kPagerVmoDirty: return "DIRTY";
+    case kPagerVmoComplete: return "COMPLETE";
+    default: return "?";
   }
 }
 
@@ -274,8 +269,7 @@ void WriteEvent(FILE* f, const Event& e, uint64_t start_ns, bool first) {
     case EventKind::kFault:
       std::fprintf(f,
                    "{\"name\":\"%s fault\",\"cat\":\"fault\",\"ph\":\"i\",\"s\":\"t\","
-                   "\"ts\":%.3f,\"pid\":1,\"tid\":%d,\"args\":{\"address\":\"0x%" PRIx64
-                   "\"}}",
+                   "\"ts\":%.3f,\"pid\":1,\"tid\":%d,\"args\":{\"address\":\"0x%" PRIx64 "\"}}",
                    e.flag ? "write" : "read", ts, e.tid, e.a);
       break;
   }
@@ -339,19 +333,18 @@ LatencySummary GetRequestLatency() {
 
 std::string StatsToJson(const Counters& c, const LatencySummary& l) {
   char buf[1024];
-  std::snprintf(buf, sizeof(buf),
-                "{\"read_requests\": %" PRIu64 ", \"dirty_requests\": %" PRIu64
-                ", \"pages_requested\": %" PRIu64 ", \"requests_deduplicated\": %" PRIu64
-                ", \"requests_completed\": %" PRIu64 ", \"requests_failed\": %" PRIu64
-                ", \"waiters_woken\": %" PRIu64 ", \"supply_calls\": %" PRIu64
-                ", \"bytes_supplied\": %" PRIu64 ", \"fail_calls\": %" PRIu64
-                ", \"faults\": %" PRIu64 ", \"request_latency_ns\": {\"count\": %" PRIu64
-                ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64
-                ", \"max\": %" PRIu64 "}}",
-                c.read_requests, c.dirty_requests, c.pages_requested, c.requests_deduplicated,
-                c.requests_completed, c.requests_failed, c.waiters_woken, c.supply_calls,
-                c.bytes_supplied, c.fail_calls, c.faults, l.count, l.p50_ns, l.p90_ns,
-                l.p99_ns, l.max_ns);
+  std::snprintf(
+      buf, sizeof(buf),
+      "{\"read_requests\": %" PRIu64 ", \"dirty_requests\": %" PRIu64
+      ", \"pages_requested\": %" PRIu64 ", \"requests_deduplicated\": %" PRIu64
+      ", \"requests_completed\": %" PRIu64 ", \"requests_failed\": %" PRIu64
+      ", \"waiters_woken\": %" PRIu64 ", \"supply_calls\": %" PRIu64
+      ", \"bytes_supplied\": %" PRIu64 ", \"fail_calls\": %" PRIu64 ", \"faults\": %" PRIu64
+      ", \"request_latency_ns\": {\"count\": %" PRIu64 ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64
+      ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}}",
+      c.read_requests, c.dirty_requests, c.pages_requested, c.requests_deduplicated,
+      c.requests_completed, c.requests_failed, c.waiters_woken, c.supply_calls, c.bytes_supplied,
+      c.fail_calls, c.faults, l.count, l.p50_ns, l.p90_ns, l.p99_ns, l.max_ns);
   return buf;
 }
 
@@ -392,8 +385,9 @@ Status WriteTrace(const std::string& path) {
   std::fputs("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":\"upager\"}}",
              f);
   for (const Event& e : events) WriteEvent(f, e, start_ns, false);
-  std::fprintf(f, "\n], \"displayTimeUnit\": \"ns\", \"otherData\": {\"dropped_events\": %" PRIu64
-               "}}\n", dropped);
+  std::fprintf(
+      f, "\n], \"displayTimeUnit\": \"ns\", \"otherData\": {\"dropped_events\": %" PRIu64 "}}\n",
+      dropped);
   const bool ok = std::ferror(f) == 0;
   return std::fclose(f) == 0 && ok ? Status::kOk : Status::kIo;
 }

@@ -123,8 +123,8 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
     handler->OnComplete(packet.key);
   } else {
     const Vmo vmo(std::move(object));
-    const Request request{this, vmo, packet.key, packet.page_request.offset,
-                          packet.page_request.length, queued_ns};
+    const Request request{
+        this, vmo, packet.key, packet.page_request.offset, packet.page_request.length, queued_ns};
     if (packet.page_request.command == kPagerVmoRead) {
       handler->OnRead(request);
     } else if (packet.page_request.command == kPagerVmoDirty) {

@@ -1,8 +1,7 @@
 #include "pager/pager_proxy.h"
 
-#include <chrono>
-
 #include <cassert>
+#include <chrono>
 #include <utility>
 
 namespace upager::internal {
@@ -96,8 +95,8 @@ void PagerProxy::QueuePacketLocked(PageRequest* request) {
   p.type = kPktTypePageRequest;
   p.status = Status::kOk;
   packet_.queued_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
+                                                std::chrono::steady_clock::now().time_since_epoch())
+                                                .count());
   if (request == &complete_request_) {
     p.page_request.command = kPagerVmoComplete;
   } else {

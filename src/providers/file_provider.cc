@@ -47,7 +47,10 @@ constexpr uint64_t kWakeTag = ~0ull;
 class FileProvider::Io {
  public:
   Io(FileProvider* owner, const FileProviderOptions& options)
-      : owner_(owner), options_(options), queue_(options.max_io * 16), read_ahead_(options.read_ahead) {}
+      : owner_(owner),
+        options_(options),
+        queue_(options.max_io * 16),
+        read_ahead_(options.read_ahead) {}
 
   ~Io() { Stop(); }
 
@@ -159,8 +162,8 @@ class FileProvider::Io {
       slot.range = backlog.front();
       backlog.pop_front();
       slot.busy = true;
-      const ssize_t n = internal::PreadFull(owner_->fd_, slot.buffer->data, slot.range.length,
-                                            slot.range.offset);
+      const ssize_t n =
+          internal::PreadFull(owner_->fd_, slot.buffer->data, slot.range.length, slot.range.offset);
       const int error = n < 0 ? errno : 0;
       const uint64_t got = n < 0 ? 0 : static_cast<uint64_t>(n);
       owner_->reads_.fetch_add(1, std::memory_order_relaxed);
@@ -181,8 +184,7 @@ class FileProvider::Io {
     Slot& slot = slots_[i];
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     io_uring_prep_read(sqe, owner_->fd_, slot.buffer->data + from,
-                       static_cast<unsigned>(slot.range.length - from),
-                       slot.range.offset + from);
+                       static_cast<unsigned>(slot.range.length - from), slot.range.offset + from);
     io_uring_sqe_set_data64(sqe, i);
   }
 
@@ -256,8 +258,8 @@ class FileProvider::Io {
 };
 
 Status FileProvider::Create(PagerLoop* loop, const std::string& path,
-                            const FileProviderOptions& options,
-                            std::unique_ptr<FileProvider>* out, std::string* why) {
+                            const FileProviderOptions& options, std::unique_ptr<FileProvider>* out,
+                            std::string* why) {
   if (loop == nullptr || out == nullptr) return Status::kInvalidArgs;
   if (Status s = ReadAhead::Validate(options.read_ahead); s != Status::kOk) {
     SetWhy(why, "read-ahead windows must be page multiples, max_window >= window");

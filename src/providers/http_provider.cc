@@ -125,10 +125,8 @@ bool IsUnreachable(CURLcode code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
+    case CURLE_SSL_CONNECT_ERROR: return true;
+    default: return false;
   }
 }
 
@@ -206,8 +204,8 @@ struct ProbeHeaders {
 };
 
 // One blocking request: HEAD, or GET with "Range: bytes=0-0".
-Status BlockingRequest(const std::string& url, const HttpProviderOptions& options,
-                       bool range_probe, ProbeHeaders* headers, std::string* effective_url,
+Status BlockingRequest(const std::string& url, const HttpProviderOptions& options, bool range_probe,
+                       ProbeHeaders* headers, std::string* effective_url,
                        curl_off_t* content_length, std::string* why) {
   CURL* easy = curl_easy_init();
   if (easy == nullptr) {
@@ -258,13 +256,13 @@ Status BlockingRequest(const std::string& url, const HttpProviderOptions& option
 }
 
 // HEAD for the size and "Accept-Ranges"; a range probe where HEAD cannot tell.
-Status ProbeObject(const std::string& url, const HttpProviderOptions& options,
-                   RemoteObject* object, std::string* why) {
+Status ProbeObject(const std::string& url, const HttpProviderOptions& options, RemoteObject* object,
+                   std::string* why) {
   ProbeHeaders head;
   curl_off_t length = -1;
   object->url = url;
-  Status s = BlockingRequest(url, options, /*range_probe=*/false, &head, &object->url, &length,
-                             why);
+  Status s =
+      BlockingRequest(url, options, /*range_probe=*/false, &head, &object->url, &length, why);
   // Servers that refuse HEAD (405, 501) may still serve ranges: let the probe decide.
   const bool head_refused = s != Status::kOk && (head.status == 405 || head.status == 501);
   if (s != Status::kOk && !head_refused) return s;
@@ -281,18 +279,17 @@ Status ProbeObject(const std::string& url, const HttpProviderOptions& options,
 
   ProbeHeaders probe;
   const std::string probe_url = object->url;
-  s = BlockingRequest(probe_url, options, /*range_probe=*/true, &probe, &object->url, &length,
-                      why);
+  s = BlockingRequest(probe_url, options, /*range_probe=*/true, &probe, &object->url, &length, why);
   if (s != Status::kOk) return s;
   if (probe.status != 206) {
-    *why = url + ": the server ignores byte ranges (answered HTTP " +
-           std::to_string(probe.status) + " to Range: bytes=0-0)";
+    *why = url + ": the server ignores byte ranges (answered HTTP " + std::to_string(probe.status) +
+           " to Range: bytes=0-0)";
     return Status::kNotSupported;
   }
   if (probe.has_content_range && probe.content_range.has_total) {
     if (object->size_known && object->size != probe.content_range.total) {
-      *why = url + ": HEAD and GET disagree on the size (" + std::to_string(object->size) +
-             " vs " + std::to_string(probe.content_range.total) + ")";
+      *why = url + ": HEAD and GET disagree on the size (" + std::to_string(object->size) + " vs " +
+             std::to_string(probe.content_range.total) + ")";
       return Status::kIo;
     }
     object->size_known = true;
@@ -399,8 +396,8 @@ class HttpProvider::Fetcher {
     Job job;
     uint64_t expected = 0;  // bytes of content in the job
     uint64_t received = 0;
-    long status = 0;        // of the last status line seen
-    bool overflow = false;  // the server sent more than asked
+    long status = 0;         // of the last status line seen
+    bool overflow = false;   // the server sent more than asked
     bool bad_range = false;  // Content-Range is not the range asked for
     bool busy = false;
     char range[48] = {};
@@ -549,8 +546,7 @@ int HttpProvider::Fetcher::PollTimeoutMs() const {
   int64_t timeout = 1000;  // libcurl shortens this for its own timers
   const Clock::time_point now = Clock::now();
   for (const Job& job : retries_) {
-    const auto wait =
-        std::chrono::ceil<std::chrono::milliseconds>(job.due - now).count();
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(job.due - now).count();
     timeout = std::min<int64_t>(timeout, std::max<int64_t>(wait, 0));
   }
   return static_cast<int>(timeout);
@@ -560,8 +556,8 @@ void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
   const uint64_t limit = owner_->vmo_size();
   if (range.offset >= limit) return;
   const uint64_t end =
-      range.offset + read_ahead_.Extend(range.offset, std::min(range.length, limit - range.offset),
-                                        limit);
+      range.offset +
+      read_ahead_.Extend(range.offset, std::min(range.length, limit - range.offset), limit);
   uint64_t offset = range.offset;
   while (offset < end) {
     const uint64_t want = std::min<uint64_t>(options_.max_request, end - offset);
@@ -641,8 +637,7 @@ void HttpProvider::Fetcher::Reap() {
   }
 }
 
-HttpProvider::Fetcher::Outcome HttpProvider::Fetcher::Classify(const Slot& slot,
-                                                               CURLcode result,
+HttpProvider::Fetcher::Outcome HttpProvider::Fetcher::Classify(const Slot& slot, CURLcode result,
                                                                long code) const {
   if (code == 206) {
     if (slot.overflow || slot.bad_range) return Outcome::kFail;  // a broken server
@@ -657,10 +652,8 @@ HttpProvider::Fetcher::Outcome HttpProvider::Fetcher::Classify(const Slot& slot,
   switch (result) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
-    case CURLE_FAILED_INIT:
-      return Outcome::kFail;
-    default:
-      return Outcome::kRetry;
+    case CURLE_FAILED_INIT: return Outcome::kFail;
+    default: return Outcome::kRetry;
   }
 }
 
@@ -695,8 +688,8 @@ void HttpProvider::Fetcher::Complete(Slot* slot, CURLcode result, long code) {
 }
 
 Status HttpProvider::Create(PagerLoop* loop, const std::string& url,
-                            const HttpProviderOptions& options,
-                            std::unique_ptr<HttpProvider>* out, std::string* why) {
+                            const HttpProviderOptions& options, std::unique_ptr<HttpProvider>* out,
+                            std::string* why) {
   std::string local_why;
   if (why == nullptr) why = &local_why;
   why->clear();

@@ -19,12 +19,9 @@ Status ParseReadAheadMode(std::string_view text, ReadAheadMode* out) {
 
 const char* ReadAheadModeName(ReadAheadMode mode) {
   switch (mode) {
-    case ReadAheadMode::kOff:
-      return "off";
-    case ReadAheadMode::kFixed:
-      return "fixed";
-    case ReadAheadMode::kAdaptive:
-      return "adaptive";
+    case ReadAheadMode::kOff: return "off";
+    case ReadAheadMode::kFixed: return "fixed";
+    case ReadAheadMode::kAdaptive: return "adaptive";
   }
   return "?";
 }
@@ -51,11 +48,8 @@ uint64_t ReadAhead::Extend(uint64_t offset, uint64_t length, uint64_t limit) {
   const uint64_t room = limit - offset;
   uint64_t extra = 0;
   switch (options_.mode) {
-    case ReadAheadMode::kOff:
-      break;
-    case ReadAheadMode::kFixed:
-      extra = options_.window;
-      break;
+    case ReadAheadMode::kOff: break;
+    case ReadAheadMode::kFixed: extra = options_.window; break;
     case ReadAheadMode::kAdaptive: {
       internal::MutexLock lock(&mutex_);
       ++clock_;
@@ -71,8 +65,8 @@ uint64_t ReadAhead::Extend(uint64_t offset, uint64_t length, uint64_t limit) {
         if (!s.valid || s.last_use < victim->last_use) victim = &s;
       }
       if (hit != nullptr) {
-        hit->window = hit->window == 0 ? options_.window
-                                       : std::min(options_.max_window, hit->window * 2);
+        hit->window =
+            hit->window == 0 ? options_.window : std::min(options_.max_window, hit->window * 2);
         extra = hit->window;
       } else {
         hit = victim;

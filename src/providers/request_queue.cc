@@ -68,9 +68,8 @@ std::vector<ByteRange> RequestQueue::TakeMerged() {
   }
   // Forget flights that ended long ago.
   const uint64_t now = NowNs();
-  const auto old = std::find_if(ended_.begin(), ended_.end(), [now](const Ended& e) {
-    return e.end_ns + kEndedMemory > now;
-  });
+  const auto old = std::find_if(ended_.begin(), ended_.end(),
+                                [now](const Ended& e) { return e.end_ns + kEndedMemory > now; });
   ended_.erase(ended_.begin(), old);
   std::sort(pieces.begin(), pieces.end(),
             [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });

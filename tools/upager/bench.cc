@@ -250,9 +250,10 @@ struct Row {
 };
 
 void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
-  std::printf("\nupager bench: median of %d, ratio = upager time / baseline time (lower is "
-              "better)\n\n",
-              options.repetitions);
+  std::printf(
+      "\nupager bench: median of %d, ratio = upager time / baseline time (lower is "
+      "better)\n\n",
+      options.repetitions);
   std::printf("%-44s %-22s %10s %10s %10s %8s\n", "case", "baseline", "upager s", "base s",
               "upager MiB/s", "ratio");
   for (const Row& r : rows) {
@@ -261,9 +262,9 @@ void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
                   r.upager_s < 0 ? "failed" : "", r.baseline_s < 0 ? "failed" : "", "", "n/a");
       continue;
     }
-    std::printf("%-44s %-22s %10.3f %10.3f %10.1f %7.2fx\n", r.name.c_str(),
-                r.baseline.c_str(), r.upager_s, r.baseline_s,
-                static_cast<double>(r.bytes) / kMiB / r.upager_s, r.upager_s / r.baseline_s);
+    std::printf("%-44s %-22s %10.3f %10.3f %10.1f %7.2fx\n", r.name.c_str(), r.baseline.c_str(),
+                r.upager_s, r.baseline_s, static_cast<double>(r.bytes) / kMiB / r.upager_s,
+                r.upager_s / r.baseline_s);
   }
   std::fflush(stdout);
 }
@@ -333,10 +334,8 @@ int RunBench(const BenchOptions& in) {
             },
             *pages, &sum, 1));
       }
-      rows.push_back({std::string("file ") + scan_name + ", read-ahead " +
-                          ReadAheadModeName(mode),
-                      "mmap (cold)", Median(times), Median(base_times),
-                      pages->size() * kPageSize});
+      rows.push_back({std::string("file ") + scan_name + ", read-ahead " + ReadAheadModeName(mode),
+                      "mmap (cold)", Median(times), Median(base_times), pages->size() * kPageSize});
     }
   }
   std::filesystem::remove(file);
@@ -381,8 +380,7 @@ int RunBench(const BenchOptions& in) {
     Nginx nginx(dir, www);
     if (!nginx.running()) {
       std::fprintf(stderr, "bench: nginx not available; skipping the HTTP case\n");
-      rows.push_back({"http sequential scan (skipped: no nginx)", "curl, same ranges", -1, -1,
-                      0});
+      rows.push_back({"http sequential scan (skipped: no nginx)", "curl, same ranges", -1, -1, 0});
     } else if (!MakeFile(www + "/object.bin", options.http_mib, false)) {
       rows.push_back({"http sequential scan", "curl, same ranges", -1, -1, 0});
     } else {
@@ -415,8 +413,8 @@ int RunBench(const BenchOptions& in) {
             },
             pages, &sum, 1));
       }
-      rows.push_back({"http sequential scan, 1 MiB ranges", "curl, same ranges",
-                      Median(times), Median(base_times), bytes});
+      rows.push_back({"http sequential scan, 1 MiB ranges", "curl, same ranges", Median(times),
+                      Median(base_times), bytes});
     }
   }
 

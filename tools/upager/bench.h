@@ -8,12 +8,12 @@
 namespace upager::cli {
 
 struct BenchOptions {
-  uint64_t file_mib = 1024;   // size of the file scanned cold
-  uint64_t blob_mib = 256;    // size of the blob decompressed
-  uint64_t http_mib = 256;    // size of the object fetched over loopback
-  int repetitions = 3;        // each measurement's median of this many runs
-  std::string dir;            // scratch directory (default: $TMPDIR or /var/tmp)
-  bool quick = false;         // small sizes, one repetition (for tests)
+  uint64_t file_mib = 1024;  // size of the file scanned cold
+  uint64_t blob_mib = 256;   // size of the blob decompressed
+  uint64_t http_mib = 256;   // size of the object fetched over loopback
+  int repetitions = 3;       // each measurement's median of this many runs
+  std::string dir;           // scratch directory (default: $TMPDIR or /var/tmp)
+  bool quick = false;        // small sizes, one repetition (for tests)
 };
 
 // Runs the suite, printing progress to stderr and the table to stdout. Returns the exit

@@ -58,7 +58,7 @@ struct Header {
 };
 
 struct IndexEntry {
-  uint64_t offset = 0;           // of the compressed chunk in the file
+  uint64_t offset = 0;  // of the compressed chunk in the file
   uint32_t compressed_size = 0;
   uint32_t raw_size = 0;
   uint64_t compressed_checksum = 0;  // XXH3-64

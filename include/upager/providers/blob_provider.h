@@ -30,9 +30,8 @@ class BlobProvider : public Provider {
   // Opens the blob at `path`, checks its header and index, and creates the VMO on `loop`.
   // kNotFound, kAccessDenied, kWrongType (not a blob), kIoDataIntegrity (damaged header or
   // index), kNotSupported (unknown version), kIo.
-  static Status Create(PagerLoop* loop, const std::string& path,
-                       const BlobProviderOptions& options, std::unique_ptr<BlobProvider>* out,
-                       std::string* why = nullptr);
+  static Status Create(PagerLoop* loop, const std::string& path, const BlobProviderOptions& options,
+                       std::unique_ptr<BlobProvider>* out, std::string* why = nullptr);
   ~BlobProvider() override;
 
   uint32_t chunk_size() const { return header_.chunk_size; }

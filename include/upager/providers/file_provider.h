@@ -35,10 +35,10 @@ enum class FileIo { kAuto, kIoUring, kPread };
 struct FileProviderOptions {
   bool writable = false;  // open read-write; Flush() writes dirty pages back
   ReadAheadOptions read_ahead;
-  FileIo io = FileIo::kAuto;          // kAuto: io_uring if the kernel allows, else pread
-  uint32_t queue_depth = 32;          // io_uring reads in flight at most
-  uint64_t max_io = 256 * 1024;       // the largest single read (a page multiple)
-  bool direct = false;                // O_DIRECT: bypass the page cache (reads are aligned)
+  FileIo io = FileIo::kAuto;     // kAuto: io_uring if the kernel allows, else pread
+  uint32_t queue_depth = 32;     // io_uring reads in flight at most
+  uint64_t max_io = 256 * 1024;  // the largest single read (a page multiple)
+  bool direct = false;           // O_DIRECT: bypass the page cache (reads are aligned)
 };
 
 class FileProvider : public Provider {
@@ -47,9 +47,8 @@ class FileProvider : public Provider {
   // kAccessDenied, kWrongType (not a regular file), kInvalidArgs (bad options),
   // kNotSupported (FileIo::kIoUring where io_uring is refused), kIo. `why`, if not null,
   // gets a one-line explanation of a failure.
-  static Status Create(PagerLoop* loop, const std::string& path,
-                       const FileProviderOptions& options, std::unique_ptr<FileProvider>* out,
-                       std::string* why = nullptr);
+  static Status Create(PagerLoop* loop, const std::string& path, const FileProviderOptions& options,
+                       std::unique_ptr<FileProvider>* out, std::string* why = nullptr);
   // Flushes (if writable), detaches the VMO and stops the I/O thread.
   ~FileProvider() override;
 

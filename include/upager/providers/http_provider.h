@@ -34,9 +34,8 @@ class HttpProvider : public Provider {
   // kInvalidArgs (not an http/https URL, bad options), kNotFound (404), kAccessDenied
   // (401/403), kNotSupported (no Range support), kUnavailable (cannot connect), kIo.
   // `why` gets a one-line explanation of a failure.
-  static Status Create(PagerLoop* loop, const std::string& url,
-                       const HttpProviderOptions& options, std::unique_ptr<HttpProvider>* out,
-                       std::string* why = nullptr);
+  static Status Create(PagerLoop* loop, const std::string& url, const HttpProviderOptions& options,
+                       std::unique_ptr<HttpProvider>* out, std::string* why = nullptr);
   ~HttpProvider() override;
 
   void OnRead(const PagerLoop::Request& request) override;
