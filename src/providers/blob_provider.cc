@@ -94,34 +94,40 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   const uint64_t chunk = header_.chunk_size;
   if (request.length == 0 || request.offset >= size || header_.chunk_count == 0) return;
 
-  // The requested chunks [first, last_requested], then read-ahead. Read-ahead is computed
+  // The requested chunks [first, last_requested], then read-ahead. Read-ahead is planned
   // from the chunk-aligned range, so that a sequential reader's next request (which starts
-  // where the last supplied chunk ended) continues its stream.
+  // where the last supplied chunk ended, or ends where it began) continues its stream.
   const uint64_t request_end = std::min(size, request.offset + request.length);
   const uint64_t first = request.offset / chunk;
   const uint64_t last_requested = (request_end - 1) / chunk;
   const uint64_t start = first * chunk;
   const uint64_t aligned_end = std::min(size, (last_requested + 1) * chunk);
-  const uint64_t want_end =
-      std::min(size, start + read_ahead_.Extend(start, aligned_end - start, size));
-  const uint64_t end = std::min<uint64_t>(header_.chunk_count, (want_end + chunk - 1) / chunk);
+  const ReadAheadRange plan = read_ahead_.Plan(start, aligned_end - start, size);
+  const uint64_t end = std::min<uint64_t>(header_.chunk_count, (plan.end() + chunk - 1) / chunk);
+  const uint64_t below = plan.offset / chunk;  // read-ahead of a descending stream
 
   // One chunk's worth of output per thread, reused (zero-padding needs a page multiple,
   // which a chunk size is).
   thread_local std::vector<uint8_t> t_chunk;
   if (t_chunk.size() < chunk) t_chunk.resize(chunk);
 
-  for (uint64_t c = first; c < end; ++c) {
-    // A chunk another thread is decompressing now needs nothing more: its supply (or
-    // failure) resolves this request too, which is outstanding since before its packet.
-    if (!StartChunk(c)) continue;
+  const auto serve = [&](uint64_t c) {
+    // A chunk another thread is decompressing now needs nothing more: its supply or its
+    // failure resolves this request too, which is outstanding since before its packet.
+    if (!StartChunk(c)) return;
     const Status s = SupplyChunk(c, t_chunk.data());
-    // A bad read-ahead chunk is left alone: a request for it will fail it then.
-    if (s == Status::kOk || c > last_requested) continue;
-    // Only this chunk fails; the others of the request are still supplied.
+    if (s == Status::kOk) return;
+    // Only this chunk fails; the others of the request are still supplied. A bad chunk is
+    // failed even when it was only read ahead: a request for it may have arrived on
+    // another thread while it was busy and been left to this one (see above). Failing a
+    // range nobody waits for does nothing (7.2), so this costs nothing otherwise.
     const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
     (void)Fail(c * chunk, PageRoundUp(index_[c].raw_size), error);
-  }
+  };
+  // The requested chunks and what is read ahead above them, then what is read ahead below
+  // (a descending stream), nearest first: in the order the reader will want them.
+  for (uint64_t c = first; c < end; ++c) serve(c);
+  for (uint64_t c = first; c > below;) serve(--c);
 }
 
 }  // namespace upager

@@ -106,23 +106,37 @@ class FileProvider::Io {
   }
 
   // Turns what is pending into reads of at most max_io bytes each, every one marked in
-  // flight, appended to `backlog`.
+  // flight, appended to `backlog`: each request's own range first (its first read holds
+  // the page the reader waits for), then its read-ahead, nearest first.
   void PlanReads(std::deque<internal::ByteRange>* backlog) {
     const std::vector<internal::ByteRange> ranges = queue_.TakeMerged();
     const uint64_t limit = owner_->vmo_size();
     for (size_t i = 0; i < ranges.size(); ++i) {
       const internal::ByteRange& r = ranges[i];
       if (r.offset >= limit) continue;
-      uint64_t length = read_ahead_.Extend(r.offset, r.length, limit);
-      // Read-ahead stops where the next request of this batch starts: that one gets its own.
-      if (i + 1 < ranges.size()) length = std::min(length, ranges[i + 1].offset - r.offset);
-      length = std::max(length, std::min(r.length, limit - r.offset));
-      for (uint64_t done = 0; done < length;) {
-        const uint64_t piece = std::min(options_.max_io, length - done);
+      const ReadAheadRange plan = read_ahead_.Plan(r.offset, r.length, limit);
+      // Read-ahead stops where a neighbouring request of this batch is: that one gets its
+      // own reads.
+      uint64_t end = plan.end();
+      if (i + 1 < ranges.size()) end = std::min(end, ranges[i + 1].offset);
+      end = std::max(end, r.offset + std::min(r.length, limit - r.offset));
+      uint64_t low = plan.offset;
+      if (i > 0) low = std::max(low, std::min(r.offset, ranges[i - 1].end()));
+      for (uint64_t done = 0; r.offset + done < end;) {
+        const uint64_t piece = std::min(options_.max_io, end - r.offset - done);
         const uint64_t marked = queue_.StartFlight(r.offset + done, piece);
         if (marked == 0) break;  // runs into a read in flight, which covers the rest
         backlog->push_back({r.offset + done, marked});
         done += marked;
+      }
+      // Below the request (a descending stream), down from it; best effort: it stops at
+      // the first read already in flight.
+      for (uint64_t top = r.offset; top > low;) {
+        const uint64_t piece = std::min(options_.max_io, top - low);
+        const uint64_t marked = queue_.StartFlight(top - piece, piece);
+        if (marked > 0) backlog->push_back({top - piece, marked});  // marked: read it
+        if (marked != piece) break;
+        top -= piece;
       }
     }
   }

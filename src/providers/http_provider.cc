@@ -555,12 +555,21 @@ int HttpProvider::Fetcher::PollTimeoutMs() const {
 void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
   const uint64_t limit = owner_->vmo_size();
   if (range.offset >= limit) return;
-  const uint64_t end =
-      range.offset +
-      read_ahead_.Extend(range.offset, std::min(range.length, limit - range.offset), limit);
+  const ReadAheadRange plan =
+      read_ahead_.Plan(range.offset, std::min(range.length, limit - range.offset), limit);
+  const auto add = [this](uint64_t offset, uint64_t length) {
+    Job job;
+    job.offset = offset;
+    job.length = length;
+    if (offset >= owner_->content_size()) {
+      SupplyZeros(job);  // all past the content: nothing to fetch
+    } else {
+      backlog_.push_back(job);
+    }
+  };
   uint64_t offset = range.offset;
-  while (offset < end) {
-    const uint64_t want = std::min<uint64_t>(options_.max_request, end - offset);
+  while (offset < plan.end()) {
+    const uint64_t want = std::min<uint64_t>(options_.max_request, plan.end() - offset);
     const uint64_t got = queue_.StartFlight(offset, want);
     if (got == 0) {
       // Already being read. The requested part never is (TakeMerged removed what was in
@@ -569,15 +578,17 @@ void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
       offset += kPageSize;
       continue;
     }
-    Job job;
-    job.offset = offset;
-    job.length = got;
-    if (offset >= owner_->content_size()) {
-      SupplyZeros(job);  // all past the content: nothing to fetch
-    } else {
-      backlog_.push_back(job);
-    }
+    add(offset, got);
     offset += got;
+  }
+  // Read-ahead below the request (a descending stream), down from it, nearest first; it
+  // stops at the first fetch already in flight.
+  for (uint64_t top = range.offset; top > plan.offset;) {
+    const uint64_t want = std::min<uint64_t>(options_.max_request, top - plan.offset);
+    const uint64_t got = queue_.StartFlight(top - want, want);
+    if (got > 0) add(top - want, got);
+    if (got != want) break;
+    top -= want;
   }
 }
 

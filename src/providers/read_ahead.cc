@@ -43,43 +43,75 @@ void ReadAhead::Reset() {
   streams_.fill(Stream{});
 }
 
-uint64_t ReadAhead::Extend(uint64_t offset, uint64_t length, uint64_t limit) {
-  if (offset >= limit) return length;
-  const uint64_t room = limit - offset;
-  uint64_t extra = 0;
-  switch (options_.mode) {
-    case ReadAheadMode::kOff: break;
-    case ReadAheadMode::kFixed: extra = options_.window; break;
-    case ReadAheadMode::kAdaptive: {
-      internal::MutexLock lock(&mutex_);
-      ++clock_;
-      Stream* hit = nullptr;
-      Stream* victim = &streams_[0];
-      for (Stream& s : streams_) {
-        // A hit: the request starts where the stream's last supply ended, or inside the
-        // part of it that was read ahead (the reader overtook a supply still in flight).
-        if (s.valid && offset <= s.next && s.next - offset <= s.window) {
-          hit = &s;
-          break;
-        }
-        if (!s.valid || s.last_use < victim->last_use) victim = &s;
-      }
-      if (hit != nullptr) {
-        hit->window =
-            hit->window == 0 ? options_.window : std::min(options_.max_window, hit->window * 2);
-        extra = hit->window;
-      } else {
-        hit = victim;
-        hit->valid = true;
-        hit->window = offset == 0 ? options_.window : 0;
-        extra = hit->window;
-      }
-      hit->next = offset + std::min(room, length + extra);
-      hit->last_use = clock_;
-      break;
+ReadAhead::Stream* ReadAhead::FindStreamLocked(uint64_t offset, uint64_t end,
+                                               Direction* direction) {
+  for (Stream& s : streams_) {
+    if (!s.valid) continue;
+    // Ascending: the request starts where the stream's last supply ended, or inside the
+    // part of it that was read ahead (the reader overtook a supply still in flight).
+    if (s.direction != Direction::kDown && offset <= s.next && s.next - offset <= s.window) {
+      *direction = Direction::kUp;
+      return &s;
+    }
+    // Descending, mirrored: the request ends where the last supply began, or inside the
+    // part of it that was read ahead below.
+    if (s.direction != Direction::kUp && end >= s.low && end - s.low <= s.window) {
+      *direction = Direction::kDown;
+      return &s;
     }
   }
-  return std::min(room, length + extra);
+  return nullptr;
+}
+
+ReadAheadRange ReadAhead::Plan(uint64_t offset, uint64_t length, uint64_t limit) {
+  if (offset >= limit) return {offset, 0};
+  const uint64_t end = offset + std::min(length, limit - offset);
+  switch (options_.mode) {
+    case ReadAheadMode::kOff: return {offset, end - offset};
+    case ReadAheadMode::kFixed:
+      return {offset, end - offset + std::min(options_.window, limit - end)};
+    case ReadAheadMode::kAdaptive: break;
+  }
+  internal::MutexLock lock(&mutex_);
+  ++clock_;
+  Direction direction = Direction::kUnknown;
+  Stream* stream = FindStreamLocked(offset, end, &direction);
+  if (stream != nullptr) {
+    stream->direction = direction;
+    stream->window =
+        stream->window == 0 ? options_.window : std::min(options_.max_window, stream->window * 2);
+  } else {
+    // A new stream, in place of the least recently used one. Only one at offset 0 gets a
+    // window at once (and is taken to ascend).
+    stream = &streams_[0];
+    for (Stream& s : streams_) {
+      if (!s.valid || (stream->valid && s.last_use < stream->last_use)) stream = &s;
+      if (!stream->valid) break;
+    }
+    *stream = Stream{};
+    stream->valid = true;
+    if (offset == 0) {
+      stream->window = options_.window;
+      stream->direction = Direction::kUp;
+    }
+  }
+  ReadAheadRange range{offset, end - offset};
+  if (stream->direction == Direction::kDown) {
+    const uint64_t extra = std::min(offset, stream->window);
+    range.offset -= extra;
+    range.length += extra;
+  } else {
+    range.length += std::min(stream->window, limit - end);
+  }
+  stream->low = range.offset;
+  stream->next = range.end();
+  stream->last_use = clock_;
+  return range;
+}
+
+uint64_t ReadAhead::Extend(uint64_t offset, uint64_t length, uint64_t limit) {
+  if (offset >= limit) return length;
+  return Plan(offset, length, limit).end() - offset;
 }
 
 }  // namespace upager

@@ -67,28 +67,17 @@ int CatMapped(const Vmo& vmo, uint64_t offset, uint64_t length, bool* fall_back)
   uint64_t pos = offset;
   const uint64_t end = offset + length;
   while (pos < end) {
-    size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
+    const size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
+    // Page by page, ascending (a reader read-ahead recognises); on a failure, the bytes
+    // before the first failing page, whatever order the pages were touched in.
     FaultInfo fault;
-    if (!GuardedCopy(buffer.data(), base + (pos - map_start), n, &fault)) {
-      const auto* addr = static_cast<const std::byte*>(fault.addr);
-      uint64_t at = pos;
-      if (addr >= base && addr < base + map.size()) {
-        at = std::max(pos, map_start + static_cast<uint64_t>(addr - base));
+    const size_t copied = CopyUntilFailure(buffer.data(), base + (pos - map_start), n, &fault);
+    if (copied > 0) {
+      if (WriteResult w = WriteOut(buffer.data(), copied); w != WriteResult::kOk) {
+        return WriteFailureCode(w);
       }
-      // Write what precedes the failed page (present, so this copy cannot fault), so that
-      // the output is the content up to the failure.
-      FaultInfo again;
-      if (at > pos && GuardedCopy(buffer.data(), base + (pos - map_start), at - pos, &again)) {
-        if (WriteResult w = WriteOut(buffer.data(), at - pos); w != WriteResult::kOk) {
-          return WriteFailureCode(w);
-        }
-      }
-      return ReadFailure(at, fault.status);
     }
-    WriteResult w = WriteOut(buffer.data(), n);
-    if (w != WriteResult::kOk) {
-      return WriteFailureCode(w);
-    }
+    if (copied < n) return ReadFailure(pos + copied, fault.status);
     pos += n;
   }
   return kExitOk;

@@ -4,7 +4,9 @@
 #include <setjmp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 
@@ -32,11 +34,19 @@ struct CopyArgs {
   void* dst;
   const void* src;
   size_t len;
+  CopyFunction copy;
 };
 
 void DoCopy(void* arg) {
   auto* a = static_cast<CopyArgs*>(arg);
-  std::memcpy(a->dst, a->src, a->len);
+  a->copy(a->dst, a->src, a->len);
+}
+
+void Memcpy(void* dst, const void* src, size_t len) { std::memcpy(dst, src, len); }
+
+// Bytes from `addr` to the end of its page.
+size_t ToPageEnd(const void* addr) {
+  return kPageSize - (reinterpret_cast<uintptr_t>(addr) & (kPageSize - 1));
 }
 
 }  // namespace
@@ -70,8 +80,40 @@ bool GuardedCall(void (*fn)(void*), void* arg, FaultInfo* fault) {
 }
 
 bool GuardedCopy(void* dst, const void* src, size_t len, FaultInfo* fault) {
-  CopyArgs args{dst, src, len};
+  CopyArgs args{dst, src, len, &Memcpy};
   return GuardedCall(&DoCopy, &args, fault);
+}
+
+void CopyAscending(void* dst, const void* src, size_t len) {
+  auto* out = static_cast<char*>(dst);
+  const auto* in = static_cast<const char*>(src);
+  while (len > 0) {
+    const size_t n = std::min(len, ToPageEnd(in));
+    std::memcpy(out, in, n);
+    out += n;
+    in += n;
+    len -= n;
+  }
+}
+
+size_t CopyUntilFailure(void* dst, const void* src, size_t len, FaultInfo* fault,
+                        CopyFunction copy) {
+  CopyArgs args{dst, src, len, copy};
+  FaultInfo first;
+  if (GuardedCall(&DoCopy, &args, &first)) return len;
+  // Where the SIGBUS hit says nothing about the pages before it (the copy may have gone
+  // backward, or in blocks): find the first failing page from the start.
+  auto* out = static_cast<char*>(dst);
+  const auto* in = static_cast<const char*>(src);
+  for (size_t done = 0; done < len;) {
+    const size_t n = std::min(len - done, ToPageEnd(in + done));
+    if (!GuardedCopy(out + done, in + done, n, fault)) {
+      fault->addr = in + done;
+      return done;
+    }
+    done += n;
+  }
+  return len;
 }
 
 }  // namespace upager::cli

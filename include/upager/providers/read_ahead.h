@@ -9,6 +9,10 @@
 //    access costs nothing extra. A request at offset 0 starts a stream (a file's start is
 //    usually read on). Eight streams are followed at once (LRU), so several sequential
 //    readers of one VMO each keep their own window.
+//    Streams run either way. A request that ends where an earlier one began continues a
+//    descending stream, whose window extends below the request: a reader that walks a
+//    mapping backward (glibc's memcpy does, on some CPUs and alignments) is read ahead as
+//    well as one that walks it forward. A stream's direction is set by its first hit.
 //
 // Windows are in bytes, multiples of the page size. Thread-safe.
 #ifndef UPAGER_PROVIDERS_READ_AHEAD_H_
@@ -25,6 +29,14 @@
 namespace upager {
 
 enum class ReadAheadMode { kOff, kFixed, kAdaptive };
+
+// A byte range to supply: [offset, offset + length).
+struct ReadAheadRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint64_t end() const { return offset + length; }
+  bool operator==(const ReadAheadRange&) const = default;
+};
 
 struct ReadAheadOptions {
   ReadAheadMode mode = ReadAheadMode::kAdaptive;
@@ -46,9 +58,15 @@ class ReadAhead {
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  // A request for [offset, offset + length) arrived. Returns the length to supply from
-  // `offset`: at least `length`, no more than `limit - offset` (`limit`: the VMO's size),
-  // a page multiple when its inputs are.
+  // A request for [offset, offset + length) arrived. Returns the range to supply: it holds
+  // the request's part below `limit` (the VMO's size), lies inside [0, limit), and is made
+  // of page multiples when the inputs are. It reaches below `offset` only for a descending
+  // stream (kAdaptive).
+  ReadAheadRange Plan(uint64_t offset, uint64_t length, uint64_t limit);
+
+  // Plan()'s part from `offset` on, as a length: at least `length`, no more than
+  // `limit - offset`. For providers that read ahead only forward; it updates the streams
+  // as Plan() does.
   uint64_t Extend(uint64_t offset, uint64_t length, uint64_t limit);
 
   // Forgets all streams.
@@ -57,12 +75,18 @@ class ReadAhead {
   const ReadAheadOptions& options() const { return options_; }
 
  private:
+  enum class Direction : uint8_t { kUnknown, kUp, kDown };
   struct Stream {
-    uint64_t next = 0;    // where the stream's next request is expected
+    uint64_t low = 0;     // the start of its last supply: a descending stream goes on below
+    uint64_t next = 0;    // the end of its last supply: an ascending stream goes on here
     uint64_t window = 0;  // read-ahead given at its last hit
     uint64_t last_use = 0;
+    Direction direction = Direction::kUnknown;
     bool valid = false;
   };
+  // The stream that the request [offset, end) continues, and which way; nullptr if none.
+  Stream* FindStreamLocked(uint64_t offset, uint64_t end, Direction* direction)
+      UPAGER_REQUIRES(mutex_);
 
   const ReadAheadOptions options_;
   internal::Mutex mutex_;
