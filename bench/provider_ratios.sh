@@ -3,7 +3,7 @@
 # threads placed by the OS, then the whole process pinned to CPU 0. Each prints one table of
 # ratios (upager time / baseline time, medians of REPETITIONS runs):
 #   FileProvider through a Mapping vs plain mmap, both cold (posix_fadvise DONTNEED), for
-#   sequential and random page scans, read-ahead off and adaptive;
+#   sequential, backward and random page scans, read-ahead off and adaptive;
 #   BlobProvider vs `zstd -d` of the same data; HttpProvider vs `curl` of the same ranges
 #   from nginx on 127.0.0.1.
 # On a VM whose idle vCPUs halt, waking a thread on the other CPU costs tens of microseconds

@@ -66,9 +66,75 @@ TEST(ReadAheadTest, AdaptiveRandomRequestGetsNothingExtra) {
   EXPECT_EQ(ra.Extend(P(1000), P(1), kBig), P(1));
   EXPECT_EQ(ra.Extend(P(50), P(2), kBig), P(2));
   EXPECT_EQ(ra.Extend(P(7000), P(1), kBig), P(1));
-  // Skipping ahead of a stream, or going back before it, continues nothing.
+  // Skipping ahead of a stream, or going back past its start, continues nothing.
   EXPECT_EQ(ra.Extend(P(1002), P(1), kBig), P(1));
-  EXPECT_EQ(ra.Extend(P(999), P(1), kBig), P(1));
+  EXPECT_EQ(ra.Plan(P(998), P(1), kBig), (ReadAheadRange{P(998), P(1)}));
+}
+
+// Descending streams: a request that ends where the last one began continues the stream
+// downward, and its read-ahead lies below the request.
+TEST(ReadAheadTest, AdaptiveDescendingStreamReadsAheadBelow) {
+  ReadAhead ra(Options(ReadAheadMode::kAdaptive, P(4), P(16)));
+  EXPECT_EQ(ra.Plan(P(1000), P(1), kBig), (ReadAheadRange{P(1000), P(1)}));  // no stream yet
+  EXPECT_EQ(ra.Plan(P(999), P(1), kBig), (ReadAheadRange{P(995), P(5)}));    // first window
+  EXPECT_EQ(ra.Plan(P(994), P(1), kBig), (ReadAheadRange{P(986), P(9)}));    // doubled
+  EXPECT_EQ(ra.Plan(P(985), P(1), kBig), (ReadAheadRange{P(969), P(17)}));   // max
+  // [968, 970) ends inside [969, 986): it continues the stream.
+  EXPECT_EQ(ra.Plan(P(968), P(2), kBig), (ReadAheadRange{P(952), P(18)}));
+  // Extend, the forward view, gives just the request for a descending stream, and
+  // updates the stream all the same ([935, 952)).
+  EXPECT_EQ(ra.Extend(P(951), P(1), kBig), P(1));
+  EXPECT_EQ(ra.Plan(P(934), P(1), kBig), (ReadAheadRange{P(918), P(17)}));
+}
+
+TEST(ReadAheadTest, AdaptiveDescendingRequestInsideTheReadAheadPartIsAHit) {
+  ReadAhead ra(Options(ReadAheadMode::kAdaptive, P(4), P(16)));
+  ASSERT_EQ(ra.Plan(P(100), P(1), kBig), (ReadAheadRange{P(100), P(1)}));
+  ASSERT_EQ(ra.Plan(P(99), P(1), kBig), (ReadAheadRange{P(95), P(5)}));  // [95, 99) ahead
+  // The reader overtook the supply still in flight: page 97 is inside [95, 99).
+  EXPECT_EQ(ra.Plan(P(97), P(1), kBig), (ReadAheadRange{P(89), P(9)}));
+  // Page 99 was the request itself, not read-ahead: no hit (and a new, empty stream).
+  EXPECT_EQ(ra.Plan(P(99), P(1), kBig), (ReadAheadRange{P(99), P(1)}));
+}
+
+TEST(ReadAheadTest, AdaptiveDescendingIsClippedAtZero) {
+  ReadAhead ra(Options(ReadAheadMode::kAdaptive, P(4), P(16)));
+  ASSERT_EQ(ra.Plan(P(7), P(1), kBig), (ReadAheadRange{P(7), P(1)}));
+  EXPECT_EQ(ra.Plan(P(6), P(1), kBig), (ReadAheadRange{P(2), P(5)}));
+  EXPECT_EQ(ra.Plan(P(1), P(1), kBig), (ReadAheadRange{0, P(2)}));  // 8 wanted, 1 left
+  EXPECT_EQ(ra.Plan(0, P(1), kBig), (ReadAheadRange{0, P(1)}));     // nothing below 0
+}
+
+// A stream's direction is fixed by its first hit: an ascending stream is not continued by
+// a request just below it, nor a descending one by a request just above it.
+TEST(ReadAheadTest, AdaptiveStreamKeepsItsDirection) {
+  ReadAhead ra(Options(ReadAheadMode::kAdaptive, P(4), P(16)));
+  ASSERT_EQ(ra.Plan(P(100), P(1), kBig), (ReadAheadRange{P(100), P(1)}));
+  ASSERT_EQ(ra.Plan(P(101), P(1), kBig), (ReadAheadRange{P(101), P(5)}));  // ascending
+  EXPECT_EQ(ra.Plan(P(100), P(1), kBig), (ReadAheadRange{P(100), P(1)}));
+  ReadAhead down(Options(ReadAheadMode::kAdaptive, P(4), P(16)));
+  ASSERT_EQ(down.Plan(P(100), P(1), kBig), (ReadAheadRange{P(100), P(1)}));
+  ASSERT_EQ(down.Plan(P(99), P(1), kBig), (ReadAheadRange{P(95), P(5)}));  // descending
+  EXPECT_EQ(down.Plan(P(100), P(1), kBig), (ReadAheadRange{P(100), P(1)}));
+}
+
+// One reader going up and one going down through the same VMO each keep their window.
+TEST(ReadAheadTest, AdaptiveAscendingAndDescendingStreamsTogether) {
+  ReadAhead ra(Options(ReadAheadMode::kAdaptive, P(4), P(64)));
+  ASSERT_EQ(ra.Plan(0, P(1), kBig), (ReadAheadRange{0, P(5)}));
+  ASSERT_EQ(ra.Plan(P(5000), P(1), kBig), (ReadAheadRange{P(5000), P(1)}));
+  uint64_t up = P(5), down = P(5000);
+  uint64_t up_window = P(4), down_window = 0;  // their last windows
+  for (int i = 0; i < 6; ++i) {
+    up_window = std::min(up_window * 2, P(64));
+    down_window = down_window == 0 ? P(4) : std::min(down_window * 2, P(64));
+    const ReadAheadRange u = ra.Plan(up, P(1), kBig);
+    EXPECT_EQ(u, (ReadAheadRange{up, P(1) + up_window})) << "step " << i;
+    up = u.end();
+    const ReadAheadRange d = ra.Plan(down - P(1), P(1), kBig);
+    EXPECT_EQ(d, (ReadAheadRange{down - P(1) - down_window, P(1) + down_window})) << "step " << i;
+    down = d.offset;
+  }
 }
 
 TEST(ReadAheadTest, AdaptiveStreamStartedByARandomRequestGrowsOnContinuation) {
