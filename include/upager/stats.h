@@ -28,6 +28,9 @@ struct Counters {
   uint64_t bytes_supplied = 0;         // bytes those supplies covered
   uint64_t fail_calls = 0;             // kPagerOpFail operations
   uint64_t faults = 0;                 // mapped page faults handled (userfaultfd)
+  // Threads found asleep in a mapped fault the library had no record of, and woken to
+  // retry it (a lost fault or wake-up: a bug; it should stay 0). See mapping.h.
+  uint64_t untracked_faults = 0;
 };
 
 // A snapshot of the counters (each read atomically, not all at one instant).

@@ -35,6 +35,7 @@ enum CounterId : size_t {
   kBytesSupplied,
   kFailCalls,
   kFaults,
+  kUntrackedFaults,
   kCounterCount,
 };
 
@@ -199,6 +200,8 @@ void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status) {
   }
 }
 
+void UntrackedFault() { Add(kUntrackedFaults); }
+
 void Fault(uintptr_t address, bool write) {
   Add(kFaults);
   if (Tracing()) {
@@ -294,6 +297,7 @@ Counters GetCounters() {
   c.bytes_supplied = get(kBytesSupplied);
   c.fail_calls = get(kFailCalls);
   c.faults = get(kFaults);
+  c.untracked_faults = get(kUntrackedFaults);
   return c;
 }
 
@@ -340,11 +344,11 @@ std::string StatsToJson(const Counters& c, const LatencySummary& l) {
       ", \"requests_completed\": %" PRIu64 ", \"requests_failed\": %" PRIu64
       ", \"waiters_woken\": %" PRIu64 ", \"supply_calls\": %" PRIu64
       ", \"bytes_supplied\": %" PRIu64 ", \"fail_calls\": %" PRIu64 ", \"faults\": %" PRIu64
-      ", \"request_latency_ns\": {\"count\": %" PRIu64 ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64
-      ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}}",
+      ", \"untracked_faults\": %" PRIu64 ", \"request_latency_ns\": {\"count\": %" PRIu64
+      ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}}",
       c.read_requests, c.dirty_requests, c.pages_requested, c.requests_deduplicated,
       c.requests_completed, c.requests_failed, c.waiters_woken, c.supply_calls, c.bytes_supplied,
-      c.fail_calls, c.faults, l.count, l.p50_ns, l.p90_ns, l.p99_ns, l.max_ns);
+      c.fail_calls, c.faults, c.untracked_faults, l.count, l.p50_ns, l.p90_ns, l.p99_ns, l.max_ns);
   return buf;
 }
 

@@ -31,6 +31,8 @@ void Supplied(uint64_t vmo_id, uint64_t offset, uint64_t len);
 void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status);
 // The fault service took a fault at `address`.
 void Fault(uintptr_t address, bool write);
+// The fault service found a thread asleep in a fault it had no record of, and woke it.
+void UntrackedFault();
 
 }  // namespace upager::internal::telemetry
 

@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -103,7 +104,24 @@ bool IsFaultBlocked(int tid) {
 
 constexpr uintptr_t kPageMask = ~static_cast<uintptr_t>(kPageSize - 1);
 
+std::atomic<bool> g_drop_next_fault{false};
+std::atomic<uint64_t> g_watch_scans{0};
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+void FaultService::DropNextFaultForTesting() {
+  g_drop_next_fault.store(true, std::memory_order_relaxed);
+}
+
+uint64_t FaultService::WatchScansForTesting() {
+  return g_watch_scans.load(std::memory_order_relaxed);
+}
 
 FaultService& FaultService::Get() {
   // Never destroyed: fault threads and late mapping destructors may still use it at exit.
@@ -221,8 +239,12 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
   for (;;) {
     // While faults wait for a pager, wake up now and then to hold them to the overtime
     // limits; otherwise sleep until a fault comes.
+    // Otherwise, now and then, look for faults nobody knows of (untracked_faults.h).
     const bool waiting = waiting_faults.load(std::memory_order_relaxed) > 0;
-    const int timeout_ms = waiting ? static_cast<int>(ScanInterval().count()) : -1;
+    const int64_t watch_ms = WatchInterval().count();
+    const int timeout_ms = waiting        ? static_cast<int>(ScanInterval().count())
+                           : watch_ms > 0 ? static_cast<int>(watch_ms)
+                                          : -1;
     const int ready = ::poll(fds, 2, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -230,12 +252,17 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
     }
     if (fds[1].revents != 0) return;
     if (waiting) ScanOvertime();
+    if (watch_ms > 0) WatchUntracked(*generation);
     if (ready == 0) continue;
     const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
     if (n <= 0) continue;  // EAGAIN: another thread took them
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
       const uffd_msg& msg = msgs[i];
       if (msg.event != UFFD_EVENT_PAGEFAULT) continue;
+      if (g_drop_next_fault.load(std::memory_order_relaxed) &&
+          g_drop_next_fault.exchange(false, std::memory_order_relaxed)) {
+        continue;
+      }
       const uint64_t flags = msg.arg.pagefault.flags;
       Dispatch(*generation, static_cast<uintptr_t>(msg.arg.pagefault.address),
                (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0, (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
@@ -256,10 +283,47 @@ std::chrono::milliseconds FaultService::ScanInterval() {
   return std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
 }
 
+std::chrono::milliseconds FaultService::WatchInterval() {
+  const PagerTimeouts t = GetPagerTimeouts();
+  const std::chrono::milliseconds limit =
+      t.overtime_wait.count() > 0 ? t.overtime_wait : t.overtime_timeout;
+  if (limit.count() <= 0) return std::chrono::milliseconds(0);
+  return std::clamp(limit / 2, std::chrono::milliseconds(50), std::chrono::milliseconds(10000));
+}
+
+void FaultService::WatchUntracked(const Generation& generation) {
+  const int64_t now_ns = NowNs();
+  int64_t last = last_watch_ns_.load(std::memory_order_relaxed);
+  const int64_t interval_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(WatchInterval()).count();
+  if (now_ns - last < interval_ns ||
+      !last_watch_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
+    return;  // watched recently, or another fault thread is watching
+  }
+  std::vector<pid_t> confirmed;
+  {
+    MutexLock lock(&watch_mutex_);
+    watch_.Scan([](pid_t tid) { return IsFaultBlocked(tid); }, &confirmed);
+  }
+  g_watch_scans.fetch_add(1, std::memory_order_relaxed);
+  if (confirmed.empty()) return;
+  for (pid_t tid : confirmed) {
+    internal::telemetry::UntrackedFault();
+    std::fprintf(stderr,
+                 "upager: thread %d slept in a page fault that upager had no record of for "
+                 "over %lld ms (a lost fault or wake-up); waking it to retry\n",
+                 static_cast<int>(tid), static_cast<long long>(interval_ns / 1'000'000));
+  }
+  // The woken threads retry their accesses; those whose pages are still missing fault
+  // again, and those faults are handled. Threads whose faults are tracked are woken too,
+  // harmlessly: they fault again and join the request they were waiting on.
+  MutexLock lock(&mutex_);
+  for (const auto& [start, entry] : ranges_) generation.uffd.Wake(start, entry.len);
+}
+
 void FaultService::ScanOvertime() {
   const auto now = std::chrono::steady_clock::now();
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const int64_t now_ns = NowNs();
   int64_t last = last_scan_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "fault/untracked_faults.h"
 #include "fault/userfaultfd.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
@@ -66,6 +67,12 @@ class FaultService {
   // periodically to check them against the overtime limits.
   static inline std::atomic<int64_t> waiting_faults{0};
 
+  // For tests of the untracked-fault watch: the next fault message read is dropped, as if
+  // it had been lost, leaving its thread asleep with no record.
+  static void DropNextFaultForTesting();
+  // How many times the watch has scanned the process's threads.
+  static uint64_t WatchScansForTesting();
+
  private:
   struct Entry {
     MappingObject* mapping;
@@ -79,6 +86,13 @@ class FaultService {
   // Runs MappingObject::CheckOvertime on every mapping, at most once per scan interval.
   void ScanOvertime();
   static std::chrono::milliseconds ScanInterval();
+  // Runs the untracked-fault watch at most once per watch interval; wakes the mapped ranges
+  // if it confirms a thread (untracked_faults.h).
+  void WatchUntracked(const Generation& generation);
+  // How often the watch runs: half the overtime log interval (or of the timeout, if the
+  // log is off), so that a lost fault is reported about when a tracked one would be; zero
+  // when both limits are off.
+  static std::chrono::milliseconds WatchInterval();
 
   Mutex mutex_;
   CondVar idle_;  // an entry's users dropped to zero
@@ -90,6 +104,9 @@ class FaultService {
   Status support_ UPAGER_GUARDED_BY(mutex_) = Status::kOk;
   std::string why_ UPAGER_GUARDED_BY(mutex_);
   std::atomic<int64_t> last_scan_ns_{0};
+  std::atomic<int64_t> last_watch_ns_{0};
+  Mutex watch_mutex_;  // one scan at a time
+  UntrackedFaultWatch watch_ UPAGER_GUARDED_BY(watch_mutex_);
   // Pages poisoned to fail a copy in the kernel, until their thread's copy scope closes.
   struct Poisoned {
     int tid;
