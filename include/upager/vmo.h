@@ -4,7 +4,7 @@
 // running Zircon's retry loop on the calling thread: a missing page becomes a READ request
 // to the pager, a write to a clean page of a kVmoTrapDirty VMO a DIRTY request, and the
 // call blocks until the pager answers). Handles are move-only; Duplicate makes another
-// handle to the same object; when the last handle (and, later, mapping) goes, a
+// handle to the same object; when the last handle and the last Mapping of it go, a
 // pager-backed VMO's page source is closed and the pager gets a COMPLETE packet.
 //
 // Handles carry no rights in upager: any handle may do anything its type allows. Zircon

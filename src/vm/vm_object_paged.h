@@ -42,7 +42,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   bool is_pager_backed() const { return source_ != nullptr; }
   const std::shared_ptr<PageSource>& source() const { return source_; }
 
-  // Handles (and, later, mappings) count here; when the last goes, the page source is
+  // Handles and mappings count here; when the last goes, the page source is
   // closed (9.3).
   void AddHandle();
   void RemoveHandle();
