@@ -61,9 +61,12 @@ RE_SCENARIO_WORD = re.compile(r"\bScenario\s+(\d{1,2})\b")
 RE_SCENARIO_NAME = re.compile(r"\bScenario(\d{1,2})_\w+")
 # A dotted number standing alone in prose (not a version, address, ratio or percentage).
 RE_STRAY = re.compile(r"(?<![\w.§/:@+-])(\d{1,2}\.\d{1,2})(?![\w%]|\.\d|\s*(?:x\b|µs|ms|ns|s\b|%|GiB|MiB|KiB|MB|GB))")
+RE_VERSION_WORD = re.compile(
+    r"\b(?:Linux|kernel|glibc|gcc|clang|GCC|Clang|CMake|Debian|Python|C\+\+|libcurl|liburing|"
+    r"nginx|HTTP|[Vv]ersion|v)\s?[≥>=]*\s?$")
 # Single numbers in parentheses at the end of a sentence; only reported in files that do not
 # name the document, as a likely citation that needs the file note.
-RE_LONE_PAREN = re.compile(rf"[A-Za-z,] \(({SEC}(?:,\s?{SEC})*)\)(?=[.,;:]|\s*$)")
+RE_LONE_PAREN = re.compile(rf"[A-Za-z,`'\")\]] \(({SEC}(?:,\s?{SEC})*)\)(?=[.,;:]|\s*$)")
 
 
 def headings(root):
@@ -192,6 +195,8 @@ def scan_file(root, rel, known, errors, listing):
             if m:
                 take(m, 1, "{}:")
             for m in RE_STRAY.finditer(text):
+                if RE_VERSION_WORD.search(text[:m.start()]):
+                    continue  # "Linux 6.6", "version 1.2"
                 if not any(a <= m.start() < b for a, b in covered):
                     strays.append((n, m.group(1)))
             if not names_doc:
