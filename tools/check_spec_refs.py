@@ -3,8 +3,8 @@
 
 The spec is docs/zircon-semantics.md; its sections are its numbered headings ("## 10.",
 "### 10.2 ...", "### 19.8 ..."). Code and docs cite them by number. This script finds the
-citations in src/, include/, tests/, docs/, bench/, tools/, examples/ and README.md and fails, naming
-file:line, when
+citations in src/, include/, tests/, docs/, bench/, tools/, examples/ and README.md, and
+fails, naming file:line, when
 
   - a cited number is not a heading of docs/zircon-semantics.md;
   - a file cites section numbers but never names docs/zircon-semantics.md (the file-level note
@@ -12,7 +12,7 @@ file:line, when
     "docs/zircon-semantics.md 10.2" is enough);
   - the document is named without its path ("zircon-semantics.md 10.2" outside docs/);
   - a dotted section number stands alone in a comment's prose ("see 10.5 for why"): write it
-    as "§10.5" or "(10.5)" so that it is recognisably a citation;
+    as "(10.5)" or "section 10.5" so that it is recognisably a citation;
   - a test named ScenarioN_... (or a comment "Scenario N") has no heading 19.N.
 
 Accepted forms (docs/README.md, "Citing the spec"), N being "10", "10.2" or "3.1-3.7":
@@ -21,8 +21,10 @@ Accepted forms (docs/README.md, "Citing the spec"), N being "10", "10.2" or "3.1
   // 10.2: a comment that starts with the section it implements
   docs/zircon-semantics.md 7.3, 9, 10.2     (also names the document)
   Scenario 8 / TEST(..., Scenario8_...)     (the scenario of section 19)
-In Markdown files under docs/ the document may be named relatively (zircon-semantics.md), and
-only §, "section" and explicit forms are recognised (no parentheses, no bare numbers).
+Code comments are ASCII: prefer "(10.2)" and "section 10.2" there; § is for Markdown.
+In Markdown the document may be named relatively under docs/ (zircon-semantics.md), and only
+§, "section", explicit forms and parentheses of dotted numbers ("(18.1)") are recognised.
+Files under docs/ also resolve when they link the document relatively.
 
 Usage: tools/check_spec_refs.py [--root DIR] [--list]
   --list   print every citation found (file:line: sections), then check as usual.
@@ -52,8 +54,9 @@ RE_SECTION_WORD = re.compile(rf"\b[Ss]ections?\s+({SEC_LIST})")
 RE_EXPLICIT = re.compile(
     rf"(?<![\w/.-])((?:docs/)?zircon-semantics(?:\.md)?)\b(?:\s*,?\s*(?:[Ss]ections?\s+|§\s?)?({SEC_LIST}))?")
 # A parenthesis that opens with a list of section numbers and holds nothing else but,
-# optionally, ": text" or "; text" after it. Not after an identifier (write(2), Word(1, 3)).
-RE_PAREN = re.compile(rf"(?<![\w\]>])\(\s*({SEC_LIST})\s*(?:\)|[:;][^)]*\))")
+# optionally, ": text" or "; text" after it (which may go on to the next line). Not after an
+# identifier (write(2), Word(1, 3)).
+RE_PAREN = re.compile(rf"(?<![\w\]>])\(\s*({SEC_LIST})\s*(?:\)|[:;])")
 # A comment that starts with the sections it implements: "// 10.2: ...", "// 3.4 / 4.1: ...",
 # or holds nothing else: "// 3.1 / 3.2 / 4.".
 RE_LABEL = re.compile(rf"^\s*(\d{{1,2}}\.\d{{1,2}}(?:{SEP}{SEC})*)\s*(?::|\.?\s*$)")
@@ -227,7 +230,7 @@ def scan_file(root, rel, known, errors, listing):
     for n, s in strays:
         if names_doc or s in known:
             errors.append(f"{rel}:{n}: '{s}' stands alone in a comment; if it is a section of "
-                          f"{SPEC}, write §{s} or ({s}); if not, reword (e.g. '{s}x', 'v{s}')")
+                          f"{SPEC}, write ({s}) or 'section {s}'; if not, reword it")
     return len(cites)
 
 
