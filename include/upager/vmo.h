@@ -68,7 +68,7 @@ class Vmo {
   // kUnavailable unless created kVmoResizable; rounds up to pages.
   Status SetSize(uint64_t size) const;
   // kVmoOpCommit, kVmoOpDecommit, kVmoOpZero, kVmoOpDontNeed, kVmoOpAlwaysNeed,
-  // kVmoOpPrefetch, with Zircon's semantics (15).
+  // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15).
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) const;
   // Clones are not supported yet: kNotSupported.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;

@@ -5,6 +5,7 @@
 // Every operation that needs content runs Zircon's retry loop (18.1) on the calling
 // thread: look up under the VMO lock, populate a request if something is missing, drop the
 // lock, wait, repeat.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
 #define UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
 
