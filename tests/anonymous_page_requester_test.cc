@@ -1,5 +1,6 @@
 // AnonymousPageRequester and PageBudget (17): waiting for memory through PageRequest::Wait,
 // and MultiPageRequest choosing between that and a page request.
+// Section numbers refer to docs/zircon-semantics.md.
 #include "upager/anonymous_page_requester.h"
 
 #include <gtest/gtest.h>

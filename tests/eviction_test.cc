@@ -2,6 +2,7 @@
 // PageBudget; clean pages are evicted oldest first (DONT_NEED first, ALWAYS_NEED never,
 // Dirty never), an evicted page is asked for again on the next access, and a supplier
 // waits for memory when nothing can be evicted.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -2,7 +2,7 @@
 //
 // Thousands of random operation sequences run on one PageSource (READ and DIRTY, a small
 // VMO so that overlaps are frequent, asynchronous requests only) and, in lock step, on a
-// reference model written from zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1). The
+// reference model written from docs/zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1). The
 // model keeps per-page bookkeeping (page -> owning primary, per type) instead of an ordered
 // set. After every operation the test compares, in order, the provider calls
 // (send/clear/swap/detach/close with type, range and request) interleaved with the
@@ -267,7 +267,7 @@ class Model {
     return Status::kShouldWait;
   }
 
-  // 3.4 with 6.2 and 7.2.
+  // Sections 3.4, 6.2 and 7.2.
   void Resolve(PageRequestType type, uint64_t off, uint64_t len, Status status) {
     ++stats_.ops;
     if (detached_) return;
@@ -482,7 +482,7 @@ class Runner final : public PageRequestCompletion {
         if (!model_.exists(op.id)) return true;  // replayed without its creation: create it
         const MReq& r = model_.req(op.id);
         // Re-populating an active request is legal only for an early-wake request of the
-        // same type (3.1 step 3, 6.3).
+        // same type (6.3; section 3.1 step 3).
         return !r.active || (r.early && r.type == op.type);
       }
       case Op::kCancel:

@@ -4,6 +4,7 @@
 // Checks that every waiter finishes with an allowed status, nothing is left outstanding,
 // and that the provider's invariants hold throughout: only disjoint requests per type,
 // Clear/Swap only of what it owns, nothing sent after detach. Meant for TSAN and ASAN.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,7 +1,7 @@
 // PageSource: the overlap rules (4), resolution (3), early wake (6), failure attribution
 // (7), detach/close (9) and bad input, each checked against the exact Send/Clear/Swap calls
 // the provider sees and the exact signals each waiter gets. Scenario numbers refer to
-// section 19 of zircon-semantics.md.
+// section 19 of docs/zircon-semantics.md.
 #include "upager/page_source.h"
 
 #include <gtest/gtest.h>

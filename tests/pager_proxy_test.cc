@@ -3,6 +3,7 @@
 // last), pager close (5.3), dead ports (5.4) and the exact packet format (12). Requests are
 // asynchronous (a completion instead of a waiting thread), so most tests need no threads.
 // Test names follow Zircon's pager tests where they check the same behaviour.
+// Section numbers refer to docs/zircon-semantics.md.
 #include "pager/pager_proxy.h"
 
 #include <gtest/gtest.h>
@@ -468,7 +469,7 @@ TEST_F(PagerProxyTest, TwoVmosInterleave) {
   EXPECT_EQ(Next(), "C");
 }
 
-// Scenario 11 / 5.3: closing the pager closes the source, completes the requests and
+// Scenario 11, section 5.3: closing the pager closes the source, completes the requests and
 // delivers nothing more, not even COMPLETE.
 TEST_F(PagerProxyTest, ReadCloseInterruptEarlyTest) {
   PageRequest* a = Read(0, 1);

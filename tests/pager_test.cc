@@ -1,6 +1,6 @@
 // Zircon's core pager tests (zircon/system/utest/core/pager/pager.cc), the variants that reach
 // the VMO through Vmo::Read/Write/OpRange: a VMO_VMAR_TEST(Pager, X) appears here as XVmo, a
-// plain TEST(Pager, X) as X. Behaviour follows zircon-semantics.md (section numbers in the
+// plain TEST(Pager, X) as X. Behaviour follows docs/zircon-semantics.md (section numbers in the
 // comments); "blocked" is TestThread::WaitForBlocked, "no packet" a poll with a zero timeout.
 //
 // Not here: the mapping variants (XVmar), tests that need clones, pinning, mappings or
@@ -1276,7 +1276,7 @@ TEST(Pager, FailMultipleVmos) {
 }
 
 // Requests [0,2), [9,11), [5,7); supply 0, fail [1,10), supply 10: [5,7) and [9,11) fail;
-// [0,2) completes OK (the failure missed its first page, 7.2) and asks again for [1,2),
+// [0,2) completes OK (the failure missed its first page, section 7.2) and asks again for [1,2),
 // which is then failed (19.8).
 TEST(Pager, FailOverlappingRangeCommit) {
   UserPager pager;

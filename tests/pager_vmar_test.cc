@@ -3,7 +3,7 @@
 // in pager_test.cc), and the plain TEST(PagerVmar, X) entries whose Zircon versions access the VMO
 // through a mapping appear under their own names.
 //
-// How a mapped access behaves (mapping.h, zircon-semantics.md 7.3, 9, 10.2, 18.7): a load from
+// How a mapped access behaves (mapping.h, docs/zircon-semantics.md 7.3, 9, 10.2, 18.7): a load from
 // an absent page sends a READ of exactly that page and sleeps until it is resolved; a failed
 // request ends the access with SIGBUS at the exact faulting address, and
 // FaultStatusForAddress gives the status Zircon puts in the exception's synth_code. Zircon's

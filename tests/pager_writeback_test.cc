@@ -2,7 +2,7 @@
 // reproduced through Vmo::Read/Write/OpRange/SetSize/GetInfo and the Pager API. A
 // VMO_VMAR_TEST(PagerWriteback, X) appears here as XVmo, a TEST_WITH_AND_WITHOUT_TRAP_DIRTY
 // entry X as XTrapDirty and XNoTrapDirty, a plain TEST as X. Behaviour follows
-// zircon-semantics.md (section numbers in the comments); "blocked" is
+// docs/zircon-semantics.md (section numbers in the comments); "blocked" is
 // TestThread::WaitForBlocked, "no packet" a poll with a zero timeout.
 //
 // Not here: tests that need mappings, clones, pins or rights, and the mapping halves of

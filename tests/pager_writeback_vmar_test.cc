@@ -8,8 +8,8 @@
 //  - a VMO_VMAR_TEST entry X appears as XVmar;
 //  - an entry that pager_writeback_test.cc reproduces through Vmo::Read/Write and whose
 //    behaviour applies equally to a mapped load or store appears as XVmar, with the accesses
-//    made through a mapping. Mapped faults ask for one page at a time (zircon-semantics.md
-//    10.2), so requests that a multi-page vmo_write makes as one run are per page here.
+//    made through a mapping. Mapped faults ask for one page at a time (docs/zircon-semantics.md
+//    section 10.2), so requests that a multi-page vmo_write makes as one run are per page here.
 // NotModifiedOnFailedVmoWrite and ModifiedOnPartialVmoWrite are here too: their vmo_write
 // copies from a mapping of another pager VMO whose READ the test fails.
 // A fatal page fault (the peer's WaitForCrash) is a SIGBUS caught by ProbeLoad/ProbeStore in

@@ -3,8 +3,8 @@
 // VMOs, checked against an independent reference model of slot states and packets.
 //
 // The model keeps, per VMO, the kind of every slot (absent, Clean, Dirty, AwaitingClean, zero
-// marker, dirty zero range; section 10.1 of the spec, zircon-semantics.md), the zero ranges as
-// intervals with the awaiting-clean bookkeeping of 10.5, the content of every page, the size, the
+// marker, dirty zero range; section 10.1 of docs/zircon-semantics.md), the zero ranges as
+// intervals with the awaiting-clean bookkeeping (10.5), the content of every page, the size, the
 // flags and the modified flag (14). From it, it derives every status the library must return, every
 // packet (exact command, offset and length) an access must produce, the dirty-range list (13), the
 // committed bytes and the content reads must see.
@@ -19,13 +19,13 @@
 //
 // Where the spec leaves a choice to the implementation the model does not pick one:
 //  * request accounting: a resolution that would complete a request by length while some of
-//    its pages are unresolved (a page reported twice, 4.1) is never generated;
-//  * OP_DIRTY failures and shrinks that cover only part of an outstanding request (10.6 says
+//    its pages are unresolved (a page reported twice, section 4.1) is never generated;
+//  * OP_DIRTY failures and shrinks that cover only part of an outstanding request (10.6: the
 //    waiters "in the range" are woken) are never generated while a request is outstanding;
 //  * after an early wake only supplies follow until the read completes (the reader's own
 //    retry is not observable, and anything else would race with it);
 //  * the awaiting-clean extent of zero intervals is tracked as bounds [lo, hi]; it becomes
-//    uncertain where 10.5 does not say what happens (a piece split off after a write,
+//    uncertain where section 10.5 does not say what happens (a piece split off after a write,
 //    intervals merged by OP_ZERO or growth). WRITEBACK_END then accepts any outcome within
 //    the bounds (read back through the dirty-range query) and the model follows it.
 //
@@ -65,7 +65,7 @@ constexpr uint64_t kMaxModelPages = 40;     // resizes stay at or below this
 constexpr uint64_t kWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
 constexpr auto kPacketTimeout = std::chrono::seconds(5);
 
-// 10.4: WRITEBACK_END removes awaiting-clean zero ranges "or trimmed from their start"; 10.5:
+// 10.4: WRITEBACK_END removes awaiting-clean zero ranges "or trimmed from their start"; (10.5):
 // it cleans "the parts of zero ranges lying before start + awaiting-clean length, tracking the
 // maximum across consecutive intervals". The model reads these as Zircon's WritebackEndLocked
 // does: only intervals whose start lies in the range are cleaned, from their start. False
@@ -459,7 +459,7 @@ class Model {
 
   void Populate(bool dirty, uint64_t off, uint64_t len) {
     Request& r = access.req;
-    if (vmos[access.vmo].detached) return Finish(Status::kBadState);  // 3.1 step 2
+    if (vmos[access.vmo].detached) return Finish(Status::kBadState);  // section 3.1 step 2
     if (r.active) {
       // An early-woken read asking again inside its request waits on it (6.3).
       if (r.dirty == dirty && off >= r.off && off < r.off + r.len) {

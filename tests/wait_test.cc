@@ -1,5 +1,6 @@
 // Blocking waits (3.3, 5.2, 8): waking, killing, suspending, timing out, and the
 // "blocked on pager" state, with real threads.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -31,8 +31,9 @@
 //    SIGSEGV) and no pager service. Its copies of the VMO handles still work through
 //    Vmo::Read/Write but nobody answers its requests.
 //  - The library copies to and from user buffers with VMO locks held. A buffer passed to
-//    Vmo::Read/Write, SupplyPagesFromBuffer or QueryDirtyRanges must not itself be an
-//    absent page of a mapping of the same VMO (the fault would wait for that lock).
+//    Vmo::Read/Write or SupplyPagesFromBuffer must not itself be an absent page of a
+//    mapping of the same VMO (the fault would wait for that lock). QueryDirtyRanges copies
+//    out after dropping the lock, so its buffer may be any mapping.
 //  - A thread that blocks SIGBUS, or ignores it, re-faults and asks the pager again.
 #ifndef UPAGER_MAPPING_H_
 #define UPAGER_MAPPING_H_
@@ -66,7 +67,7 @@ class Mapping {
   // kInvalidArgs for other flags, a zero length or an unaligned offset or length;
   // kOutOfRange if the range is not inside the VMO; kBadHandle for an invalid VMO;
   // kNotSupported where userfaultfd is unavailable (the reason is logged once and given by
-  // MappingUnavailableReason). Counts as a handle of the VMO: the VMO stays alive (and its
+  // MappingSupport(&why)). Counts as a handle of the VMO: the VMO stays alive (and its
   // pager keeps serving it) while mapped.
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        Mapping* out);

@@ -3,6 +3,7 @@
 // The PageSource decides which ranges are worth asking for (only unique ones) and calls the
 // provider; the provider delivers those asks somewhere (port packets for a user pager, a
 // worker thread, a file) and later someone calls PageSource::OnPagesSupplied / Failed.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_PAGE_PROVIDER_H_
 #define UPAGER_PAGE_PROVIDER_H_
 

@@ -49,7 +49,7 @@ class Pager {
   static Status Create(uint32_t options, Pager* out);
   Status Duplicate(Pager* out) const;
   // Closing the last handle closes the pager: its VMOs are detached, queued packets are
-  // withdrawn and none are delivered any more (5.3).
+  // withdrawn and none are delivered any more (docs/zircon-semantics.md 5.3).
   void Reset();
   bool is_valid() const { return object_ != nullptr; }
 

@@ -42,7 +42,7 @@ class ThreadHandle {
   void Resume();
 
   // True exactly while the thread is inside a page-request wait (PageRequest::Wait on a
-  // PageSource), like ZX_THREAD_STATE_BLOCKED_PAGER.
+  // PageSource) or asleep in a fault on a Mapping, like ZX_THREAD_STATE_BLOCKED_PAGER.
   bool IsBlockedOnPager() const;
 
   bool is_killed() const;

@@ -4,7 +4,7 @@
 // running Zircon's retry loop on the calling thread: a missing page becomes a READ request
 // to the pager, a write to a clean page of a kVmoTrapDirty VMO a DIRTY request, and the
 // call blocks until the pager answers). Handles are move-only; Duplicate makes another
-// handle to the same object; when the last handle (and, later, mapping) goes, a
+// handle to the same object; when the last handle and the last Mapping of it go, a
 // pager-backed VMO's page source is closed and the pager gets a COMPLETE packet.
 //
 // Handles carry no rights in upager: any handle may do anything its type allows. Zircon
@@ -68,7 +68,7 @@ class Vmo {
   // kUnavailable unless created kVmoResizable; rounds up to pages.
   Status SetSize(uint64_t size) const;
   // kVmoOpCommit, kVmoOpDecommit, kVmoOpZero, kVmoOpDontNeed, kVmoOpAlwaysNeed,
-  // kVmoOpPrefetch, with Zircon's semantics (15).
+  // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15).
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) const;
   // Clones are not supported yet: kNotSupported.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;

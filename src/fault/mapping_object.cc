@@ -38,7 +38,7 @@ class MappingObject::FaultRecord final : public PageRequestCompletion {
 MappingObject::MappingObject(std::shared_ptr<VmObjectPaged> vmo, std::byte* base,
                              uint64_t vmo_offset, uint64_t len, bool writable)
     : VmMapping(vmo_offset, len, writable), vmo_(std::move(vmo)), base_(base) {
-  vmo_->AddHandle();  // a mapping keeps the VMO open (9.3)
+  vmo_->AddHandle();  // a mapping keeps the VMO open (docs/zircon-semantics.md 9.3)
 }
 
 Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,

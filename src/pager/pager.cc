@@ -1,6 +1,7 @@
 // The public Pager handle and the zx_pager_* calls, with the argument checks of section 11
 // in Zircon's order: misalignment first (before any handle is looked at), then the handles,
 // then "is this VMO mine", then the call's own arguments; the VMO checks the ranges.
+// Section numbers refer to docs/zircon-semantics.md.
 #include "upager/pager.h"
 
 #include <cstring>

@@ -1,6 +1,6 @@
 // PagerObject: the object behind a Pager handle. It creates pager-backed VMOs (each with a
 // PagerProxy delivering to a port and a PageSource tracking its requests) and, when its last
-// handle goes, closes them all (5.3).
+// handle goes, closes them all (docs/zircon-semantics.md 5.3).
 #ifndef UPAGER_SRC_PAGER_PAGER_OBJECT_H_
 #define UPAGER_SRC_PAGER_PAGER_OBJECT_H_
 

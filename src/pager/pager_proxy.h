@@ -1,5 +1,5 @@
 // PagerProxy: the PageProvider of a pager-backed VMO. It turns the requests its PageSource
-// forwards into packets on the pager's port (section 5.1 of zircon-semantics.md).
+// forwards into packets on the pager's port (docs/zircon-semantics.md 5.1).
 #ifndef UPAGER_SRC_PAGER_PAGER_PROXY_H_
 #define UPAGER_SRC_PAGER_PAGER_PROXY_H_
 
@@ -26,7 +26,7 @@ namespace upager::internal {
 //
 // Lifetime: the PageSource holds the proxy, and the port holds it while its packet is
 // queued, so a proxy whose VMO is gone lives until its COMPLETE is read. The proxy holds the
-// port (packets keep being queued after the user closed every port handle, 5.4) and a weak
+// port (packets keep being queued after the user closed every port handle, section 5.4) and a weak
 // reference to its source (the source owns the proxy; there is no cycle to break).
 //
 // Create with std::make_shared, then SetSource.

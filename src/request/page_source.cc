@@ -94,7 +94,7 @@ Status PageSource::PopulateRequest(PageRequest* req, uint64_t offset, uint64_t l
   }
   req->active_.store(true, std::memory_order_release);
 
-  // Clip against the primary N with the smallest end beyond `offset` (4).
+  // Clip against the primary N with the smallest end beyond `offset` (docs/zircon-semantics.md 4).
   RequestSet& set = SetFor(type);
   const uint64_t end = offset + len;
   auto next = set.upper_bound(offset);

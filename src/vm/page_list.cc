@@ -122,7 +122,7 @@ void PageList::AddZeroRange(uint64_t first, uint64_t end) {
   uint64_t new_first = first;
   uint64_t new_end = end;
   // Nothing of a fresh range awaits cleaning; only a range that keeps its start keeps its
-  // awaiting-clean extent (10.5).
+  // awaiting-clean extent (docs/zircon-semantics.md 10.5).
   uint64_t awaiting_end = 0;
   auto it = zero_ranges_.upper_bound(first);
   if (it != zero_ranges_.begin() && std::prev(it)->second.end >= first) --it;

@@ -4,6 +4,7 @@
 // page of zeros with no storage), or part of a dirty zero range (zeros that the pager has
 // not written back yet, with no storage). Real pages' bytes live in the VMO's memfd at the
 // same offset; every other slot is a hole there.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_PAGE_LIST_H_
 #define UPAGER_SRC_VM_PAGE_LIST_H_
 

@@ -7,6 +7,7 @@
 // so the next access asks the pager again (15). Dirty and AwaitingClean pages are never
 // evicted; if nothing can be evicted, a supplier waits for memory through the
 // AnonymousPageRequester.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 #define UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 

@@ -265,7 +265,7 @@ void VmObjectPaged::GetInfo(VmoInfo* out) const {
   out->flags = source_ ? kVmoInfoPagerBacked : 0;
 }
 
-// ---- The retry loop (18.1) ----
+// ---- The retry loop (docs/zircon-semantics.md 18.1) ----
 //
 // Each operation below looks at the page list under the lock; when it needs the pager it
 // populates `req`, drops the lock, waits, and looks again from where it was. A suspended

@@ -5,6 +5,7 @@
 // Every operation that needs content runs Zircon's retry loop (18.1) on the calling
 // thread: look up under the VMO lock, populate a request if something is missing, drop the
 // lock, wait, repeat.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
 #define UPAGER_SRC_VM_VM_OBJECT_PAGED_H_
 
@@ -42,7 +43,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   bool is_pager_backed() const { return source_ != nullptr; }
   const std::shared_ptr<PageSource>& source() const { return source_; }
 
-  // Handles (and, later, mappings) count here; when the last goes, the page source is
+  // Handles and mappings count here; when the last goes, the page source is
   // closed (9.3).
   void AddHandle();
   void RemoveHandle();

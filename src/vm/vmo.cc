@@ -83,7 +83,7 @@ Status Vmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) const {
 Status Vmo::CreateChild(uint32_t /*options*/, uint64_t /*offset*/, uint64_t /*size*/,
                         Vmo* /*out*/) const {
   if (!object_) return Status::kBadHandle;
-  return Status::kNotSupported;  // clones come with a later issue
+  return Status::kNotSupported;  // clones are not built yet (issue 13)
 }
 
 Status Vmo::GetInfo(VmoInfo* out) const {
