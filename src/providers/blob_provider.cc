@@ -120,7 +120,8 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
     // Only this chunk fails; the others of the request are still supplied. A bad chunk is
     // failed even when it was only read ahead: a request for it may have arrived on
     // another thread while it was busy and been left to this one (see above). Failing a
-    // range nobody waits for does nothing (7.2), so this costs nothing otherwise.
+    // range nobody waits for does nothing (docs/zircon-semantics.md 7.2), so this costs
+    // nothing otherwise.
     const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
     (void)Fail(c * chunk, PageRoundUp(index_[c].raw_size), error);
   };
