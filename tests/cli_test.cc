@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nginx_server.h"
+#include "skip.h"
 
 #ifndef UPAGER_CLI_PATH
 #error "UPAGER_CLI_PATH must name the upager binary"
@@ -464,7 +465,7 @@ TEST_F(CliTest, CatIntoAClosedPipeStopsQuietly) {
 
 TEST_F(CliTest, CatOverHttp) {
   std::string why;
-  if (!upager::testing::NginxServer::Available(&why)) GTEST_SKIP() << why;
+  if (!upager::testing::NginxServer::Available(&why)) UPAGER_SKIP_OR_FAIL(why);
   upager::testing::NginxServer server;
   ASSERT_TRUE(server.Start(&why)) << why;
   const std::string content = RandomBytes(3 * 1024 * 1024 + 99, 11);
