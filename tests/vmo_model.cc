@@ -272,12 +272,24 @@ Status Model::Apply(const Action& a, const std::function<std::vector<bool>()>& o
         v.pages = n;
         AddZero(v, old, n);  // the new tail reads zero without the pager
       } else if (n < v.pages) {
-        if (Outstanding(vi)) {
-          const Request& r = access.req;
-          if (r.off >= n) {
-            ForceComplete(vi);  // 18.6: waiters beyond the new end retry and fail
-          } else if (r.off + r.len > n) {
-            access.ambiguous = true;
+        // 10.4, 18.6: the cut resolves the requests in it so that their waiters retry (and
+        // fail past the new end): READs over its absent runs, DIRTYs (trap) over its runs not
+        // yet Dirty. A request reaching below the new end is resolved only in the cut, and
+        // keeps waiting for the rest.
+        for (uint64_t p = n; p < v.pages;) {
+          const bool absent = v.slot[p] == Slot::kAbsent;
+          uint64_t q = p;
+          while (q < v.pages && (v.slot[q] == Slot::kAbsent) == absent) ++q;
+          if (absent) Resolve(vi, /*dirty=*/false, p, q - p, Status::kOk);
+          p = q;
+        }
+        if (v.trap) {
+          for (uint64_t p = n; p < v.pages;) {
+            const bool dirty = v.slot[p] == Slot::kDirty;
+            uint64_t q = p;
+            while (q < v.pages && (v.slot[q] == Slot::kDirty) == dirty) ++q;
+            if (!dirty) Resolve(vi, /*dirty=*/true, p, q - p, Status::kOk);
+            p = q;
           }
         }
         std::vector<ZeroInterval> out;

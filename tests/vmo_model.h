@@ -20,8 +20,9 @@
 // Where the spec leaves a choice to the implementation the model does not pick one:
 //  * request accounting: a resolution that would complete a request by length while some of
 //    its pages are unresolved (a page reported twice, 4.1) is never generated;
-//  * OP_DIRTY failures and shrinks that cover only part of an outstanding request (10.6 says
-//    waiters "in the range" are woken) are never generated while a request is outstanding;
+//  * OP_DIRTY failures (10.6) and shrinks (10.4, 18.6) resolve the outstanding request's pages
+//    they cover like any resolution (3.4): a request only partly covered keeps waiting for the
+//    rest, one wholly covered completes and its waiter retries (and fails past a new end);
 //  * after an early wake only supplies follow until the read completes (the reader's own
 //    retry is not observable, and anything else would race with it);
 //  * the awaiting-clean extent of zero intervals is tracked as bounds [lo, hi]; it becomes
@@ -62,8 +63,11 @@ namespace upager::testing::vmo_model {
 
 constexpr uint64_t kP = kPageSize;
 constexpr uint64_t kNoWake = ~uint64_t{0};
-constexpr uint64_t kMaxModelPages = 40;     // resizes stay at or below this
+constexpr uint64_t kMaxModelPages = 40;     // resizes of small VMOs stay at or below this
 constexpr uint64_t kWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
+// Some seeds give one VMO this many pages or more, for accesses and pager ranges longer
+// than the write batch (section 1, 10.2).
+constexpr uint64_t kLargeVmoPages = 300;
 constexpr auto kPacketTimeout = std::chrono::seconds(5);
 
 // 10.4: WRITEBACK_END removes awaiting-clean zero ranges "or trimmed from their start"; 10.5:
@@ -433,19 +437,14 @@ class Model {
     }
   }
 
-  // 10.6: OP_DIRTY's errors resolve the DIRTY requests of the in-bounds range anyway. Which
-  // waiters that wakes is only clear for requests wholly inside the range.
+  // 10.6: OP_DIRTY's errors resolve the DIRTY requests of the in-bounds range anyway (18.3:
+  // spuriously, so that their waiters re-evaluate), page by page as any resolution: a request
+  // only partly inside the range keeps waiting for the rest.
   void ResolveAnyway(size_t vi, uint64_t off, uint64_t len) {
-    if (Outstanding(vi) && access.req.dirty) {
-      const Request& r = access.req;
-      const bool intersects = off < r.off + r.len && r.off < off + len;
-      const bool covers = off <= r.off && r.off + r.len <= off + len;
-      if (intersects && !covers) access.ambiguous = true;
-    }
     Resolve(vi, /*dirty=*/true, off, len, Status::kOk);
   }
 
-  // Detach (9.1) and a shrink past the request (18.6) complete it outright.
+  // Detach (9.1) completes it outright.
   void ForceComplete(size_t vi) {
     if (!Outstanding(vi) || access.req.completed) return;
     Request& r = access.req;

@@ -18,6 +18,11 @@ void SeedRun::GenRange(size_t vi, uint64_t* off, uint64_t* len) {
     *len = pages;
     return;
   }
+  if (pages > kMaxModelPages && rng_.Percent(20)) {  // long, on a large VMO
+    *off = rng_.Below(pages / 2);
+    *len = 1 + rng_.Below(pages - *off);
+    return;
+  }
   *off = rng_.Below(pages);
   *len = 1 + rng_.Below(std::min<uint64_t>(6, pages - *off));
 }
@@ -49,6 +54,10 @@ Action SeedRun::GenAccess(bool write) {
   if (size == 0 || rng_.Percent(4)) {
     a.off = rng_.Below(size + 3 * kP);
     a.len = 1 + rng_.Below(3 * kP);
+  } else if (size > kMaxModelPages * kP && rng_.Percent(30)) {
+    // Long, on a large VMO: mostly past a write's batch of 256 pages (10.2).
+    a.off = rng_.Below(size / 4);
+    a.len = std::min(size - a.off, rng_.Range((kWriteBatchPages - 40) * kP, 420 * kP));
   } else {
     a.off = rng_.Below(size);
     if (rng_.Percent(50)) a.off -= a.off % kP;
@@ -133,7 +142,7 @@ Action SeedRun::GenPagerOp(bool in_flight) {
       break;
     }
     case Op::kSetSize: {
-      uint64_t pages = rng_.Below(kMaxModelPages + 1);
+      uint64_t pages = rng_.Below(std::max(kMaxModelPages, v.pages + 8) + 1);
       if (pages == v.pages) pages = v.pages > 0 ? v.pages - 1 : 1;
       a.len = pages * kP;
       if (pages > 0 && rng_.Percent(25)) a.len -= rng_.Range(1, kP - 1);  // rounds up
@@ -164,26 +173,49 @@ Action SeedRun::GenAnswer(bool forced) {
   const Request& r = m_.access.req;
   const size_t vi = m_.access.vmo;
   const uint64_t pages = m_.vmos[vi].pages;
-  const uint64_t end = r.off + r.len;
+  // A shrink may have cut the request's tail (resolving it): what is left ends at `end`.
+  const uint64_t end = std::min(r.off + r.len, pages);
   const uint64_t kind = forced ? 0 : rng_.Below(100);
   if (!forced && r.fresh && !r.early_woken && kind >= 80) {
     Action a;
     a.op = Op::kFail;
     a.vmo = vi;
     a.off = r.off;
-    a.len = r.len;
+    a.len = end - r.off;
     static constexpr Status kValid[] = {Status::kIo, Status::kIoDataIntegrity, Status::kBadState,
                                         Status::kNoSpace, Status::kBufferTooSmall};
     a.code = static_cast<uint64_t>(static_cast<int64_t>(kValid[rng_.Below(5)]));
     return a;
   }
   uint64_t s = r.off, e = end;
+  if (!forced && r.dirty && kind < 15) {
+    // OP_DIRTY over part of the request and beyond it, where it fails (10.6): past the
+    // end (OUT_OF_RANGE), or over an absent page near it (NOT_FOUND).
+    Action a;
+    a.op = Op::kOpDirty;
+    a.vmo = vi;
+    const uint64_t inside = r.off + rng_.Below(end - r.off);
+    std::vector<uint64_t> absent;
+    const uint64_t lo = r.off - std::min<uint64_t>(r.off, 4);
+    for (uint64_t p = lo; p < std::min(pages, end + 4); ++p) {
+      if (m_.vmos[vi].slot[p] == Slot::kAbsent) absent.push_back(p);
+    }
+    if (absent.empty() || rng_.Percent(25)) {
+      a.off = inside;
+      a.len = pages + 1 + rng_.Below(2) - inside;
+    } else {
+      const uint64_t p = absent[rng_.Below(absent.size())];
+      a.off = std::min(p, inside);
+      a.len = std::max(p, inside) + 1 - a.off;
+    }
+    return a;
+  }
   if (!forced && kind >= 45) {
     // A chunk; after an early wake often the one the reader waits for.
     if (r.early_woken && rng_.Percent(50)) {
-      s = r.off + std::min(r.wake, r.len - 1);
+      s = r.off + std::min(r.wake, end - r.off - 1);
     } else {
-      s = r.off + rng_.Below(r.len);
+      s = r.off + rng_.Below(end - r.off);
     }
     e = s + 1 + rng_.Below(end - s);
   } else if (!forced && rng_.Percent(30)) {
@@ -201,6 +233,21 @@ Action SeedRun::GenAnswer(bool forced) {
     return a;
   }
   return GenSupply(vi, s, e - s);
+}
+
+// A shrink of the access's VMO to a size through the outstanding request, at its start, or
+// below it (10.4, 18.6).
+Action SeedRun::GenShrinkOverRequest() {
+  const Request& r = m_.access.req;
+  const uint64_t pages = m_.vmos[m_.access.vmo].pages;
+  const uint64_t end = std::min(r.off + r.len, pages);
+  Action a;
+  a.op = Op::kSetSize;
+  a.vmo = m_.access.vmo;
+  uint64_t n = rng_.Percent(75) ? r.off + rng_.Below(end - r.off) : rng_.Below(r.off + 1);
+  a.len = n * kP;
+  if (n > 0 && rng_.Percent(25)) a.len -= rng_.Range(1, kP - 1);  // rounds up to n pages
+  return a;
 }
 
 bool SeedRun::Acceptable(const Action& act) {
@@ -226,6 +273,8 @@ bool SeedRun::ChooseInFlight(bool forced, Action* out) {
         act = GenPagerOp(/*in_flight=*/true);
         if (act.op != Op::kSupply) continue;
       }
+    } else if (m_.vmos[m_.access.vmo].resizable && rng_.Percent(8)) {
+      act = GenShrinkOverRequest();
     } else if (rng_.Percent(55)) {
       act = GenAnswer(/*forced=*/false);
     } else {

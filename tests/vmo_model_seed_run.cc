@@ -2,6 +2,9 @@
 // the actions and accesses applied to the library.
 #include "vmo_model_seed_run.h"
 
+#include <condition_variable>
+#include <mutex>
+
 namespace upager::testing::vmo_model {
 
 bool SeedRun::CreateVmo(size_t index, uint64_t pages, uint32_t options) {
@@ -37,8 +40,12 @@ uint32_t RandomOptions(Rng& rng) {
 bool SeedRun::Run() {
   Log(Format("seed %llu, %d operations", static_cast<unsigned long long>(seed_), ops_));
   const size_t count = 2 + rng_.Below(2);
+  // A quarter of the seeds make their first VMO large: long accesses and ranges.
+  const bool large = rng_.Percent(25);
   for (size_t i = 0; i < count; ++i) {
-    if (!CreateVmo(i, rng_.Range(8, 24), RandomOptions(rng_))) return false;
+    const uint64_t pages =
+        large && i == 0 ? rng_.Range(kLargeVmoPages, 2 * kLargeVmoPages) : rng_.Range(8, 24);
+    if (!CreateVmo(i, pages, RandomOptions(rng_))) return false;
   }
   for (op_index_ = 0; op_index_ < ops_; ++op_index_) {
     if (!Step()) return false;
@@ -266,6 +273,13 @@ Status SeedRun::LibApply(const Action& a) {
 
 bool SeedRun::DoPagerOp(const Action& act, bool in_flight) {
   const bool was_detached = m_.vmos[act.vmo].detached;
+  // The outstanding request before the action, for the coverage counters.
+  const Access& access = m_.access;
+  const bool outstanding =
+      in_flight && access.active && !access.done && access.vmo == act.vmo && access.req.active;
+  const bool req_dirty = access.req.dirty;
+  const uint64_t req_off = access.req.off;
+  const uint64_t req_end = access.req.off + access.req.len;
   const Status got = LibApply(act);
   if (!error_.empty()) return false;
   m_.note.clear();
@@ -277,6 +291,15 @@ bool SeedRun::DoPagerOp(const Action& act, bool in_flight) {
   if (!m_.error.empty()) return Fail(m_.error);
   if (got != want) {
     return Fail(Format("%s returned %s, model %s", Describe(act).c_str(), Str(got), Str(want)));
+  }
+  if (outstanding && act.op == Op::kOpDirty && req_dirty &&
+      (got == Status::kNotFound || got == Status::kOutOfRange) && act.off < req_end &&
+      req_off < act.off + act.len) {
+    ++g_counters.partial_dirty_failures;
+  }
+  if (outstanding && act.op == Op::kSetSize && got == Status::kOk && CeilPages(act.len) < req_end) {
+    ++g_counters.shrinks_over_requests;
+    if (CeilPages(act.len) > req_off) ++g_counters.shrinks_through_requests;
   }
   if (act.op == Op::kDetach && !was_detached) {
     ++g_counters.detaches;
@@ -367,12 +390,29 @@ bool SeedRun::DoRecreate(const Action& a) {
 
 struct ThreadResult {
   Status status = Status::kInternal;
-  std::atomic<bool> finished{false};
   std::vector<uint8_t> buf;
+
+  void Finish() {
+    std::lock_guard lock(mutex);
+    finished = true;
+    cv.notify_all();
+  }
+  bool WaitFinished(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, timeout, [&] { return finished; });
+  }
+
+ private:
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool finished = false;
 };
 
 bool SeedRun::DoAccess(const Action& act) {
   ++g_counters.accesses;
+  if (act.len > kWriteBatchPages * kP) {
+    ++(act.op == Op::kWrite ? g_counters.long_writes : g_counters.long_reads);
+  }
   Access& a = m_.access;
   a = Access{};
   a.active = true;
@@ -419,7 +459,7 @@ bool SeedRun::DoAccess(const Action& act) {
   TestThread thread([result, vmo, write, offset, len, src] {
     result->status =
         write ? vmo->Write(src->data(), offset, len) : vmo->Read(result->buf.data(), offset, len);
-    result->finished.store(true);
+    result->Finish();
     return true;
   });
   thread.Start();
@@ -431,7 +471,7 @@ bool SeedRun::DoAccess(const Action& act) {
     return false;
   }
   // The model says the access is over: the thread must finish by itself.
-  if (!PollUntil([&] { return result->finished.load(); }, std::chrono::seconds(5))) {
+  if (!result->WaitFinished(std::chrono::seconds(5))) {
     thread.handle().Kill();
     thread.Wait();
     m_.access.active = false;

@@ -13,6 +13,11 @@ struct Counters {
   uint64_t ops = 0, accesses = 0, inline_accesses = 0, threaded = 0, packets = 0;
   uint64_t inflight_actions = 0, early_wakes = 0, failed_accesses = 0, detaches = 0;
   uint64_t completes = 0, uncertain_ends = 0, rejected = 0, reads_checked = 0;
+  // Coverage of what small VMOs and short ranges never reach.
+  uint64_t long_reads = 0, long_writes = 0;  // longer than a write's batch (256 pages)
+  uint64_t partial_dirty_failures = 0;       // OP_DIRTY failing over part of a DIRTY request
+  uint64_t shrinks_over_requests = 0;        // cutting into or past an outstanding request
+  uint64_t shrinks_through_requests = 0;     // ... leaving part of it inside the VMO
 };
 inline Counters g_counters;
 
@@ -62,6 +67,7 @@ class SeedRun {
   Action GenPagerOp(bool in_flight);
   Action GenSupply(size_t vi, uint64_t off, uint64_t len);
   Action GenAnswer(bool forced);
+  Action GenShrinkOverRequest();
   bool Acceptable(const Action& act);
   bool ChooseInFlight(bool forced, Action* out);
   void GenRange(size_t vi, uint64_t* off, uint64_t* len);

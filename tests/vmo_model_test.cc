@@ -75,6 +75,22 @@ TEST(VmoModel, RandomOperationsMatchTheModel) {
       static_cast<unsigned long long>(c.detaches), static_cast<unsigned long long>(c.completes),
       static_cast<unsigned long long>(c.uncertain_ends),
       static_cast<unsigned long long>(c.reads_checked));
+  std::printf(
+      "  %llu long reads, %llu long writes (over %llu pages); %llu OP_DIRTY failures over a "
+      "DIRTY request; %llu shrinks over a request (%llu through it)\n",
+      static_cast<unsigned long long>(c.long_reads), static_cast<unsigned long long>(c.long_writes),
+      static_cast<unsigned long long>(kWriteBatchPages),
+      static_cast<unsigned long long>(c.partial_dirty_failures),
+      static_cast<unsigned long long>(c.shrinks_over_requests),
+      static_cast<unsigned long long>(c.shrinks_through_requests));
+  // The default run must reach what short ranges on small VMOs never do.
+  if (last - first + 1 >= 100 && ops >= 100) {
+    EXPECT_GT(c.long_reads, 0u);
+    EXPECT_GT(c.long_writes, 0u);
+    EXPECT_GT(c.partial_dirty_failures, 0u);
+    EXPECT_GT(c.shrinks_over_requests, 0u);
+    EXPECT_GT(c.shrinks_through_requests, 0u);
+  }
 }
 
 }  // namespace
