@@ -341,13 +341,13 @@ TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterDetach) {
 TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterLastHandleCloses) {
   SyncPointWatch watch;
   GateHandler handler;
+  PatternHandler witness;  // outlives the loop, which may still deliver its COMPLETE
   PagerLoop loop(2);
   ASSERT_EQ(loop.Start(), Status::kOk);
   Vmo vmo;
   ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
   Vmo reader_vmo;
   ASSERT_EQ(vmo.Duplicate(&reader_vmo), Status::kOk);
-  PatternHandler witness;
   Vmo witness_vmo;
   ASSERT_EQ(loop.CreateVmo(0, P(4), &witness, &witness_vmo), Status::kOk);
   const uint64_t witness_key = 2;  // PagerLoop keys count from 1

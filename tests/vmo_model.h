@@ -31,7 +31,7 @@
 //    the bounds (read back through the dirty-range query) and the model follows it.
 //
 // Environment: UPAGER_MODEL_SEED=n runs only seed n; UPAGER_MODEL_SEEDS=n runs seeds
-// 1..n (default 200); UPAGER_MODEL_OPS=n operations per seed (default 150);
+// 1..n (default 200, 50 under sanitizers); UPAGER_MODEL_OPS=n operations per seed (default 150);
 #ifndef UPAGER_TESTS_VMO_MODEL_H_
 #define UPAGER_TESTS_VMO_MODEL_H_
 
