@@ -9,6 +9,7 @@
 
 #include "cli_test_util.h"
 #include "nginx_server.h"
+#include "skip.h"
 
 namespace upager::cli_test {
 namespace {
@@ -147,7 +148,7 @@ TEST_F(CliTest, PackOfCompressibleDataShrinksIt) {
 
 TEST_F(CliTest, CatOverHttp) {
   std::string why;
-  if (!upager::testing::NginxServer::Available(&why)) GTEST_SKIP() << why;
+  if (!upager::testing::NginxServer::Available(&why)) UPAGER_SKIP_OR_FAIL(why);
   upager::testing::NginxServer server;
   ASSERT_TRUE(server.Start(&why)) << why;
   const std::string content = RandomBytes(3 * 1024 * 1024 + 99, 11);

@@ -17,6 +17,7 @@
 
 #include "mapping_util.h"
 #include "nginx_server.h"
+#include "skip.h"
 #include "test_util.h"
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
@@ -57,7 +58,7 @@ class HttpProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    if (!NginxServer::Available(&why)) GTEST_SKIP() << why;
+    if (!NginxServer::Available(&why)) UPAGER_SKIP_OR_FAIL(why);
     server_ = std::make_unique<NginxServer>();
     ASSERT_TRUE(server_->Start(&why)) << why;
     ASSERT_EQ(loop_.Start(), Status::kOk);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <random>
 #include <string>
 #include <thread>
@@ -147,7 +148,9 @@ TEST(Mapping, ManyThreadsOnePageOneRequest) {
   }
   for (auto& t : threads) ASSERT_TRUE(t->WaitForBlocked());
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
-  EXPECT_FALSE(pager.AnyPacket(std::chrono::milliseconds(50)));
+  // A faulting thread counts as blocked only once its fault joined or sent a request: every
+  // packet the 32 faults caused is queued by now.
+  EXPECT_FALSE(pager.AnyPacket());
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   for (auto& t : threads) EXPECT_TRUE(t->Wait());
   EXPECT_FALSE(pager.AnyPacket());
@@ -228,19 +231,17 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
   EXPECT_EQ(handler.reads.load(), kPages);
   // No loop thread: a Vmo::Read of a missing page waits for Poll.
   ASSERT_TRUE(vmo.object()->EvictPage(3));
-  std::atomic<bool> done{false};
+  std::promise<ThreadHandle> reader_handle;
   std::thread reader([&] {
+    reader_handle.set_value(ThreadHandle::Current());
     uint64_t v = 0;
     EXPECT_EQ(vmo.Read(&v, 3 * kPageSize, 8), Status::kOk);
     EXPECT_EQ(v, Word(1, 3));
-    done = true;
   });
-  while (!done) {
-    loop.Poll();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  // Blocked: its READ is queued, and one Poll serves it.
+  EXPECT_TRUE(WaitForBlocked(reader_handle.get_future().get()));
+  EXPECT_EQ(loop.Poll(), 1u);
   reader.join();
-  EXPECT_TRUE(done);
   map.Reset();
   vmo.Reset();
   loop.Stop();
@@ -355,7 +356,8 @@ TEST(Mapping, TwoMappingsAndVmoReadShareOneRequest) {
   ASSERT_TRUE(ta.WaitForBlocked());
   ASSERT_TRUE(tb.WaitForBlocked());
   ASSERT_TRUE(tc.WaitForBlocked());
-  EXPECT_FALSE(pager.AnyPacket(std::chrono::milliseconds(20)));
+  // All three joined the request by now (blocked means its packet is queued or joined).
+  EXPECT_FALSE(pager.AnyPacket());
   ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);
   ASSERT_TRUE(ta.Wait());
   ASSERT_TRUE(tb.Wait());

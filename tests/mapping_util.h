@@ -12,16 +12,17 @@
 #include <cstdint>
 #include <string>
 
+#include "skip.h"
 #include "upager/mapping.h"
 
 namespace upager::testing {
 
-// Skips the test, printing why, where mappings cannot work.
+// Skips the test, printing why, where mappings cannot work (fails it in CI: skip.h).
 #define UPAGER_REQUIRE_MAPPINGS()                                   \
   do {                                                              \
     std::string why_;                                               \
     if (::upager::MappingSupport(&why_) != ::upager::Status::kOk) { \
-      GTEST_SKIP() << "mappings unavailable here: " << why_;        \
+      UPAGER_SKIP_OR_FAIL("mappings unavailable here: " + why_);    \
     }                                                               \
   } while (0)
 

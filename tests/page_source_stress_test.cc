@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_util.h"
 #include "upager/page_source.h"
 #include "upager/thread.h"
 
@@ -46,10 +47,11 @@ class FakeVmo {
 class StressProvider : public PageProvider {
  public:
   // Next request to answer; nothing if none came within `timeout` or once stopped.
+  // Nothing is handed out while held.
   std::optional<Range> Pop(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, timeout, [&] { return stopped_ || !queue_.empty(); });
-    if (queue_.empty()) {
+    cv_.wait_for(lock, timeout, [&] { return stopped_ || (!held_ && !queue_.empty()); });
+    if (held_ || queue_.empty()) {
       return std::nullopt;
     }
     PageRequest& request = queue_.front();
@@ -65,6 +67,11 @@ class StressProvider : public PageProvider {
     std::lock_guard lock(mutex_);
     stopped_ = true;
     cv_.notify_all();
+  }
+  // Holds back every request from the suppliers (they still answer what they deferred).
+  void Hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
   }
   size_t owned() const {
     std::lock_guard lock(mutex_);
@@ -144,6 +151,7 @@ class StressProvider : public PageProvider {
   RequestList queue_;
   std::map<const PageRequest*, Range> owned_;
   bool stopped_ = false;
+  bool held_ = false;
   bool detached_ = false;
   std::string error_;
 };
@@ -393,18 +401,35 @@ TEST(PageSourceStressTest, ConcurrentWaitersSuppliersCancelsSuspendsAndDetach) {
   EXPECT_EQ(stress.source_->OutstandingRequests(PageRequestType::kDirty), 0u);
   EXPECT_EQ(stress.provider_->owned(), 0u);
 
-  // Detach while a last wave of waiters is blocked.
+  // Detach while a last wave of waiters is blocked: with the evictor stopped and the
+  // suppliers holding every request back, each waiter ends up waiting on one for good.
+  stop_background = true;
+  evictor.join();
+  stress.provider_->Hold();
+  constexpr int kLastWave = 4;
   std::vector<std::thread> last_wave;
-  std::vector<std::vector<int>> last_histograms(4, std::vector<int>(7, 0));
-  for (int i = 0; i < 4; ++i) {
-    last_wave.emplace_back([&, i] { stress.Waiter(2000 + i, 1 << 30, &last_histograms[i]); });
+  std::vector<ThreadHandle> last_handles(kLastWave);
+  std::vector<std::vector<int>> last_histograms(kLastWave, std::vector<int>(7, 0));
+  std::atomic<int> last_started{0};
+  for (int i = 0; i < kLastWave; ++i) {
+    last_wave.emplace_back([&, i] {
+      last_handles[i] = ThreadHandle::Current();
+      last_started++;
+      stress.Waiter(2000 + i, 1 << 30, &last_histograms[i]);
+    });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (last_started.load() < kLastWave) std::this_thread::yield();
+  // All at once: answers the suppliers still held back from before may wake one for a
+  // moment, but nothing can once those are out.
+  EXPECT_TRUE(testing::PollUntil([&] {
+    for (const ThreadHandle& handle : last_handles) {
+      if (!handle.IsBlockedOnPager()) return false;
+    }
+    return true;
+  })) << "the last wave never was blocked all at once";
   stress.source_->Detach();
   for (std::thread& waiter : last_wave) waiter.join();
 
-  stop_background = true;
-  evictor.join();
   stress.provider_->Stop();
   for (std::thread& supplier : suppliers) supplier.join();
 
@@ -423,9 +448,13 @@ TEST(PageSourceStressTest, ConcurrentWaitersSuppliersCancelsSuspendsAndDetach) {
     failed += h[3] + h[4];
   }
   EXPECT_EQ(histograms[kWaiters][2], 1) << "the killed waiter ends with kIntrKilled";
-  for (const std::vector<int>& h : last_histograms) {
-    EXPECT_EQ(h[3] >= 1 || h[2] == 0, true);
-    EXPECT_EQ(h[5] + h[6], 0);
+  // Each was blocked at the detach: woken, it was refused with kBadState, which ended its
+  // loop (nobody killed it, nothing timed out).
+  for (int i = 0; i < kLastWave; ++i) {
+    const std::vector<int>& h = last_histograms[i];
+    EXPECT_GE(h[3], 1) << "last-wave waiter " << i << " never saw the detach";
+    EXPECT_EQ(h[2], 0) << "last-wave waiter " << i;
+    EXPECT_EQ(h[5] + h[6], 0) << "last-wave waiter " << i;
   }
   int canceled = 0;
   for (int i = 0; i < kWaiters; ++i) canceled += histograms[i][1];

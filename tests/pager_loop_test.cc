@@ -13,12 +13,16 @@
 #include <thread>
 #include <vector>
 
+#include "sync_points.h"
 #include "test_util.h"
 
 namespace upager {
 namespace {
 
 constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
+
+using testing::SyncPointWatch;
+using SyncPoint = internal::SyncPoint;
 
 // Serves byte i of the VMO as (i / kPageSize + key) and fails page 13.
 class PatternHandler : public PagerLoop::Handler {
@@ -171,17 +175,48 @@ class GateHandler : public PagerLoop::Handler {
   bool complete_during_read_ = false;
 };
 
-// Releases `handler` after `delay` from another thread, setting `released` first.
-std::thread ReleaseLater(GateHandler* handler, std::atomic<bool>* released,
-                         std::chrono::milliseconds delay) {
-  return std::thread([=] {
-    std::this_thread::sleep_for(delay);
-    released->store(true);
-    handler->Release();
-  });
-}
+// Bounds every page-request wait of the test (a lost wake-up then fails, not hangs).
+class TimeoutScope {
+ public:
+  explicit TimeoutScope(std::chrono::milliseconds timeout) : saved_(GetPagerTimeouts()) {
+    SetPagerTimeouts({std::chrono::milliseconds(0), timeout});
+  }
+  ~TimeoutScope() { SetPagerTimeouts(saved_); }
+  TimeoutScope(const TimeoutScope&) = delete;
+  TimeoutScope& operator=(const TimeoutScope&) = delete;
+
+ private:
+  const PagerTimeouts saved_;
+};
+
+// RemoveHandler on its own thread, recording what was running when it returned.
+class Remover {
+ public:
+  Remover(PagerLoop* loop, GateHandler* handler)
+      : thread_([this, loop, handler] {
+          loop->RemoveHandler(handler);
+          running_at_return_ = handler->running();
+          completes_at_return_ = handler->completes();
+          returned_.store(true);
+        }) {}
+  ~Remover() { Join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool returned() const { return returned_.load(); }
+  // Valid after Join.
+  int running_at_return() const { return running_at_return_; }
+  int completes_at_return() const { return completes_at_return_; }
+
+ private:
+  std::atomic<bool> returned_{false};
+  int running_at_return_ = -1;
+  int completes_at_return_ = -1;
+  std::thread thread_;
+};
 
 TEST(PagerLoopTest, RemoveHandlerWaitsForARunningCallAndNoCallFollows) {
+  SyncPointWatch watch;
   GateHandler handler;
   PatternHandler witness;
   PagerLoop loop(1);  // one thread: packets are dispatched in the order they were queued
@@ -206,12 +241,17 @@ TEST(PagerLoopTest, RemoveHandlerWaitsForARunningCallAndNoCallFollows) {
   EXPECT_EQ(read_status, Status::kBadState);
   ASSERT_TRUE(running);
 
-  std::atomic<bool> released{false};
-  std::thread releaser = ReleaseLater(&handler, &released, std::chrono::milliseconds(100));
-  loop.RemoveHandler(&handler);
-  EXPECT_TRUE(released.load()) << "RemoveHandler returned while OnRead was still running";
+  {
+    Remover remover(&loop, &handler);
+    EXPECT_TRUE(watch.WaitFor(SyncPoint::kLoopRemoveHandlerWaits))
+        << "RemoveHandler did not wait for the running OnRead";
+    EXPECT_FALSE(remover.returned()) << "RemoveHandler returned while OnRead was still running";
+    EXPECT_EQ(handler.running(), 1);
+    handler.Release();
+    remover.Join();
+    EXPECT_EQ(remover.running_at_return(), 0);
+  }
   EXPECT_EQ(handler.running(), 0);
-  releaser.join();
   EXPECT_EQ(handler.calls(), 1);
 
   // The detached VMO fails at once; a READ of the other VMO reaches the loop and is dropped.
@@ -272,6 +312,7 @@ TEST(PagerLoopTest, OnCompleteIsNotCalledAfterRemoveHandler) {
 // COMPLETE is a handler's last call for a VMO: the loop thread that takes it waits for the
 // OnRead running on the other one.
 TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterDetach) {
+  SyncPointWatch watch;
   GateHandler handler;
   PagerLoop loop(2);
   ASSERT_EQ(loop.Start(), Status::kOk);
@@ -288,8 +329,9 @@ TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterDetach) {
   reader.join();
   EXPECT_EQ(read_status, Status::kBadState);
   // The free loop thread has the COMPLETE; it must hold it while OnRead runs.
-  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)))
-      << "OnComplete was called while OnRead was running";
+  EXPECT_TRUE(watch.WaitFor(SyncPoint::kLoopCompleteWaits))
+      << "the COMPLETE did not wait for the running OnRead";
+  EXPECT_EQ(handler.completes(), 0) << "OnComplete was called while OnRead was running";
   handler.Release();
   EXPECT_TRUE(handler.WaitCompletes(1)) << "OnComplete never came";
   EXPECT_FALSE(handler.complete_during_read());
@@ -297,19 +339,26 @@ TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterDetach) {
 }
 
 TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterLastHandleCloses) {
+  SyncPointWatch watch;
   GateHandler handler;
+  PatternHandler witness;  // outlives the loop, which may still deliver its COMPLETE
   PagerLoop loop(2);
   ASSERT_EQ(loop.Start(), Status::kOk);
   Vmo vmo;
   ASSERT_EQ(loop.CreateVmo(0, P(4), &handler, &vmo), Status::kOk);
   Vmo reader_vmo;
   ASSERT_EQ(vmo.Duplicate(&reader_vmo), Status::kOk);
+  Vmo witness_vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(4), &witness, &witness_vmo), Status::kOk);
+  const uint64_t witness_key = 2;  // PagerLoop keys count from 1
+  const TimeoutScope timeouts(std::chrono::seconds(5));
+  char c = 0;
   std::promise<ThreadHandle> reader_handle;
   Status read_status = Status::kOk;
   std::thread reader([&] {
     reader_handle.set_value(ThreadHandle::Current());
-    char c;
-    read_status = reader_vmo.Read(&c, 0, 1);
+    char d;
+    read_status = reader_vmo.Read(&d, 0, 1);
     reader_vmo.Reset();
   });
   ThreadHandle reader_thread = reader_handle.get_future().get();
@@ -319,8 +368,14 @@ TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterLastHandleCloses) {
   reader.join();
   EXPECT_EQ(read_status, Status::kIntrKilled);
   vmo.Reset();  // the test's last handle: COMPLETE (once the handler's own one is closed too)
-  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)))
-      << "OnComplete was called while OnRead was running";
+  // The handle OnRead was given still lives, so the COMPLETE is not queued yet: a READ of
+  // another VMO queued now is served by the free loop thread (a COMPLETE queued before it
+  // would either reach OnComplete or hold that thread until OnRead returns, and the read
+  // would time out).
+  EXPECT_EQ(witness_vmo.Read(&c, 0, 1), Status::kOk);
+  EXPECT_EQ(c, static_cast<char>(witness_key));
+  EXPECT_EQ(handler.completes(), 0) << "OnComplete was called while OnRead was running";
+  EXPECT_EQ(watch.count(SyncPoint::kLoopCompleteWaits), 0) << "COMPLETE queued at Reset";
   handler.Release();
   EXPECT_TRUE(handler.WaitCompletes(1)) << "OnComplete never came";
   EXPECT_FALSE(handler.complete_during_read());
@@ -328,9 +383,11 @@ TEST(PagerLoopTest, OnCompleteWaitsForRunningOnReadAfterLastHandleCloses) {
 
 // A COMPLETE waiting in one loop thread for an OnRead on the other, and RemoveHandler waiting
 // for the same OnRead: when it returns, exactly one of them may have removed the entry, and
-// OnComplete must not come after RemoveHandler returned.
+// OnComplete must not come after RemoveHandler returned. Sync points put both in their wait
+// before OnRead is released, every time.
 // Regression test: before d0399af both erased the entry (use after free, a segfault here).
 TEST(PagerLoopTest, RemoveHandlerWhileCompleteWaitsForRunningOnRead) {
+  SyncPointWatch watch;
   GateHandler handler;
   PagerLoop loop(2);
   ASSERT_EQ(loop.Start(), Status::kOk);
@@ -347,16 +404,20 @@ TEST(PagerLoopTest, RemoveHandlerWhileCompleteWaitsForRunningOnRead) {
   reader.join();
   EXPECT_EQ(read_status, Status::kBadState);
   ASSERT_TRUE(running);
-  // Gives the free loop thread time to take the COMPLETE and wait for OnRead inside Dispatch
-  // (there is nothing to observe that; if it is late, the test passes without the race).
-  EXPECT_FALSE(handler.WaitCompletes(1, std::chrono::milliseconds(200)));
+  // The free loop thread took the COMPLETE and waits for OnRead inside Dispatch.
+  EXPECT_TRUE(watch.WaitFor(SyncPoint::kLoopCompleteWaits))
+      << "the COMPLETE did not wait for the running OnRead";
+  EXPECT_EQ(handler.completes(), 0);
 
-  std::atomic<bool> released{false};
-  std::thread releaser = ReleaseLater(&handler, &released, std::chrono::milliseconds(100));
-  loop.RemoveHandler(&handler);
-  const int completes_at_return = handler.completes();
-  EXPECT_TRUE(released.load()) << "RemoveHandler returned while OnRead was still running";
-  releaser.join();
+  Remover remover(&loop, &handler);
+  // RemoveHandler waits for the same OnRead.
+  EXPECT_TRUE(watch.WaitFor(SyncPoint::kLoopRemoveHandlerWaits))
+      << "RemoveHandler did not wait for the running OnRead";
+  EXPECT_FALSE(remover.returned()) << "RemoveHandler returned while OnRead was still running";
+  handler.Release();
+  remover.Join();
+  EXPECT_EQ(remover.running_at_return(), 0);
+  const int completes_at_return = remover.completes_at_return();
   loop.Stop();
   EXPECT_EQ(handler.completes(), completes_at_return)
       << "OnComplete was called after RemoveHandler returned";

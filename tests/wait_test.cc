@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "recording_provider.h"
+#include "sync_points.h"
 #include "test_util.h"
 #include "upager/page_source.h"
 #include "upager/thread.h"
@@ -19,6 +20,8 @@ namespace upager {
 namespace {
 
 using testing::RecordingProvider;
+using testing::SyncPointWatch;
+using SyncPoint = internal::SyncPoint;
 using testing::WaitForBlocked;
 using Lines = std::vector<std::string>;
 
@@ -154,6 +157,7 @@ TEST_F(WaitTest, KillPrimaryWaiterPromotesSecondary) {
 // Scenario 12: a suspended waiter's request is cancelled; after resume the operation is
 // restarted and a second request for the same page is sent.
 TEST_F(WaitTest, Scenario12_SuspendCancelsAndResumeRestarts) {
+  SyncPointWatch watch;
   std::promise<ThreadHandle> handle_promise;
   std::vector<Status> statuses;
   std::thread thread([&] {
@@ -177,7 +181,7 @@ TEST_F(WaitTest, Scenario12_SuspendCancelsAndResumeRestarts) {
   EXPECT_EQ(Calls(), (Lines{"clear R[0,1)"}));
   EXPECT_FALSE(handle.IsBlockedOnPager());
   // Parked, not asking for anything.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(watch.WaitFor(SyncPoint::kThreadParks)) << "the thread never parked";
   EXPECT_EQ(Calls(), Lines{});
   handle.Resume();
   ASSERT_TRUE(WaitForBlocked(handle));
@@ -192,8 +196,11 @@ TEST_F(WaitTest, SuspendDoesNotInterruptNonSuspendableWait) {
   Waiter waiter(source_, 0, 1, false);
   ASSERT_TRUE(WaitForBlocked(waiter.handle()));
   ThreadHandle handle = waiter.handle();
+  SyncPointWatch watch;
   handle.Suspend();
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // The wait saw the suspension and went back to sleep.
+  ASSERT_TRUE(watch.WaitFor(SyncPoint::kThreadSleepsSuspended))
+      << "the suspension never reached the waiting thread, or ended its wait";
   EXPECT_TRUE(handle.IsBlockedOnPager());
   source_->OnPagesSupplied(0, kPageSize);
   EXPECT_EQ(waiter.Join(), Status::kOk);
@@ -202,6 +209,7 @@ TEST_F(WaitTest, SuspendDoesNotInterruptNonSuspendableWait) {
 }
 
 TEST_F(WaitTest, KillWhileParkedReturnsKilled) {
+  SyncPointWatch watch;
   std::promise<ThreadHandle> handle_promise;
   Status parked = Status::kOk;
   std::thread thread([&] {
@@ -210,7 +218,7 @@ TEST_F(WaitTest, KillWhileParkedReturnsKilled) {
     parked = ParkWhileSuspended();
   });
   ThreadHandle handle = handle_promise.get_future().get();
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(watch.WaitFor(SyncPoint::kThreadParks)) << "the thread never parked";
   handle.Kill();
   thread.join();
   EXPECT_EQ(parked, Status::kIntrKilled);
@@ -231,7 +239,11 @@ TEST_F(WaitTest, ZeroTimeoutsMeanNever) {
   EXPECT_EQ(GetPagerTimeouts().overtime_timeout.count(), 0);
   Waiter waiter(source_, 0, 1, true);
   ASSERT_TRUE(WaitForBlocked(waiter.handle()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  // A second waiter, started after the first blocked, with a short timeout: once it has
+  // timed out, the first one has waited longer than that, and is still waiting.
+  SetPagerTimeouts({std::chrono::milliseconds(0), std::chrono::milliseconds(50)});
+  Waiter control(source_, 1, 1, true);
+  EXPECT_EQ(control.Join(), Status::kTimedOut);
   EXPECT_TRUE(waiter.handle().IsBlockedOnPager());
   source_->OnPagesSupplied(0, kPageSize);
   EXPECT_EQ(waiter.Join(), Status::kOk);
@@ -281,9 +293,11 @@ TEST(EventTest, WaitTimesOutAtDeadline) {
 }
 
 TEST(EventTest, SignalFromAnotherThreadWakes) {
+  SyncPointWatch watch;
   Event event;
   std::thread signaller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Only once the waiter sleeps, so that the signal has to wake it.
+    EXPECT_TRUE(watch.WaitFor(SyncPoint::kThreadSleeps));
     event.Signal(Status::kOk);
   });
   EXPECT_EQ(event.Wait(kInfiniteDeadline, false), Status::kOk);

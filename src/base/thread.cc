@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "base/sync_point.h"
 #include "base/thread_state.h"
 
 namespace upager {
@@ -80,6 +81,7 @@ Status ThreadState::SleepOn(const Event& event, Deadline deadline, bool suspenda
     if (suspendable && suspended_) {
       return Status::kIntrRetry;
     }
+    ReachSyncPoint(suspended_ ? SyncPoint::kThreadSleepsSuspended : SyncPoint::kThreadSleeps);
     if (deadline == kInfiniteDeadline) {
       cv_.Wait(&mutex_);
     } else if (!cv_.WaitUntil(&mutex_, deadline) &&
@@ -92,6 +94,7 @@ Status ThreadState::SleepOn(const Event& event, Deadline deadline, bool suspenda
 Status ThreadState::Park() {
   MutexLock lock(&mutex_);
   while (suspended_ && !killed_) {
+    ReachSyncPoint(SyncPoint::kThreadParks);
     cv_.Wait(&mutex_);
   }
   return killed_ ? Status::kIntrKilled : Status::kOk;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/sync_point.h"
 #include "base/telemetry.h"
 #include "pager/inline_loops.h"
 #include "pager/port_object.h"
@@ -107,6 +108,7 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
       // other threads finish first.
       entry.closing = true;
       while (it->second.active != 0) {
+        internal::ReachSyncPoint(internal::SyncPoint::kLoopCompleteWaits);
         idle_.Wait(&mutex_);
         // RemoveHandler may have erased the entry (and its handler may be gone) meanwhile.
         it = entries_.find(packet.key);
@@ -149,6 +151,7 @@ void PagerLoop::RemoveHandler(Handler* handler) {
       busy |= item.second.active != 0;
     }
     if (!busy) break;
+    internal::ReachSyncPoint(internal::SyncPoint::kLoopRemoveHandlerWaits);
     idle_.Wait(&mutex_);
   }
   std::erase_if(entries_, [handler](const auto& item) { return item.second.handler == handler; });
