@@ -6,7 +6,7 @@
 #   ./upager.sh test      build (RelWithDebInfo) and run every test with ctest
 #   ./upager.sh ci        everything CI checks (see cmd_ci below); .ci/run calls this.
 #                         `./upager.sh ci asan tsan` runs only the named steps
-#                         (gcc clang asan tsan install demo)
+#                         (checks gcc clang asan tsan install demo)
 #   ./upager.sh format    check clang-format on the tree (--fix to rewrite files)
 #   ./upager.sh tidy      run clang-tidy on src/ and examples/
 #   ./upager.sh deps      only install missing Debian packages
@@ -21,6 +21,8 @@ cd "$ROOT"
 JOBS="${UPAGER_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 DEB_PACKAGES=(cmake ninja-build g++ clang libboost-dev libgtest-dev libgmock-dev
               libbenchmark-dev pkg-config
+              # the repository checks (tools/check_*.py)
+              python3
               # the providers and the upager command
               liburing-dev libzstd-dev libxxhash-dev libcurl4-openssl-dev libcli11-dev
               # HttpProvider's tests serve files with nginx; `upager bench` compares with
@@ -143,7 +145,11 @@ run_ctest() {
   local summary
   summary="$(grep -E '^[0-9]+% tests passed' "$logfile" | tail -n 1 || true)"
   echo "ctest ($dir): ${summary:-no summary line}"
+  # Skips are counted and named; with CI=true a skipped test fails the run.
+  local skip_rc=0
+  "$ROOT/tools/ctest_summary.sh" "$logfile" || skip_rc=$?
   ((rc == 0)) || die "tests failed in $dir (log: $logfile)"
+  ((skip_rc == 0)) || die "tests skipped or no summary in $dir (CI=true forbids skips; log: $logfile)"
 }
 
 run_demo() {
@@ -239,6 +245,11 @@ cmd_ci() {
       -DCXX=g++ -DUPAGER_REQUIRE_PKG_CONFIG=ON -P tests/install/run_install_test.cmake \
       </dev/null || die "install test"
   }
+  ci_checks() {
+    # The repository's own rules: every spec citation resolves in docs/.
+    log "spec citations (tools/check_spec_refs.py)"
+    python3 tools/check_spec_refs.py || die "a spec citation does not resolve"
+  }
   ci_demo() {
     [[ -x build/ci-gcc/examples/mapping_demo ]] || build_gcc
     RUN_PREFIX=()
@@ -247,17 +258,18 @@ cmd_ci() {
 
   # `./upager.sh ci` runs every step; `./upager.sh ci asan tsan` only those named.
   local -a selected=("$@")
-  ((${#selected[@]})) || selected=(gcc clang asan tsan install demo)
+  ((${#selected[@]})) || selected=(checks gcc clang asan tsan install demo)
   local name
   for name in "${selected[@]}"; do
     case "$name" in
+      checks) step "(0) repository checks" ci_checks ;;
       gcc) step "(a) g++ -Werror build + ctest" ci_gcc ;;
       clang) step "(b) clang++ -Werror -Wthread-safety + ctest" ci_clang ;;
       asan) step "(c) ASan+UBSan (clang++) + ctest" ci_asan ;;
       tsan) step "(d) TSan (g++) + ctest" ci_tsan ;;
       install) step "(e) install + find_package/pkg-config" ci_install ;;
       demo) step "(f) demos (page_source_demo, mapping_demo, upager demo)" ci_demo ;;
-      *) die "unknown CI step '$name' (steps: gcc clang asan tsan install demo)" ;;
+      *) die "unknown CI step '$name' (steps: checks gcc clang asan tsan install demo)" ;;
     esac
   done
   restore_rnd_bits

@@ -1,6 +1,6 @@
 // The reference model of page_source_random_test (described there): the events it
 // predicts, the operations, and per-page bookkeeping of requests written from
-// zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1).
+// docs/zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1).
 #ifndef UPAGER_TESTS_PAGE_SOURCE_RANDOM_MODEL_H_
 #define UPAGER_TESTS_PAGE_SOURCE_RANDOM_MODEL_H_
 
@@ -247,7 +247,7 @@ class Model {
     return Status::kShouldWait;
   }
 
-  // 3.4 with 6.2 and 7.2.
+  // Resolution (3.4) with early wake (6.2) and partial failure (7.2).
   void Resolve(PageRequestType type, uint64_t off, uint64_t len, Status status) {
     ++stats_.ops;
     if (detached_) return;

@@ -1,5 +1,6 @@
 // page_source_random_test: the Runner, which applies operations to a real PageSource and
 // to the model in lock step and compares them, and the random generator of operations.
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_TESTS_PAGE_SOURCE_RANDOM_RUNNER_H_
 #define UPAGER_TESTS_PAGE_SOURCE_RANDOM_RUNNER_H_
 
@@ -36,7 +37,7 @@ class Runner final : public PageRequestCompletion {
         if (!model_.exists(op.id)) return true;  // replayed without its creation: create it
         const MReq& r = model_.req(op.id);
         // Re-populating an active request is legal only for an early-wake request of the
-        // same type (3.1 step 3, 6.3).
+        // same type (section 3.1 step 3, and section 6.3).
         return !r.active || (r.early && r.type == op.type);
       }
       case Op::kCancel:

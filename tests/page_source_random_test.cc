@@ -2,7 +2,7 @@
 //
 // Thousands of random operation sequences run on one PageSource (READ and DIRTY, a small
 // VMO so that overlaps are frequent, asynchronous requests only) and, in lock step, on a
-// reference model written from zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1). The
+// reference model written from docs/zircon-semantics.md (3.1-3.7, 4, 4.1, 6.2, 7.2, 9.1). The
 // model keeps per-page bookkeeping (page -> owning primary, per type) instead of an ordered
 // set. After every operation the test compares, in order, the provider calls
 // (send/clear/swap/detach/close with type, range and request) interleaved with the

@@ -1,5 +1,6 @@
 // The reference model of vmo_model_test: how an access runs (Zircon's retry loop) and what
 // each pager-side action does to the model's slots and its outstanding request.
+// Section numbers refer to docs/zircon-semantics.md.
 #include "vmo_model.h"
 
 namespace upager::testing::vmo_model {

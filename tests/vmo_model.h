@@ -3,8 +3,8 @@
 // VMOs, checked against an independent reference model of slot states and packets.
 //
 // The model keeps, per VMO, the kind of every slot (absent, Clean, Dirty, AwaitingClean, zero
-// marker, dirty zero range; section 10.1 of the spec, zircon-semantics.md), the zero ranges as
-// intervals with the awaiting-clean bookkeeping of 10.5, the content of every page, the size, the
+// marker, dirty zero range; section 10.1 of docs/zircon-semantics.md), the zero ranges as
+// intervals with the awaiting-clean bookkeeping (10.5), the content of every page, the size, the
 // flags and the modified flag (14). From it, it derives every status the library must return, every
 // packet (exact command, offset and length) an access must produce, the dirty-range list (13), the
 // committed bytes and the content reads must see.
@@ -19,14 +19,14 @@
 //
 // Where the spec leaves a choice to the implementation the model does not pick one:
 //  * request accounting: a resolution that would complete a request by length while some of
-//    its pages are unresolved (a page reported twice, 4.1) is never generated;
+//    its pages are unresolved (a page reported twice, section 4.1) is never generated;
 //  * OP_DIRTY failures (10.6) and shrinks (10.4, 18.6) resolve the outstanding request's pages
 //    they cover like any resolution (3.4): a request only partly covered keeps waiting for the
 //    rest, one wholly covered completes and its waiter retries (and fails past a new end);
 //  * after an early wake only supplies follow until the read completes (the reader's own
 //    retry is not observable, and anything else would race with it);
 //  * the awaiting-clean extent of zero intervals is tracked as bounds [lo, hi]; it becomes
-//    uncertain where 10.5 does not say what happens (a piece split off after a write,
+//    uncertain where section 10.5 does not say what happens (a piece split off after a write,
 //    intervals merged by OP_ZERO or growth). WRITEBACK_END then accepts any outcome within
 //    the bounds (read back through the dirty-range query) and the model follows it.
 //
@@ -70,12 +70,12 @@ constexpr uint64_t kWriteBatchPages = 256;  // 10.2: a write asks for at most 25
 constexpr uint64_t kLargeVmoPages = 300;
 constexpr auto kPacketTimeout = std::chrono::seconds(5);
 
-// 10.4: WRITEBACK_END removes awaiting-clean zero ranges "or trimmed from their start"; 10.5:
-// it cleans "the parts of zero ranges lying before start + awaiting-clean length, tracking the
-// maximum across consecutive intervals". The model reads these as Zircon's WritebackEndLocked
-// does: only intervals whose start lies in the range are cleaned, from their start. False
-// also accepts cleaning the awaiting part inside the range of an interval that starts before
-// it.
+// 10.4: WRITEBACK_END removes awaiting-clean zero ranges "or trimmed from their start";
+// section 10.5: it cleans "the parts of zero ranges lying before start + awaiting-clean length,
+// tracking the maximum across consecutive intervals". The model reads these as Zircon's
+// WritebackEndLocked does: only intervals whose start lies in the range are cleaned, from their
+// start. False also accepts cleaning the awaiting part inside the range of an interval that starts
+// before it.
 constexpr bool kEndTrimsOnlyFromStart = true;
 
 inline uint64_t CeilPages(uint64_t bytes) { return (bytes + kP - 1) / kP; }
@@ -462,7 +462,7 @@ class Model {
 
   void Populate(bool dirty, uint64_t off, uint64_t len) {
     Request& r = access.req;
-    if (vmos[access.vmo].detached) return Finish(Status::kBadState);  // 3.1 step 2
+    if (vmos[access.vmo].detached) return Finish(Status::kBadState);  // section 3.1 step 2
     if (r.active) {
       // An early-woken read asking again inside its request waits on it (6.3).
       if (r.dirty == dirty && off >= r.off && off < r.off + r.len) {

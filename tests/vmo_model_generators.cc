@@ -1,5 +1,5 @@
 // SeedRun (vmo_model_seed_run.h): the random generators of operations and answers, and one
-// step of a seed.
+// step of a seed. Section numbers refer to docs/zircon-semantics.md.
 #include "vmo_model_seed_run.h"
 
 namespace upager::testing::vmo_model {

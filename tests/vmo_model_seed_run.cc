@@ -1,5 +1,6 @@
 // SeedRun (vmo_model_seed_run.h): creating VMOs, packets, comparisons with the model, and
 // the actions and accesses applied to the library.
+// Section numbers refer to docs/zircon-semantics.md.
 #include "vmo_model_seed_run.h"
 
 #include <condition_variable>

@@ -34,7 +34,7 @@ mapfile -t skipped < <(sed -nE 's/^[[:space:]]+[0-9]+ - (.*) \(Skipped\)[[:space
 nskipped=${#skipped[@]}
 passed=$((total - failed - nskipped))
 
-echo "ctest: $passed passed, $failed failed, $nskipped skipped (of $total)"
+echo "ctest: $passed passed, $failed failed, $nskipped skipped"
 for name in "${skipped[@]}"; do
   echo "  skipped: $name"
 done
