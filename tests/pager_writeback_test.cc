@@ -125,7 +125,7 @@ TEST(PagerWriteback, SimpleTrapDirtyVmo) {
   auto vmo = pager.CreateVmo(1, kVmoTrapDirty);
   ASSERT_NE(vmo, nullptr);
 
-  TestThread t1([&] { return ReadPages(*vmo, 0, 1) == Status::kOk; });
+  TestThread t1([&] { return ReadPages(*vmo, 0, 1); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
@@ -133,7 +133,7 @@ TEST(PagerWriteback, SimpleTrapDirtyVmo) {
 
   std::vector<uint8_t> expected = Pattern(*vmo, 0, 1);
   expected[0] = 0x77;
-  TestThread t2([&] { return WriteByte(*vmo, 0, 0x77) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, 0, 0x77); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
@@ -215,7 +215,7 @@ TEST(PagerWriteback, NoDirtyRequestsOnRead) {
   auto vmo = pager.CreateVmo(kNumPages, kVmoTrapDirty);
   ASSERT_NE(vmo, nullptr);
 
-  TestThread t([&] { return ReadPages(*vmo, 0, kNumPages) == Status::kOk; });
+  TestThread t([&] { return ReadPages(*vmo, 0, kNumPages); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, kNumPages));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, kNumPages));
@@ -236,7 +236,7 @@ TEST(PagerWriteback, DirtyRequestsRepeatedWrites) {
   std::vector<uint8_t> expected = Pattern(*vmo, 0, 1);
 
   expected[0] = 0xcc;
-  TestThread t1([&] { return WriteByte(*vmo, 0, 0xcc) == Status::kOk; });
+  TestThread t1([&] { return WriteByte(*vmo, 0, 0xcc); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
@@ -246,7 +246,7 @@ TEST(PagerWriteback, DirtyRequestsRepeatedWrites) {
 
   // The second write does not trap.
   expected[0] = 0xdd;
-  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd); });
   t2.Start();
   ASSERT_TRUE(t2.Wait());
   EXPECT_TRUE(NoRequests(pager, *vmo));
@@ -261,13 +261,13 @@ TEST(PagerWriteback, DirtyRequestsOnWriteAfterRead) {
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
   std::vector<uint8_t> expected = Pattern(*vmo, 0, 1);
 
-  TestThread t1([&] { return ReadPages(*vmo, 0, 1) == Status::kOk; });
+  TestThread t1([&] { return ReadPages(*vmo, 0, 1); });
   t1.Start();
   ASSERT_TRUE(t1.Wait());
   EXPECT_TRUE(NoRequests(pager, *vmo));
 
   expected[0] = 0xdd;
-  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
@@ -287,14 +287,14 @@ TEST(PagerWriteback, DirtyRequestsOverlap) {
   std::vector<uint8_t> expected = Pattern(*vmo, 0, kNumPages);
   EXPECT_TRUE(NoRequests(pager, *vmo));
 
-  TestThread t1([&] { return WriteFill(*vmo, 4, 5, 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteFill(*vmo, 4, 5, 0xaa); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 4, 5));
   EXPECT_TRUE(NoRequests(pager, *vmo));
 
   // Only the part not already requested is asked for.
   std::fill(expected.begin() + P(2), expected.begin() + P(9), 0xbb);
-  TestThread t2([&] { return WriteFill(*vmo, 2, 7, 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteFill(*vmo, 2, 7, 0xbb); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 2));
   EXPECT_TRUE(NoRequests(pager, *vmo));
@@ -307,11 +307,11 @@ TEST(PagerWriteback, DirtyRequestsOverlap) {
   EXPECT_TRUE(CheckData(*vmo, 0, kNumPages, expected));
 
   std::fill(expected.begin() + P(11), expected.begin() + P(16), 0xcc);
-  TestThread t3([&] { return WriteFill(*vmo, 11, 5, 0xcc) == Status::kOk; });
+  TestThread t3([&] { return WriteFill(*vmo, 11, 5, 0xcc); });
   t3.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 11, 5));
 
-  TestThread t4([&] { return WriteFill(*vmo, 15, 4, 0xdd) == Status::kOk; });
+  TestThread t4([&] { return WriteFill(*vmo, 15, 4, 0xdd); });
   t4.Start();
   ASSERT_TRUE(t4.WaitForBlocked());
   EXPECT_FALSE(pager.HasPageRequest(*vmo, kPagerVmoDirty));
@@ -354,7 +354,7 @@ TEST(PagerWriteback, DirtyRequestsRandomOffsets) {
       }
     }
 
-    TestThread t([&] { return WriteFill(*vmo, 0, kNumPages, 0x5a) == Status::kOk; });
+    TestThread t([&] { return WriteFill(*vmo, 0, kNumPages, 0x5a); });
     t.Start();
     uint64_t clean_start = 0;
     uint64_t clean_len = 0;
@@ -427,7 +427,7 @@ TEST(PagerWriteback, NoDirtyRequestsOnCommit) {
   ASSERT_NE(vmo, nullptr);
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 2));
 
-  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(kNumPages)) == Status::kOk; });
+  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(kNumPages)); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 2, kNumPages - 2));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 2, kNumPages - 2));
@@ -507,7 +507,7 @@ TEST(PagerWriteback, DirtyRequestsForZeroPages) {
 
   std::vector<uint8_t> expected(P(kNumPages), 0);
   expected[0] = 0xaa;
-  TestThread t1([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteByte(*vmo, 0, 0xaa); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
@@ -518,7 +518,7 @@ TEST(PagerWriteback, DirtyRequestsForZeroPages) {
 
   // The peer writes the second page through a mapping; a vmo write traps the same way.
   expected[P(1)] = 0xbb;
-  TestThread t2([&] { return WriteByte(*vmo, P(1), 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, P(1), 0xbb); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 1, 1));
@@ -565,7 +565,7 @@ TEST(PagerWriteback, FailDirtyRequestsForZeroPages) {
   EXPECT_EQ(0u, CommittedBytes(*vmo));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
 
-  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 0, 1));
@@ -589,7 +589,7 @@ TEST(PagerWriteback, DirtyRequestsForZeroRanges) {
   ASSERT_EQ(Status::kOk, SupplyZeroPages(pager, *vmo, 0, 1));
   ASSERT_EQ(Status::kOk, SupplyZeroPages(pager, *vmo, 1, 1));
   std::fill(expected.begin(), expected.begin() + P(2), 0xaa);
-  TestThread t1([&] { return WriteFill(*vmo, 0, 2, 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteFill(*vmo, 0, 2, 0xaa); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 2));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 2));
@@ -601,7 +601,7 @@ TEST(PagerWriteback, DirtyRequestsForZeroRanges) {
   ASSERT_EQ(Status::kOk, SupplyZeroPages(pager, *vmo, 2, 1));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 3, 1));
   std::fill(expected.begin() + P(2), expected.begin() + P(4), 0xbb);
-  TestThread t2([&] { return WriteFill(*vmo, 2, 2, 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteFill(*vmo, 2, 2, 0xbb); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 2));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 2, 2));
@@ -618,7 +618,7 @@ TEST(PagerWriteback, DirtyRequestsForZeroRanges) {
     }
   }
   std::fill(expected.begin() + P(4), expected.end(), 0xcc);
-  TestThread t3([&] { return WriteFill(*vmo, 4, kNumPages - 4, 0xcc) == Status::kOk; });
+  TestThread t3([&] { return WriteFill(*vmo, 4, kNumPages - 4, 0xcc); });
   t3.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 4, 5));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 4, 5));
@@ -653,7 +653,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(CannotOverwriteZeroPage, 0) {
 
   // A write forks the marker into a real page.
   expected[0] = 0xbb;
-  TestThread t([&] { return WriteByte(*vmo, 0, 0xbb) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, 0, 0xbb); });
   t.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
@@ -676,7 +676,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(SimpleWriteback, 0) {
   std::vector<uint8_t> expected = Pattern(*vmo, 0, 1);
 
   expected[0] = 0xaa;
-  TestThread t1([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteByte(*vmo, 0, 0xaa); });
   t1.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
@@ -693,7 +693,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(SimpleWriteback, 0) {
   EXPECT_TRUE(CheckData(*vmo, 0, 1, expected));
 
   expected[0] = 0x77;
-  TestThread t2([&] { return WriteByte(*vmo, 0, 0x77) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, 0, 0x77); });
   t2.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
@@ -721,7 +721,7 @@ TEST(PagerWriteback, DirtyDuringWriteback) {
 
   // A write during writeback traps; ending the writeback before the ack cleans the page.
   expected[0] = 0xcc;
-  TestThread t1([&] { return WriteByte(*vmo, 0, 0xcc) == Status::kOk; });
+  TestThread t1([&] { return WriteByte(*vmo, 0, 0xcc); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.WritebackEndPages(*vmo, 0, 1));
@@ -736,7 +736,7 @@ TEST(PagerWriteback, DirtyDuringWriteback) {
   ASSERT_EQ(Status::kOk, pager.WritebackBeginPages(*vmo, 0, 1));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{0, 1, 0}}));
   expected[0] = 0xdd;
-  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd) == Status::kOk; });
+  TestThread t2([&] { return WriteByte(*vmo, 0, 0xdd); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
@@ -756,7 +756,7 @@ Status Resize(const TestVmo& vmo, uint64_t pages) { return vmo.vmo.SetSize(P(pag
 // [first, first+count) if the VMO traps.
 void WriteAndAck(UserPager& pager, const TestVmo& vmo, uint32_t options, uint64_t first,
                  uint64_t count, uint8_t value) {
-  TestThread t([&] { return WriteFill(vmo, first, count, value) == Status::kOk; });
+  TestThread t([&] { return WriteFill(vmo, first, count, value); });
   t.Start();
   if (options & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(vmo, first, count));
@@ -774,7 +774,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ResizeSupplyZero, kVmoResizable) {
   ASSERT_EQ(Status::kOk, Resize(*vmo, kNumPagesAfterResize));
 
   // Only the old pages need READ; the tail reads as zeros.
-  TestThread t([&] { return ReadPages(*vmo, 0, kNumPagesAfterResize) == Status::kOk; });
+  TestThread t([&] { return ReadPages(*vmo, 0, kNumPagesAfterResize); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, kNumPages));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, kNumPages));
@@ -811,7 +811,7 @@ TEST(PagerWriteback, ResizeDirtyRequest) {
   ASSERT_EQ(Status::kOk, Resize(*vmo, 3));
 
   // Pages 1 (clean) and 2 (tail) need one DIRTY request and no READ.
-  TestThread t1([&] { return WriteFill(*vmo, 1, 2, 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteFill(*vmo, 1, 2, 0xaa); });
   t1.Start();
   ASSERT_TRUE(t1.WaitForBlocked());
   EXPECT_FALSE(pager.HasPageRequest(*vmo, kPagerVmoRead));
@@ -828,7 +828,7 @@ TEST(PagerWriteback, ResizeDirtyRequest) {
 
   // A write after a gap in the tail asks only for its page.
   ASSERT_EQ(Status::kOk, Resize(*vmo, 6));
-  TestThread t2([&] { return WriteFill(*vmo, 4, 1, 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteFill(*vmo, 4, 1, 0xbb); });
   t2.Start();
   ASSERT_TRUE(t2.WaitForBlocked());
   EXPECT_FALSE(pager.HasPageRequest(*vmo, kPagerVmoRead));
@@ -841,7 +841,7 @@ TEST(PagerWriteback, ResizeDirtyRequest) {
 
   // A write over everything asks for each non-dirty run in turn.
   ASSERT_EQ(Status::kOk, Resize(*vmo, 8));
-  TestThread t3([&] { return WriteFill(*vmo, 0, 8, 0xcc) == Status::kOk; });
+  TestThread t3([&] { return WriteFill(*vmo, 0, 8, 0xcc); });
   t3.Start();
   ASSERT_TRUE(t3.WaitForBlocked());
   EXPECT_FALSE(pager.HasPageRequest(*vmo, kPagerVmoRead));
@@ -866,7 +866,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ResizeWriteback, kVmoResizable) {
   ASSERT_EQ(Status::kOk, Resize(*vmo, 3));
 
   TestThread t([&] {
-    return WriteFill(*vmo, 0, 1, 0xaa) == Status::kOk && WriteFill(*vmo, 2, 1, 0xaa) == Status::kOk;
+    return WriteFill(*vmo, 0, 1, 0xaa) == Status::kOk && WriteFill(*vmo, 2, 1, 0xaa);
   });
   t.Start();
   if (create_option & kVmoTrapDirty) {
@@ -981,10 +981,10 @@ TEST(PagerWriteback, ResizeWritebackNewDirtyRequestsInterleaved) {
   EXPECT_TRUE(CheckData(*vmo, 0, 3, expected));
 
   ASSERT_EQ(Status::kOk, pager.WritebackBeginPages(*vmo, 1, 2));
-  TestThread t2([&] { return WriteFill(*vmo, 1, 1, 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteFill(*vmo, 1, 1, 0xbb); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
-  TestThread t3([&] { return WriteFill(*vmo, 2, 1, 0xcc) == Status::kOk; });
+  TestThread t3([&] { return WriteFill(*vmo, 2, 1, 0xcc); });
   t3.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 1, 2));
@@ -1025,12 +1025,12 @@ TEST(PagerWriteback, ResizeWritebackNewDirtyRequests) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
 
   // The written-back gap is now unsupplied: READ, then DIRTY.
-  TestThread t2([&] { return WriteFill(*vmo, 1, 1, 0xbb) == Status::kOk; });
+  TestThread t2([&] { return WriteFill(*vmo, 1, 1, 0xbb); });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 1, 1));
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
-  TestThread t3([&] { return WriteFill(*vmo, 2, 1, 0xcc) == Status::kOk; });
+  TestThread t3([&] { return WriteFill(*vmo, 2, 1, 0xcc); });
   t3.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 1));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 1, 2));
@@ -1386,7 +1386,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ResizeWritebackDirtyAfterQuery, kVmoResizable) 
   ASSERT_EQ(Status::kOk, Resize(*vmo, 4));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 3, kZ}}));
 
-  TestThread t([&] { return WriteByte(*vmo, P(2), 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, P(2), 0xaa); });
   t.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 1));
@@ -1410,7 +1410,7 @@ std::unique_ptr<TestVmo> FragmentedTail(UserPager& pager, uint32_t create_option
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 9, kZ}}));
   TestThread t([&] {
     return WriteByte(*vmo, P(1), 0xaa) == Status::kOk &&
-           WriteByte(*vmo, P(6), 0xaa) == Status::kOk && WriteByte(*vmo, P(9), 0xaa) == Status::kOk;
+           WriteByte(*vmo, P(6), 0xaa) == Status::kOk && WriteByte(*vmo, P(9), 0xaa);
   });
   t.Start();
   if (create_option & kVmoTrapDirty) {
@@ -1499,7 +1499,7 @@ TEST(PagerWriteback, OpZero) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
 
   // Zeroing a clean and an absent page needs no READ.
-  TestThread t([&] { return ZeroPages(*vmo, 0, 2) == Status::kOk; });
+  TestThread t([&] { return ZeroPages(*vmo, 0, 2); });
   t.Start();
   ASSERT_TRUE(t.Wait());
   std::fill(expected.begin(), expected.begin() + P(2), 0);
@@ -1528,7 +1528,7 @@ TEST(PagerWriteback, OpZeroTrapDirty) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
 
   // Zeroing a whole page needs no DIRTY request.
-  TestThread t([&] { return ZeroPages(*vmo, 0, 1) == Status::kOk; });
+  TestThread t([&] { return ZeroPages(*vmo, 0, 1); });
   t.Start();
   ASSERT_TRUE(t.Wait());
   std::fill(expected.begin(), expected.begin() + P(1), 0);
@@ -1573,7 +1573,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroDecommit, kVmoResizable) {
   EXPECT_TRUE(CheckData(*vmo, 0, 3, expected));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 2, kZ}}));
 
-  TestThread t1([&] { return WriteByte(*vmo, P(2), 0xaa) == Status::kOk; });
+  TestThread t1([&] { return WriteByte(*vmo, P(2), 0xaa); });
   t1.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 1));
@@ -1586,7 +1586,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroDecommit, kVmoResizable) {
   EXPECT_EQ(P(2), CommittedBytes(*vmo));
 
   // Zeroing everything needs no request and leaves one zero range from 0.
-  TestThread t2([&] { return ZeroPages(*vmo, 0, 3) == Status::kOk; });
+  TestThread t2([&] { return ZeroPages(*vmo, 0, 3); });
   t2.Start();
   ASSERT_TRUE(t2.Wait());
   std::fill(expected.begin(), expected.end(), 0);
@@ -1639,7 +1639,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroPartialPage, kVmoResizable) {
 
   // A few bytes in the middle of a clean page: DIRTY if trapping.
   TestThread t([&] {
-    return vmo->vmo.OpRange(kVmoOpZero, sizeof(uint64_t), sizeof(uint64_t)) == Status::kOk;
+    return vmo->vmo.OpRange(kVmoOpZero, sizeof(uint64_t), sizeof(uint64_t));
   });
   t.Start();
   if (create_option & kVmoTrapDirty) {
@@ -1670,7 +1670,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroExpandsTail, kVmoResizable) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{2, 1, kZ}}));
 
   // Zeroing the absent page before the tail extends the tail without requests.
-  TestThread t1([&] { return ZeroPages(*vmo, 1, 1) == Status::kOk; });
+  TestThread t1([&] { return ZeroPages(*vmo, 1, 1); });
   t1.Start();
   ASSERT_TRUE(t1.Wait());
   EXPECT_TRUE(NoRequests(pager, *vmo));
@@ -1679,7 +1679,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroExpandsTail, kVmoResizable) {
 
   // A partial zero of the absent first page needs READ (and DIRTY if trapping).
   TestThread t2([&] {
-    return vmo->vmo.OpRange(kVmoOpZero, P(1) - sizeof(uint64_t), sizeof(uint64_t)) == Status::kOk;
+    return vmo->vmo.OpRange(kVmoOpZero, P(1) - sizeof(uint64_t), sizeof(uint64_t));
   });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
@@ -1757,7 +1757,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(OpZeroUnblocksReadRequest, 0) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
 
   std::vector<uint8_t> data(P(1), 0x5a);
-  TestThread t([&] { return vmo->vmo.Read(data.data(), P(1), P(1)) == Status::kOk; });
+  TestThread t([&] { return vmo->vmo.Read(data.data(), P(1), P(1)); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, ZeroPages(*vmo, 1, 1));
@@ -1778,7 +1778,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(WritebackDirtyPagesAfterDetach, 0) {
   auto vmo = pager.CreateVmo(1, create_option);
   ASSERT_NE(vmo, nullptr);
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
-  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa); });
   t.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
@@ -1808,7 +1808,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(WritebackResizedRangeAfterDetach, kVmoResizable
   auto vmo = pager.CreateVmo(1, create_option);
   ASSERT_NE(vmo, nullptr);
   ASSERT_EQ(Status::kOk, Resize(*vmo, 3));
-  TestThread t([&] { return WriteByte(*vmo, P(2), 0xbb) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, P(2), 0xbb); });
   t.Start();
   if (create_option & kVmoTrapDirty) {
     ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 1));
@@ -2013,7 +2013,7 @@ TEST(PagerWriteback, NotModifiedOnFailedDirtyRequest) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
   EXPECT_FALSE(pager.IsModified(*vmo));
 
-  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 0, 1));
@@ -2073,7 +2073,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ModifiedOnPartialVmoWrite, 0) {
   ASSERT_EQ(Status::kOk, pager.WritebackBeginPages(*vmo, 0, 2));
   ASSERT_EQ(Status::kOk, pager.WritebackEndPages(*vmo, 0, 2));
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
-  TestThread t([&] { return WriteFill(*vmo, 0, 2, 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteFill(*vmo, 0, 2, 0xaa); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 1, 1));
@@ -2148,7 +2148,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(CommitResizeRace, kVmoResizable) {
   EXPECT_FALSE(pager.IsModified(*vmo));
 
   // A commit blocked on a page that a shrink removes succeeds (18.6).
-  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(2)) == Status::kOk; });
+  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(2)); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, Resize(*vmo, 1));
@@ -2171,7 +2171,7 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(CommitExtendedTail, kVmoResizable) {
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 1, kZ}}));
 
   // The old page needs READ; the tail page becomes a real dirty page (DIRTY if trapping).
-  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(2)) == Status::kOk; });
+  TestThread t([&] { return vmo->vmo.OpRange(kVmoOpCommit, 0, P(2)); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
@@ -2197,7 +2197,7 @@ TEST(PagerWriteback, DelayedDirtyNotFound) {
   ASSERT_EQ(Status::kOk, Resize(*vmo, 2));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 1, kZ}}));
 
-  TestThread t([&] { return WriteByte(*vmo, P(1), 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, P(1), 0xaa); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
 
@@ -2248,7 +2248,7 @@ TEST(PagerWriteback, DelayedDirtyZeroRange) {
   ASSERT_NE(vmo, nullptr);
   ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
 
-  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa) == Status::kOk; });
+  TestThread t([&] { return WriteByte(*vmo, 0, 0xaa); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
 
