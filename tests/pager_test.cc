@@ -968,8 +968,7 @@ TEST(Pager, OverlapCommitTest) {
   auto vmo = pager.CreateVmo(kNumPages);
   ASSERT_NE(vmo, nullptr);
 
-  TestThread t1(
-      [v = vmo.get()] { return CommitPages(*v, kNumPages / 4, kNumPages / 2); });
+  TestThread t1([v = vmo.get()] { return CommitPages(*v, kNumPages / 4, kNumPages / 2); });
   TestThread t2([v = vmo.get()] { return CommitPages(*v, 0, kNumPages); });
 
   t1.Start();
@@ -1000,18 +999,16 @@ TEST(Pager, OverlapCommitSupplyTest) {
 
   std::vector<std::unique_ptr<TestThread>> threads_a;
   for (uint64_t i = 0; i < kNumPages / kCommitLenA; ++i) {
-    threads_a.push_back(std::make_unique<TestThread>([v = vmo.get(), i] {
-      return CommitPages(*v, i * kCommitLenA, kCommitLenA);
-    }));
+    threads_a.push_back(std::make_unique<TestThread>(
+        [v = vmo.get(), i] { return CommitPages(*v, i * kCommitLenA, kCommitLenA); }));
     threads_a.back()->Start();
     ASSERT_TRUE(pager.WaitForPageRead(*vmo, i * kCommitLenA, kCommitLenA));
   }
 
   std::vector<std::unique_ptr<TestThread>> threads_b;
   for (uint64_t i = 0; i < kNumPages / kCommitLenB; ++i) {
-    threads_b.push_back(std::make_unique<TestThread>([v = vmo.get(), i] {
-      return CommitPages(*v, i * kCommitLenB, kCommitLenB);
-    }));
+    threads_b.push_back(std::make_unique<TestThread>(
+        [v = vmo.get(), i] { return CommitPages(*v, i * kCommitLenB, kCommitLenB); }));
     threads_b.back()->Start();
     ASSERT_TRUE(threads_b.back()->WaitForBlocked());
   }
@@ -1055,9 +1052,8 @@ TEST(Pager, MulticommitSupplyTest) {
 
   std::vector<std::unique_ptr<TestThread>> threads;
   for (uint64_t i = 0; i < kNumCommits; ++i) {
-    threads.push_back(std::make_unique<TestThread>([v = vmo.get(), i] {
-      return CommitPages(*v, i * kNumSupplies, kNumSupplies);
-    }));
+    threads.push_back(std::make_unique<TestThread>(
+        [v = vmo.get(), i] { return CommitPages(*v, i * kNumSupplies, kNumSupplies); }));
     threads.back()->Start();
     ASSERT_TRUE(pager.WaitForPageRead(*vmo, i * kNumSupplies, kNumSupplies));
   }
@@ -1176,8 +1172,8 @@ TEST(Pager, FailMultipleCommits) {
   // Disjoint ranges: one request each.
   std::vector<std::unique_ptr<TestThread>> threads;
   for (uint64_t i = 0; i < kNumPages; ++i) {
-    threads.push_back(std::make_unique<TestThread>(
-        [v = vmo.get(), i] { return CommitPages(*v, i, 1); }));
+    threads.push_back(
+        std::make_unique<TestThread>([v = vmo.get(), i] { return CommitPages(*v, i, 1); }));
     threads.back()->Start();
   }
   for (uint64_t i = 0; i < kNumPages; ++i) {
@@ -1194,8 +1190,8 @@ TEST(Pager, FailMultipleCommits) {
   // The same range: one request shared by all.
   threads.clear();
   for (uint64_t i = 0; i < kNumPages; ++i) {
-    threads.push_back(std::make_unique<TestThread>(
-        [v = vmo.get()] { return CommitPages(*v, 0, kNumPages); }));
+    threads.push_back(
+        std::make_unique<TestThread>([v = vmo.get()] { return CommitPages(*v, 0, kNumPages); }));
     threads.back()->Start();
   }
   for (auto& t : threads) {
@@ -1470,9 +1466,8 @@ TEST(Pager, EarlyWakeOnSupply) {
   SharedBuffer data(P(kNumPages));
   ASSERT_TRUE(data.ok());
 
-  TestThread t([v = vmo.get(), &data] {
-    return v->vmo.Read(data.data(), P(kStartOffset), P(kNumPages));
-  });
+  TestThread t(
+      [v = vmo.get(), &data] { return v->vmo.Read(data.data(), P(kStartOffset), P(kNumPages)); });
   t.Start();
 
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, kStartOffset, kNumPages));
@@ -1502,8 +1497,7 @@ TEST(Pager, EarlyWakeNonLinearSupply) {
   SharedBuffer data(P(kNumPages));
   ASSERT_TRUE(data.ok());
 
-  TestThread t(
-      [v = vmo.get(), &data] { return v->vmo.Read(data.data(), 0, P(kNumPages)); });
+  TestThread t([v = vmo.get(), &data] { return v->vmo.Read(data.data(), 0, P(kNumPages)); });
   t.Start();
 
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, kNumPages));
@@ -1657,8 +1651,7 @@ TEST(Pager, EvictionHintAlwaysNeed) {
   auto vmo = pager.CreateVmo(kNumPages);
   ASSERT_NE(vmo, nullptr);
 
-  TestThread t(
-      [v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(10), P(5)); });
+  TestThread t([v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(10), P(5)); });
   t.Start();
 
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 10, 5));
@@ -1679,8 +1672,7 @@ TEST(Pager, EvictionHintsOpRange) {
   EXPECT_EQ(vmo->vmo.OpRange(kVmoOpDontNeed, 0, P(20)), Status::kOk);
 
   // [15p-8, 15p+8) is pages 14 and 15.
-  TestThread t(
-      [v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(15) - 8, 16); });
+  TestThread t([v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(15) - 8, 16); });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 14, 2));
   ASSERT_EQ(pager.SupplyPages(*vmo, 14, 2), Status::kOk);
@@ -1713,8 +1705,7 @@ TEST(Pager, EvictionHintsWithResize) {
   auto vmo = pager.CreateVmo(kNumPages, kVmoResizable);
   ASSERT_NE(vmo, nullptr);
 
-  TestThread t(
-      [v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(10), P(10)); });
+  TestThread t([v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, P(10), P(10)); });
   t.Start();
 
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 10, 10));

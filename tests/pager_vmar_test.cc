@@ -135,6 +135,14 @@ bool CheckMappedData(const Mapping& map, uint64_t first, uint64_t count, const v
   return ::testing::AssertionSuccess();
 }
 
+// Zircon's WaitForCrash: joins `t`, whose access recorded in `probe` must have ended in
+// SIGBUS at `addr` with `status` behind it (a lost wake-up would show as kTimedOut).
+::testing::AssertionResult WaitForCrash(TestThread& t, const Probe& probe, const void* addr,
+                                        Status status) {
+  t.Join();
+  return CrashedAt(probe, addr, status);
+}
+
 // ---- Basic read faults and supply ----
 
 TEST(PagerVmar, SinglePageTestVmar) {
@@ -569,7 +577,8 @@ TEST(PagerVmar, VmarUnmapTest) {
 
   map.Reset();
 
-  ASSERT_TRUE(t.WaitForFailure());
+  t.Join();
+  ASSERT_FALSE(probe.ok);
   EXPECT_EQ(probe.signo, SIGSEGV);
   EXPECT_EQ(probe.addr, addr);
   EXPECT_FALSE(t.handle().IsBlockedOnPager());
@@ -601,8 +610,7 @@ TEST(PagerVmar, ReadResizeTestVmar) {
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(vmo->vmo.SetSize(0), Status::kOk);
 
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kOutOfRange));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data(), Status::kOutOfRange));
 
   // A later access beyond the new end is refused by the kernel itself, with no request.
   uint64_t value = 0;
@@ -646,8 +654,7 @@ TEST(PagerVmar, DecommitOnDetachTestVmar) {
     Probe probe;
     TestThread t([&] { return CheckMapped(map, *vmo, page, 1, &probe); });
     t.Start();
-    ASSERT_TRUE(t.WaitForFailure()) << "page " << page;
-    EXPECT_TRUE(CrashedAt(probe, map.data() + P(page), Status::kBadState)) << "page " << page;
+    ASSERT_TRUE(WaitForCrash(t, probe, map.data() + P(page), Status::kBadState)) << "page " << page;
   }
 
   uint64_t offset = 0;
@@ -682,8 +689,7 @@ TEST(PagerVmar, DetachNonMappingAccessVmar) {
   ASSERT_TRUE(t.WaitForBlocked());
   ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
 
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data() + kPageSize, Status::kBadState));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data() + kPageSize, Status::kBadState));
 
   ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
   uint64_t offset = 0;
@@ -718,8 +724,7 @@ void ReadInterruptTest(bool late, bool detach) {
     pager.pager().Reset();
   }
 
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data(), Status::kBadState));
 
   if (detach) {
     ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
@@ -772,8 +777,7 @@ TEST(PagerVmar, ClosePagerTest) {
 
   pager.pager().Reset();
 
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data(), Status::kBadState));
   Probe probe1;
   EXPECT_TRUE(CheckMapped(map, *vmo, 1, 1, &probe1))
       << "signal " << probe1.signo << " at " << probe1.addr;
@@ -807,8 +811,7 @@ TEST(PagerVmar, ClosePortTest) {
       << "signal " << probe1.signo << " at " << probe1.addr;
 
   ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kBadState));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data(), Status::kBadState));
 }
 
 // ---- Failure reporting (ZX_PAGER_OP_FAIL) ----
@@ -830,8 +833,7 @@ TEST(PagerVmar, FailSinglePageVmar) {
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(pager.FailPages(*vmo, 0, 1), Status::kOk);
 
-  ASSERT_TRUE(t.WaitForFailure());
-  EXPECT_TRUE(CrashedAt(probe, map.data(), Status::kIo));
+  ASSERT_TRUE(WaitForCrash(t, probe, map.data(), Status::kIo));
 
   uint64_t offset = 0;
   uint64_t length = 0;

@@ -494,17 +494,14 @@ TEST(PagerWritebackVmar, FailDirtyRequests) {
   EXPECT_TRUE(CheckMapped(map, 0, 1, expected));
 
   // A vmo_write whose DIRTY request fails returns the failure.
-  Status result = Status::kOk;
   TestThread t2([&] {
     const uint8_t data = 0xdd;
-    result = vmo->vmo.Write(&data, P(1), 1);
-    return result == Status::kOk;
+    return vmo->vmo.Write(&data, P(1), 1);
   });
   t2.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 1, 1));
-  ASSERT_TRUE(t2.WaitForFailure());
-  EXPECT_EQ(Status::kIo, result);
+  ASSERT_TRUE(t2.WaitForFailure(Status::kIo));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
   EXPECT_TRUE(CheckData(*vmo, 0, kNumPages, expected));
   EXPECT_TRUE(NoRequests(pager, *vmo));
@@ -1078,10 +1075,10 @@ TEST(PagerWritebackVmar, ResizeWithOutstandingDirtyRequestsVmar) {
   EXPECT_TRUE(CrashedWith(probes[2], map.data() + P(5), Status::kOutOfRange));
   EXPECT_TRUE(CrashedWith(probes[3], map.data() + P(2), Status::kOutOfRange));
 
-  EXPECT_NE(Status::kOk, pager.DirtyPages(*vmo, 1, 1));
-  EXPECT_NE(Status::kOk, pager.DirtyPages(*vmo, 3, 1));
-  EXPECT_NE(Status::kOk, pager.DirtyPages(*vmo, 5, 1));
-  EXPECT_NE(Status::kOk, pager.SupplyPages(*vmo, 2, 1));
+  EXPECT_EQ(Status::kOutOfRange, pager.DirtyPages(*vmo, 1, 1));
+  EXPECT_EQ(Status::kOutOfRange, pager.DirtyPages(*vmo, 3, 1));
+  EXPECT_EQ(Status::kOutOfRange, pager.DirtyPages(*vmo, 5, 1));
+  EXPECT_EQ(Status::kOutOfRange, pager.SupplyPages(*vmo, 2, 1));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
   EXPECT_TRUE(NoRequests(pager, *vmo));
 }
@@ -1661,12 +1658,12 @@ TEST(PagerWritebackVmar, NotModifiedOnFailedDirtyRequest) {
   // A vmo_write whose DIRTY request fails.
   TestThread t1([&] {
     const uint8_t data = 0xaa;
-    return vmo->vmo.Write(&data, 0, 1) == Status::kOk;
+    return vmo->vmo.Write(&data, 0, 1);
   });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 0, 1));
-  ASSERT_TRUE(t1.WaitForFailure());
+  ASSERT_TRUE(t1.WaitForFailure(Status::kIo));
   EXPECT_FALSE(pager.IsModified(*vmo));
   EXPECT_TRUE(CheckData(*vmo, 0, 1, expected));
   EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
@@ -1737,12 +1734,11 @@ class SourceFaultGuard {
 bool WriteFromFailedSource(UserPager& pager, const TestVmo& vmo, const TestVmo& src,
                            const Mapping& src_map, uint64_t len, uint64_t fail_page) {
   std::atomic<bool> done{false};
-  Status result = Status::kOk;
   TestThread t([&] {
     SourceFaultGuard::Enter();
-    result = vmo.vmo.Write(src_map.data(), 0, len);
+    const Status result = vmo.vmo.Write(src_map.data(), 0, len);
     done = true;
-    return result != Status::kOk;
+    return result;
   });
   t.Start();
   EXPECT_TRUE(pager.WaitForPageRead(src, fail_page, 1));
@@ -1754,8 +1750,9 @@ bool WriteFromFailedSource(UserPager& pager, const TestVmo& vmo, const TestVmo& 
         << "the write asked for the failed source page again";
     EXPECT_EQ(Status::kOk, pager.SupplyPages(src, fail_page, 1));  // let the thread end
   }
-  const bool failed = t.Wait();
-  EXPECT_TRUE(failed) << "Vmo::Write succeeded: " << result;
+  // The write returns the status its source's READ was failed with (FailPages: kIo).
+  const bool failed = t.WaitForFailure(Status::kIo);
+  EXPECT_TRUE(t.WaitForFailure(Status::kIo));
   EXPECT_EQ(0, SourceFaultGuard::absorbed()) << "a SIGBUS reached the writing thread";
   return returned && failed;
 }
@@ -1829,12 +1826,12 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ModifiedOnPartialVmoWrite, 0) {
   ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
   TestThread t([&] {
     std::vector<uint8_t> data(P(2), 0xaa);
-    return vmo->vmo.Write(data.data(), 0, P(2)) == Status::kOk;
+    return vmo->vmo.Write(data.data(), 0, P(2));
   });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
   ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 1, 1));
-  ASSERT_TRUE(t.WaitForFailure());
+  ASSERT_TRUE(t.WaitForFailure(Status::kIo));
   EXPECT_TRUE(pager.IsModified(*vmo));
   std::fill(expected.begin(), expected.begin() + P(1), 0xaa);
   EXPECT_TRUE(CheckData(*vmo, 0, 2, expected));

@@ -311,20 +311,20 @@ class TestThread {
              << "WaitForFailure needs a thread whose function returns a Status";
     }
     if (status_ != expected) {
-      return ::testing::AssertionFailure() << "thread ended with " << status_ << ", expected "
-                                           << expected;
+      return ::testing::AssertionFailure()
+             << "thread ended with " << status_ << ", expected " << expected;
     }
     return ::testing::AssertionSuccess();
   }
   // The status fn returned (after Wait/WaitForFailure); for a bool fn, kOk or kInternal.
   Status status() const { return status_; }
   ThreadHandle& handle() { return handle_; }
-
- private:
+  // Joins, for callers that check what the thread did themselves (a crash, WaitForCrash).
   void Join() {
     if (thread_.joinable()) thread_.join();
   }
 
+ private:
   std::function<Status()> fn_;
   bool has_status_;
   std::thread thread_;
