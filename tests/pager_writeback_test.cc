@@ -787,9 +787,16 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ResizeSupplyZero, kVmoResizable) {
   EXPECT_EQ(P(2), CommittedBytes(*vmo));
   EXPECT_TRUE(CheckData(*vmo, 0, 4, expected));
 
-  if (create_option & kVmoTrapDirty) return;  // covered by ResizeDirtyRequest
-
-  ASSERT_EQ(Status::kOk, WriteFill(*vmo, 2, 2, 0xaa));
+  // Writing the tail: with trap, one DIRTY for the zero range and never a READ (10.3);
+  // without, no request.
+  TestThread t2([&] { return WriteFill(*vmo, 2, 2, 0xaa); });
+  t2.Start();
+  if (create_option & kVmoTrapDirty) {
+    ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 2, 2));
+    EXPECT_FALSE(pager.HasPageRequest(*vmo, kPagerVmoRead));
+    ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 2, 2));
+  }
+  ASSERT_TRUE(t2.Wait());
   EXPECT_EQ(P(4), CommittedBytes(*vmo));
   std::fill(expected.begin() + P(2), expected.end(), 0xaa);
   EXPECT_TRUE(CheckData(*vmo, 0, 4, expected));
