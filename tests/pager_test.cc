@@ -1190,6 +1190,68 @@ TEST(Pager, Prefetch) {
   ASSERT_TRUE(t.Wait());
 }
 
+// PREFETCH returns the pager's failure verbatim (7.3, 15).
+TEST(Pager, PrefetchReturnsFailure) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(3);
+  ASSERT_NE(vmo, nullptr);
+
+  TestThread t([v = vmo.get()] { return v->vmo.OpRange(kVmoOpPrefetch, 0, P(3)); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 3));
+  ASSERT_EQ(pager.FailPages(*vmo, 0, 3, Status::kIoDataIntegrity), Status::kOk);
+  ASSERT_TRUE(t.WaitForFailure(Status::kIoDataIntegrity));
+
+  VmoInfo info{};
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// ALWAYS_NEED is best effort: a failed READ ends the hint with kOk, and the hint does not
+// ask again for the failed pages (7.3, 15).
+TEST(Pager, AlwaysNeedIgnoresFailure) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(3);
+  ASSERT_NE(vmo, nullptr);
+
+  TestThread t([v = vmo.get()] { return v->vmo.OpRange(kVmoOpAlwaysNeed, 0, P(3)); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 3));
+  ASSERT_EQ(pager.FailPages(*vmo, 0, 3, Status::kIo), Status::kOk);
+  ASSERT_TRUE(t.Wait());  // kOk
+
+  VmoInfo info{};
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// COMMIT does not use early wake (6.1): its request is [0,3); page 0 supplied, then page 1
+// failed. The failure does not start at the request's first page and the request has no
+// wake offset, so it is not the committer's (7.2): the commit stays blocked until page 2
+// completes the request, then retries and asks for page 1 alone. An early-woken commit
+// would instead have ended with kIo before page 2 was supplied, and never asked again.
+TEST(Pager, NoEarlyWakeForCommit) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(3);
+  ASSERT_NE(vmo, nullptr);
+
+  TestThread t([v = vmo.get()] { return CommitPages(*v, 0, 3); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 3));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_EQ(pager.FailPages(*vmo, 1, 1, Status::kIo), Status::kOk);
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);
+
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 1, 1), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_TRUE(CheckVmo(*vmo, 0, 3));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 // ---- Failure reporting (ZX_PAGER_OP_FAIL) ----
 
 TEST(Pager, FailSinglePageVmo) {

@@ -159,6 +159,124 @@ TEST(PagerWriteback, SimpleTrapDirtyVmo) {
   EXPECT_TRUE(NoRequests(pager, *vmo_no_trap));
 }
 
+// A vmo_write asks for at most 256 pages at a time, READ and DIRTY alike (1, 10.2), while a
+// read of the same range asks for all of it at once.
+TEST_WITH_AND_WITHOUT_TRAP_DIRTY(WriteBatchLimit, 0) {
+  constexpr uint64_t kNumPages = 600;
+  constexpr uint64_t kBatch = 256;
+  UserPager pager;
+  auto vmo = pager.CreateVmo(kNumPages, create_option);
+  ASSERT_NE(vmo, nullptr);
+
+  // Absent pages: READ per batch, then (trap) DIRTY for the supplied batch.
+  TestThread t1([&] { return WriteFill(*vmo, 0, kNumPages, 0xaa); });
+  t1.Start();
+  for (uint64_t first = 0; first < kNumPages; first += kBatch) {
+    const uint64_t count = std::min(kBatch, kNumPages - first);
+    ASSERT_TRUE(pager.WaitForPageRead(*vmo, first, count)) << "page " << first;
+    ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, first, count));
+    if (create_option & kVmoTrapDirty) {
+      ASSERT_TRUE(pager.WaitForPageDirty(*vmo, first, count)) << "page " << first;
+      ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, first, count));
+    }
+  }
+  ASSERT_TRUE(t1.Wait());
+  EXPECT_TRUE(NoRequests(pager, *vmo));
+  EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{0, kNumPages, 0}}));
+  std::vector<uint8_t> expected(P(kNumPages), 0xaa);
+  EXPECT_TRUE(CheckData(*vmo, 0, kNumPages, expected));
+
+  if (create_option & kVmoTrapDirty) {
+    // All pages present and clean: DIRTY per batch.
+    ASSERT_EQ(Status::kOk, pager.WritebackBeginPages(*vmo, 0, kNumPages));
+    ASSERT_EQ(Status::kOk, pager.WritebackEndPages(*vmo, 0, kNumPages));
+    TestThread t2([&] { return WriteFill(*vmo, 0, kNumPages, 0xbb); });
+    t2.Start();
+    for (uint64_t first = 0; first < kNumPages; first += kBatch) {
+      const uint64_t count = std::min(kBatch, kNumPages - first);
+      ASSERT_TRUE(pager.WaitForPageDirty(*vmo, first, count)) << "page " << first;
+      ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, first, count));
+    }
+    ASSERT_TRUE(t2.Wait());
+    EXPECT_TRUE(NoRequests(pager, *vmo));
+    std::fill(expected.begin(), expected.end(), 0xbb);
+    EXPECT_TRUE(CheckData(*vmo, 0, kNumPages, expected));
+  }
+
+  // A read is not limited.
+  auto vmo2 = pager.CreateVmo(kNumPages, create_option);
+  ASSERT_NE(vmo2, nullptr);
+  TestThread t3([&] { return ReadPages(*vmo2, 0, kNumPages); });
+  t3.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo2, 0, kNumPages));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo2, 0, kNumPages));
+  ASSERT_TRUE(t3.Wait());
+  EXPECT_TRUE(NoRequests(pager, *vmo2));
+}
+
+// A vmo_write does not use early wake (6.1). The write of [0,3) asks for READ[0,3); page 0
+// is supplied, then page 1 failed: not the request's first page and no wake offset, so the
+// failure is not the writer's (7.2). The writer stays blocked until page 2 completes the
+// request, then retries and asks for page 1 alone. An early-woken writer would have taken
+// page 0 and then ended with kIo before page 2 was supplied.
+TEST_WITH_AND_WITHOUT_TRAP_DIRTY(NoEarlyWakeForWrite, 0) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(3, create_option);
+  ASSERT_NE(vmo, nullptr);
+
+  TestThread t([&] { return WriteFill(*vmo, 0, 3, 0xaa); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 3));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 1));
+  ASSERT_EQ(Status::kOk, pager.FailPages(*vmo, 1, 1, Status::kIo));
+  ASSERT_TRUE(t.WaitForBlocked());
+  // Not woken: page 0 is still clean.
+  EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
+  EXPECT_FALSE(pager.IsModified(*vmo));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 2, 1));
+
+  if (create_option & kVmoTrapDirty) {
+    ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
+    ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 0, 1));
+  }
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 1, 1));
+  if (create_option & kVmoTrapDirty) {
+    ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 2));
+    ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 1, 2));
+  }
+  ASSERT_TRUE(t.Wait());
+  EXPECT_TRUE(NoRequests(pager, *vmo));
+  EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{0, 3, 0}}));
+  EXPECT_TRUE(CheckData(*vmo, 0, 3, std::vector<uint8_t>(P(3), 0xaa)));
+}
+
+// OP_DIRTY whose end lies past the (shrunk) size fails with kOutOfRange and dirties nothing,
+// but still resolves the DIRTY requests in its in-bounds part, whose waiters retry and ask
+// again (10.6).
+TEST(PagerWriteback, OpDirtyPastShrinkResolvesInBoundsWaiters) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4, kVmoTrapDirty | kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(*vmo, 0, 4));
+
+  TestThread t([&] { return WriteByte(*vmo, P(1), 0xaa); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
+  ASSERT_EQ(Status::kOk, vmo->vmo.SetSize(P(2)));  // page 1 stays in bounds: its request too
+  ASSERT_TRUE(t.WaitForBlocked());
+  EXPECT_TRUE(NoRequests(pager, *vmo));
+
+  EXPECT_EQ(Status::kOutOfRange, pager.DirtyPages(*vmo, 0, 4));
+  EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {}));
+  // The writer was woken, found page 1 still clean, and asks again.
+  ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 1, 1));
+  ASSERT_EQ(Status::kOk, pager.DirtyPages(*vmo, 1, 1));
+  ASSERT_TRUE(t.Wait());
+  EXPECT_TRUE(DirtyRangesAre(pager, *vmo, {{1, 1, 0}}));
+  EXPECT_TRUE(NoRequests(pager, *vmo));
+}
+
 TEST(PagerWriteback, OpDirtyNoWrite) {
   UserPager pager;
   auto vmo = pager.CreateVmo(1, kVmoTrapDirty);
@@ -2362,6 +2480,10 @@ TEST(PagerWriteback, InvalidQuery) {
   PagerVmoStats stats{};
   EXPECT_EQ(Status::kInvalidArgs, pager.QueryVmoStats(vmo, 100, &stats, sizeof(stats)));
   EXPECT_EQ(Status::kBufferTooSmall, pager.QueryVmoStats(vmo, 0, &stats, 0));
+  EXPECT_EQ(Status::kBufferTooSmall, pager.QueryVmoStats(vmo, 0, &stats, sizeof(stats) - 1));
+  // The buffer size is checked before the options (11).
+  EXPECT_EQ(Status::kBufferTooSmall, pager.QueryVmoStats(vmo, 100, &stats, 0));
+  EXPECT_EQ(Status::kBufferTooSmall, pager.QueryVmoStats(vmo, 100, nullptr, 0));
 
   // Invalid buffers, with a dirty page to enumerate.
   ASSERT_EQ(Status::kOk, pager.SupplyPages(vmo, 0, P(1), plain, 0));
