@@ -128,7 +128,7 @@ TEST_F(EvictionTest, EvictionSkipsPagesAccessedSinceQueued) {
   auto vmo = pager.CreateVmo(5);
   ASSERT_TRUE(vmo);
   const uint64_t base = Used();
-  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 3), Status::kOk);  // pages 0-2, oldest first
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 3), Status::kOk);                 // pages 0-2, oldest first
   ASSERT_EQ(vmo->vmo.OpRange(kVmoOpDontNeed, P(1), P(1)), Status::kOk);  // order 1, 0, 2
   std::vector<char> buf(kPageSize);
   ASSERT_EQ(vmo->vmo.Read(buf.data(), P(1), 1), Status::kOk);  // accessed: order 0, 2, 1

@@ -1751,8 +1751,8 @@ bool WriteFromFailedSource(UserPager& pager, const TestVmo& vmo, const TestVmo& 
     EXPECT_EQ(Status::kOk, pager.SupplyPages(src, fail_page, 1));  // let the thread end
   }
   // The write returns the status its source's READ was failed with (FailPages: kIo).
-  const bool failed = t.WaitForFailure(Status::kIo);
-  EXPECT_TRUE(t.WaitForFailure(Status::kIo));
+  const ::testing::AssertionResult failed = t.WaitForFailure(Status::kIo);
+  EXPECT_TRUE(failed);
   EXPECT_EQ(0, SourceFaultGuard::absorbed()) << "a SIGBUS reached the writing thread";
   return returned && failed;
 }
