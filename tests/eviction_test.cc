@@ -93,6 +93,64 @@ TEST_F(EvictionTest, DontNeedIsEvictedFirstAlwaysNeedNeverDirtyNever) {
   EXPECT_FALSE(pager.AnyPacket(kPoll));
 }
 
+// DONT_NEED moves a page to the front of the reclaim order but does not clear its
+// always-need flag: it is still never evicted (15).
+TEST_F(EvictionTest, DontNeedDoesNotClearAlwaysNeed) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4);
+  ASSERT_TRUE(vmo);
+  const uint64_t base = Used();
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);  // pages 0-1, oldest first
+  ASSERT_EQ(vmo->vmo.OpRange(kVmoOpAlwaysNeed, P(1), P(1)), Status::kOk);
+  ASSERT_EQ(vmo->vmo.OpRange(kVmoOpDontNeed, 0, P(2)), Status::kOk);
+  Limit(base + 2);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);  // one page must go: page 0
+  ASSERT_EQ(pager.SupplyPages(*vmo, 3, 1), Status::kOk);  // and again: page 2, not page 1
+  EXPECT_EQ(Used(), base + 2);
+
+  std::vector<char> buf(kPageSize);
+  ASSERT_EQ(vmo->vmo.Read(buf.data(), P(1), kPageSize), Status::kOk);  // present: no READ
+  EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 1, 1, buf.data()));
+  EXPECT_FALSE(pager.AnyPacket(kPoll));
+  for (uint64_t page : {0u, 2u}) {
+    TestThread reader([&] { return vmo->vmo.Read(buf.data(), P(page), 1); });
+    reader.Start();
+    ASSERT_TRUE(pager.WaitForPageRead(*vmo, page, 1)) << "page " << page;  // evicted
+    ASSERT_EQ(pager.SupplyPages(*vmo, page, 1), Status::kOk);
+    ASSERT_TRUE(reader.Wait());
+  }
+  EXPECT_FALSE(pager.AnyPacket(kPoll));
+}
+
+// Eviction skips a page accessed since it was queued for reclaim: a page read after DONT_NEED
+// put it first, or after it was supplied, is no longer the next to go (15).
+TEST_F(EvictionTest, EvictionSkipsPagesAccessedSinceQueued) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(5);
+  ASSERT_TRUE(vmo);
+  const uint64_t base = Used();
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 3), Status::kOk);                 // pages 0-2, oldest first
+  ASSERT_EQ(vmo->vmo.OpRange(kVmoOpDontNeed, P(1), P(1)), Status::kOk);  // order 1, 0, 2
+  std::vector<char> buf(kPageSize);
+  ASSERT_EQ(vmo->vmo.Read(buf.data(), P(1), 1), Status::kOk);  // accessed: order 0, 2, 1
+  ASSERT_EQ(vmo->vmo.Read(buf.data(), P(0), 1), Status::kOk);  // accessed: order 2, 1, 0
+  Limit(base + 3);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 3, 1), Status::kOk);  // one page must go: page 2
+  EXPECT_EQ(Used(), base + 3);
+
+  for (uint64_t page : {0u, 1u, 3u}) {
+    ASSERT_EQ(vmo->vmo.Read(buf.data(), P(page), kPageSize), Status::kOk) << "page " << page;
+    EXPECT_TRUE(UserPager::CheckPattern(vmo->key, page, 1, buf.data())) << "page " << page;
+  }
+  EXPECT_FALSE(pager.AnyPacket(kPoll));
+  TestThread reader([&] { return vmo->vmo.Read(buf.data(), P(2), 1); });
+  reader.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 2, 1));  // page 2 was evicted
+  ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);
+  ASSERT_TRUE(reader.Wait());
+  EXPECT_FALSE(pager.AnyPacket(kPoll));
+}
+
 TEST_F(EvictionTest, SupplierWaitsForMemoryUntilPagesCanBeEvicted) {
   UserPager pager;
   auto vmo = pager.CreateVmo(4);

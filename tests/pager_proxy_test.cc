@@ -493,12 +493,27 @@ TEST_F(PagerProxyTest, ReadCloseInterruptLateTest) {
   EXPECT_EQ(Next(), "none");
 }
 
-// A COMPLETE still queued when the pager closes is withdrawn.
+// Detach, then close the pager (9.1, 5.3). The detach completes every outstanding request
+// (their waiters retry and Populate refuses them with kBadState), withdraws the READ packet
+// still queued and the one pending behind it, and queues COMPLETE; the close withdraws that
+// COMPLETE, so nothing at all is delivered.
 TEST_F(PagerProxyTest, DetachClosePagerTest) {
+  Make(true);
+  PageRequest* a = Read(0, 1);
+  EXPECT_EQ(Next(), "R[0,1)");   // read by the pager: the request stays outstanding
+  PageRequest* b = Read(2, 1);   // its packet is queued
+  PageRequest* d = Dirty(1, 1);  // pending behind it
   source_->Detach();
-  EXPECT_EQ(port_->queued_count(), 1u);
+  EXPECT_EQ(Last(a), "done ZX_OK");
+  EXPECT_EQ(Last(b), "done ZX_OK");
+  EXPECT_EQ(Last(d), "done ZX_OK");
+  EXPECT_EQ(port_->queued_count(), 1u);  // the COMPLETE only
   proxy_->OnPagerClosed();
+  EXPECT_EQ(port_->queued_count(), 0u);
   EXPECT_EQ(Next(), "none");
+  PageRequest req;
+  EXPECT_EQ(source_->GetPages(0, P(1), &req, kInfo), Status::kBadState);
+  EXPECT_EQ(source_->RequestDirtyTransition(&req, 0, P(1), kInfo), Status::kBadState);
   source_->Close();
   EXPECT_EQ(Next(), "none");
 }

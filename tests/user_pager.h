@@ -273,11 +273,16 @@ inline ::testing::AssertionResult DirtyRangesAre(UserPager& pager, const TestVmo
          << "dirty ranges " << print(actual) << ", expected " << print(expected);
 }
 
-// A thread running `fn` (returning whether it succeeded), with the handle needed to
-// observe or interrupt it. Wait() joins and returns fn's result.
+// A thread running `fn`, with the handle needed to observe or interrupt it. `fn` returns
+// either whether it succeeded (bool) or the Status of the operation it ran; only the second
+// kind can be checked for an exact failure (WaitForFailure). Wait() joins and returns whether
+// fn succeeded (true, or Status::kOk).
 class TestThread {
  public:
-  explicit TestThread(std::function<bool()> fn) : fn_(std::move(fn)) {}
+  explicit TestThread(std::function<bool()> fn)
+      : fn_([f = std::move(fn)] { return f() ? Status::kOk : Status::kInternal; }),
+        has_status_(false) {}
+  explicit TestThread(std::function<Status()> fn) : fn_(std::move(fn)), has_status_(true) {}
   ~TestThread() {
     if (thread_.joinable()) thread_.join();
   }
@@ -286,25 +291,45 @@ class TestThread {
     auto future = handle.get_future();
     thread_ = std::thread([this, h = std::move(handle)]() mutable {
       h.set_value(ThreadHandle::Current());
-      result_ = fn_();
+      status_ = fn_();
     });
     handle_ = future.get();
   }
   bool WaitForBlocked() { return testing::WaitForBlocked(handle_); }
-  // Joins; true if fn returned true.
+  // Joins; true if fn succeeded.
   bool Wait() {
-    if (thread_.joinable()) thread_.join();
-    return result_;
+    Join();
+    return status_ == Status::kOk;
   }
-  // Joins; true if fn returned false.
-  bool WaitForFailure() { return !Wait(); }
+  // Joins; succeeds only if fn returned exactly `expected` (a failure code). A thread whose
+  // wake-up was lost ends with kTimedOut after the harness's overtime timeout, and fails here
+  // unless kTimedOut is what the test expects.
+  ::testing::AssertionResult WaitForFailure(Status expected) {
+    Join();
+    if (!has_status_) {
+      return ::testing::AssertionFailure()
+             << "WaitForFailure needs a thread whose function returns a Status";
+    }
+    if (status_ != expected) {
+      return ::testing::AssertionFailure()
+             << "thread ended with " << status_ << ", expected " << expected;
+    }
+    return ::testing::AssertionSuccess();
+  }
+  // The status fn returned (after Wait/WaitForFailure); for a bool fn, kOk or kInternal.
+  Status status() const { return status_; }
   ThreadHandle& handle() { return handle_; }
+  // Joins, for callers that check what the thread did themselves (a crash, WaitForCrash).
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
 
  private:
-  std::function<bool()> fn_;
+  std::function<Status()> fn_;
+  bool has_status_;
   std::thread thread_;
   ThreadHandle handle_;
-  bool result_ = false;
+  Status status_ = Status::kInternal;
 };
 
 }  // namespace upager::testing

@@ -42,14 +42,19 @@ bool IsToBeDirtied(SlotKind kind) {
 // Full-length pread/pwrite on the memfd; they only fail on a broken fd or out of memory.
 //
 // The caller's buffer may be mapped memory whose fault fails: the copy then fails with
-// EFAULT and the pager's status is reported (KernelCopyScope).
+// EFAULT and the pager's status is reported (KernelCopyScope). A buffer that is simply not
+// accessible is kInvalidArgs, as for a Zircon syscall whose user copy faults.
+Status FaultStatus(const KernelCopyScope& scope) {
+  return scope.failure() != Status::kOk ? scope.failure() : Status::kInvalidArgs;
+}
+
 Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
   KernelCopyScope scope;
   auto* p = static_cast<char*>(buf);
   while (len > 0) {
     const ssize_t n = ::pread(fd, p, len, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
+    if (n < 0 && errno == EFAULT) return FaultStatus(scope);
     if (n <= 0) return Status::kIo;
     p += n;
     len -= static_cast<uint64_t>(n);
@@ -66,7 +71,7 @@ Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
   while (len > 0) {
     const ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
+    if (n < 0 && errno == EFAULT) return FaultStatus(scope);
     if (n <= 0) return errno == ENOSPC || errno == ENOMEM ? Status::kNoMemory : Status::kIo;
     if (written) *written += static_cast<uint64_t>(n);
     p += n;
