@@ -1,5 +1,6 @@
 // Zircon's core pager tests through Vmo::Read/Write/OpRange (see pager_test.cc for the
 // conventions): commit, batching and overlap, eviction hints, argument validation.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>

@@ -1,5 +1,6 @@
 // Zircon's core pager tests through Vmo::Read/Write/OpRange (see pager_test.cc for the
 // conventions): resize under waiters, thread suspension, detach, pager and port close.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>

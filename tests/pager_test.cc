@@ -1,6 +1,6 @@
 // Zircon's core pager tests (zircon/system/utest/core/pager/pager.cc), the variants that reach
 // the VMO through Vmo::Read/Write/OpRange: a VMO_VMAR_TEST(Pager, X) appears here as XVmo, a
-// plain TEST(Pager, X) as X. Behaviour follows zircon-semantics.md (section numbers in the
+// plain TEST(Pager, X) as X. Behaviour follows docs/zircon-semantics.md (section numbers in the
 // comments); "blocked" is TestThread::WaitForBlocked, "no packet" a poll with a zero timeout.
 //
 // Not here: the mapping variants (XVmar), tests that need clones, pinning, mappings or

@@ -1,5 +1,6 @@
 // Zircon's core pager tests through mappings (see pager_vmar_test.cc for the
 // conventions): resize and unmap under waiters, detach, pager and port close, failures.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <signal.h>
 

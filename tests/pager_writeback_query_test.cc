@@ -1,6 +1,7 @@
 // Zircon's pager writeback tests through Vmo (see pager_writeback_test.cc for the
 // conventions): detach with dirty state, the modified flag, argument validation and
 // query mechanics.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 

@@ -1,5 +1,6 @@
 // Zircon's pager writeback tests through Vmo (see pager_writeback_test.cc for the
 // conventions): writeback begin/end, resize and the dirty zero tail, commit.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 

@@ -1,5 +1,6 @@
 // Helpers shared by the Vmo reproductions of Zircon's pager writeback tests
 // (pager_writeback_test.cc and pager_writeback_*_test.cc).
+// Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_TESTS_PAGER_WRITEBACK_UTIL_H_
 #define UPAGER_TESTS_PAGER_WRITEBACK_UTIL_H_
 

@@ -1,5 +1,6 @@
 // Zircon's pager writeback tests through mappings (see pager_writeback_vmar_test.cc for
 // the conventions): ZX_VMO_OP_ZERO, detach with dirty state, the modified flag.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <signal.h>
 

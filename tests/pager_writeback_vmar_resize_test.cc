@@ -1,5 +1,6 @@
 // Zircon's pager writeback tests through mappings (see pager_writeback_vmar_test.cc for
 // the conventions): writeback begin/end, resize and the dirty zero tail.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <signal.h>
 

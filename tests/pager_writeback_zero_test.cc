@@ -1,5 +1,6 @@
 // Zircon's pager writeback tests through Vmo (see pager_writeback_test.cc for the
 // conventions): zero page markers, ZX_VMO_OP_ZERO and delayed resolutions.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
