@@ -144,7 +144,7 @@ TEST(Pager, FailMultipleVmos) {
 }
 
 // Requests [0,2), [9,11), [5,7); supply 0, fail [1,10), supply 10: [5,7) and [9,11) fail;
-// [0,2) completes OK (the failure missed its first page, 7.2) and asks again for [1,2),
+// [0,2) completes OK (the failure missed its first page: section 7.2) and asks again for [1,2),
 // which is then failed (19.8).
 TEST(Pager, FailOverlappingRangeCommit) {
   UserPager pager;
