@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "mapping_util.h"
 #include "test_util.h"
 #include "upager/page_budget.h"
@@ -122,7 +123,7 @@ TEST(Mapping, EvictedPageFaultsAgain) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   uint64_t value = 0;
   ASSERT_TRUE(ProbeLoad(map.data(), &value).ok);
-  ASSERT_TRUE(vmo->vmo.object()->EvictPage(0));
+  ASSERT_TRUE(internal::HandleAccess::Object(vmo->vmo)->EvictPage(0));
   TestThread t([&] { return ProbeLoad(map.data() + 8, &value).ok; });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
@@ -227,7 +228,7 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
   EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
   EXPECT_EQ(handler.reads.load(), kPages);
   // No loop thread: a Vmo::Read of a missing page waits for Poll.
-  ASSERT_TRUE(vmo.object()->EvictPage(3));
+  ASSERT_TRUE(internal::HandleAccess::Object(vmo)->EvictPage(3));
   std::atomic<bool> done{false};
   std::thread reader([&] {
     uint64_t v = 0;

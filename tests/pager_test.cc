@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "pager/pager_object.h"
 #include "test_util.h"
 #include "upager/port.h"
@@ -508,7 +509,7 @@ TEST(Pager, ZeroHandlesRace) {
   ASSERT_EQ(Pager::Create(0, &pager), Status::kOk);
 
   std::mutex mutex;
-  std::shared_ptr<internal::PagerObject> current = pager.object();
+  std::shared_ptr<internal::PagerObject> current = internal::HandleAccess::Object(pager);
   std::atomic<bool> running{true};
   std::atomic<int> unexpected{0};
   std::atomic<int> created{0};
@@ -526,7 +527,8 @@ TEST(Pager, ZeroHandlesRace) {
         object = current;
       }
       Vmo vmo;
-      const Status status = object->CreateVmo(0, port.object(), 0, kPageSize, &vmo);
+      const Status status =
+          object->CreateVmo(0, internal::HandleAccess::Object(port), 0, kPageSize, &vmo);
       if (status == Status::kOk) {
         created++;
       } else if (status != Status::kBadState) {
@@ -544,7 +546,7 @@ TEST(Pager, ZeroHandlesRace) {
     pager.Reset();
     ASSERT_EQ(Pager::Create(0, &pager), Status::kOk);
     std::lock_guard lock(mutex);
-    current = pager.object();
+    current = internal::HandleAccess::Object(pager);
   }
 
   running = false;
