@@ -1,4 +1,4 @@
-// The blob format (PackBlob, LooksLikeBlob, blob::ReadIndex) and BlobProvider: content
+// The blob format (PackBlob, LooksLikeBlob, the internal blob::ReadIndex) and BlobProvider: content
 // packed into a blob reads back byte for byte through Vmo::Read and through a Mapping;
 // damage to a chunk fails exactly that chunk with kIoDataIntegrity (SIGBUS through a
 // mapping); damage to the header or index is refused at Create.
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "mapping_util.h"
+#include "providers/blob_layout.h"
 #include "test_util.h"
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/full_io.h"
 #include "commands.h"
 #include "common.h"
 #include "fault_guard.h"
@@ -28,7 +29,7 @@ constexpr uint64_t kPiece = 1 << 20;  // bytes copied and written at a time
 enum class WriteResult { kOk, kReaderGone, kFailed };
 
 WriteResult WriteOut(const void* data, size_t len) {
-  int err = WriteAll(STDOUT_FILENO, data, len);
+  const int err = internal::WriteFull(STDOUT_FILENO, data, len).error;
   if (err == 0) {
     return WriteResult::kOk;
   }

@@ -120,22 +120,6 @@ std::string FormatBytes(uint64_t bytes) {
   return buf;
 }
 
-int WriteAll(int fd, const void* data, size_t len) {
-  const char* p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = ::write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return 0;
-}
-
 Session::Session(const GlobalOptions& options, bool want_latency) : options_(options) {
   if (want_latency || !options_.stats.empty()) {
     EnableRequestLatency(true);

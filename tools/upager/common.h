@@ -49,10 +49,6 @@ bool ParseSize(std::string_view text, uint64_t* out);
 // "12.3 MiB"-style rendering for human-readable lines.
 std::string FormatBytes(uint64_t bytes);
 
-// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0 or an errno
-// value (EPIPE when the reader went away).
-int WriteAll(int fd, const void* data, size_t len);
-
 // Global options, shared by every subcommand.
 struct GlobalOptions {
   std::string trace_path;  // --trace FILE
