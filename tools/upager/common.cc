@@ -38,30 +38,6 @@ int Error(int code, std::string_view message) {
   return code;
 }
 
-std::string DescribeStatus(Status status) {
-  const char* text = nullptr;
-  switch (status) {
-    case Status::kNotFound: text = "not found"; break;
-    case Status::kAccessDenied: text = "permission denied"; break;
-    case Status::kUnavailable: text = "unreachable"; break;
-    case Status::kIo: text = "I/O error"; break;
-    case Status::kIoDataIntegrity: text = "data integrity error"; break;
-    case Status::kWrongType: text = "wrong type"; break;
-    case Status::kNotSupported: text = "not supported"; break;
-    case Status::kInvalidArgs: text = "invalid argument"; break;
-    case Status::kOutOfRange: text = "out of range"; break;
-    case Status::kBadState: text = "source detached"; break;
-    case Status::kTimedOut: text = "timed out"; break;
-    case Status::kNoMemory: text = "out of memory"; break;
-    case Status::kNoSpace: text = "no space left"; break;
-    default: break;
-  }
-  if (text == nullptr) {
-    return StatusString(status);
-  }
-  return std::string(text) + " (" + StatusString(status) + ")";
-}
-
 int ExitCodeForReadFailure(Status status) {
   return status == Status::kIoDataIntegrity ? kExitCorrupt : kExitFailure;
 }
@@ -141,7 +117,8 @@ int Session::End(int code, FILE* stats_stream) {
     TraceSummary summary = GetTraceSummary();
     Status s = WriteTrace(options_.trace_path);
     if (s != Status::kOk) {
-      Error(kExitFailure, "cannot write trace '" + options_.trace_path + "': " + DescribeStatus(s));
+      Error(kExitFailure,
+            "cannot write trace '" + options_.trace_path + "': " + StatusDescription(s));
       return code == kExitOk ? kExitFailure : code;
     }
     std::fprintf(stderr, "trace: %" PRIu64 " events written to %s (open in ui.perfetto.dev)",

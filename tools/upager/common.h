@@ -34,10 +34,6 @@ const char* ExitCodeHelp();
 // and returns `code`, so that callers can write `return Error(kExitUsage, "...")`.
 int Error(int code, std::string_view message);
 
-// A short human description of a status: "not found", "permission denied", "data integrity
-// error", ... followed by the Zircon name in parentheses where it adds something.
-std::string DescribeStatus(Status status);
-
 // The exit code for a failure while reading data that opened fine: 4 for damaged data
 // (kIoDataIntegrity), 1 otherwise.
 int ExitCodeForReadFailure(Status status);

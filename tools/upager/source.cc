@@ -82,7 +82,7 @@ std::string DescribeOpenFailure(SourceKind kind, Status status) {
   if (kind == SourceKind::kHttp && status == Status::kUnavailable) {
     return "server unreachable (" + std::string(StatusString(status)) + ")";
   }
-  return DescribeStatus(status);
+  return StatusDescription(status);
 }
 
 }  // namespace
