@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "nginx_server.h"
+#include "common/nginx_server.h"
 
 #ifndef UPAGER_CLI_PATH
 #error "UPAGER_CLI_PATH must name the upager binary"
@@ -464,8 +464,8 @@ TEST_F(CliTest, CatIntoAClosedPipeStopsQuietly) {
 
 TEST_F(CliTest, CatOverHttp) {
   std::string why;
-  if (!upager::testing::NginxServer::Available(&why)) GTEST_SKIP() << why;
-  upager::testing::NginxServer server;
+  if (!upager::tools::NginxServer::Available(&why)) GTEST_SKIP() << why;
+  upager::tools::NginxServer server;
   ASSERT_TRUE(server.Start(&why)) << why;
   const std::string content = RandomBytes(3 * 1024 * 1024 + 99, 11);
   ASSERT_TRUE(server.WriteFile("object.bin", content));
