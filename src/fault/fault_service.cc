@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/kernel_copy.h"
 #include "base/telemetry.h"
 #include "base/thread_state.h"
@@ -258,8 +259,7 @@ std::chrono::milliseconds FaultService::ScanInterval() {
 
 void FaultService::ScanOvertime() {
   const auto now = std::chrono::steady_clock::now();
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const auto now_ns = static_cast<int64_t>(SteadyNs(now));
   int64_t last = last_scan_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();
