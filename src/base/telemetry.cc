@@ -350,7 +350,7 @@ void StartTracing(size_t max_events) {
   trace.events.clear();
   trace.max_events = max_events;
   trace.dropped = 0;
-  trace.start_ns = SteadyNowNs();
+  trace.start_ns = internal::SteadyNowNs();
   g_tracing.store(true, std::memory_order_relaxed);
 }
 
