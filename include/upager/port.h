@@ -47,8 +47,8 @@ class Port : private internal::Handle<internal::PortObject> {
   // `options` must be 0.
   static Status Create(uint32_t options, Port* out);
   Status Duplicate(Port* out) const;
-  using Handle::is_valid;
-  using Handle::Reset;
+  bool is_valid() const { return Handle::is_valid(); }
+  void Reset() { Handle::Reset(); }
 
   // Dequeues the oldest packet, waiting until `deadline`; kTimedOut if none came (a
   // deadline in the past polls). kBadHandle on an invalid handle.

@@ -50,8 +50,8 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   static Status Create(uint64_t size, uint32_t options, Vmo* out);
 
   Status Duplicate(Vmo* out) const;
-  using Handle::is_valid;
-  using Handle::Reset;
+  bool is_valid() const { return Handle::is_valid(); }
+  void Reset() { Handle::Reset(); }
   // Unique per object for the process's lifetime; 0 for an invalid handle.
   uint64_t koid() const;
 
