@@ -45,8 +45,8 @@ class Pager : private internal::Handle<internal::PagerObject> {
   Status Duplicate(Pager* out) const;
   // Closing the last handle closes the pager: its VMOs are detached, queued packets are
   // withdrawn and none are delivered any more (5.3).
-  bool is_valid() const { return Handle::is_valid(); }
   void Reset() { Handle::Reset(); }
+  bool is_valid() const { return Handle::is_valid(); }
 
   // A pager-backed VMO of `size` bytes (rounded up to pages) whose requests are queued on
   // `port` with `key`. Options: kVmoResizable, kVmoTrapDirty.
