@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cli_test_util.h"
-#include "nginx_server.h"
+#include "common/nginx_server.h"
 #include "skip.h"
 
 namespace upager::cli_test {
@@ -148,8 +148,8 @@ TEST_F(CliTest, PackOfCompressibleDataShrinksIt) {
 
 TEST_F(CliTest, CatOverHttp) {
   std::string why;
-  if (!upager::testing::NginxServer::Available(&why)) UPAGER_SKIP_OR_FAIL(why);
-  upager::testing::NginxServer server;
+  if (!upager::tools::NginxServer::Available(&why)) UPAGER_SKIP_OR_FAIL(why);
+  upager::tools::NginxServer server;
   ASSERT_TRUE(server.Start(&why)) << why;
   const std::string content = RandomBytes(3 * 1024 * 1024 + 99, 11);
   ASSERT_TRUE(server.WriteFile("object.bin", content));

@@ -1,4 +1,4 @@
-// HttpProvider against a local nginx (tests/nginx_server.h): content read through Vmo::Read
+// HttpProvider against a local nginx (tools/common/nginx_server.h): content read through Vmo::Read
 // and mappings matches the served file, read-ahead saves fetches, creation errors map to
 // the documented statuses, and a server that goes away fails reads with kIo after the
 // retries without harming the provider, which works again once the server is back.
@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/nginx_server.h"
 #include "mapping_util.h"
-#include "nginx_server.h"
 #include "skip.h"
 #include "test_util.h"
 #include "upager/mapping.h"
@@ -24,6 +24,8 @@
 
 namespace upager::testing {
 namespace {
+
+using tools::NginxServer;
 
 std::string RandomBytes(size_t size, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "mapping_util.h"
 #include "test_util.h"
 #include "upager/page_budget.h"
@@ -123,7 +124,7 @@ TEST(Mapping, EvictedPageFaultsAgain) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   uint64_t value = 0;
   ASSERT_TRUE(ProbeLoad(map.data(), &value).ok);
-  ASSERT_TRUE(vmo->vmo.object()->EvictPage(0));
+  ASSERT_TRUE(internal::HandleAccess::Object(vmo->vmo)->EvictPage(0));
   TestThread t([&] { return ProbeLoad(map.data() + 8, &value).ok; });
   t.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
@@ -230,7 +231,7 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
   EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
   EXPECT_EQ(handler.reads.load(), kPages);
   // No loop thread: a Vmo::Read of a missing page waits for Poll.
-  ASSERT_TRUE(vmo.object()->EvictPage(3));
+  ASSERT_TRUE(internal::HandleAccess::Object(vmo)->EvictPage(3));
   std::promise<ThreadHandle> reader_handle;
   std::thread reader([&] {
     reader_handle.set_value(ThreadHandle::Current());

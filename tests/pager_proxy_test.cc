@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "pager/port_object.h"
 #include "upager/page_source.h"
 #include "upager/port.h"
@@ -536,8 +537,8 @@ TEST_F(PagerProxyTest, ClosePagerAfterVmoGone) {
 TEST_F(PagerProxyTest, ClosePortTest) {
   Port port;
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
-  std::weak_ptr<PortObject> weak_port = port.object();
-  ProxyVmo vmo(port.object(), kKey, false);
+  std::weak_ptr<PortObject> weak_port = internal::HandleAccess::Object(port);
+  ProxyVmo vmo(internal::HandleAccess::Object(port), kKey, false);
   {
     // Local requests: a request keeps its source referenced even once done.
     PageRequest a(false, &log_), b(false, &log_), c(false, &log_);

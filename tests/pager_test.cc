@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "pager/pager_object.h"
 #include "pager_test_util.h"
 #include "test_util.h"
@@ -421,7 +422,7 @@ TEST(Pager, ZeroHandlesRace) {
   ASSERT_EQ(Pager::Create(0, &pager), Status::kOk);
 
   std::mutex mutex;
-  std::shared_ptr<internal::PagerObject> current = pager.object();
+  std::shared_ptr<internal::PagerObject> current = internal::HandleAccess::Object(pager);
   std::atomic<bool> running{true};
   std::atomic<int> unexpected{0};
   std::atomic<int> created{0};
@@ -439,7 +440,8 @@ TEST(Pager, ZeroHandlesRace) {
         object = current;
       }
       Vmo vmo;
-      const Status status = object->CreateVmo(0, port.object(), 0, kPageSize, &vmo);
+      const Status status =
+          object->CreateVmo(0, internal::HandleAccess::Object(port), 0, kPageSize, &vmo);
       if (status == Status::kOk) {
         created++;
       } else if (status != Status::kBadState) {
@@ -457,7 +459,7 @@ TEST(Pager, ZeroHandlesRace) {
     pager.Reset();
     ASSERT_EQ(Pager::Create(0, &pager), Status::kOk);
     std::lock_guard lock(mutex);
-    current = pager.object();
+    current = internal::HandleAccess::Object(pager);
   }
   // The last pager stays open: creations on it succeed (the thread must have made at least
   // one VMO, whatever the race did before).
@@ -468,12 +470,12 @@ TEST(Pager, ZeroHandlesRace) {
   EXPECT_EQ(unexpected.load(), 0);
 
   // A creation that found the pager before its last handle closed fails with kBadState.
-  std::shared_ptr<internal::PagerObject> closed = pager.object();
+  std::shared_ptr<internal::PagerObject> closed = internal::HandleAccess::Object(pager);
   pager.Reset();
   Port port;
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
   Vmo vmo;
-  EXPECT_EQ(closed->CreateVmo(0, port.object(), 0, kPageSize, &vmo), Status::kBadState);
+  EXPECT_EQ(closed->CreateVmo(0, internal::HandleAccess::Object(port), 0, kPageSize, &vmo), Status::kBadState);
   EXPECT_FALSE(vmo.is_valid());
 }
 

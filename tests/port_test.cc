@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "pager/port_object.h"
 #include "test_util.h"
 
@@ -79,7 +80,7 @@ TEST(PortTest, CreateAndHandles) {
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
   EXPECT_TRUE(port.is_valid());
   ASSERT_EQ(port.Duplicate(&dup), Status::kOk);
-  EXPECT_EQ(dup.object(), port.object());
+  EXPECT_EQ(internal::HandleAccess::Object(dup), internal::HandleAccess::Object(port));
   // Either handle reaches the same queue; the port outlives the first one to go.
   ASSERT_EQ(port.Queue(UserPacket(7)), Status::kOk);
   port.Reset();
@@ -278,7 +279,7 @@ TEST(PortObjectTest, CancelKeyThenWithdrawDoesNotDoubleReport) {
 TEST(PortTest, DeadPortDropsPacketsAndKeepsNothing) {
   Port port;
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
-  std::shared_ptr<PortObject> object = port.object();
+  std::shared_ptr<PortObject> object = internal::HandleAccess::Object(port);
   auto owner = std::make_shared<FakeOwner>(object.get(), 1);
   owner->Queue();
   ASSERT_EQ(port.Queue(UserPacket(2)), Status::kOk);
@@ -331,7 +332,7 @@ TEST(PortTest, ConcurrentWaitersEachGetOnePacket) {
 TEST(PortTest, ManyProducersAndConsumers) {
   Port port;
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
-  PortObject* object = port.object().get();
+  PortObject* object = internal::HandleAccess::Object(port).get();
   constexpr int kProducers = 4;
   constexpr int kPerProducer = 2000;
   constexpr int kConsumers = 4;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "providers/request_queue.h"
 
 namespace upager {
@@ -423,10 +424,7 @@ TEST(RequestQueueTest, FlightEndedAfterTheRequestWasQueuedCoversIt) {
 // a packet queued before the flight ended but handed over late is still covered.
 TEST(RequestQueueTest, PacketQueuedBeforeTheEndButPushedAfterIsCovered) {
   RequestQueue q(P(64));
-  const uint64_t queued =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::steady_clock::now().time_since_epoch())
-                                .count());
+  const uint64_t queued = internal::SteadyNowNs();
   ASSERT_EQ(q.StartFlight(P(4), P(4)), P(4));
   q.EndFlight(P(4), P(4));
   ASSERT_TRUE(q.Push(P(0), P(12), queued));

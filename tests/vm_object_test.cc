@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "recording_provider.h"
 #include "test_util.h"
 #include "upager/vmo.h"
@@ -62,7 +63,7 @@ class PagerBackedTest : public ::testing::Test {
     source_ = std::make_shared<PageSource>(provider_);
     ASSERT_EQ(VmObjectPaged::CreatePagerBacked(P(16), kVmoResizable, source_, 99, &object_),
               Status::kOk);
-    vmo_ = Vmo(object_);
+    vmo_ = internal::HandleAccess::Make<Vmo>(object_);
   }
   Lines Calls() { return provider_->TakeCallStrings(); }
 

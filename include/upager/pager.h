@@ -10,8 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
+#include "upager/internal/handle.h"
 #include "upager/port.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
@@ -20,6 +20,8 @@ namespace upager {
 
 namespace internal {
 class PagerObject;
+// Instantiated in the library, which alone sees the object type.
+extern template class Handle<PagerObject>;
 }  // namespace internal
 
 inline constexpr uint32_t kPagerOpFail = 1, kPagerOpDirty = 2, kPagerOpWritebackBegin = 3,
@@ -36,22 +38,15 @@ struct PagerVmoStats {
   uint32_t modified;
 };
 
-class Pager {
+class Pager : private internal::Handle<internal::PagerObject> {
  public:
-  Pager();
-  ~Pager();
-  Pager(Pager&& other) noexcept;
-  Pager& operator=(Pager&& other) noexcept;
-  Pager(const Pager&) = delete;
-  Pager& operator=(const Pager&) = delete;
-
   // `options` must be 0.
   static Status Create(uint32_t options, Pager* out);
   Status Duplicate(Pager* out) const;
   // Closing the last handle closes the pager: its VMOs are detached, queued packets are
   // withdrawn and none are delivered any more (docs/zircon-semantics.md 5.3).
-  void Reset();
-  bool is_valid() const { return object_ != nullptr; }
+  void Reset() { Handle::Reset(); }
+  bool is_valid() const { return Handle::is_valid(); }
 
   // A pager-backed VMO of `size` bytes (rounded up to pages) whose requests are queued on
   // `port` with `key`. Options: kVmoResizable, kVmoTrapDirty.
@@ -76,10 +71,8 @@ class Pager {
   // PagerVmoStats of `vmo`; options 0 or kPagerResetVmoStats (14).
   Status QueryVmoStats(const Vmo& vmo, uint32_t options, void* buffer, size_t buffer_size) const;
 
-  const std::shared_ptr<internal::PagerObject>& object() const { return object_; }
-
  private:
-  std::shared_ptr<internal::PagerObject> object_;
+  friend struct internal::HandleAccess;
 };
 
 }  // namespace upager

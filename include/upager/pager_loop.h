@@ -21,13 +21,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include "upager/internal/mutex.h"
-#include "upager/internal/thread_annotations.h"
 #include "upager/pager.h"
 #include "upager/port.h"
 #include "upager/status.h"
@@ -97,12 +94,7 @@ class PagerLoop {
   const Port& port() const { return port_; }
 
  private:
-  struct Entry {
-    Handler* handler;
-    std::weak_ptr<internal::VmObjectPaged> vmo;
-    size_t active = 0;     // handler calls running for this entry
-    bool closing = false;  // COMPLETE seen or handler removed: no new calls
-  };
+  class Handlers;  // the VMOs' handlers by key
   void Run();
   void Dispatch(const PortPacket& packet, uint64_t queued_ns);
 
@@ -112,10 +104,7 @@ class PagerLoop {
   Pager pager_;
   Port port_;
   std::vector<std::thread> threads_;
-  internal::Mutex mutex_;
-  uint64_t next_key_ UPAGER_GUARDED_BY(mutex_) = 1;
-  std::map<uint64_t, Entry> entries_ UPAGER_GUARDED_BY(mutex_);
-  internal::CondVar idle_;  // an entry's `active` dropped to 0
+  const std::unique_ptr<Handlers> handlers_;
 };
 
 }  // namespace upager

@@ -4,14 +4,16 @@
 #define UPAGER_PORT_H_
 
 #include <cstdint>
-#include <memory>
 
+#include "upager/internal/handle.h"
 #include "upager/status.h"
 
 namespace upager {
 
 namespace internal {
 class PortObject;
+// Instantiated in the library, which alone sees the object type.
+extern template class Handle<PortObject>;
 }  // namespace internal
 
 inline constexpr uint16_t kPagerVmoRead = 0, kPagerVmoComplete = 1, kPagerVmoDirty = 2;
@@ -40,20 +42,13 @@ struct PortPacket {
 // Move-only handle; Duplicate makes another. The port lives while any handle or any object
 // that delivers to it (a pager's VMO) does: closing every handle does not stop packets from
 // being queued (nobody reads them).
-class Port {
+class Port : private internal::Handle<internal::PortObject> {
  public:
-  Port();
-  ~Port();
-  Port(Port&& other) noexcept;
-  Port& operator=(Port&& other) noexcept;
-  Port(const Port&) = delete;
-  Port& operator=(const Port&) = delete;
-
   // `options` must be 0.
   static Status Create(uint32_t options, Port* out);
   Status Duplicate(Port* out) const;
-  void Reset();
-  bool is_valid() const { return object_ != nullptr; }
+  bool is_valid() const { return Handle::is_valid(); }
+  void Reset() { Handle::Reset(); }
 
   // Dequeues the oldest packet, waiting until `deadline`; kTimedOut if none came (a
   // deadline in the past polls). kBadHandle on an invalid handle.
@@ -65,11 +60,8 @@ class Port {
   // there was none.
   Status CancelKey(uint64_t key) const;
 
-  // For the library's own layers.
-  const std::shared_ptr<internal::PortObject>& object() const { return object_; }
-
  private:
-  std::shared_ptr<internal::PortObject> object_;
+  friend struct internal::HandleAccess;
 };
 
 }  // namespace upager

@@ -40,6 +40,9 @@ enum class Status : int32_t {
 
 // The Zircon spelling of `s`: "ZX_OK", "ZX_ERR_IO", ... Unknown values give "(unknown)".
 const char* StatusString(Status s);
+// For messages to people: a few words, then the Zircon name, e.g. "data integrity error
+// (ZX_ERR_IO_DATA_INTEGRITY)". The same table as StatusString.
+const char* StatusDescription(Status s);
 
 // Prints StatusString(s), so that test failures show readable codes.
 std::ostream& operator<<(std::ostream& os, Status s);

@@ -14,14 +14,16 @@
 #define UPAGER_VMO_H_
 
 #include <cstdint>
-#include <memory>
 
+#include "upager/internal/handle.h"
 #include "upager/status.h"
 
 namespace upager {
 
 namespace internal {
 class VmObjectPaged;
+// Instantiated in the library, which alone sees the object type.
+extern template class Handle<VmObjectPaged>;
 }  // namespace internal
 
 inline constexpr uint32_t kVmoResizable = 1u << 1, kVmoTrapDirty = 1u << 3;
@@ -40,23 +42,16 @@ struct VmoInfo {
   uint32_t flags;            // kVmoInfoPagerBacked
 };
 
-class Vmo {
+class Vmo : private internal::Handle<internal::VmObjectPaged> {
  public:
-  Vmo();
-  ~Vmo();
-  Vmo(Vmo&& other) noexcept;
-  Vmo& operator=(Vmo&& other) noexcept;
-  Vmo(const Vmo&) = delete;
-  Vmo& operator=(const Vmo&) = delete;
-
   // An anonymous, zero-filled VMO of `size` bytes rounded up to pages. Options:
   // kVmoResizable; anything else (including kVmoTrapDirty) is kInvalidArgs; a size above
   // kMaxVmoSize is kOutOfRange.
   static Status Create(uint64_t size, uint32_t options, Vmo* out);
 
   Status Duplicate(Vmo* out) const;
-  void Reset();
-  bool is_valid() const { return object_ != nullptr; }
+  bool is_valid() const { return Handle::is_valid(); }
+  void Reset() { Handle::Reset(); }
   // Unique per object for the process's lifetime; 0 for an invalid handle.
   uint64_t koid() const;
 
@@ -74,12 +69,8 @@ class Vmo {
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
 
-  // For the library's own layers (pager, mappings).
-  const std::shared_ptr<internal::VmObjectPaged>& object() const { return object_; }
-  explicit Vmo(std::shared_ptr<internal::VmObjectPaged> object);
-
  private:
-  std::shared_ptr<internal::VmObjectPaged> object_;
+  friend struct internal::HandleAccess;
 };
 
 }  // namespace upager

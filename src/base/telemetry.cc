@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/clock.h"
 #include "upager/internal/mutex.h"
 #include "upager/port.h"
 #include "upager/stats.h"
@@ -70,12 +71,6 @@ uint64_t BucketValue(size_t i) {
   const uint64_t sub = (i - 8) % 8;
   const uint64_t low = (8 + sub) << (e - 3);
   return low + (uint64_t{1} << (e - 3)) / 2;
-}
-
-uint64_t NowNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
 }
 
 int ThisTid() {
@@ -140,7 +135,7 @@ RequestMark RequestSent(bool dirty, uint64_t vmo_id, uint64_t offset, uint64_t l
   if (!dirty) Add(kPagesRequested, len / kPageSize);
   RequestMark mark;
   const bool tracing = Tracing();
-  if (tracing || g_measure_latency.load(std::memory_order_relaxed)) mark.sent_ns = NowNs();
+  if (tracing || g_measure_latency.load(std::memory_order_relaxed)) mark.sent_ns = SteadyNowNs();
   if (tracing) {
     mark.trace_id = g_next_trace_id.fetch_add(1, std::memory_order_relaxed);
     Record({mark.sent_ns, mark.trace_id, offset, len, static_cast<int64_t>(vmo_id), ThisTid(),
@@ -152,7 +147,7 @@ RequestMark RequestSent(bool dirty, uint64_t vmo_id, uint64_t offset, uint64_t l
 void RequestJoined(bool dirty, uint64_t vmo_id, uint64_t offset, uint64_t len) {
   Add(kDeduplicated);
   if (Tracing()) {
-    Record({NowNs(), vmo_id, offset, len, 0, ThisTid(), EventKind::kJoined,
+    Record({SteadyNowNs(), vmo_id, offset, len, 0, ThisTid(), EventKind::kJoined,
             static_cast<uint8_t>(dirty)});
   }
 }
@@ -162,7 +157,7 @@ void RequestCompleted(const RequestMark& mark, Status status, uint64_t waiters) 
   if (status != Status::kOk) Add(kFailed);
   Add(kWaitersWoken, waiters);
   if (mark.sent_ns == 0) return;
-  const uint64_t now = NowNs();
+  const uint64_t now = SteadyNowNs();
   const uint64_t latency = now > mark.sent_ns ? now - mark.sent_ns : 0;
   if (g_measure_latency.load(std::memory_order_relaxed)) {
     g_latency[BucketOf(latency)].fetch_add(1, std::memory_order_relaxed);
@@ -179,7 +174,7 @@ void RequestCompleted(const RequestMark& mark, Status status, uint64_t waiters) 
 
 void PacketRead(uint16_t command, uint64_t key, uint64_t offset, uint64_t len) {
   if (Tracing()) {
-    Record({NowNs(), key, offset, len, 0, ThisTid(), EventKind::kPacket,
+    Record({SteadyNowNs(), key, offset, len, 0, ThisTid(), EventKind::kPacket,
             static_cast<uint8_t>(command)});
   }
 }
@@ -188,14 +183,14 @@ void Supplied(uint64_t vmo_id, uint64_t offset, uint64_t len) {
   Add(kSupplyCalls);
   Add(kBytesSupplied, len);
   if (Tracing()) {
-    Record({NowNs(), vmo_id, offset, len, 0, ThisTid(), EventKind::kSupplied, 0});
+    Record({SteadyNowNs(), vmo_id, offset, len, 0, ThisTid(), EventKind::kSupplied, 0});
   }
 }
 
 void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status) {
   Add(kFailCalls);
   if (Tracing()) {
-    Record({NowNs(), vmo_id, offset, len, static_cast<int64_t>(status), ThisTid(),
+    Record({SteadyNowNs(), vmo_id, offset, len, static_cast<int64_t>(status), ThisTid(),
             EventKind::kFailed, 0});
   }
 }
@@ -205,7 +200,8 @@ void UntrackedFault() { Add(kUntrackedFaults); }
 void Fault(uintptr_t address, bool write) {
   Add(kFaults);
   if (Tracing()) {
-    Record({NowNs(), 0, address, 0, 0, ThisTid(), EventKind::kFault, static_cast<uint8_t>(write)});
+    Record({SteadyNowNs(), 0, address, 0, 0, ThisTid(), EventKind::kFault,
+            static_cast<uint8_t>(write)});
   }
 }
 
@@ -358,7 +354,7 @@ void StartTracing(size_t max_events) {
   trace.events.clear();
   trace.max_events = max_events;
   trace.dropped = 0;
-  trace.start_ns = NowNs();
+  trace.start_ns = internal::SteadyNowNs();
   g_tracing.store(true, std::memory_order_relaxed);
 }
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/kernel_copy.h"
 #include "base/telemetry.h"
 #include "base/thread_state.h"
@@ -106,12 +107,6 @@ constexpr uintptr_t kPageMask = ~static_cast<uintptr_t>(kPageSize - 1);
 
 std::atomic<bool> g_drop_next_fault{false};
 std::atomic<uint64_t> g_watch_scans{0};
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -292,7 +287,7 @@ std::chrono::milliseconds FaultService::WatchInterval() {
 }
 
 void FaultService::WatchUntracked(const Generation& generation) {
-  const int64_t now_ns = NowNs();
+  const auto now_ns = static_cast<int64_t>(SteadyNowNs());
   int64_t last = last_watch_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(WatchInterval()).count();
@@ -323,7 +318,7 @@ void FaultService::WatchUntracked(const Generation& generation) {
 
 void FaultService::ScanOvertime() {
   const auto now = std::chrono::steady_clock::now();
-  const int64_t now_ns = NowNs();
+  const auto now_ns = static_cast<int64_t>(SteadyNs(now));
   int64_t last = last_scan_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "base/deferred_wakeups.h"
+#include "base/handle_access.h"
 #include "upager/mapping.h"
 #include "upager/thread.h"
 #include "vm/vm_object_paged.h"
@@ -48,7 +49,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
     return Status::kInvalidArgs;
   }
-  const std::shared_ptr<VmObjectPaged>& object = vmo.object();
+  const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);
   if (vmo_offset > UINT64_MAX - len || vmo_offset + len > object->size()) {
     return Status::kOutOfRange;
   }

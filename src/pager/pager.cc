@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/handle_access.h"
 #include "base/telemetry.h"
 #include "pager/pager_object.h"
 #include "pager/port_object.h"
@@ -19,13 +20,17 @@ namespace {
 
 bool IsPageAligned(uint64_t value) { return value % kPageSize == 0; }
 
+internal::VmObjectPaged* VmoObject(const Vmo& vmo) {
+  return internal::HandleAccess::Object(vmo).get();
+}
+
 // The handle checks shared by every call on (pager, vmo): kBadHandle for an invalid pager or
 // VMO handle, kInvalidArgs for a VMO this pager did not create (anonymous VMOs included).
 Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const Vmo& vmo) {
   if (pager == nullptr || !vmo.is_valid()) {
     return Status::kBadHandle;
   }
-  if (!vmo.object()->is_pager_backed() || vmo.object()->pager_koid() != pager->koid()) {
+  if (!VmoObject(vmo)->is_pager_backed() || VmoObject(vmo)->pager_koid() != pager->koid()) {
     return Status::kInvalidArgs;
   }
   return Status::kOk;
@@ -33,68 +38,34 @@ Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const 
 
 }  // namespace
 
-Pager::Pager() = default;
-
-Pager::~Pager() { Reset(); }
-
-Pager::Pager(Pager&& other) noexcept : object_(std::move(other.object_)) {}
-
-Pager& Pager::operator=(Pager&& other) noexcept {
-  if (this != &other) {
-    Reset();
-    object_ = std::move(other.object_);
-  }
-  return *this;
-}
+template class internal::Handle<internal::PagerObject>;
 
 Status Pager::Create(uint32_t options, Pager* out) {
   if (options != 0 || out == nullptr) {
     return Status::kInvalidArgs;
   }
-  Pager pager;
-  pager.object_ = std::make_shared<internal::PagerObject>();
-  pager.object_->AddHandle();
-  *out = std::move(pager);
+  *out = internal::HandleAccess::Make<Pager>(std::make_shared<internal::PagerObject>());
   return Status::kOk;
 }
 
-Status Pager::Duplicate(Pager* out) const {
-  if (object_ == nullptr) {
-    return Status::kBadHandle;
-  }
-  if (out == nullptr) {
-    return Status::kInvalidArgs;
-  }
-  object_->AddHandle();
-  Pager pager;
-  pager.object_ = object_;
-  *out = std::move(pager);
-  return Status::kOk;
-}
-
-void Pager::Reset() {
-  if (object_ != nullptr) {
-    std::shared_ptr<internal::PagerObject> object = std::move(object_);
-    object->RemoveHandle();
-  }
-}
+Status Pager::Duplicate(Pager* out) const { return DuplicateTo(out); }
 
 Status Pager::CreateVmo(uint32_t options, const Port& port, uint64_t key, uint64_t size,
                         Vmo* out) const {
-  if (object_ == nullptr || !port.is_valid()) {
+  if (object() == nullptr || !port.is_valid()) {
     return Status::kBadHandle;
   }
   if (out == nullptr) {
     return Status::kInvalidArgs;
   }
-  return object_->CreateVmo(options, port.object(), key, size, out);
+  return object()->CreateVmo(options, internal::HandleAccess::Object(port), key, size, out);
 }
 
 Status Pager::DetachVmo(const Vmo& vmo) const {
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
-  vmo.object()->Detach();
+  VmoObject(vmo)->Detach();
   return Status::kOk;
 }
 
@@ -105,7 +76,7 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   }
   // Zircon's order: the pager and its VMO (kBadHandle, then kInvalidArgs for a VMO of
   // another pager), and only then the aux handle.
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
   if (!aux.is_valid()) {
@@ -113,7 +84,7 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   }
   // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
   // VMO's to check.
-  const Status status = vmo.object()->SupplyPages(offset, len, aux.object().get(), aux_offset);
+  const Status status = VmoObject(vmo)->SupplyPages(offset, len, VmoObject(aux), aux_offset);
   if (status == Status::kOk) internal::telemetry::Supplied(vmo.koid(), offset, len);
   return status;
 }
@@ -123,13 +94,13 @@ Status Pager::SupplyPagesFromBuffer(const Vmo& vmo, uint64_t offset, uint64_t le
   if (!IsPageAligned(offset) || !IsPageAligned(len)) {
     return Status::kInvalidArgs;
   }
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
   if (data == nullptr) {
     return Status::kInvalidArgs;
   }
-  const Status status = vmo.object()->SupplyPagesFromBuffer(offset, len, data);
+  const Status status = VmoObject(vmo)->SupplyPagesFromBuffer(offset, len, data);
   if (status == Status::kOk) internal::telemetry::Supplied(vmo.koid(), offset, len);
   return status;
 }
@@ -139,10 +110,10 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
   if (!IsPageAligned(offset) || !IsPageAligned(len)) {
     return Status::kInvalidArgs;
   }
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
-  internal::VmObjectPaged* object = vmo.object().get();
+  internal::VmObjectPaged* target = VmoObject(vmo);
   switch (op) {
     case kPagerOpFail: {
       // `data` is a zx_status_t sign-extended to 64 bits; anything else is not a status.
@@ -155,7 +126,7 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
       if (!PageSource::IsValidExternalFailureCode(error)) {
         return Status::kInvalidArgs;
       }
-      const Status status = object->FailPages(offset, len, error);
+      const Status status = target->FailPages(offset, len, error);
       if (status == Status::kOk) internal::telemetry::Failed(vmo.koid(), offset, len, error);
       return status;
     }
@@ -163,17 +134,17 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
       if (data != 0) {
         return Status::kInvalidArgs;
       }
-      return object->DirtyPages(offset, len);
+      return target->DirtyPages(offset, len);
     case kPagerOpWritebackBegin:
       if (data != 0 && data != kVmoDirtyRangeIsZero) {
         return Status::kInvalidArgs;
       }
-      return object->WritebackBegin(offset, len, data == kVmoDirtyRangeIsZero);
+      return target->WritebackBegin(offset, len, data == kVmoDirtyRangeIsZero);
     case kPagerOpWritebackEnd:
       if (data != 0) {
         return Status::kInvalidArgs;
       }
-      return object->WritebackEnd(offset, len);
+      return target->WritebackEnd(offset, len);
     default: return Status::kNotSupported;
   }
 }
@@ -181,19 +152,19 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
 Status Pager::QueryDirtyRanges(const Vmo& vmo, uint64_t offset, uint64_t len, void* buffer,
                                size_t buffer_size, size_t* actual, size_t* avail) const {
   // No alignment requirement: the VMO rounds the range outward after checking its bounds.
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
   if (buffer == nullptr && buffer_size > 0) {
     return Status::kInvalidArgs;  // what Zircon reports for an unwritable buffer
   }
-  return vmo.object()->QueryDirtyRanges(offset, len, static_cast<VmoDirtyRange*>(buffer),
-                                        buffer_size / sizeof(VmoDirtyRange), actual, avail);
+  return VmoObject(vmo)->QueryDirtyRanges(offset, len, static_cast<VmoDirtyRange*>(buffer),
+                                          buffer_size / sizeof(VmoDirtyRange), actual, avail);
 }
 
 Status Pager::QueryVmoStats(const Vmo& vmo, uint32_t options, void* buffer,
                             size_t buffer_size) const {
-  if (Status s = CheckPagerVmo(object_, vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
     return s;
   }
   if (buffer_size < sizeof(PagerVmoStats)) {
@@ -206,7 +177,7 @@ Status Pager::QueryVmoStats(const Vmo& vmo, uint32_t options, void* buffer,
     return Status::kInvalidArgs;
   }
   PagerVmoStats stats{};
-  if (Status s = vmo.object()->QueryStats(options == kPagerResetVmoStats, &stats);
+  if (Status s = VmoObject(vmo)->QueryStats(options == kPagerResetVmoStats, &stats);
       s != Status::kOk) {
     return s;
   }

@@ -1,11 +1,16 @@
 #include "upager/pager_loop.h"
 
 #include <cstdio>
+#include <map>
 
+#include "base/handle_access.h"
 #include "base/sync_point.h"
 #include "base/telemetry.h"
 #include "pager/inline_loops.h"
 #include "pager/port_object.h"
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "vm/vm_object_paged.h"
 
 namespace upager {
 namespace {
@@ -13,15 +18,31 @@ namespace {
 constexpr uint64_t kStopKey = ~0ull;
 }  // namespace
 
+class PagerLoop::Handlers {
+ public:
+  struct Entry {
+    Handler* handler;
+    std::weak_ptr<internal::VmObjectPaged> vmo;
+    size_t active = 0;     // handler calls running for this entry
+    bool closing = false;  // COMPLETE seen or handler removed: no new calls
+  };
+
+  internal::Mutex mutex;
+  uint64_t next_key UPAGER_GUARDED_BY(mutex) = 1;
+  std::map<uint64_t, Entry> entries UPAGER_GUARDED_BY(mutex);
+  internal::CondVar idle;  // an entry's `active` dropped to 0
+};
+
 void PagerLoop::Handler::OnDirty(const Request& request) {
   request.loop->pager().OpRange(kPagerOpDirty, request.vmo, request.offset, request.length, 0);
 }
 
-PagerLoop::PagerLoop(size_t threads) : thread_count_(threads == 0 ? 1 : threads), inline_(false) {}
+PagerLoop::PagerLoop(size_t threads) : PagerLoop(threads == 0 ? 1 : threads, false) {}
 
 PagerLoop::PagerLoop(size_t threads, bool serve_faults_inline)
     : thread_count_(threads == 0 && !serve_faults_inline ? 1 : threads),
-      inline_(serve_faults_inline) {}
+      inline_(serve_faults_inline),
+      handlers_(std::make_unique<Handlers>()) {}
 
 PagerLoop::~PagerLoop() { Stop(); }
 
@@ -58,10 +79,11 @@ void PagerLoop::Stop() {
 Status PagerLoop::CreateVmo(uint32_t options, uint64_t size, Handler* handler, Vmo* out) {
   if (handler == nullptr || out == nullptr) return Status::kInvalidArgs;
   if (!pager_.is_valid()) return Status::kBadState;
-  internal::MutexLock lock(&mutex_);
-  const uint64_t key = next_key_++;
+  Handlers& h = *handlers_;
+  internal::MutexLock lock(&h.mutex);
+  const uint64_t key = h.next_key++;
   if (Status s = pager_.CreateVmo(options, port_, key, size, out); s != Status::kOk) return s;
-  entries_[key] = Entry{handler, out->object()};
+  h.entries[key] = Handlers::Entry{handler, internal::HandleAccess::Object(*out)};
   return Status::kOk;
 }
 
@@ -70,7 +92,8 @@ size_t PagerLoop::Poll() {
   size_t served = 0;
   PortPacket packet{};
   uint64_t queued_ns = 0;
-  while (port_.object()->Wait(Deadline{}, &packet, &queued_ns) == Status::kOk) {
+  while (internal::HandleAccess::Object(port_)->Wait(Deadline{}, &packet, &queued_ns) ==
+         Status::kOk) {
     if (packet.type == kPktTypeUser && packet.key == kStopKey) {
       port_.Queue(packet);  // meant for a loop thread; put it back and stop here
       break;
@@ -85,7 +108,9 @@ void PagerLoop::Run() {
   for (;;) {
     PortPacket packet{};
     uint64_t queued_ns = 0;
-    if (port_.object()->Wait(kInfiniteDeadline, &packet, &queued_ns) != Status::kOk) return;
+    if (internal::HandleAccess::Object(port_)->Wait(kInfiniteDeadline, &packet, &queued_ns) !=
+        Status::kOk)
+      return;
     if (packet.type == kPktTypeUser && packet.key == kStopKey) return;
     if (packet.type == kPktTypePageRequest) Dispatch(packet, queued_ns);
   }
@@ -95,13 +120,14 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
   internal::telemetry::PacketRead(packet.page_request.command, packet.key,
                                   packet.page_request.offset, packet.page_request.length);
   const bool complete = packet.page_request.command == kPagerVmoComplete;
+  Handlers& h = *handlers_;
   Handler* handler = nullptr;
   std::shared_ptr<internal::VmObjectPaged> object;
   {
-    internal::MutexLock lock(&mutex_);
-    auto it = entries_.find(packet.key);
-    if (it == entries_.end() || it->second.closing) return;
-    Entry& entry = it->second;
+    internal::MutexLock lock(&h.mutex);
+    auto it = h.entries.find(packet.key);
+    if (it == h.entries.end() || it->second.closing) return;
+    Handlers::Entry& entry = it->second;
     handler = entry.handler;
     if (complete) {
       // OnComplete is the handler's last call for this VMO: let calls still running on
@@ -109,10 +135,10 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
       entry.closing = true;
       while (it->second.active != 0) {
         internal::ReachSyncPoint(internal::SyncPoint::kLoopCompleteWaits);
-        idle_.Wait(&mutex_);
+        h.idle.Wait(&h.mutex);
         // RemoveHandler may have erased the entry (and its handler may be gone) meanwhile.
-        it = entries_.find(packet.key);
-        if (it == entries_.end()) return;
+        it = h.entries.find(packet.key);
+        if (it == h.entries.end()) return;
       }
     } else {
       object = entry.vmo.lock();
@@ -124,7 +150,7 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
   if (complete) {
     handler->OnComplete(packet.key);
   } else {
-    const Vmo vmo(std::move(object));
+    const Vmo vmo = internal::HandleAccess::Make<Vmo>(std::move(object));
     const Request request{
         this, vmo, packet.key, packet.page_request.offset, packet.page_request.length, queued_ns};
     if (packet.page_request.command == kPagerVmoRead) {
@@ -133,28 +159,29 @@ void PagerLoop::Dispatch(const PortPacket& packet, uint64_t queued_ns) {
       handler->OnDirty(request);
     }
   }
-  internal::MutexLock lock(&mutex_);
-  auto it = entries_.find(packet.key);  // kept while `active` counts this call
+  internal::MutexLock lock(&h.mutex);
+  auto it = h.entries.find(packet.key);  // kept while `active` counts this call
   if (--it->second.active == 0) {
-    if (complete) entries_.erase(it);
-    idle_.NotifyAll();
+    if (complete) h.entries.erase(it);
+    h.idle.NotifyAll();
   }
 }
 
 void PagerLoop::RemoveHandler(Handler* handler) {
-  internal::MutexLock lock(&mutex_);
+  Handlers& h = *handlers_;
+  internal::MutexLock lock(&h.mutex);
   for (;;) {
     bool busy = false;
-    for (auto& item : entries_) {
+    for (auto& item : h.entries) {
       if (item.second.handler != handler) continue;
       item.second.closing = true;
       busy |= item.second.active != 0;
     }
     if (!busy) break;
     internal::ReachSyncPoint(internal::SyncPoint::kLoopRemoveHandlerWaits);
-    idle_.Wait(&mutex_);
+    h.idle.Wait(&h.mutex);
   }
-  std::erase_if(entries_, [handler](const auto& item) { return item.second.handler == handler; });
+  std::erase_if(h.entries, [handler](const auto& item) { return item.second.handler == handler; });
 }
 
 }  // namespace upager

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <utility>
 
+#include "base/handle_access.h"
 #include "base/koid.h"
 #include "upager/page_source.h"
 #include "vm/vm_object_paged.h"
@@ -70,7 +71,7 @@ Status PagerObject::CreateVmo(uint32_t options, std::shared_ptr<PortObject> port
     proxy->OnPagerClosed();
     return status;
   }
-  *out = Vmo(std::move(object));
+  *out = HandleAccess::Make<Vmo>(std::move(object));
   return Status::kOk;
 }
 

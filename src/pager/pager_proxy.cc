@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "base/clock.h"
+
 namespace upager::internal {
 namespace {
 
@@ -94,9 +96,7 @@ void PagerProxy::QueuePacketLocked(PageRequest* request) {
   p.key = key_;
   p.type = kPktTypePageRequest;
   p.status = Status::kOk;
-  packet_.queued_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                std::chrono::steady_clock::now().time_since_epoch())
-                                                .count());
+  packet_.queued_ns = SteadyNowNs();
   if (request == &complete_request_) {
     p.page_request.command = kPagerVmoComplete;
   } else {

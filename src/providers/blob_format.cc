@@ -1,8 +1,6 @@
 // The upager blob format: writing (PackBlob), recognising (LooksLikeBlob), checking
 // (blob::ReadIndex) and reading chunks (blob::ReadChunk). docs/blob-format.md describes the
 // layout; the offsets below are the ones it documents.
-#include "upager/providers/blob_format.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,12 +14,15 @@
 #include <cstring>
 #include <memory>
 
+#include "base/full_io.h"
+#include "providers/blob_layout.h"
 #include "providers/file_io.h"
 
 namespace upager {
 
 using internal::PreadFull;
 using internal::PwriteFull;
+using internal::ReadFull;
 using internal::StatusFromErrno;
 
 namespace {
@@ -99,22 +100,6 @@ class UniqueFd {
  private:
   int fd_;
 };
-
-// Reads up to `len` bytes from the file position; fewer only at end of file. Returns the
-// count, or -1 with errno set.
-ssize_t ReadFull(int fd, void* buf, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    const ssize_t n = read(fd, static_cast<char*>(buf) + done, len - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return static_cast<ssize_t>(done);
-}
 
 // The number of chunks `content_size` bytes make at `chunk_size` bytes a chunk.
 uint64_t ChunkCountFor(uint64_t content_size, uint32_t chunk_size) {
@@ -242,21 +227,17 @@ Status PackBlob(const std::string& in, const std::string& out, const PackOptions
 
   // Chunks, in order, back to back. ReadFull returns less than a chunk only at the end.
   for (;;) {
-    const ssize_t n = ReadFull(in_fd.get(), raw.data(), chunk_size);
-    if (n < 0) {
-      const int err = errno;
-      return Error(why, Status::kIo, ErrnoText("read", in, err));
-    }
-    if (n == 0) break;
-    const size_t raw_len = static_cast<size_t>(n);
+    const internal::IoResult got = ReadFull(in_fd.get(), raw.data(), chunk_size);
+    if (got.error != 0) return Error(why, Status::kIo, ErrnoText("read", in, got.error));
+    if (got.done == 0) break;
+    const size_t raw_len = static_cast<size_t>(got.done);
     const size_t comp_len = ZSTD_compressCCtx(cctx.get(), compressed.data(), compressed.size(),
                                               raw.data(), raw_len, options.level);
     if (ZSTD_isError(comp_len)) {
       return Error(why, Status::kInternal,
                    std::string("zstd compression failed: ") + ZSTD_getErrorName(comp_len));
     }
-    if (!PwriteFull(out_fd.get(), compressed.data(), comp_len, pos)) {
-      const int err = errno;
+    if (const int err = PwriteFull(out_fd.get(), compressed.data(), comp_len, pos).error) {
       return Error(why, Status::kIo, ErrnoText("write", tmp, err));
     }
     blob::IndexEntry e;
@@ -276,14 +257,12 @@ Status PackBlob(const std::string& in, const std::string& out, const PackOptions
   // The index, then the header (last, so that a blob with a valid header is complete).
   header.index_offset = pos;
   header.index_checksum = XXH3_64bits(index.data(), index.size());
-  if (!index.empty() && !PwriteFull(out_fd.get(), index.data(), index.size(), pos)) {
-    const int err = errno;
+  if (const int err = PwriteFull(out_fd.get(), index.data(), index.size(), pos).error) {
     return Error(why, Status::kIo, ErrnoText("write", tmp, err));
   }
   uint8_t header_bytes[kHeaderSize];
   EncodeHeader(header, header_bytes);
-  if (!PwriteFull(out_fd.get(), header_bytes, kHeaderSize, 0)) {
-    const int err = errno;
+  if (const int err = PwriteFull(out_fd.get(), header_bytes, kHeaderSize, 0).error) {
     return Error(why, Status::kIo, ErrnoText("write", tmp, err));
   }
   if (fsync(out_fd.get()) != 0) {
@@ -313,7 +292,7 @@ bool LooksLikeBlob(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return false;
   char magic[sizeof(blob::kMagic)];
-  return PreadFull(fd.get(), magic, sizeof(magic), 0) == static_cast<ssize_t>(sizeof(magic)) &&
+  return PreadFull(fd.get(), magic, sizeof(magic), 0).done == sizeof(magic) &&
          std::memcmp(magic, blob::kMagic, sizeof(magic)) == 0;
 }
 
@@ -331,18 +310,16 @@ Status ReadIndex(int fd, Header* header, std::vector<IndexEntry>* index, std::st
 
   // Header: magic, then version, then the checksum, then the fields.
   uint8_t h[kHeaderSize];
-  const ssize_t got = PreadFull(fd, h, kHeaderSize, 0);
-  if (got < 0) {
-    const int err = errno;
-    return Error(why, Status::kIo, std::string("read header: ") + std::strerror(err));
+  const internal::IoResult got = PreadFull(fd, h, kHeaderSize, 0);
+  if (got.error != 0) {
+    return Error(why, Status::kIo, std::string("read header: ") + std::strerror(got.error));
   }
-  if (static_cast<size_t>(got) < sizeof(kMagic) ||
-      std::memcmp(h + kOffMagic, kMagic, sizeof(kMagic)) != 0) {
+  if (got.done < sizeof(kMagic) || std::memcmp(h + kOffMagic, kMagic, sizeof(kMagic)) != 0) {
     return Error(why, Status::kWrongType, "not an upager blob (no UPGBLOB1 magic)");
   }
-  if (static_cast<size_t>(got) < kHeaderSize) {
+  if (got.done < kHeaderSize) {
     return Error(why, Status::kIoDataIntegrity,
-                 "truncated header (" + std::to_string(got) + " of 64 bytes)");
+                 "truncated header (" + std::to_string(got.done) + " of 64 bytes)");
   }
   Header hd;
   hd.version = Get32(h + kOffVersion);
@@ -393,12 +370,12 @@ Status ReadIndex(int fd, Header* header, std::vector<IndexEntry>* index, std::st
   // The index: its checksum, then every entry.
   const size_t index_bytes = static_cast<size_t>(hd.chunk_count * kIndexEntrySize);
   std::vector<uint8_t> raw_index(index_bytes);
-  const ssize_t index_got = PreadFull(fd, raw_index.data(), index_bytes, hd.index_offset);
-  if (index_got < 0) {
-    const int err = errno;
-    return Error(why, Status::kIo, std::string("read index: ") + std::strerror(err));
+  const internal::IoResult index_got =
+      PreadFull(fd, raw_index.data(), index_bytes, hd.index_offset);
+  if (index_got.error != 0) {
+    return Error(why, Status::kIo, std::string("read index: ") + std::strerror(index_got.error));
   }
-  if (static_cast<size_t>(index_got) != index_bytes) {
+  if (index_got.done != index_bytes) {
     return Error(why, Status::kIoDataIntegrity, "file ends inside the index");
   }
   if (XXH3_64bits(raw_index.data(), index_bytes) != hd.index_checksum) {
@@ -445,14 +422,14 @@ Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_rea
 
   if (bytes_read != nullptr) *bytes_read = 0;
   if (t_compressed.size() < entry.compressed_size) t_compressed.resize(entry.compressed_size);
-  const ssize_t got = PreadFull(fd, t_compressed.data(), entry.compressed_size, entry.offset);
-  if (got < 0) {
-    const int err = errno;
+  const internal::IoResult got =
+      PreadFull(fd, t_compressed.data(), entry.compressed_size, entry.offset);
+  if (got.error != 0) {
     return Error(why, Status::kIo,
-                 "read at " + std::to_string(entry.offset) + ": " + std::strerror(err));
+                 "read at " + std::to_string(entry.offset) + ": " + std::strerror(got.error));
   }
-  if (bytes_read != nullptr) *bytes_read = static_cast<uint64_t>(got);
-  if (static_cast<size_t>(got) != entry.compressed_size) {
+  if (bytes_read != nullptr) *bytes_read = got.done;
+  if (got.done != entry.compressed_size) {
     return Error(why, Status::kIoDataIntegrity,
                  "file ends inside the chunk at " + std::to_string(entry.offset));
   }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/full_io.h"
 #include "providers/file_io.h"
 #include "providers/request_queue.h"
 #include "upager/pager.h"
@@ -176,10 +177,10 @@ class FileProvider::Io {
       slot.range = backlog.front();
       backlog.pop_front();
       slot.busy = true;
-      const ssize_t n =
+      const internal::IoResult io =
           internal::PreadFull(owner_->fd_, slot.buffer->data, slot.range.length, slot.range.offset);
-      const int error = n < 0 ? errno : 0;
-      const uint64_t got = n < 0 ? 0 : static_cast<uint64_t>(n);
+      const int error = io.error;
+      const uint64_t got = io.error != 0 ? 0 : io.done;
       owner_->reads_.fetch_add(1, std::memory_order_relaxed);
       owner_->bytes_read_.fetch_add(got, std::memory_order_relaxed);
       ZeroTail(slot.buffer->data, got, slot.range.length);
@@ -378,7 +379,7 @@ Status FileProvider::Flush() {
         result = s;
         break;
       }
-      if (!internal::PwriteFull(fd_, buffer.data, n, pos)) {
+      if (internal::PwriteFull(fd_, buffer.data, n, pos).error != 0) {
         result = Status::kIo;
         break;
       }

@@ -3,19 +3,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
+
 namespace upager::internal {
-namespace {
-
-uint64_t NowNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
-
-}  // namespace
 
 bool RequestQueue::Push(uint64_t offset, uint64_t length, uint64_t queued_ns) {
-  if (queued_ns == 0) queued_ns = NowNs();
+  if (queued_ns == 0) queued_ns = SteadyNowNs();
   {
     MutexLock lock(&mutex_);
     if (closed_) return false;
@@ -67,7 +60,7 @@ std::vector<ByteRange> RequestQueue::TakeMerged() {
     if (start < p.range.end()) pieces.push_back({start, p.range.end() - start});
   }
   // Forget flights that ended long ago.
-  const uint64_t now = NowNs();
+  const uint64_t now = SteadyNowNs();
   const auto old = std::find_if(ended_.begin(), ended_.end(),
                                 [now](const Ended& e) { return e.end_ns + kEndedMemory > now; });
   ended_.erase(ended_.begin(), old);
@@ -111,7 +104,7 @@ void RequestQueue::EndFlight(uint64_t offset, uint64_t length) {
     in_flight_.erase(it);
     // A packet stamped at this same nanosecond may come after the end: it is kept (the
     // comparison is strict), and at worst read again.
-    last_ns_ = std::max(last_ns_, NowNs());
+    last_ns_ = std::max(last_ns_, SteadyNowNs());
     if (ended_.size() == kMaxEnded) ended_.erase(ended_.begin());
     ended_.push_back({{offset, length}, last_ns_});
   }

@@ -12,10 +12,7 @@
 #include "bench.h"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,9 +29,9 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/nginx_server.h"
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/blob_format.h"
@@ -167,79 +164,6 @@ double TimeCommand(const std::vector<std::string>& argv) {
   const double t = Seconds(start);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
 }
-
-// nginx serving `root` on 127.0.0.1, for the HTTP case; stopped when destroyed.
-class Nginx {
- public:
-  Nginx(const std::string& dir, const std::string& root) {
-    if (access("/usr/sbin/nginx", X_OK) != 0) return;
-    port_ = FreePort();
-    if (port_ == 0) return;
-    const std::string conf = dir + "/nginx.conf";
-    std::ofstream(conf) << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-                        << "error_log " << dir << "/nginx-error.log;\npid " << dir
-                        << "/nginx.pid;\nevents {}\nhttp {\n  access_log off;\n"
-                        << "  sendfile on;\n  keepalive_requests 100000;\n"
-                        << "  client_body_temp_path " << dir << ";\n  proxy_temp_path " << dir
-                        << ";\n  fastcgi_temp_path " << dir << ";\n  uwsgi_temp_path " << dir
-                        << ";\n  scgi_temp_path " << dir << ";\n"
-                        << "  server {\n    listen 127.0.0.1:" << port_ << ";\n    root " << root
-                        << ";\n  }\n}\n";
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, STDOUT_FILENO);
-      dup2(devnull, STDERR_FILENO);
-      execl("/usr/sbin/nginx", "nginx", "-p", dir.c_str(), "-c", conf.c_str(), "-e",
-            (dir + "/nginx-error.log").c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && !Accepting(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!Accepting()) Stop();
-  }
-  ~Nginx() { Stop(); }
-  bool running() const { return pid_ > 0; }
-  std::string Url(const std::string& name) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
-  }
-
- private:
-  static int FreePort() {
-    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    int port = 0;
-    if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(s);
-    return port;
-  }
-  bool Accepting() const {
-    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port_));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    close(s);
-    return ok;
-  }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
 
 struct Row {
   std::string name;
@@ -378,13 +302,13 @@ int RunBench(const BenchOptions& in) {
 
   // 3. HttpProvider vs curl on loopback.
   {
-    const std::string www = dir + "/www";
-    std::filesystem::create_directories(www);
-    Nginx nginx(dir, www);
-    if (!nginx.running()) {
-      std::fprintf(stderr, "bench: nginx not available; skipping the HTTP case\n");
+    tools::NginxServer nginx(dir);
+    std::string nginx_why;
+    if (!tools::NginxServer::Available(&nginx_why) || !nginx.Start(&nginx_why)) {
+      std::fprintf(stderr, "bench: nginx not available (%s); skipping the HTTP case\n",
+                   nginx_why.c_str());
       rows.push_back({"http sequential scan (skipped: no nginx)", "curl, same ranges", -1, -1, 0});
-    } else if (!MakeFile(www + "/object.bin", options.http_mib, false)) {
+    } else if (!MakeFile(nginx.www() + "/object.bin", options.http_mib, false)) {
       rows.push_back({"http sequential scan", "curl, same ranges", -1, -1, 0});
     } else {
       const std::string url = nginx.Url("object.bin");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/full_io.h"
 #include "commands.h"
 #include "common.h"
 #include "fault_guard.h"
@@ -28,7 +29,7 @@ constexpr uint64_t kPiece = 1 << 20;  // bytes copied and written at a time
 enum class WriteResult { kOk, kReaderGone, kFailed };
 
 WriteResult WriteOut(const void* data, size_t len) {
-  int err = WriteAll(STDOUT_FILENO, data, len);
+  const int err = internal::WriteFull(STDOUT_FILENO, data, len).error;
   if (err == 0) {
     return WriteResult::kOk;
   }
@@ -40,8 +41,8 @@ WriteResult WriteOut(const void* data, size_t len) {
 }
 
 int ReadFailure(uint64_t offset, Status status) {
-  return Error(ExitCodeForReadFailure(status),
-               "read failed at offset " + std::to_string(offset) + ": " + DescribeStatus(status));
+  return Error(ExitCodeForReadFailure(status), "read failed at offset " + std::to_string(offset) +
+                                                   ": " + StatusDescription(status));
 }
 
 int WriteFailureCode(WriteResult r) {
@@ -59,7 +60,7 @@ int CatMapped(const Vmo& vmo, uint64_t offset, uint64_t length, bool* fall_back)
     return kExitOk;
   }
   if (s != Status::kOk) {
-    return Error(kExitFailure, "cannot map the source: " + DescribeStatus(s));
+    return Error(kExitFailure, std::string("cannot map the source: ") + StatusDescription(s));
   }
   InstallFaultHandler();
   std::vector<char> buffer(kPiece);
@@ -149,7 +150,7 @@ int RunCat(const CatCommandOptions& options) {
   PagerLoop loop(2);
   Status s = loop.Start();
   if (s != Status::kOk) {
-    return Error(kExitFailure, "cannot start the pager: " + DescribeStatus(s));
+    return Error(kExitFailure, std::string("cannot start the pager: ") + StatusDescription(s));
   }
   OpenedSource source;
   int code = OpenSource(&loop, options.source, read_ahead, &source);

@@ -38,30 +38,6 @@ int Error(int code, std::string_view message) {
   return code;
 }
 
-std::string DescribeStatus(Status status) {
-  const char* text = nullptr;
-  switch (status) {
-    case Status::kNotFound: text = "not found"; break;
-    case Status::kAccessDenied: text = "permission denied"; break;
-    case Status::kUnavailable: text = "unreachable"; break;
-    case Status::kIo: text = "I/O error"; break;
-    case Status::kIoDataIntegrity: text = "data integrity error"; break;
-    case Status::kWrongType: text = "wrong type"; break;
-    case Status::kNotSupported: text = "not supported"; break;
-    case Status::kInvalidArgs: text = "invalid argument"; break;
-    case Status::kOutOfRange: text = "out of range"; break;
-    case Status::kBadState: text = "source detached"; break;
-    case Status::kTimedOut: text = "timed out"; break;
-    case Status::kNoMemory: text = "out of memory"; break;
-    case Status::kNoSpace: text = "no space left"; break;
-    default: break;
-  }
-  if (text == nullptr) {
-    return StatusString(status);
-  }
-  return std::string(text) + " (" + StatusString(status) + ")";
-}
-
 int ExitCodeForReadFailure(Status status) {
   return status == Status::kIoDataIntegrity ? kExitCorrupt : kExitFailure;
 }
@@ -120,22 +96,6 @@ std::string FormatBytes(uint64_t bytes) {
   return buf;
 }
 
-int WriteAll(int fd, const void* data, size_t len) {
-  const char* p = static_cast<const char*>(data);
-  while (len > 0) {
-    ssize_t n = ::write(fd, p, len);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errno;
-    }
-    p += n;
-    len -= static_cast<size_t>(n);
-  }
-  return 0;
-}
-
 Session::Session(const GlobalOptions& options, bool want_latency) : options_(options) {
   if (want_latency || !options_.stats.empty()) {
     EnableRequestLatency(true);
@@ -157,7 +117,8 @@ int Session::End(int code, FILE* stats_stream) {
     TraceSummary summary = GetTraceSummary();
     Status s = WriteTrace(options_.trace_path);
     if (s != Status::kOk) {
-      Error(kExitFailure, "cannot write trace '" + options_.trace_path + "': " + DescribeStatus(s));
+      Error(kExitFailure,
+            "cannot write trace '" + options_.trace_path + "': " + StatusDescription(s));
       return code == kExitOk ? kExitFailure : code;
     }
     std::fprintf(stderr, "trace: %" PRIu64 " events written to %s (open in ui.perfetto.dev)",

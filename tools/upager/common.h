@@ -34,10 +34,6 @@ const char* ExitCodeHelp();
 // and returns `code`, so that callers can write `return Error(kExitUsage, "...")`.
 int Error(int code, std::string_view message);
 
-// A short human description of a status: "not found", "permission denied", "data integrity
-// error", ... followed by the Zircon name in parentheses where it adds something.
-std::string DescribeStatus(Status status);
-
 // The exit code for a failure while reading data that opened fine: 4 for damaged data
 // (kIoDataIntegrity), 1 otherwise.
 int ExitCodeForReadFailure(Status status);
@@ -48,10 +44,6 @@ bool ParseSize(std::string_view text, uint64_t* out);
 
 // "12.3 MiB"-style rendering for human-readable lines.
 std::string FormatBytes(uint64_t bytes);
-
-// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0 or an errno
-// value (EPIPE when the reader went away).
-int WriteAll(int fd, const void* data, size_t len);
 
 // Global options, shared by every subcommand.
 struct GlobalOptions {

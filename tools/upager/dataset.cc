@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/full_io.h"
 #include "common.h"
 
 namespace upager::cli::dataset {
@@ -108,7 +109,7 @@ int WriteFile(const std::string& path, uint64_t size, std::string* what) {
   while (offset < size && err == 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - offset));
     Fill(offset, buffer.data(), n);
-    err = WriteAll(fd, buffer.data(), n);
+    err = internal::WriteFull(fd, buffer.data(), n).error;
     offset += n;
   }
   if (err != 0) {

@@ -183,7 +183,7 @@ int RunDemo(const DemoCommandOptions& options) {
   start = std::chrono::steady_clock::now();
   Status s = PackBlob(dir.data_path(), dir.blob_path(), pack, &packed, &why);
   if (s != Status::kOk) {
-    return Error(kExitFailure, "cannot pack '" + dir.data_path() + "': " + DescribeStatus(s) +
+    return Error(kExitFailure, "cannot pack '" + dir.data_path() + "': " + StatusDescription(s) +
                                    (why.empty() ? "" : ": " + why));
   }
   const double pack_seconds = Seconds(start);
@@ -205,14 +205,14 @@ int RunDemo(const DemoCommandOptions& options) {
   {
     PagerLoop loop(2);
     if (Status ls = loop.Start(); ls != Status::kOk) {
-      return Error(kExitFailure, "cannot start the pager: " + DescribeStatus(ls));
+      return Error(kExitFailure, std::string("cannot start the pager: ") + StatusDescription(ls));
     }
     std::unique_ptr<BlobProvider> blob;
     why.clear();
     s = BlobProvider::Create(&loop, dir.blob_path(), {}, &blob, &why);
     if (s != Status::kOk) {
       return Error(s == Status::kIoDataIntegrity ? kExitCorrupt : kExitFailure,
-                   "cannot open '" + dir.blob_path() + "': " + DescribeStatus(s) +
+                   "cannot open '" + dir.blob_path() + "': " + StatusDescription(s) +
                        (why.empty() ? "" : ": " + why));
     }
     if (blob->content_size() != size) {
@@ -226,7 +226,7 @@ int RunDemo(const DemoCommandOptions& options) {
       if (s == Status::kOk) {
         mapped = true;
       } else {
-        no_map_reason = "Mapping::Create: " + DescribeStatus(s);
+        no_map_reason = std::string("Mapping::Create: ") + StatusDescription(s);
       }
     }
     if (!mapped) {

@@ -34,7 +34,7 @@ int RunPack(const PackCommandOptions& options) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (s != Status::kOk) {
     std::string message =
-        "cannot pack '" + options.in + "' into '" + options.out + "': " + DescribeStatus(s);
+        "cannot pack '" + options.in + "' into '" + options.out + "': " + StatusDescription(s);
     if (!why.empty()) {
       message += ": " + why;
     }

@@ -82,7 +82,20 @@ std::string DescribeOpenFailure(SourceKind kind, Status status) {
   if (kind == SourceKind::kHttp && status == Status::kUnavailable) {
     return "server unreachable (" + std::string(StatusString(status)) + ")";
   }
-  return DescribeStatus(status);
+  return StatusDescription(status);
+}
+
+// A provider of type P for `spec`, with default options of type O but the read-ahead mode.
+template <typename P, typename O>
+Status CreateProvider(PagerLoop* loop, const std::string& spec,
+                      std::optional<ReadAheadMode> read_ahead, OpenedSource* out,
+                      std::string* why) {
+  O options;
+  ApplyReadAhead(read_ahead, &options.read_ahead);
+  std::unique_ptr<P> provider;
+  const Status status = P::Create(loop, spec, options, &provider, why);
+  out->provider = std::move(provider);
+  return status;
 }
 
 }  // namespace
@@ -111,25 +124,13 @@ int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAhead
                                    "' (only http:// and https:// are supported)");
     }
     kind = SourceKind::kHttp;
-    HttpProviderOptions options;
-    ApplyReadAhead(read_ahead, &options.read_ahead);
-    std::unique_ptr<HttpProvider> provider;
-    status = HttpProvider::Create(loop, spec, options, &provider, &why);
-    out->provider = std::move(provider);
+    status = CreateProvider<HttpProvider, HttpProviderOptions>(loop, spec, read_ahead, out, &why);
   } else if (LooksLikeBlob(spec)) {
     kind = SourceKind::kBlob;
-    BlobProviderOptions options;
-    ApplyReadAhead(read_ahead, &options.read_ahead);
-    std::unique_ptr<BlobProvider> provider;
-    status = BlobProvider::Create(loop, spec, options, &provider, &why);
-    out->provider = std::move(provider);
+    status = CreateProvider<BlobProvider, BlobProviderOptions>(loop, spec, read_ahead, out, &why);
   } else {
     kind = SourceKind::kFile;
-    FileProviderOptions options;
-    ApplyReadAhead(read_ahead, &options.read_ahead);
-    std::unique_ptr<FileProvider> provider;
-    status = FileProvider::Create(loop, spec, options, &provider, &why);
-    out->provider = std::move(provider);
+    status = CreateProvider<FileProvider, FileProviderOptions>(loop, spec, read_ahead, out, &why);
   }
   out->kind = kind;
   if (status == Status::kOk && out->provider == nullptr) {

@@ -98,7 +98,7 @@ void ReadPages(void* arg) {
         r->failures.fetch_add(1, std::memory_order_relaxed);
         r->progress->Add(1);
         PrintError("read failed at offset " + std::to_string(page * kPageSize) + ": " +
-                   DescribeStatus(s));
+                   StatusDescription(s));
         continue;
       }
       data = page_buffer;
@@ -133,7 +133,8 @@ void RunReader(Reader* r) {
     }
     r->failures.fetch_add(1, std::memory_order_relaxed);
     r->progress->Add(1);
-    PrintError("read failed at offset " + std::to_string(at) + ": " + DescribeStatus(fault.status));
+    PrintError("read failed at offset " + std::to_string(at) + ": " +
+               StatusDescription(fault.status));
     r->next.store(i + 1, std::memory_order_relaxed);
   }
 }

@@ -10,9 +10,9 @@
 #ifndef UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 #define UPAGER_PROVIDERS_BLOB_PROVIDER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "upager/providers/blob_format.h"
 #include "upager/providers/provider.h"
@@ -34,26 +34,19 @@ class BlobProvider : public Provider {
                        std::unique_ptr<BlobProvider>* out, std::string* why = nullptr);
   ~BlobProvider() override;
 
-  uint32_t chunk_size() const { return header_.chunk_size; }
-  uint64_t chunk_count() const { return header_.chunk_count; }
+  uint32_t chunk_size() const;
+  uint64_t chunk_count() const;
 
   void OnRead(const PagerLoop::Request& request) override;
 
  private:
-  explicit BlobProvider(const BlobProviderOptions& options) : read_ahead_(options.read_ahead) {}
-  // Reads, checks and supplies chunk `chunk`; returns what blob::ReadChunk returned (or the
-  // supply's status). Does not fail the range: the caller decides.
+  class Blob;  // the open file, its header and index, and the chunks being decompressed
+  explicit BlobProvider(std::unique_ptr<Blob> blob);
+  // Reads, checks and supplies chunk `chunk` (marked as being decompressed by the caller);
+  // returns the read's status. Does not fail the range: the caller decides.
   Status SupplyChunk(uint64_t chunk, void* buffer);
-  // Marks chunk `chunk` as being decompressed; false if another thread already is.
-  bool StartChunk(uint64_t chunk);
-  void EndChunk(uint64_t chunk);
 
-  int fd_ = -1;
-  blob::Header header_;
-  std::vector<blob::IndexEntry> index_;  // immutable after Create: read without locks
-  ReadAhead read_ahead_;
-  internal::Mutex chunks_mutex_;
-  std::vector<uint8_t> chunk_busy_ UPAGER_GUARDED_BY(chunks_mutex_);  // one flag a chunk
+  const std::unique_ptr<Blob> blob_;
 };
 
 }  // namespace upager

@@ -1,0 +1,282 @@
+#include "providers/http_fetcher.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "providers/http_parse.h"
+#include "providers/http_probe.h"
+
+namespace upager {
+
+using internal::http::ContentRange;
+using internal::http::ParseContentRange;
+using internal::http::SetCommonOptions;
+using internal::http::StatusLineCode;
+
+HttpProvider::Fetcher::~Fetcher() {
+  // The owner has detached the VMO: no OnRead runs now, and no Push will come.
+  queue_.Close();  // wakes the thread through the notifier
+  if (thread_.joinable()) thread_.join();
+  for (Slot& slot : slots_) {
+    if (slot.busy && multi_ != nullptr) curl_multi_remove_handle(multi_, slot.easy);
+    if (slot.easy != nullptr) curl_easy_cleanup(slot.easy);
+  }
+  if (multi_ != nullptr) curl_multi_cleanup(multi_);
+}
+
+Status HttpProvider::Fetcher::Open(std::string* why) {
+  multi_ = curl_multi_init();
+  if (multi_ == nullptr) {
+    *why = "curl_multi_init failed";
+    return Status::kNoMemory;
+  }
+  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    static_cast<long>(options_.max_in_flight));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_in_flight));
+  slots_.resize(options_.max_in_flight);
+  free_slots_.reserve(slots_.size());
+  backlog_.reserve(64);
+  retries_.reserve(slots_.size());
+  for (Slot& slot : slots_) {
+    slot.fetcher = this;
+    slot.easy = curl_easy_init();
+    if (slot.easy == nullptr) {
+      *why = "curl_easy_init failed";
+      return Status::kNoMemory;
+    }
+    slot.buffer = std::make_unique_for_overwrite<std::byte[]>(options_.max_request);
+    SetCommonOptions(slot.easy, url_, options_, slot.error);
+    curl_easy_setopt(slot.easy, CURLOPT_PRIVATE, &slot);
+    curl_easy_setopt(slot.easy, CURLOPT_HEADERFUNCTION, &Fetcher::OnHeader);
+    curl_easy_setopt(slot.easy, CURLOPT_HEADERDATA, &slot);
+    curl_easy_setopt(slot.easy, CURLOPT_WRITEFUNCTION, &Fetcher::OnBody);
+    curl_easy_setopt(slot.easy, CURLOPT_WRITEDATA, &slot);
+    free_slots_.push_back(&slot);
+  }
+  CURLM* multi = multi_;
+  queue_.SetNotifier([multi] { curl_multi_wakeup(multi); });
+  return Status::kOk;
+}
+
+void HttpProvider::Fetcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+size_t HttpProvider::Fetcher::OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* slot = static_cast<Slot*>(user);
+  const std::string_view line(data, size * count);
+  if (const long code = StatusLineCode(line); code != 0) {
+    slot->status = code;
+    slot->bad_range = false;
+    return size * count;
+  }
+  ContentRange range;
+  if (ParseContentRange(line, &range) && slot->status == 206) {
+    const uint64_t last = slot->job.offset + slot->expected - 1;
+    const uint64_t content = slot->fetcher->owner_->content_size();
+    if (!range.has_range || range.first != slot->job.offset || range.last != last ||
+        (range.has_total && range.total != content)) {
+      slot->bad_range = true;  // another range, or the object changed size
+    }
+  }
+  return size * count;
+}
+
+size_t HttpProvider::Fetcher::OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* slot = static_cast<Slot*>(user);
+  const size_t n = size * count;
+  // Anything but the 206 we asked for is not worth reading: stop the transfer.
+  if (slot->status != 206 || slot->bad_range) return 0;
+  if (n > slot->expected - slot->received) {
+    slot->overflow = true;
+    return 0;
+  }
+  std::memcpy(slot->buffer.get() + slot->received, data, n);
+  slot->received += n;
+  return n;
+}
+
+void HttpProvider::Fetcher::Run() {
+  int running = 0;
+  while (!queue_.closed()) {
+    for (const internal::ByteRange& range : queue_.TakeMerged()) Plan(range);
+    // Retries whose time has come join the backlog.
+    const Clock::time_point now = Clock::now();
+    for (size_t i = 0; i < retries_.size();) {
+      if (retries_[i].due <= now) {
+        backlog_.push_back(retries_[i]);
+        retries_[i] = retries_.back();
+        retries_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    StartBacklog();
+    curl_multi_perform(multi_, &running);
+    Reap();
+    curl_multi_poll(multi_, nullptr, 0, PollTimeoutMs(), nullptr);
+  }
+}
+
+int HttpProvider::Fetcher::PollTimeoutMs() const {
+  // Work that can start now: go round at once.
+  if (backlog_head_ < backlog_.size() && !free_slots_.empty()) return 0;
+  int64_t timeout = 1000;  // libcurl shortens this for its own timers
+  const Clock::time_point now = Clock::now();
+  for (const Job& job : retries_) {
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(job.due - now).count();
+    timeout = std::min<int64_t>(timeout, std::max<int64_t>(wait, 0));
+  }
+  return static_cast<int>(timeout);
+}
+
+void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
+  const uint64_t limit = owner_->vmo_size();
+  if (range.offset >= limit) return;
+  const ReadAheadRange plan =
+      read_ahead_.Plan(range.offset, std::min(range.length, limit - range.offset), limit);
+  const auto add = [this](uint64_t offset, uint64_t length) {
+    Job job;
+    job.offset = offset;
+    job.length = length;
+    if (offset >= owner_->content_size()) {
+      SupplyZeros(job);  // all past the content: nothing to fetch
+    } else {
+      backlog_.push_back(job);
+    }
+  };
+  uint64_t offset = range.offset;
+  while (offset < plan.end()) {
+    const uint64_t want = std::min<uint64_t>(options_.max_request, plan.end() - offset);
+    const uint64_t got = queue_.StartFlight(offset, want);
+    if (got == 0) {
+      // Already being read. The requested part never is (TakeMerged removed what was in
+      // flight), so this is read-ahead running into an earlier fetch: enough.
+      if (offset >= range.end()) break;
+      offset += kPageSize;
+      continue;
+    }
+    add(offset, got);
+    offset += got;
+  }
+  // Read-ahead below the request (a descending stream), down from it, nearest first; it
+  // stops at the first fetch already in flight.
+  for (uint64_t top = range.offset; top > plan.offset;) {
+    const uint64_t want = std::min<uint64_t>(options_.max_request, top - plan.offset);
+    const uint64_t got = queue_.StartFlight(top - want, want);
+    if (got > 0) add(top - want, got);
+    if (got != want) break;
+    top -= want;
+  }
+}
+
+void HttpProvider::Fetcher::SupplyZeros(const Job& job) {
+  queue_.EndFlight(job.offset, job.length);
+  // A page-multiple buffer of zeros; rare (only a VMO whose content is empty could ask).
+  std::vector<std::byte> zeros(job.length);
+  owner_->Supply(job.offset, job.length, zeros.data());
+}
+
+void HttpProvider::Fetcher::StartBacklog() {
+  while (backlog_head_ < backlog_.size() && !free_slots_.empty()) {
+    Slot* slot = free_slots_.back();
+    free_slots_.pop_back();
+    StartTransfer(slot, backlog_[backlog_head_++]);
+  }
+  if (backlog_head_ == backlog_.size()) {
+    backlog_.clear();  // keeps its capacity
+    backlog_head_ = 0;
+  }
+}
+
+void HttpProvider::Fetcher::StartTransfer(Slot* slot, const Job& job) {
+  slot->job = job;
+  slot->expected = std::min(job.offset + job.length, owner_->content_size()) - job.offset;
+  slot->received = 0;
+  slot->status = 0;
+  slot->overflow = false;
+  slot->bad_range = false;
+  slot->error[0] = '\0';
+  std::snprintf(slot->range, sizeof(slot->range), "%" PRIu64 "-%" PRIu64, job.offset,
+                job.offset + slot->expected - 1);
+  curl_easy_setopt(slot->easy, CURLOPT_RANGE, slot->range);
+  if (job.attempt == 0) owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+  slot->busy = true;
+  if (curl_multi_add_handle(multi_, slot->easy) != CURLM_OK) {
+    slot->busy = false;
+    Complete(slot, CURLE_FAILED_INIT, 0);
+  }
+}
+
+void HttpProvider::Fetcher::Reap() {
+  CURLMsg* msg = nullptr;
+  int left = 0;
+  while ((msg = curl_multi_info_read(multi_, &left)) != nullptr) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    const CURLcode result = msg->data.result;  // msg dies with the removal below
+    char* priv = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    long code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_multi_remove_handle(multi_, easy);
+    Slot* slot = reinterpret_cast<Slot*>(priv);
+    slot->busy = false;
+    Complete(slot, result, code);
+  }
+}
+
+HttpProvider::Fetcher::Outcome HttpProvider::Fetcher::Classify(const Slot& slot, CURLcode result,
+                                                               long code) const {
+  if (code == 206) {
+    if (slot.overflow || slot.bad_range) return Outcome::kFail;  // a broken server
+    if (result == CURLE_OK && slot.received == slot.expected) return Outcome::kDone;
+    return Outcome::kRetry;  // cut short: connection reset, timeout, short body
+  }
+  // Transient refusals: overload, or a server restarting behind a proxy.
+  if (code >= 500 || code == 408 || code == 429) return Outcome::kRetry;
+  // 200 (ranges ignored), 416 (the object shrank), 3xx, 4xx: retrying cannot help.
+  if (code != 0) return Outcome::kFail;
+  // No response at all.
+  switch (result) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_FAILED_INIT: return Outcome::kFail;
+    default: return Outcome::kRetry;
+  }
+}
+
+void HttpProvider::Fetcher::Complete(Slot* slot, CURLcode result, long code) {
+  Job job = slot->job;
+  Outcome outcome = Classify(*slot, result, code);
+  if (outcome == Outcome::kRetry && job.attempt >= options_.retries) outcome = Outcome::kFail;
+  switch (outcome) {
+    case Outcome::kDone: {
+      owner_->bytes_read_.fetch_add(slot->received, std::memory_order_relaxed);
+      // EndFlight before the supply (see request_queue.h).
+      queue_.EndFlight(job.offset, job.length);
+      std::memset(slot->buffer.get() + slot->received, 0, job.length - slot->received);
+      owner_->Supply(job.offset, job.length, slot->buffer.get());
+      break;
+    }
+    case Outcome::kRetry: {
+      const uint32_t shift = std::min<uint32_t>(job.attempt, 20);
+      job.due = Clock::now() +
+                std::chrono::milliseconds(static_cast<uint64_t>(options_.backoff_ms) << shift);
+      ++job.attempt;
+      owner_->retries_.fetch_add(1, std::memory_order_relaxed);
+      retries_.push_back(job);
+      break;
+    }
+    case Outcome::kFail:
+      queue_.EndFlight(job.offset, job.length);
+      owner_->Fail(job.offset, job.length, Status::kIo);
+      break;
+  }
+  free_slots_.push_back(slot);
+}
+
+}  // namespace upager

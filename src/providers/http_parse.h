@@ -1,0 +1,34 @@
+// The bits of HTTP/1.x response headers HttpProvider reads: status lines and
+// Content-Range. Plain text parsing, no libcurl.
+#ifndef UPAGER_SRC_PROVIDERS_HTTP_PARSE_H_
+#define UPAGER_SRC_PROVIDERS_HTTP_PARSE_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace upager::internal::http {
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix);
+// `text` without leading and trailing white space.
+std::string_view Trim(std::string_view text);
+// Parses a decimal number at the start of `text`, advancing past it.
+bool ParseNumber(std::string_view* text, uint64_t* out);
+// "HTTP/1.1 206 Partial Content" -> 206; 0 if `line` is not a status line.
+long StatusLineCode(std::string_view line);
+
+// What a Content-Range header says: "bytes FIRST-LAST/TOTAL" (TOTAL may be "*"), or
+// "bytes */TOTAL" for a 416.
+struct ContentRange {
+  bool has_range = false;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  bool has_total = false;
+  uint64_t total = 0;
+};
+
+// The value of a "Content-Range:" header line, or false if `line` is not one.
+bool ParseContentRange(std::string_view line, ContentRange* out);
+
+}  // namespace upager::internal::http
+
+#endif  // UPAGER_SRC_PROVIDERS_HTTP_PARSE_H_
