@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "upager/dirty_state.h"
 #include "upager/port.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
@@ -24,17 +25,6 @@ class PagerObject;
 
 inline constexpr uint32_t kPagerOpFail = 1, kPagerOpDirty = 2, kPagerOpWritebackBegin = 3,
                           kPagerOpWritebackEnd = 4;
-inline constexpr uint64_t kVmoDirtyRangeIsZero = 1;
-inline constexpr uint32_t kPagerResetVmoStats = 1, kPagerVmoStatsModified = 1;
-
-struct VmoDirtyRange {
-  uint64_t offset;
-  uint64_t length;
-  uint64_t options;
-};
-struct PagerVmoStats {
-  uint32_t modified;
-};
 
 class Pager {
  public:

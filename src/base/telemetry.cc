@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "upager/internal/mutex.h"
-#include "upager/port.h"
+#include "upager/packet.h"
 #include "upager/stats.h"
 #include "upager/trace.h"
 

@@ -14,11 +14,11 @@
 #include <memory>
 #include <vector>
 
+#include "upager/dirty_state.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/page_request.h"
 #include "upager/page_source.h"
-#include "upager/pager.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
 #include "vm/vm_mapping.h"
