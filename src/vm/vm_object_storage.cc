@@ -1,0 +1,92 @@
+// Storage I/O on a VMO's memfd: full-length reads and writes, in-kernel copies between VMOs.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+#include "base/kernel_copy.h"
+#include "vm/vm_object_impl.h"
+
+namespace upager::internal {
+
+Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset) {
+  KernelCopyScope scope;
+  auto* p = static_cast<char*>(buf);
+  while (len > 0) {
+    const ssize_t n = ::pread(fd, p, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
+    if (n <= 0) return Status::kIo;
+    p += n;
+    len -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset, uint64_t* written) {
+  KernelCopyScope scope;
+  const auto* p = static_cast<const char*>(buf);
+  while (len > 0) {
+    const ssize_t n = ::pwrite(fd, p, len, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EFAULT && scope.failure() != Status::kOk) return scope.failure();
+    if (n <= 0) return errno == ENOSPC || errno == ENOMEM ? Status::kNoMemory : Status::kIo;
+    if (written) *written += static_cast<uint64_t>(n);
+    p += n;
+    len -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+bool HasStorage(int fd, uint64_t page) {
+  const off_t data = ::lseek(fd, static_cast<off_t>(Bytes(page)), SEEK_DATA);
+  return data == static_cast<off_t>(Bytes(page));
+}
+
+Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, uint64_t len) {
+  auto in = static_cast<loff_t>(from_offset);
+  auto out = static_cast<loff_t>(to_offset);
+  while (len > 0) {
+    const ssize_t n = ::copy_file_range(from, &in, to, &out, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Fall back to a bounce buffer (copy_file_range may refuse some file pairs).
+      std::vector<char> buf(std::min<uint64_t>(len, 1 << 20));
+      while (len > 0) {
+        const uint64_t chunk = std::min<uint64_t>(len, buf.size());
+        if (Status s = PreadAll(from, buf.data(), chunk, static_cast<uint64_t>(in));
+            s != Status::kOk) {
+          return s;
+        }
+        if (Status s = PwriteAll(to, buf.data(), chunk, static_cast<uint64_t>(out));
+            s != Status::kOk) {
+          return s;
+        }
+        in += static_cast<loff_t>(chunk);
+        out += static_cast<loff_t>(chunk);
+        len -= chunk;
+      }
+      return Status::kOk;
+    }
+    len -= static_cast<uint64_t>(n);
+  }
+  return Status::kOk;
+}
+
+Status MakeMemfd(uint64_t size, int* out) {
+  const int fd = ::memfd_create("upager-vmo", MFD_CLOEXEC);
+  if (fd < 0) return Status::kNoResources;
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    ::close(fd);
+    return Status::kNoMemory;
+  }
+  *out = fd;
+  return Status::kOk;
+}
+
+}  // namespace upager::internal
