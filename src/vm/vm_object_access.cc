@@ -24,6 +24,27 @@ Status WaitOnRequest(PageRequest* req) {
   }
   return status;
 }
+
+// Runs `attempt(LazyPageRequest&)` until it is done. An attempt takes the VMO lock itself,
+// looks at the page list, and either ends the operation (any status but kShouldWait is
+// returned as it is) or populates the request (GetPages, RequestDirtyTransition) and returns
+// what that returned: on kShouldWait the loop waits on the request with no lock held and
+// tries again (the attempt keeps its progress in its captures); a failed wait ends the
+// operation with the wait's status. Packets queued under the lock wake their reader once
+// the attempt has let go of it.
+template <typename Attempt>
+Status RunRetryLoop(bool early_wake, Attempt&& attempt) {
+  LazyPageRequest req(early_wake);
+  for (;;) {
+    Status status;
+    {
+      DeferredWakeups defer;
+      status = attempt(req);
+    }
+    if (status != Status::kShouldWait) return status;
+    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
+  }
+}
 }  // namespace
 
 Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
@@ -31,37 +52,30 @@ Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
   auto* out = static_cast<char*>(data);
   const uint64_t end = offset + len;
   uint64_t pos = offset;
-  LazyPageRequest req(/*early_wake=*/true);
   Impl& m = *impl_;
-  for (;;) {
-    Status status;
-    {
-      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
-      MutexLock lock(&m.mutex);
-      if (end > m.size) return Status::kOutOfRange;
-      // Copy the present run from pos.
-      const uint64_t run_end =
-          source_ ? Bytes(m.pages.RunEnd(PageOf(pos), PageCeil(end), IsPresentForRead)) : end;
-      const uint64_t copy_end = std::min(end, run_end);
-      if (copy_end > pos) {
-        if (Status s = PreadAll(m.memfd, out + (pos - offset), copy_end - pos, pos);
-            s != Status::kOk) {
-          return s;
-        }
-        m.pages.Touch(PageOf(pos), PageCeil(copy_end));  // recently used: evicted last
-        pos = copy_end;
+  return RunRetryLoop(/*early_wake=*/true, [&](LazyPageRequest& req) {
+    MutexLock lock(&m.mutex);
+    if (end > m.size) return Status::kOutOfRange;
+    // Copy the present run from pos.
+    const uint64_t run_end =
+        source_ ? Bytes(m.pages.RunEnd(PageOf(pos), PageCeil(end), IsPresentForRead)) : end;
+    const uint64_t copy_end = std::min(end, run_end);
+    if (copy_end > pos) {
+      if (Status s = PreadAll(m.memfd, out + (pos - offset), copy_end - pos, pos);
+          s != Status::kOk) {
+        return s;
       }
-      if (pos >= end) return Status::kOk;
-      // The read asks for the whole absent run up to its end (10.2).
-      const uint64_t first = PageOf(pos);
-      const uint64_t absent_end =
-          m.pages.RunEnd(first, PageCeil(end), [](SlotKind k) { return k == SlotKind::kAbsent; });
-      status = source_->GetPages(Bytes(first), Bytes(absent_end - first), req.get(),
-                                 VmoDebugInfo{koid_, "vmo"});
+      m.pages.Touch(PageOf(pos), PageCeil(copy_end));  // recently used: evicted last
+      pos = copy_end;
     }
-    if (status != Status::kShouldWait) return status;
-    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
-  }
+    if (pos >= end) return Status::kOk;
+    // The read asks for the whole absent run up to its end (10.2).
+    const uint64_t first = PageOf(pos);
+    const uint64_t absent_end =
+        m.pages.RunEnd(first, PageCeil(end), [](SlotKind k) { return k == SlotKind::kAbsent; });
+    return source_->GetPages(Bytes(first), Bytes(absent_end - first), req.get(),
+                             VmoDebugInfo{koid_, "vmo"});
+  });
 }
 
 Status VmObjectPaged::WriteImpl(const void* data, uint64_t offset, uint64_t len) {
@@ -69,64 +83,55 @@ Status VmObjectPaged::WriteImpl(const void* data, uint64_t offset, uint64_t len)
   const auto* in = static_cast<const char*>(data);
   const uint64_t end = offset + len;
   uint64_t pos = offset;
-  LazyPageRequest req(/*early_wake=*/false);
   Impl& m = *impl_;
-  for (;;) {
-    Status status;
-    {
-      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
-      MutexLock lock(&m.mutex);
-      if (end > m.size) return Status::kOutOfRange;
-      if (!source_) {
-        // Anonymous: every slot can be written at once.
-        if (Status s = PwriteAll(m.memfd, in + (pos - offset), end - pos, pos); s != Status::kOk) {
-          return s;
-        }
-        for (uint64_t page = PageOf(pos); page < PageCeil(end); ++page) {
-          if (m.pages.Lookup(page) == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
-        }
-        return Status::kOk;
+  return RunRetryLoop(/*early_wake=*/false, [&](LazyPageRequest& req) {
+    MutexLock lock(&m.mutex);
+    if (end > m.size) return Status::kOutOfRange;
+    if (!source_) {
+      // Anonymous: every slot can be written at once.
+      if (Status s = PwriteAll(m.memfd, in + (pos - offset), end - pos, pos); s != Status::kOk) {
+        return s;
       }
-      for (;;) {
-        if (pos >= end) return Status::kOk;
-        const uint64_t first = PageOf(pos);
-        const uint64_t last = PageCeil(end);
-        const uint64_t batch_end = std::min(last, first + kMaxWriteBatchPages);
-        const SlotKind kind = m.pages.Lookup(first);
-        if (kind == SlotKind::kAbsent) {
-          const uint64_t run_end =
-              m.pages.RunEnd(first, batch_end, [](SlotKind k) { return k == SlotKind::kAbsent; });
-          status = source_->GetPages(Bytes(first), Bytes(run_end - first), req.get(),
-                                     VmoDebugInfo{koid_, "vmo"});
-          break;
-        }
-        if (kind != SlotKind::kDirty) {
-          const uint64_t run_end = m.pages.RunEnd(first, batch_end, IsToBeDirtied);
-          if (source_->ShouldTrapDirtyTransitions()) {
-            status = source_->RequestDirtyTransition(
-                req.get(), Bytes(first), Bytes(run_end - first), VmoDebugInfo{koid_, "vmo"});
-            break;
-          }
-          // No trap: dirty the run directly (markers and zero ranges become real pages).
-          for (uint64_t page = first; page < run_end; ++page) {
-            m.Materialize(page, SlotKind::kDirty);
-          }
-        }
-        // Copy the leading run of Dirty pages.
-        const uint64_t dirty_end =
-            m.pages.RunEnd(first, last, [](SlotKind k) { return k == SlotKind::kDirty; });
-        const uint64_t copy_end = std::min(end, Bytes(dirty_end));
-        // A write that copied anything modified the VMO, even if it then failed (14).
-        uint64_t written = 0;
-        const Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos, &written);
-        if (written > 0) m.modified = true;
-        if (s != Status::kOk) return s;
-        pos = copy_end;
+      for (uint64_t page = PageOf(pos); page < PageCeil(end); ++page) {
+        if (m.pages.Lookup(page) == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
       }
+      return Status::kOk;
     }
-    if (status != Status::kShouldWait) return status;
-    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
-  }
+    for (;;) {
+      if (pos >= end) return Status::kOk;
+      const uint64_t first = PageOf(pos);
+      const uint64_t last = PageCeil(end);
+      const uint64_t batch_end = std::min(last, first + kMaxWriteBatchPages);
+      const SlotKind kind = m.pages.Lookup(first);
+      if (kind == SlotKind::kAbsent) {
+        const uint64_t run_end =
+            m.pages.RunEnd(first, batch_end, [](SlotKind k) { return k == SlotKind::kAbsent; });
+        return source_->GetPages(Bytes(first), Bytes(run_end - first), req.get(),
+                                 VmoDebugInfo{koid_, "vmo"});
+      }
+      if (kind != SlotKind::kDirty) {
+        const uint64_t run_end = m.pages.RunEnd(first, batch_end, IsToBeDirtied);
+        if (source_->ShouldTrapDirtyTransitions()) {
+          return source_->RequestDirtyTransition(req.get(), Bytes(first), Bytes(run_end - first),
+                                                 VmoDebugInfo{koid_, "vmo"});
+        }
+        // No trap: dirty the run directly (markers and zero ranges become real pages).
+        for (uint64_t page = first; page < run_end; ++page) {
+          m.Materialize(page, SlotKind::kDirty);
+        }
+      }
+      // Copy the leading run of Dirty pages.
+      const uint64_t dirty_end =
+          m.pages.RunEnd(first, last, [](SlotKind k) { return k == SlotKind::kDirty; });
+      const uint64_t copy_end = std::min(end, Bytes(dirty_end));
+      // A write that copied anything modified the VMO, even if it then failed (14).
+      uint64_t written = 0;
+      const Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos, &written);
+      if (written > 0) m.modified = true;
+      if (s != Status::kOk) return s;
+      pos = copy_end;
+    }
+  });
 }
 
 Status VmObjectPaged::OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len) {
@@ -182,51 +187,42 @@ Status VmObjectPaged::OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len) {
 Status VmObjectPaged::CommitPages(uint64_t first, uint64_t last, bool always_need) {
   Impl& m = *impl_;
   uint64_t page = first;
-  LazyPageRequest req(/*early_wake=*/false);
-  for (;;) {
-    Status status;
-    {
-      DeferredWakeups defer;  // packets queued under the lock wake their reader after it
-      MutexLock lock(&m.mutex);
-      // A range cut off by a shrink simply ends the commit (18.6).
-      last = std::min(last, PageOf(m.size));
-      for (;;) {
-        if (page >= last) return Status::kOk;
-        const SlotKind kind = m.pages.Lookup(page);
-        if (!source_) {
-          if (kind == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
-          ++page;
-          continue;
-        }
-        if (kind == SlotKind::kAbsent) {
-          const uint64_t run_end =
-              m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kAbsent; });
-          status = source_->GetPages(Bytes(page), Bytes(run_end - page), req.get(),
-                                     VmoDebugInfo{koid_, "vmo"});
-          break;
-        }
-        if (kind == SlotKind::kZeroRange) {
-          // Committing a dirty zero range makes real Dirty pages (DIRTY first if trapping).
-          const uint64_t run_end =
-              m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kZeroRange; });
-          if (source_->ShouldTrapDirtyTransitions()) {
-            status = source_->RequestDirtyTransition(req.get(), Bytes(page), Bytes(run_end - page),
-                                                     VmoDebugInfo{koid_, "vmo"});
-            break;
-          }
-          for (; page < run_end; ++page) m.Materialize(page, SlotKind::kDirty);
-          continue;
-        }
-        if (kind == SlotKind::kMarker) {
-          m.Materialize(page, SlotKind::kClean);  // a real zero page, still clean
-        }
-        if (always_need) m.pages.SetAlwaysNeed(page);
+  return RunRetryLoop(/*early_wake=*/false, [&](LazyPageRequest& req) {
+    MutexLock lock(&m.mutex);
+    // A range cut off by a shrink simply ends the commit (18.6).
+    last = std::min(last, PageOf(m.size));
+    for (;;) {
+      if (page >= last) return Status::kOk;
+      const SlotKind kind = m.pages.Lookup(page);
+      if (!source_) {
+        if (kind == SlotKind::kAbsent) m.pages.SetPage(page, SlotKind::kDirty);
         ++page;
+        continue;
       }
+      if (kind == SlotKind::kAbsent) {
+        const uint64_t run_end =
+            m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kAbsent; });
+        return source_->GetPages(Bytes(page), Bytes(run_end - page), req.get(),
+                                 VmoDebugInfo{koid_, "vmo"});
+      }
+      if (kind == SlotKind::kZeroRange) {
+        // Committing a dirty zero range makes real Dirty pages (DIRTY first if trapping).
+        const uint64_t run_end =
+            m.pages.RunEnd(page, last, [](SlotKind k) { return k == SlotKind::kZeroRange; });
+        if (source_->ShouldTrapDirtyTransitions()) {
+          return source_->RequestDirtyTransition(req.get(), Bytes(page), Bytes(run_end - page),
+                                                 VmoDebugInfo{koid_, "vmo"});
+        }
+        for (; page < run_end; ++page) m.Materialize(page, SlotKind::kDirty);
+        continue;
+      }
+      if (kind == SlotKind::kMarker) {
+        m.Materialize(page, SlotKind::kClean);  // a real zero page, still clean
+      }
+      if (always_need) m.pages.SetAlwaysNeed(page);
+      ++page;
     }
-    if (status != Status::kShouldWait) return status;
-    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
-  }
+  });
 }
 
 Status VmObjectPaged::ZeroRange(uint64_t offset, uint64_t len) {
