@@ -71,13 +71,19 @@ class MappingObject final : public VmMapping {
     bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
     bool timing_out = false;  // being cancelled by the overtime scan
     bool completed_while_timing_out = false;
+    // The page-aligned VMO offset of the fault, and whether an Install has placed that page
+    // here since (which woke the faulting thread: the completion need not wake it again).
+    uint64_t page_offset = 0;
+    bool woken_by_install = false;
     Deadline started{};
     Deadline next_log{};
   };
-  FaultRecord* AllocRecord(uint64_t* generation);
+  FaultRecord* AllocRecord(uint64_t page_offset, uint64_t* generation);
   FaultRecord* AddRecordLocked() UPAGER_REQUIRES(records_mutex_);
   RecordState& StateOf(const FaultRecord& record) UPAGER_REQUIRES(records_mutex_);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
+  // Marks the faults waiting on a page of [offset, offset+len) as woken by an install.
+  void NoteInstalled(uint64_t offset, uint64_t len);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
 

@@ -27,6 +27,11 @@ class VmMapping {
   // the mapping and every page must be a hole in the storage. `write_protect`: a later
   // store faults. Returns the bytes placed (fewer on failure: the caller writes the rest to
   // storage).
+  //
+  // The faults of this mapping waiting on a placed page have been woken by the install: when
+  // the request behind such a fault then resolves (the supply doing the install reports its
+  // pages right after), the mapping need not wake its thread again. The mapping accounts for
+  // that itself, from the ranges passed here.
   virtual uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) = 0;
   // Write-protects (or un-protects and wakes) the part of [offset, offset+len) this mapping
   // covers. Write-protecting a page that is not mapped arms it: the store after the page
@@ -45,13 +50,6 @@ class VmMapping {
   const uint64_t length_;
   const bool writable_;
 };
-
-// The ranges the calling thread has just installed into mappings (and so woken), for the
-// completions of the requests the same supply resolves: they need not wake again. A
-// supply notes its installs and forgets them once it has resolved its requests.
-void NoteInstalled(const VmMapping* mapping, uint64_t offset, uint64_t len);
-bool WasJustInstalled(const VmMapping* mapping, uint64_t offset);
-void ForgetInstalled();
 
 // What a fault on a mapping asks of the VMO.
 struct FaultInfo {

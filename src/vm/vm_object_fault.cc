@@ -25,34 +25,7 @@ void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
 
 namespace {
 alignas(4096) const char kZeroPage[kPageSize] = {};
-
-struct InstalledRanges {
-  struct Range {
-    const VmMapping* mapping;
-    uint64_t offset;
-    uint64_t len;
-  };
-  size_t count = 0;
-  Range ranges[4];
-};
-thread_local InstalledRanges t_installed;
 }  // namespace
-
-void NoteInstalled(const VmMapping* mapping, uint64_t offset, uint64_t len) {
-  if (t_installed.count < std::size(t_installed.ranges)) {
-    t_installed.ranges[t_installed.count++] = {mapping, offset, len};
-  }
-}
-
-bool WasJustInstalled(const VmMapping* mapping, uint64_t offset) {
-  for (size_t i = 0; i < t_installed.count; ++i) {
-    const auto& r = t_installed.ranges[i];
-    if (r.mapping == mapping && offset >= r.offset && offset - r.offset < r.len) return true;
-  }
-  return false;
-}
-
-void ForgetInstalled() { t_installed.count = 0; }
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
   Impl& m = *impl_;
@@ -72,7 +45,6 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
       // is in storage already, the install finds it there and the thread is just woken).
       const bool protect = kind != SlotKind::kDirty;
       const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
-      ForgetInstalled();
       if (!installed) mapping->Wake(Bytes(page), kPageSize);
       m.pages.Touch(page, page + 1);
       return Status::kOk;
