@@ -4,16 +4,13 @@
 #ifndef UPAGER_SRC_VM_VM_OBJECT_IMPL_H_
 #define UPAGER_SRC_VM_VM_OBJECT_IMPL_H_
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
-#include "base/kernel_copy.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/status.h"
@@ -42,7 +39,7 @@ inline bool IsToBeDirtied(SlotKind kind) {
          kind == SlotKind::kMarker || kind == SlotKind::kZeroRange;
 }
 
-// ---- Storage I/O on a memfd (vm_object_storage.cc) ----
+// ---- Storage I/O (vm_object_storage.cc) ----
 
 // Full-length pread/pwrite on the memfd; they only fail on a broken fd or out of memory.
 //
@@ -76,61 +73,13 @@ struct VmObjectPaged::Impl {
   // Drops the storage of pages [first, end) (they become holes and read as zero). The
   // kernel removes them from every mapping too, so the next access faults; write
   // protection is re-armed there because a page a store had unprotected comes back clean.
-  void PunchHole(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex) {
-    if (first >= end) return;
-    ::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(Bytes(first)),
-                static_cast<off_t>(Bytes(end - first)));
-    WriteProtect(first, end);
-  }
-  void WriteProtect(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex) {
-    for (VmMapping* mapping : mappings) {
-      if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(end - first), true);
-    }
-  }
+  void PunchHole(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex);
+  // Write-protects pages [first, end) in every writable mapping.
+  void WriteProtect(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex);
   // Writes the content of pages [first, end), all holes, from `src`: through a mapping's
   // page tables where one covers them (the faulting thread then needs no second fault),
   // into the memfd elsewhere. Supplied pages are clean, so mapped write-protected.
-  Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex) {
-    uint64_t page = first;
-    while (page < end) {
-      VmMapping* best = nullptr;
-      uint64_t next_covered = end;
-      for (VmMapping* mapping : mappings) {
-        const uint64_t map_first = PageOf(mapping->vmo_offset());
-        const uint64_t map_end = map_first + PageOf(mapping->length());
-        if (map_first <= page && page < map_end) {
-          if (best == nullptr || map_end > PageOf(best->vmo_offset() + best->length())) {
-            best = mapping;
-          }
-        } else if (map_first > page) {
-          next_covered = std::min(next_covered, map_first);
-        }
-      }
-      uint64_t piece_end = next_covered;
-      if (best != nullptr) {
-        piece_end = std::min(end, PageOf(best->vmo_offset() + best->length()));
-        uint64_t placed;
-        Status copy_failure;
-        {
-          KernelCopyScope scope;  // `src` may be mapped memory whose fault fails
-          placed =
-              best->Install(Bytes(page), src + Bytes(page - first), Bytes(piece_end - page), true);
-          copy_failure = scope.failure();
-        }
-        if (copy_failure != Status::kOk) return copy_failure;
-        page += PageOf(placed);
-      }
-      if (page < piece_end) {
-        if (Status s =
-                PwriteAll(memfd, src + Bytes(page - first), Bytes(piece_end - page), Bytes(page));
-            s != Status::kOk) {
-          return s;
-        }
-      }
-      page = piece_end;
-    }
-    return Status::kOk;
-  }
+  Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex);
   // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which
   // have no storage: the hole already reads as zero).
   void Materialize(uint64_t page, SlotKind kind) UPAGER_REQUIRES(mutex) {

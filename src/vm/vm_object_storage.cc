@@ -1,4 +1,5 @@
-// Storage I/O on a VMO's memfd: full-length reads and writes, in-kernel copies between VMOs.
+// Storage I/O on a VMO's memfd: full-length reads and writes, in-kernel copies between VMOs,
+// and the VMO's own storage steps (holes, stores through mappings, write protection).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -86,6 +87,63 @@ Status MakeMemfd(uint64_t size, int* out) {
     return Status::kNoMemory;
   }
   *out = fd;
+  return Status::kOk;
+}
+
+// ---- The VMO's storage under its lock ----
+
+void VmObjectPaged::Impl::PunchHole(uint64_t first, uint64_t end) {
+  if (first >= end) return;
+  ::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(Bytes(first)),
+              static_cast<off_t>(Bytes(end - first)));
+  WriteProtect(first, end);
+}
+
+void VmObjectPaged::Impl::WriteProtect(uint64_t first, uint64_t end) {
+  for (VmMapping* mapping : mappings) {
+    if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(end - first), true);
+  }
+}
+
+Status VmObjectPaged::Impl::Store(uint64_t first, uint64_t end, const char* src) {
+  uint64_t page = first;
+  while (page < end) {
+    VmMapping* best = nullptr;
+    uint64_t next_covered = end;
+    for (VmMapping* mapping : mappings) {
+      const uint64_t map_first = PageOf(mapping->vmo_offset());
+      const uint64_t map_end = map_first + PageOf(mapping->length());
+      if (map_first <= page && page < map_end) {
+        if (best == nullptr || map_end > PageOf(best->vmo_offset() + best->length())) {
+          best = mapping;
+        }
+      } else if (map_first > page) {
+        next_covered = std::min(next_covered, map_first);
+      }
+    }
+    uint64_t piece_end = next_covered;
+    if (best != nullptr) {
+      piece_end = std::min(end, PageOf(best->vmo_offset() + best->length()));
+      uint64_t placed;
+      Status copy_failure;
+      {
+        KernelCopyScope scope;  // `src` may be mapped memory whose fault fails
+        placed =
+            best->Install(Bytes(page), src + Bytes(page - first), Bytes(piece_end - page), true);
+        copy_failure = scope.failure();
+      }
+      if (copy_failure != Status::kOk) return copy_failure;
+      page += PageOf(placed);
+    }
+    if (page < piece_end) {
+      if (Status s =
+              PwriteAll(memfd, src + Bytes(page - first), Bytes(piece_end - page), Bytes(page));
+          s != Status::kOk) {
+        return s;
+      }
+    }
+    page = piece_end;
+  }
   return Status::kOk;
 }
 
