@@ -159,8 +159,16 @@ void MappingObject::NoteInstalled(uint64_t offset, uint64_t len) {
   for (RecordState& state : record_states_) {
     if (state.in_use && state.page_offset >= offset && state.page_offset - offset < len) {
       state.woken_by_install = true;
+      any_woken_by_install_ = true;
     }
   }
+}
+
+void MappingObject::EndInstalls() {
+  MutexLock lock(&records_mutex_);
+  if (!any_woken_by_install_) return;
+  for (RecordState& state : record_states_) state.woken_by_install = false;
+  any_woken_by_install_ = false;
 }
 
 void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {

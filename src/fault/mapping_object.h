@@ -49,6 +49,7 @@ class MappingObject final : public VmMapping {
 
   // VmMapping.
   uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) override;
+  void EndInstalls() override;
   void WriteProtect(uint64_t offset, uint64_t len, bool protect) override;
   void Wake(uint64_t offset, uint64_t len) override;
 
@@ -72,7 +73,8 @@ class MappingObject final : public VmMapping {
     bool timing_out = false;  // being cancelled by the overtime scan
     bool completed_while_timing_out = false;
     // The page-aligned VMO offset of the fault, and whether an Install has placed that page
-    // here since (which woke the faulting thread: the completion need not wake it again).
+    // here in the supply now resolving (which woke the faulting thread: the completion need
+    // not wake it again).
     uint64_t page_offset = 0;
     bool woken_by_install = false;
     Deadline started{};
@@ -97,6 +99,8 @@ class MappingObject final : public VmMapping {
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<FaultRecord*> free_records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<RecordState> record_states_ UPAGER_GUARDED_BY(records_mutex_);  // by index
+  // Some record is marked woken_by_install (EndInstalls has work to do).
+  bool any_woken_by_install_ UPAGER_GUARDED_BY(records_mutex_) = false;
 };
 
 }  // namespace upager::internal

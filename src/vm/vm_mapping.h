@@ -28,11 +28,15 @@ class VmMapping {
   // store faults. Returns the bytes placed (fewer on failure: the caller writes the rest to
   // storage).
   //
-  // The faults of this mapping waiting on a placed page have been woken by the install: when
-  // the request behind such a fault then resolves (the supply doing the install reports its
-  // pages right after), the mapping need not wake its thread again. The mapping accounts for
-  // that itself, from the ranges passed here.
+  // The faults of this mapping waiting on a placed page have been woken by the install, so
+  // the completions of their requests that the same supply resolves, right after, need not
+  // wake them again: the mapping marks them, from the ranges passed here, until
+  // EndInstalls.
   virtual uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) = 0;
+  // Ends what the installs since the last call count for: the supply (or fault) that made
+  // them has reported its pages, and a later completion must wake its thread as usual.
+  // Called after every Install, once the pages it placed are reported.
+  virtual void EndInstalls() = 0;
   // Write-protects (or un-protects and wakes) the part of [offset, offset+len) this mapping
   // covers. Write-protecting a page that is not mapped arms it: the store after the page
   // comes back still faults.

@@ -45,6 +45,7 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
       // is in storage already, the install finds it there and the thread is just woken).
       const bool protect = kind != SlotKind::kDirty;
       const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
+      mapping->EndInstalls();
       if (!installed) mapping->Wake(Bytes(page), kPageSize);
       m.pages.Touch(page, page + 1);
       return Status::kOk;

@@ -80,6 +80,8 @@ struct VmObjectPaged::Impl {
   // page tables where one covers them (the faulting thread then needs no second fault),
   // into the memfd elsewhere. Supplied pages are clean, so mapped write-protected.
   Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex);
+  // Tells every mapping that the pages Store installed have been reported (EndInstalls).
+  void EndInstalls() UPAGER_REQUIRES(mutex);
   // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which
   // have no storage: the hole already reads as zero).
   void Materialize(uint64_t page, SlotKind kind) UPAGER_REQUIRES(mutex) {

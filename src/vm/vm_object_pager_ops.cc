@@ -74,10 +74,12 @@ Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, c
         page, last, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
     if (absent) {
       if (Status s = m.Store(page, run_end, in + Bytes(page - first)); s != Status::kOk) {
+        m.EndInstalls();
         return s;
       }
       for (uint64_t p = page; p < run_end; ++p) m.pages.SetPage(p, SlotKind::kClean);
       source_->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
+      m.EndInstalls();
     }
     page = run_end;
   }

@@ -105,6 +105,10 @@ void VmObjectPaged::Impl::WriteProtect(uint64_t first, uint64_t end) {
   }
 }
 
+void VmObjectPaged::Impl::EndInstalls() {
+  for (VmMapping* mapping : mappings) mapping->EndInstalls();
+}
+
 Status VmObjectPaged::Impl::Store(uint64_t first, uint64_t end, const char* src) {
   uint64_t page = first;
   while (page < end) {
