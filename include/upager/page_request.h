@@ -17,8 +17,7 @@
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 
-#include "upager/internal/mutex.h"
-#include "upager/internal/thread_annotations.h"
+#include "upager/event.h"
 #include "upager/status.h"
 
 namespace upager {
@@ -40,37 +39,6 @@ struct PageSourceProperties {
   bool is_preserving_page_content;
   bool is_providing_specific_physical_pages;
   bool is_handling_free;
-};
-
-namespace internal {
-class ThreadState;
-}  // namespace internal
-
-// An auto-reset event carrying a Status. Signal wakes the single waiter (or, with nobody
-// waiting, the next Wait) and is consumed by that Wait.
-class Event {
- public:
-  Event() = default;
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-
-  void Signal(Status s);
-  // Returns the signalled status, or kTimedOut at the deadline, kIntrKilled if the calling
-  // thread was killed, kIntrRetry if `suspendable` and the calling thread was suspended. A
-  // signal that is already pending wins over an interruption.
-  Status Wait(Deadline deadline, bool suspendable);
-  // Forgets a pending signal.
-  void Unsignal();
-  // True if a signal is pending (a snapshot unless the caller excludes signallers).
-  bool is_signaled() const { return signaled_.load(std::memory_order_acquire); }
-
- private:
-  friend class internal::ThreadState;
-  internal::Mutex mutex_;
-  // Written under mutex_; read by the waiting thread under its own state lock.
-  std::atomic<bool> signaled_{false};
-  Status status_ UPAGER_GUARDED_BY(mutex_) = Status::kOk;
-  internal::ThreadState* waiter_ UPAGER_GUARDED_BY(mutex_) = nullptr;
 };
 
 class PageRequest;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "upager/dirty_state.h"
 #include "upager/internal/handle.h"
 #include "upager/port.h"
 #include "upager/status.h"
@@ -26,17 +27,6 @@ extern template class Handle<PagerObject>;
 
 inline constexpr uint32_t kPagerOpFail = 1, kPagerOpDirty = 2, kPagerOpWritebackBegin = 3,
                           kPagerOpWritebackEnd = 4;
-inline constexpr uint64_t kVmoDirtyRangeIsZero = 1;
-inline constexpr uint32_t kPagerResetVmoStats = 1, kPagerVmoStatsModified = 1;
-
-struct VmoDirtyRange {
-  uint64_t offset;
-  uint64_t length;
-  uint64_t options;
-};
-struct PagerVmoStats {
-  uint32_t modified;
-};
 
 class Pager : private internal::Handle<internal::PagerObject> {
  public:

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "upager/internal/handle.h"
+#include "upager/packet.h"
 #include "upager/status.h"
 
 namespace upager {
@@ -15,29 +16,6 @@ class PortObject;
 // Instantiated in the library, which alone sees the object type.
 extern template class Handle<PortObject>;
 }  // namespace internal
-
-inline constexpr uint16_t kPagerVmoRead = 0, kPagerVmoComplete = 1, kPagerVmoDirty = 2;
-
-struct PageRequestPacket {
-  uint16_t command;
-  uint16_t flags;
-  uint32_t reserved0;
-  uint64_t offset;
-  uint64_t length;
-  uint64_t reserved1;
-};
-
-inline constexpr uint32_t kPktTypeUser = 0, kPktTypePageRequest = 9;
-
-struct PortPacket {
-  uint64_t key;
-  uint32_t type;
-  Status status;
-  union {
-    PageRequestPacket page_request;
-    uint8_t user[32];
-  };
-};
 
 // Move-only handle; Duplicate makes another. The port lives while any handle or any object
 // that delivers to it (a pager's VMO) does: closing every handle does not stop packets from

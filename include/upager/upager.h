@@ -3,7 +3,10 @@
 #define UPAGER_UPAGER_H_
 
 #include "upager/anonymous_page_requester.h"
+#include "upager/dirty_state.h"
+#include "upager/event.h"
 #include "upager/mapping.h"
+#include "upager/packet.h"
 #include "upager/page_budget.h"
 #include "upager/page_provider.h"
 #include "upager/page_request.h"

@@ -1,5 +1,6 @@
+#include "upager/event.h"
+
 #include "base/thread_state.h"
-#include "upager/page_request.h"
 
 namespace upager {
 

@@ -16,7 +16,7 @@
 
 #include "base/clock.h"
 #include "upager/internal/mutex.h"
-#include "upager/port.h"
+#include "upager/packet.h"
 #include "upager/stats.h"
 #include "upager/trace.h"
 

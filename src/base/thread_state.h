@@ -5,8 +5,8 @@
 #include <atomic>
 #include <memory>
 
+#include "upager/event.h"
 #include "upager/internal/mutex.h"
-#include "upager/page_request.h"
 #include "upager/status.h"
 
 namespace upager::internal {

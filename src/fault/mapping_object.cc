@@ -151,8 +151,25 @@ uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
   }
   const uint64_t done =
       uffd_->Copy(AddressOf(offset), src, len, write_protect && writable(), /*wake=*/true);
-  if (done > 0) NoteInstalled(this, offset, done);
+  if (done > 0) NoteInstalled(offset, done);
   return done;
+}
+
+void MappingObject::NoteInstalled(uint64_t offset, uint64_t len) {
+  MutexLock lock(&records_mutex_);
+  for (RecordState& state : record_states_) {
+    if (state.in_use && state.page_offset >= offset && state.page_offset - offset < len) {
+      state.woken_by_install = true;
+      any_woken_by_install_ = true;
+    }
+  }
+}
+
+void MappingObject::EndInstalls() {
+  MutexLock lock(&records_mutex_);
+  if (!any_woken_by_install_) return;
+  for (RecordState& state : record_states_) state.woken_by_install = false;
+  any_woken_by_install_ = false;
 }
 
 void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {
@@ -165,7 +182,7 @@ void MappingObject::Wake(uint64_t offset, uint64_t len) {
   uffd_->Wake(AddressOf(offset), len);
 }
 
-MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t* generation) {
+MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, uint64_t* generation) {
   MutexLock lock(&records_mutex_);
   FaultRecord* record;
   if (free_records_.empty()) {
@@ -177,6 +194,8 @@ MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t* generation) {
   }
   RecordState& state = StateOf(*record);
   state.in_use = true;
+  state.page_offset = page_offset;
+  state.woken_by_install = false;
   *generation = ++state.generation;
   state.started = std::chrono::steady_clock::now();
   const PagerTimeouts timeouts = GetPagerTimeouts();
@@ -257,7 +276,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
   const uint64_t page_offset = vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
                                                reinterpret_cast<uintptr_t>(base_));
   uint64_t generation = 0;
-  FaultRecord* record = AllocRecord(&generation);
+  FaultRecord* record = AllocRecord(page_offset, &generation);
   record->address = address;
   record->tid = tid;
   Status status;
@@ -288,9 +307,11 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
   const uintptr_t address = record->address;
   const pid_t tid = record->tid;
+  bool woken_by_install;
   {
     MutexLock lock(&records_mutex_);
     RecordState& state = StateOf(*record);
+    woken_by_install = state.woken_by_install;
     if (state.timing_out) {
       state.completed_while_timing_out = true;  // the overtime scan frees it
     } else {
@@ -300,9 +321,8 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
   if (status == Status::kOk) {
     // Resolved: the thread retries the access, which maps the page or asks again. A supply
     // that copied the page into this mapping has woken it already.
-    const uintptr_t page = address & ~static_cast<uintptr_t>(kPageSize - 1);
-    if (!WasJustInstalled(this, vmo_offset() + (page - reinterpret_cast<uintptr_t>(base_)))) {
-      uffd_->Wake(page, kPageSize);
+    if (!woken_by_install) {
+      uffd_->Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
     }
   } else {
     FaultService::Get().FailAccess(*generation_, address, tid, status);

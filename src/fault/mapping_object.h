@@ -49,6 +49,7 @@ class MappingObject final : public VmMapping {
 
   // VmMapping.
   uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) override;
+  void EndInstalls() override;
   void WriteProtect(uint64_t offset, uint64_t len, bool protect) override;
   void Wake(uint64_t offset, uint64_t len) override;
 
@@ -71,13 +72,20 @@ class MappingObject final : public VmMapping {
     bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
     bool timing_out = false;  // being cancelled by the overtime scan
     bool completed_while_timing_out = false;
+    // The page-aligned VMO offset of the fault, and whether an Install has placed that page
+    // here in the supply now resolving (which woke the faulting thread: the completion need
+    // not wake it again).
+    uint64_t page_offset = 0;
+    bool woken_by_install = false;
     Deadline started{};
     Deadline next_log{};
   };
-  FaultRecord* AllocRecord(uint64_t* generation);
+  FaultRecord* AllocRecord(uint64_t page_offset, uint64_t* generation);
   FaultRecord* AddRecordLocked() UPAGER_REQUIRES(records_mutex_);
   RecordState& StateOf(const FaultRecord& record) UPAGER_REQUIRES(records_mutex_);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
+  // Marks the faults waiting on a page of [offset, offset+len) as woken by an install.
+  void NoteInstalled(uint64_t offset, uint64_t len);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
 
@@ -91,6 +99,8 @@ class MappingObject final : public VmMapping {
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<FaultRecord*> free_records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<RecordState> record_states_ UPAGER_GUARDED_BY(records_mutex_);  // by index
+  // Some record is marked woken_by_install (EndInstalls has work to do).
+  bool any_woken_by_install_ UPAGER_GUARDED_BY(records_mutex_) = false;
 };
 
 }  // namespace upager::internal

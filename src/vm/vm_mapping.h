@@ -27,7 +27,16 @@ class VmMapping {
   // the mapping and every page must be a hole in the storage. `write_protect`: a later
   // store faults. Returns the bytes placed (fewer on failure: the caller writes the rest to
   // storage).
+  //
+  // The faults of this mapping waiting on a placed page have been woken by the install, so
+  // the completions of their requests that the same supply resolves, right after, need not
+  // wake them again: the mapping marks them, from the ranges passed here, until
+  // EndInstalls.
   virtual uint64_t Install(uint64_t offset, const void* src, uint64_t len, bool write_protect) = 0;
+  // Ends what the installs since the last call count for: the supply (or fault) that made
+  // them has reported its pages, and a later completion must wake its thread as usual.
+  // Called after every Install, once the pages it placed are reported.
+  virtual void EndInstalls() = 0;
   // Write-protects (or un-protects and wakes) the part of [offset, offset+len) this mapping
   // covers. Write-protecting a page that is not mapped arms it: the store after the page
   // comes back still faults.
@@ -45,13 +54,6 @@ class VmMapping {
   const uint64_t length_;
   const bool writable_;
 };
-
-// The ranges the calling thread has just installed into mappings (and so woken), for the
-// completions of the requests the same supply resolves: they need not wake again. A
-// supply notes its installs and forgets them once it has resolved its requests.
-void NoteInstalled(const VmMapping* mapping, uint64_t offset, uint64_t len);
-bool WasJustInstalled(const VmMapping* mapping, uint64_t offset);
-void ForgetInstalled();
 
 // What a fault on a mapping asks of the VMO.
 struct FaultInfo {

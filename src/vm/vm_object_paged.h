@@ -15,11 +15,11 @@
 #include <memory>
 #include <vector>
 
+#include "upager/dirty_state.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/page_request.h"
 #include "upager/page_source.h"
-#include "upager/pager.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
 #include "vm/vm_mapping.h"
@@ -105,7 +105,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // ZX_VMO_OP_ZERO (10.4).
   Status ZeroRange(uint64_t offset, uint64_t len);
 
-  // Implementation declared in vm_object_paged.cc.
+  // The state under the VMO lock; defined in vm_object_impl.h.
   struct Impl;
   const uint64_t koid_;
   const uint64_t pager_koid_;

@@ -1,0 +1,95 @@
+// VmObjectPaged's implementation, shared by the files that implement it (vm_object_*.cc):
+// the page arithmetic, the storage I/O on the VMO's memfd, and the state guarded by the VMO
+// lock (Impl). Not for use outside src/vm.
+// Section numbers refer to docs/zircon-semantics.md.
+#ifndef UPAGER_SRC_VM_VM_OBJECT_IMPL_H_
+#define UPAGER_SRC_VM_VM_OBJECT_IMPL_H_
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "upager/status.h"
+#include "vm/page_list.h"
+#include "vm/page_reclaimer.h"
+#include "vm/vm_mapping.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+inline constexpr uint64_t kMaxWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
+
+inline uint64_t PageOf(uint64_t offset) { return offset / kPageSize; }
+inline uint64_t PageCeil(uint64_t offset) { return (offset + kPageSize - 1) / kPageSize; }
+inline uint64_t Bytes(uint64_t pages) { return pages * kPageSize; }
+
+inline bool RangeOverflows(uint64_t offset, uint64_t len) {
+  return offset > std::numeric_limits<uint64_t>::max() - len;
+}
+
+inline bool IsPresentForRead(SlotKind kind) { return kind != SlotKind::kAbsent; }
+
+// Slots a write may dirty (10.3): everything present that is not already Dirty.
+inline bool IsToBeDirtied(SlotKind kind) {
+  return kind == SlotKind::kClean || kind == SlotKind::kAwaitingClean ||
+         kind == SlotKind::kMarker || kind == SlotKind::kZeroRange;
+}
+
+// ---- Storage I/O (vm_object_storage.cc) ----
+
+// Full-length pread/pwrite on the memfd; they only fail on a broken fd or out of memory.
+//
+// The caller's buffer may be mapped memory whose fault fails: the copy then fails with
+// EFAULT and the pager's status is reported (KernelCopyScope).
+Status PreadAll(int fd, void* buf, uint64_t len, uint64_t offset);
+// `written` (optional) counts the bytes copied, also when the copy fails part-way.
+Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
+                 uint64_t* written = nullptr);
+// Whether the memfd has a page (not a hole) at `page`.
+bool HasStorage(int fd, uint64_t page);
+// Copies `len` bytes between memfds inside the kernel.
+Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, uint64_t len);
+// A memfd of `size` bytes, all holes.
+Status MakeMemfd(uint64_t size, int* out);
+
+// Everything guarded by the VMO lock.
+struct VmObjectPaged::Impl {
+  Impl(int fd, uint64_t size_bytes, PageReclaimer* reclaimer, VmObjectPaged* owner)
+      : memfd(fd), size(size_bytes), pages(reclaimer, owner) {}
+  ~Impl() { ::close(memfd); }
+
+  Mutex mutex;
+  const int memfd;
+  uint64_t size UPAGER_GUARDED_BY(mutex);
+  PageList pages UPAGER_GUARDED_BY(mutex);
+  bool modified UPAGER_GUARDED_BY(mutex) = false;
+  std::atomic<uint64_t> handles{0};
+  std::vector<VmMapping*> mappings UPAGER_GUARDED_BY(mutex);
+
+  // Drops the storage of pages [first, end) (they become holes and read as zero). The
+  // kernel removes them from every mapping too, so the next access faults; write
+  // protection is re-armed there because a page a store had unprotected comes back clean.
+  void PunchHole(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex);
+  // Write-protects pages [first, end) in every writable mapping.
+  void WriteProtect(uint64_t first, uint64_t end) UPAGER_REQUIRES(mutex);
+  // Writes the content of pages [first, end), all holes, from `src`: through a mapping's
+  // page tables where one covers them (the faulting thread then needs no second fault),
+  // into the memfd elsewhere. Supplied pages are clean, so mapped write-protected.
+  Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex);
+  // Tells every mapping that the pages Store installed have been reported (EndInstalls).
+  void EndInstalls() UPAGER_REQUIRES(mutex);
+  // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which
+  // have no storage: the hole already reads as zero).
+  void Materialize(uint64_t page, SlotKind kind) UPAGER_REQUIRES(mutex) {
+    pages.SetPage(page, kind);
+  }
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_VM_OBJECT_IMPL_H_
