@@ -246,7 +246,12 @@ cmd_ci() {
       </dev/null || die "install test"
   }
   ci_checks() {
-    # The repository's own rules: every spec citation resolves in docs/.
+    # The repository's own rules: the layers (no folder includes a higher one), no source
+    # file over 600 lines, every spec citation resolves in docs/.
+    log "layers (tools/check_layers.py)"
+    python3 tools/check_layers.py || die "an include crosses the layers"
+    log "file sizes (tools/check_file_sizes.sh 600)"
+    bash tools/check_file_sizes.sh 600 || die "a source file is over 600 lines"
     log "spec citations (tools/check_spec_refs.py)"
     python3 tools/check_spec_refs.py || die "a spec citation does not resolve"
   }

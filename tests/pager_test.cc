@@ -475,7 +475,8 @@ TEST(Pager, ZeroHandlesRace) {
   Port port;
   ASSERT_EQ(Port::Create(0, &port), Status::kOk);
   Vmo vmo;
-  EXPECT_EQ(closed->CreateVmo(0, internal::HandleAccess::Object(port), 0, kPageSize, &vmo), Status::kBadState);
+  EXPECT_EQ(closed->CreateVmo(0, internal::HandleAccess::Object(port), 0, kPageSize, &vmo),
+            Status::kBadState);
   EXPECT_FALSE(vmo.is_valid());
 }
 
