@@ -1,34 +1,27 @@
-// Mappings: loads and stores through a Mapping reach the pager (issue 4's basics; the
-// Zircon peer tests' Vmar variants live in pager_vmar_test.cc).
+// Mappings: loads and stores through a Mapping reach the pager (issue 4's basics; mappings
+// served by a PagerLoop are in mapping_loop_test.cc, the Zircon peer tests' Vmar variants in
+// pager_vmar_test.cc).
 #include "upager/mapping.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <future>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/handle_access.h"
 #include "mapping_util.h"
+#include "mapping_word.h"
 #include "test_util.h"
-#include "upager/page_budget.h"
-#include "upager/pager_loop.h"
 #include "user_pager.h"
 #include "vm/vm_object_paged.h"
 
 namespace upager::testing {
 namespace {
-
-uint64_t Word(uint64_t key, uint64_t page, uint64_t word = 0) {
-  return (key << 32) + page * (kPageSize / sizeof(uint64_t)) + word;
-}
 
 TEST(Mapping, ReadFaultSuppliedByPager) {
   UPAGER_REQUIRE_MAPPINGS();
@@ -155,120 +148,6 @@ TEST(Mapping, ManyThreadsOnePageOneRequest) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   for (auto& t : threads) EXPECT_TRUE(t->Wait());
   EXPECT_FALSE(pager.AnyPacket());
-}
-
-// Supplies every READ from a pattern computed on the fly (the same as UserPager's).
-class PatternHandler : public PagerLoop::Handler {
- public:
-  explicit PatternHandler(uint64_t key) : key_(key) {}
-  void OnRead(const PagerLoop::Request& r) override {
-    reads.fetch_add(1);
-    std::vector<char> data(r.length);
-    for (uint64_t i = 0; i < r.length / kPageSize; ++i) {
-      UserPager::Pattern(key_, r.offset / kPageSize + i, data.data() + i * kPageSize);
-    }
-    r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, data.data());
-  }
-  std::atomic<uint64_t> reads{0};
-
- private:
-  const uint64_t key_;
-};
-
-// Threads load one word of every page, in sequential or random order, and check it.
-bool ScanAndCheck(const std::byte* base, uint64_t pages, uint64_t key, int threads, bool random) {
-  std::atomic<bool> ok{true};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      std::vector<uint64_t> order;
-      for (uint64_t p = static_cast<uint64_t>(t); p < pages; p += static_cast<uint64_t>(threads)) {
-        order.push_back(p);
-      }
-      if (random) std::shuffle(order.begin(), order.end(), std::mt19937_64(42 + t));
-      for (uint64_t p : order) {
-        const uint64_t word = p % 512;
-        const uint64_t v =
-            *reinterpret_cast<const volatile uint64_t*>(base + p * kPageSize + word * 8);
-        if (v != Word(key, p, word)) ok = false;
-      }
-    });
-  }
-  for (auto& w : workers) w.join();
-  return ok;
-}
-
-TEST(Mapping, PagerLoopServesThreadsInAnyOrder) {
-  UPAGER_REQUIRE_MAPPINGS();
-  PagerLoop loop(2);
-  ASSERT_EQ(loop.Start(), Status::kOk);
-  constexpr uint64_t kPages = 512;
-  PatternHandler handler(1);  // PagerLoop keys start at 1
-  Vmo vmo;
-  ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
-  Mapping map;
-  ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
-  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
-  // Every page asked for exactly once (one page per fault; no duplicates).
-  EXPECT_EQ(handler.reads.load(), kPages);
-  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/false));
-  EXPECT_EQ(handler.reads.load(), kPages);
-  map.Reset();
-  vmo.Reset();
-  loop.Stop();
-}
-
-TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
-  UPAGER_REQUIRE_MAPPINGS();
-  PagerLoop loop(0, /*serve_faults_inline=*/true);
-  ASSERT_EQ(loop.Start(), Status::kOk);
-  constexpr uint64_t kPages = 256;
-  PatternHandler handler(1);
-  Vmo vmo;
-  ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
-  Mapping map;
-  ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
-  EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, /*random=*/true));
-  EXPECT_EQ(handler.reads.load(), kPages);
-  // No loop thread: a Vmo::Read of a missing page waits for Poll.
-  ASSERT_TRUE(internal::HandleAccess::Object(vmo)->EvictPage(3));
-  std::promise<ThreadHandle> reader_handle;
-  std::thread reader([&] {
-    reader_handle.set_value(ThreadHandle::Current());
-    uint64_t v = 0;
-    EXPECT_EQ(vmo.Read(&v, 3 * kPageSize, 8), Status::kOk);
-    EXPECT_EQ(v, Word(1, 3));
-  });
-  // Blocked: its READ is queued, and one Poll serves it.
-  EXPECT_TRUE(WaitForBlocked(reader_handle.get_future().get()));
-  EXPECT_EQ(loop.Poll(), 1u);
-  reader.join();
-  map.Reset();
-  vmo.Reset();
-  loop.Stop();
-}
-
-TEST(Mapping, SeveralFaultThreadsServeConcurrentFaults) {
-  UPAGER_REQUIRE_MAPPINGS();
-  EXPECT_EQ(SetFaultThreads(0), Status::kInvalidArgs);
-  EXPECT_EQ(SetFaultThreads(65), Status::kInvalidArgs);
-  ASSERT_EQ(SetFaultThreads(3), Status::kOk);  // used from the next start of the service
-  {
-    PagerLoop loop(2);
-    ASSERT_EQ(loop.Start(), Status::kOk);
-    constexpr uint64_t kPages = 384;
-    PatternHandler handler(1);
-    Vmo vmo;
-    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
-    Mapping map;
-    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
-    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 4, /*random=*/true));
-    EXPECT_EQ(handler.reads.load(), kPages);
-    map.Reset();
-    vmo.Reset();
-    loop.Stop();
-  }
-  EXPECT_EQ(SetFaultThreads(1), Status::kOk);
 }
 
 TEST(Mapping, ReadOnlyMappingStoreIsSegv) {
@@ -475,30 +354,6 @@ TEST(Mapping, ZeroMarkerReadsZeroAndTrapsOnStore) {
   EXPECT_EQ(info.committed_bytes, kPageSize);
   ASSERT_EQ(vmo->vmo.Read(&v, 64, 8), Status::kOk);
   EXPECT_EQ(v, 3u);
-}
-
-TEST(Mapping, TightBudgetEvictsAndMappedReadsStayCorrect) {
-  UPAGER_REQUIRE_MAPPINGS();
-  constexpr uint64_t kPages = 256;
-  PageBudget::Default().SetLimit(kPages / 2);
-  {
-    PagerLoop loop(1);
-    ASSERT_EQ(loop.Start(), Status::kOk);
-    PatternHandler handler(1);
-    Vmo vmo;
-    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
-    Mapping map;
-    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &map), Status::kOk);
-    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, false));
-    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 2, true));
-    // Pages were evicted and asked for again.
-    EXPECT_GT(handler.reads.load(), kPages);
-    EXPECT_LE(PageBudget::Default().used(), kPages / 2);
-    map.Reset();
-    vmo.Reset();
-    loop.Stop();
-  }
-  PageBudget::Default().SetLimit(PageBudget::kUnlimited);
 }
 
 TEST(Mapping, UnansweredFaultTimesOutWithSigbus) {

@@ -1,7 +1,8 @@
 // PagerProxy with a real PageSource and PortObject, no VMO: the packet rules of section 5.1
 // (one packet per VMO in the port, FIFO behind it, withdraw on resolve, COMPLETE once and
-// last), pager close (5.3), dead ports (5.4) and the exact packet format (12). Requests are
-// asynchronous (a completion instead of a waiting thread), so most tests need no threads.
+// last) and the exact packet format (12); pager close (5.3) and dead ports (5.4) are in
+// pager_proxy_close_test.cc. Requests are asynchronous (a completion instead of a waiting
+// thread), so most tests need no threads.
 // Test names follow Zircon's pager tests where they check the same behaviour.
 // Section numbers refer to docs/zircon-semantics.md.
 #include "pager/pager_proxy.h"
@@ -9,153 +10,19 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "base/handle_access.h"
 #include "pager/port_object.h"
+#include "pager_proxy_test_util.h"
 #include "upager/page_source.h"
 #include "upager/port.h"
 
-namespace upager {
+namespace upager::testing {
 namespace {
-
-using internal::PagerProxy;
-using internal::PortObject;
-
-constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
-constexpr uint64_t kKey = 0x1234;
-constexpr Deadline kPoll{};
-const VmoDebugInfo kInfo{1, "proxy-test"};
-
-// Records the last signal of each request: "done OK", "done IO", "woken OK".
-class SignalLog : public PageRequestCompletion {
- public:
-  void OnPageRequestSignaled(PageRequest* request, Status status) override {
-    std::lock_guard lock(mutex_);
-    last_[request] = std::string(request->is_active() ? "woken " : "done ") + StatusString(status);
-  }
-  std::string Last(PageRequest* request) {
-    std::lock_guard lock(mutex_);
-    auto it = last_.find(request);
-    return it == last_.end() ? "waiting" : it->second;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<const PageRequest*, std::string> last_;
-};
-
-// A packet as "R[0,1)", "D[2,4)" or "C" (pages), prefixed with "<key>:" unless the key is
-// kKey; "none" for an empty port. Checks the fields every page-request packet must have.
-std::string Describe(Status wait_status, const PortPacket& p) {
-  if (wait_status == Status::kTimedOut) {
-    return "none";
-  }
-  EXPECT_EQ(wait_status, Status::kOk);
-  EXPECT_EQ(p.type, kPktTypePageRequest);
-  EXPECT_EQ(p.status, Status::kOk);
-  EXPECT_EQ(p.page_request.flags, 0);
-  EXPECT_EQ(p.page_request.reserved0, 0u);
-  EXPECT_EQ(p.page_request.reserved1, 0u);
-  std::ostringstream os;
-  if (p.key != kKey) {
-    os << p.key << ":";
-  }
-  switch (p.page_request.command) {
-    case kPagerVmoComplete:
-      EXPECT_EQ(p.page_request.offset, 0u);
-      EXPECT_EQ(p.page_request.length, 0u);
-      os << "C";
-      return os.str();
-    case kPagerVmoRead: os << "R"; break;
-    case kPagerVmoDirty: os << "D"; break;
-    default: os << "?" << p.page_request.command;
-  }
-  EXPECT_GT(p.page_request.length, 0u);
-  os << "[" << p.page_request.offset / kPageSize << ","
-     << (p.page_request.offset + p.page_request.length) / kPageSize << ")";
-  return os.str();
-}
-
-// A proxy, its source and its port, wired as PagerObject::CreateVmo wires them.
-struct ProxyVmo {
-  ProxyVmo(std::shared_ptr<PortObject> port, uint64_t key, bool trap_dirty)
-      : proxy(std::make_shared<PagerProxy>(std::move(port), key, trap_dirty)),
-        source(std::make_shared<PageSource>(proxy)) {
-    proxy->SetSource(source);
-  }
-  std::shared_ptr<PagerProxy> proxy;
-  std::shared_ptr<PageSource> source;
-};
-
-class PagerProxyTest : public ::testing::Test {
- protected:
-  void SetUp() override { Make(false); }
-  // Reading the last COMPLETE off the port lets its proxy go: a queued packet keeps its
-  // owner alive, and the owner keeps the port.
-  void TearDown() override {
-    requests_.clear();
-    vmo_.reset();
-    proxy_.reset();
-    source_.reset();
-    while (port_->queued_count() > 0) {
-      Next();
-    }
-  }
-
-  // A fresh VMO; the previous one (if any) is closed and its COMPLETE discarded.
-  void Make(bool trap_dirty) {
-    requests_.clear();
-    vmo_.reset();
-    proxy_.reset();
-    source_.reset();
-    while (port_->queued_count() > 0) {
-      Next();
-    }
-    vmo_ = std::make_unique<ProxyVmo>(port_, kKey, trap_dirty);
-    proxy_ = vmo_->proxy;
-    source_ = vmo_->source;
-  }
-
-  PageRequest* NewRequest() {
-    requests_.push_back(std::make_unique<PageRequest>(false, &log_));
-    return requests_.back().get();
-  }
-  PageRequest* Read(uint64_t first, uint64_t count, PageSource* source = nullptr) {
-    PageRequest* req = NewRequest();
-    EXPECT_EQ((source ? source : source_.get())->GetPages(P(first), P(count), req, kInfo),
-              Status::kShouldWait);
-    return req;
-  }
-  PageRequest* Dirty(uint64_t first, uint64_t count) {
-    PageRequest* req = NewRequest();
-    EXPECT_EQ(source_->RequestDirtyTransition(req, P(first), P(count), kInfo), Status::kShouldWait);
-    return req;
-  }
-  void Supply(uint64_t first, uint64_t count) { source_->OnPagesSupplied(P(first), P(count)); }
-
-  // Reads one packet off the port, without waiting.
-  std::string Next() {
-    PortPacket p{};
-    const Status s = port_->Wait(kPoll, &p);
-    return Describe(s, p);
-  }
-  std::string Last(PageRequest* req) { return log_.Last(req); }
-
-  std::shared_ptr<PortObject> port_ = std::make_shared<PortObject>();
-  SignalLog log_;
-  std::unique_ptr<ProxyVmo> vmo_;
-  std::shared_ptr<PagerProxy> proxy_;
-  std::shared_ptr<PageSource> source_;
-  // Last, so requests are cancelled while their sources exist.
-  std::vector<std::unique_ptr<PageRequest>> requests_;
-};
 
 TEST_F(PagerProxyTest, Properties) {
   EXPECT_TRUE(source_->properties().is_user_pager);
@@ -470,97 +337,6 @@ TEST_F(PagerProxyTest, TwoVmosInterleave) {
   EXPECT_EQ(Next(), "C");
 }
 
-// Scenario 11, section 5.3: closing the pager closes the source, completes the requests and
-// delivers nothing more, not even COMPLETE.
-TEST_F(PagerProxyTest, ReadCloseInterruptEarlyTest) {
-  PageRequest* a = Read(0, 1);
-  PageRequest* b = Read(1, 1);
-  proxy_->OnPagerClosed();
-  EXPECT_EQ(Last(a), "done ZX_OK");
-  EXPECT_EQ(Last(b), "done ZX_OK");
-  EXPECT_TRUE(source_->is_closed());
-  EXPECT_EQ(Next(), "none");
-  PageRequest req;
-  EXPECT_EQ(source_->GetPages(0, P(1), &req, kInfo), Status::kBadState);
-  proxy_->OnPagerClosed();  // idempotent
-  EXPECT_EQ(Next(), "none");
-}
-
-TEST_F(PagerProxyTest, ReadCloseInterruptLateTest) {
-  PageRequest* req = Read(0, 1);
-  EXPECT_EQ(Next(), "R[0,1)");
-  proxy_->OnPagerClosed();
-  EXPECT_EQ(Last(req), "done ZX_OK");
-  EXPECT_EQ(Next(), "none");
-}
-
-// Detach, then close the pager (9.1, 5.3). The detach completes every outstanding request
-// (their waiters retry and Populate refuses them with kBadState), withdraws the READ packet
-// still queued and the one pending behind it, and queues COMPLETE; the close withdraws that
-// COMPLETE, so nothing at all is delivered.
-TEST_F(PagerProxyTest, DetachClosePagerTest) {
-  Make(true);
-  PageRequest* a = Read(0, 1);
-  EXPECT_EQ(Next(), "R[0,1)");   // read by the pager: the request stays outstanding
-  PageRequest* b = Read(2, 1);   // its packet is queued
-  PageRequest* d = Dirty(1, 1);  // pending behind it
-  source_->Detach();
-  EXPECT_EQ(Last(a), "done ZX_OK");
-  EXPECT_EQ(Last(b), "done ZX_OK");
-  EXPECT_EQ(Last(d), "done ZX_OK");
-  EXPECT_EQ(port_->queued_count(), 1u);  // the COMPLETE only
-  proxy_->OnPagerClosed();
-  EXPECT_EQ(port_->queued_count(), 0u);
-  EXPECT_EQ(Next(), "none");
-  PageRequest req;
-  EXPECT_EQ(source_->GetPages(0, P(1), &req, kInfo), Status::kBadState);
-  EXPECT_EQ(source_->RequestDirtyTransition(&req, 0, P(1), kInfo), Status::kBadState);
-  source_->Close();
-  EXPECT_EQ(Next(), "none");
-}
-
-// The same for a VMO already gone: withdrawing its COMPLETE releases the proxy.
-TEST_F(PagerProxyTest, ClosePagerAfterVmoGone) {
-  std::weak_ptr<PagerProxy> weak = proxy_;
-  source_.reset();
-  vmo_->source.reset();
-  EXPECT_EQ(port_->queued_count(), 1u);
-  proxy_->OnPagerClosed();
-  EXPECT_EQ(Next(), "none");
-  proxy_.reset();
-  vmo_.reset();
-  EXPECT_TRUE(weak.expired());
-}
-
-// 5.4: with every port handle gone, packets are queued into the void, yet supply, detach
-// and close keep working, and nothing is leaked through the port.
-TEST_F(PagerProxyTest, ClosePortTest) {
-  Port port;
-  ASSERT_EQ(Port::Create(0, &port), Status::kOk);
-  std::weak_ptr<PortObject> weak_port = internal::HandleAccess::Object(port);
-  ProxyVmo vmo(internal::HandleAccess::Object(port), kKey, false);
-  {
-    // Local requests: a request keeps its source referenced even once done.
-    PageRequest a(false, &log_), b(false, &log_), c(false, &log_);
-    ASSERT_EQ(vmo.source->GetPages(0, P(1), &a, kInfo), Status::kShouldWait);
-    port.Reset();                       // dead port: the queued packet is dropped
-    EXPECT_FALSE(weak_port.expired());  // the proxy holds it
-    ASSERT_EQ(vmo.source->GetPages(P(1), P(1), &b, kInfo), Status::kShouldWait);
-    vmo.source->OnPagesSupplied(0, P(1));
-    EXPECT_EQ(Last(&a), "done ZX_OK");
-    vmo.source->OnPagesSupplied(P(1), P(1));
-    EXPECT_EQ(Last(&b), "done ZX_OK");
-    ASSERT_EQ(vmo.source->GetPages(P(2), P(1), &c, kInfo), Status::kShouldWait);
-    vmo.source->Detach();
-    EXPECT_EQ(Last(&c), "done ZX_OK");
-  }
-  std::weak_ptr<PagerProxy> weak_proxy = vmo.proxy;
-  vmo.proxy.reset();
-  vmo.source.reset();
-  EXPECT_TRUE(weak_proxy.expired());
-  EXPECT_TRUE(weak_port.expired());
-}
-
 TEST_F(PagerProxyTest, Dump) {
   Read(0, 1);
   Read(2, 2);
@@ -618,4 +394,4 @@ TEST_F(PagerProxyTest, ThreadedReadersAndPager) {
 }
 
 }  // namespace
-}  // namespace upager
+}  // namespace upager::testing
