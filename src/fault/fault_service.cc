@@ -108,6 +108,15 @@ constexpr uintptr_t kPageMask = ~static_cast<uintptr_t>(kPageSize - 1);
 std::atomic<bool> g_drop_next_fault{false};
 std::atomic<uint64_t> g_watch_scans{0};
 
+// Periodic work shared by the fault threads: true for the one thread whose turn it is
+// (`interval_ns` since the last turn, recorded in *last), false for all others.
+bool TakeTurn(std::atomic<int64_t>* last, uint64_t now, int64_t interval_ns) {
+  const auto now_ns = static_cast<int64_t>(now);
+  int64_t previous = last->load(std::memory_order_relaxed);
+  return now_ns - previous >= interval_ns &&
+         last->compare_exchange_strong(previous, now_ns, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 void FaultService::DropNextFaultForTesting() {
@@ -287,14 +296,9 @@ std::chrono::milliseconds FaultService::WatchInterval() {
 }
 
 void FaultService::WatchUntracked(const Generation& generation) {
-  const auto now_ns = static_cast<int64_t>(SteadyNowNs());
-  int64_t last = last_watch_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(WatchInterval()).count();
-  if (now_ns - last < interval_ns ||
-      !last_watch_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
-    return;  // watched recently, or another fault thread is watching
-  }
+  if (!TakeTurn(&last_watch_ns_, SteadyNowNs(), interval_ns)) return;
   std::vector<pid_t> confirmed;
   {
     MutexLock lock(&watch_mutex_);
@@ -318,14 +322,9 @@ void FaultService::WatchUntracked(const Generation& generation) {
 
 void FaultService::ScanOvertime() {
   const auto now = std::chrono::steady_clock::now();
-  const auto now_ns = static_cast<int64_t>(SteadyNs(now));
-  int64_t last = last_scan_ns_.load(std::memory_order_relaxed);
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();
-  if (now_ns - last < interval_ns ||
-      !last_scan_ns_.compare_exchange_strong(last, now_ns, std::memory_order_relaxed)) {
-    return;  // scanned recently, or another fault thread is scanning
-  }
+  if (!TakeTurn(&last_scan_ns_, SteadyNs(now), interval_ns)) return;
   // Each mapping is held like a fault in progress while it is checked.
   std::vector<Entry*> entries;
   {
