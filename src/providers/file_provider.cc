@@ -16,9 +16,12 @@
 #include <vector>
 
 #include "base/full_io.h"
+#include "base/handle_access.h"
+#include "providers/file_fill.h"
 #include "providers/file_io.h"
 #include "providers/request_queue.h"
 #include "upager/pager.h"
+#include "vm/vm_object_paged.h"
 
 namespace upager {
 namespace {
@@ -81,6 +84,8 @@ class FileProvider::Io {
     queue_.Push(offset, length, queued_ns);
   }
   bool uses_uring() const { return uring_; }
+  ReadAhead* read_ahead() { return &read_ahead_; }
+  internal::RequestQueue* queue() { return &queue_; }
 
  private:
   struct Slot {
@@ -316,11 +321,18 @@ Status FileProvider::Create(PagerLoop* loop, const std::string& path,
     SetWhy(why, "io_uring is not available here");
     return Status::kNotSupported;
   }
+  if (options.fill_faults && !options.direct) {
+    provider->filler_ = std::make_unique<Filler>(
+        provider.get(), fd, options.max_io, provider->io_->read_ahead(), provider->io_->queue());
+    internal::HandleAccess::Object(provider->vmo())->SetFaultFiller(provider->filler_.get());
+  }
   *out = std::move(provider);
   return Status::kOk;
 }
 
 FileProvider::~FileProvider() {
+  // No fault thread reads the file for the VMO from here on.
+  if (filler_) internal::HandleAccess::Object(vmo())->ClearFaultFiller();
   if (options_.writable && vmo().is_valid()) Flush();
   Shutdown();  // no loop thread calls OnRead after this
   io_.reset();

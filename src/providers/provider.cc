@@ -30,6 +30,7 @@ ProviderStats Provider::stats() const {
   s.bytes_supplied = bytes_supplied_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
   s.retries = retries_.load(std::memory_order_relaxed);
+  s.fault_fills = fault_fills_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "base/clock.h"
 
@@ -108,6 +109,20 @@ void RequestQueue::EndFlight(uint64_t offset, uint64_t length) {
     if (ended_.size() == kMaxEnded) ended_.erase(ended_.begin());
     ended_.push_back({{offset, length}, last_ns_});
   }
+}
+
+ByteRange RequestQueue::ClearOfFlights(uint64_t offset, ByteRange range) {
+  MutexLock lock(&mutex_);
+  uint64_t lo = range.offset;
+  uint64_t hi = range.end();
+  auto it = in_flight_.upper_bound(offset);
+  if (it != in_flight_.end()) hi = std::min(hi, it->first);
+  if (it != in_flight_.begin()) {
+    const uint64_t prev_end = std::prev(it)->second;
+    if (prev_end > offset) return {};
+    lo = std::max(lo, prev_end);
+  }
+  return {lo, hi > lo ? hi - lo : 0};
 }
 
 size_t RequestQueue::InFlight() {

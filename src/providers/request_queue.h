@@ -54,6 +54,9 @@ class RequestQueue {
   // already in flight; returns the length marked (0 if `offset` itself is in flight).
   uint64_t StartFlight(uint64_t offset, uint64_t length);
   void EndFlight(uint64_t offset, uint64_t length);
+  // The part of `range` around `offset` (inside it) that no read in flight overlaps;
+  // empty if `offset` itself is being read.
+  ByteRange ClearOfFlights(uint64_t offset, ByteRange range);
   size_t InFlight();
 
   // Wakes WaitPending; later Pushes are refused.

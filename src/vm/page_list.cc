@@ -85,6 +85,22 @@ uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
   return page;
 }
 
+void PageList::AbsentRun(uint64_t page, uint64_t min_first, uint64_t max_end, uint64_t* first,
+                         uint64_t* end) const {
+  uint64_t lo = min_first;
+  uint64_t hi = max_end;
+  // The nearest page or marker on each side.
+  auto next = pages_.upper_bound(page);
+  if (next != pages_.end()) hi = std::min(hi, next->first);
+  if (next != pages_.begin()) lo = std::max(lo, std::prev(next)->first + 1);
+  // The nearest zero range on each side (`page` is in none).
+  auto zr = zero_ranges_.upper_bound(page);
+  if (zr != zero_ranges_.end()) hi = std::min(hi, zr->first);
+  if (zr != zero_ranges_.begin()) lo = std::max(lo, std::prev(zr)->second.end);
+  *first = std::min(lo, page);
+  *end = std::max(hi, page + 1);
+}
+
 PageList::Page* PageList::FindPage(uint64_t page) {
   auto it = pages_.find(page);
   return it == pages_.end() ? nullptr : &it->second;

@@ -76,6 +76,15 @@ void PageReclaimer::ReclaimIfOver() {
   }
 }
 
+bool PageReclaimer::TryMakeRoom(uint64_t pages) {
+  for (;;) {
+    const uint64_t limit = budget_->limit();
+    if (pages > limit) return false;
+    if (budget_->used() <= limit - pages) return true;
+    if (!EvictOne()) return false;
+  }
+}
+
 Status PageReclaimer::MakeRoom(uint64_t pages) {
   for (;;) {
     const uint64_t limit = budget_->limit();

@@ -54,6 +54,9 @@ class PageReclaimer {
   // the whole limit is asked for); if nothing is evictable, waits until memory is freed.
   // kOk, or kIntrKilled if the thread was killed while waiting.
   Status MakeRoom(uint64_t pages);
+  // MakeRoom that never waits: false if `pages` more do not fit once nothing more is
+  // evictable. For threads that must not block (a fault thread's fast path).
+  bool TryMakeRoom(uint64_t pages);
   // Called with no VMO lock held: evicts while the budget is exceeded.
   void ReclaimIfOver();
   // Evicts the first evictable page; false if there is none.

@@ -1,9 +1,11 @@
 // VmObjectPaged: its mappings, and the faults they report.
 // Section numbers refer to docs/zircon-semantics.md.
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <vector>
 
+#include "base/telemetry.h"
 #include "vm/vm_mapping.h"
 #include "vm/vm_object_impl.h"
 #include "vm/vm_object_paged.h"
@@ -26,34 +28,153 @@ void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
 
 namespace {
 alignas(4096) const char kZeroPage[kPageSize] = {};
+
+// The most a fault thread fills at once, and its buffer for that: allocated at its first
+// fill and kept for the thread's life, so that fills allocate nothing.
+constexpr uint64_t kFillCapacity = 2 << 20;
+
+struct FillBuffer {
+  std::byte* data = nullptr;
+  ~FillBuffer() { std::free(data); }
+};
+
+std::byte* ThreadFillBuffer() {
+  thread_local FillBuffer buffer;
+  if (buffer.data == nullptr) {
+    buffer.data = static_cast<std::byte*>(std::aligned_alloc(kPageSize, kFillCapacity));
+  }
+  return buffer.data;
+}
+
 }  // namespace
+
+void VmObjectPaged::SetFaultFiller(FaultFiller* filler) {
+  MutexLock lock(&impl_->mutex);
+  impl_->filler = filler;
+}
+
+void VmObjectPaged::ClearFaultFiller() {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  m.filler = nullptr;
+  while (m.filler_users > 0) m.filler_idle.Wait(&m.mutex);
+}
+
+// Supplies a filler's ranges as Pager::SupplyPagesFromBuffer would, minus the waiting: no
+// room in the memory budget ends the fill.
+class VmObjectPaged::FillSink final : public FaultFiller::Sink {
+ public:
+  FillSink(VmObjectPaged* vmo, VmMapping* mapping, uint64_t page, uint64_t run_first,
+           uint64_t run_end)
+      : vmo_(vmo), mapping_(mapping), page_(page), run_first_(run_first), run_end_(run_end) {}
+
+  bool Supply(FaultFiller::Range range, const std::byte* data, uint64_t* supplied) override {
+    *supplied = 0;
+    if (range.length == 0 || range.offset % kPageSize != 0 || range.length % kPageSize != 0 ||
+        range.offset < Bytes(run_first_) || range.end() > Bytes(run_end_)) {
+      return false;
+    }
+    const bool holds_page = range.offset <= Bytes(page_) && Bytes(page_) < range.end();
+    if (!supplied_page_ && !holds_page) return false;  // the page comes first
+    PageReclaimer& reclaimer = PageReclaimer::Default();
+    if (!reclaimer.TryMakeRoom(PageOf(range.length))) {
+      if (!holds_page || !reclaimer.TryMakeRoom(1)) return false;
+      data += Bytes(page_) - range.offset;  // just the page
+      range = {Bytes(page_), kPageSize};
+    }
+    Impl& m = *vmo_->impl_;
+    {
+      MutexLock lock(&m.mutex);
+      if (vmo_->source_->is_detached() || range.end() > m.size) return false;
+      m.fault_watch = {mapping_, page_, false};
+      const Status s =
+          m.SupplyAbsent(PageOf(range.offset), PageOf(range.end()),
+                         reinterpret_cast<const char*>(data), vmo_->source_.get(), supplied);
+      installed_ = installed_ || m.fault_watch.installed;
+      m.fault_watch = {};
+      if (s != Status::kOk) return false;
+    }
+    if (*supplied > 0) telemetry::Supplied(vmo_->koid_, range.offset, range.length);
+    supplied_page_ = supplied_page_ || holds_page;
+    return true;
+  }
+
+  bool installed() const { return installed_; }
+
+ private:
+  VmObjectPaged* const vmo_;
+  VmMapping* const mapping_;
+  const uint64_t page_;
+  const uint64_t run_first_;
+  const uint64_t run_end_;
+  bool supplied_page_ = false;
+  bool installed_ = false;
+};
+
+bool VmObjectPaged::FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t page,
+                              uint64_t run_first, uint64_t run_end) {
+  Impl& m = *impl_;
+  FillSink sink(this, mapping, page, run_first, run_end);
+  if (std::byte* buffer = ThreadFillBuffer(); buffer != nullptr) {
+    filler->FillNow(Bytes(page), {Bytes(run_first), Bytes(run_end - run_first)}, buffer,
+                    kFillCapacity, &sink);
+  }
+  MutexLock lock(&m.mutex);
+  if (--m.filler_users == 0) m.filler_idle.NotifyAll();
+  return sink.installed();
+}
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
   Impl& m = *impl_;
-  MutexLock lock(&m.mutex);
   const uint64_t page = PageOf(fault.offset);
-  if (fault.offset >= m.size) {
-    // Shrunk since the fault was raised: the retried access is beyond the memfd's end and
-    // the kernel raises SIGBUS itself.
-    mapping->Wake(Bytes(page), kPageSize);
-    return Status::kOk;
-  }
-  const SlotKind kind = source_ ? m.pages.Lookup(page) : SlotKind::kDirty;
-  if (!fault.wp) {
-    if (kind != SlotKind::kAbsent) {
-      // Content that reads as zero and has no storage (a marker, a dirty zero range, a page
-      // committed without content), or a page that arrived after the fault was raised (it
-      // is in storage already, the install finds it there and the thread is just woken).
-      const bool protect = kind != SlotKind::kDirty;
-      const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
-      mapping->EndInstalls();
-      if (!installed) mapping->Wake(Bytes(page), kPageSize);
-      m.pages.Touch(page, page + 1);
-      return Status::kOk;
+  bool filled = false;  // the fast path is tried once
+  for (;;) {
+    FaultFiller* filler = nullptr;
+    uint64_t run_first = 0;
+    uint64_t run_end = 0;
+    {
+      MutexLock lock(&m.mutex);
+      if (fault.offset >= m.size) {
+        // Shrunk since the fault was raised: the retried access is beyond the memfd's end
+        // and the kernel raises SIGBUS itself.
+        mapping->Wake(Bytes(page), kPageSize);
+        return Status::kOk;
+      }
+      const SlotKind kind = source_ ? m.pages.Lookup(page) : SlotKind::kDirty;
+      if (fault.wp) return HandleWriteFaultLocked(mapping, page, kind, req);
+      if (kind != SlotKind::kAbsent) {
+        // Content that reads as zero and has no storage (a marker, a dirty zero range, a
+        // page committed without content), or a page that arrived after the fault was
+        // raised (it is in storage already, the install finds it there and the thread is
+        // just woken).
+        const bool protect = kind != SlotKind::kDirty;
+        const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
+        mapping->EndInstalls();
+        if (!installed) mapping->Wake(Bytes(page), kPageSize);
+        m.pages.Touch(page, page + 1);
+        return Status::kOk;
+      }
+      if (filled || m.filler == nullptr || source_->is_detached()) {
+        // One page per fault (10.2); shares the request with any read or fault of it.
+        return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
+      }
+      filler = m.filler;
+      ++m.filler_users;
+      const uint64_t window = PageOf(kFillCapacity);
+      m.pages.AbsentRun(page, page >= window ? page - window + 1 : 0,
+                        std::min(page + window, PageCeil(m.size)), &run_first, &run_end);
     }
-    // One page per fault (10.2); shares the request with any read or fault of it.
-    return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
+    filled = true;
+    if (FillFault(mapping, filler, page, run_first, run_end)) return Status::kOk;
+    // Not filled, or filled but not installed here (another mapping got it, or it was there
+    // already): the lookup again decides.
   }
+}
+
+Status VmObjectPaged::HandleWriteFaultLocked(VmMapping* mapping, uint64_t page, SlotKind kind,
+                                             PageRequest* req) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
   switch (kind) {
     case SlotKind::kAbsent:
       // Evicted since: the retried store finds the page missing and asks for it.

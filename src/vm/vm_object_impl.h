@@ -15,6 +15,7 @@
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/status.h"
+#include "vm/fault_filler.h"
 #include "vm/page_list.h"
 #include "vm/page_reclaimer.h"
 #include "vm/vm_mapping.h"
@@ -70,6 +71,18 @@ struct VmObjectPaged::Impl {
   bool modified UPAGER_GUARDED_BY(mutex) = false;
   std::atomic<uint64_t> handles{0};
   std::vector<VmMapping*> mappings UPAGER_GUARDED_BY(mutex);
+  // The fault fast path (fault_filler.h): the filler, and the fault threads inside it.
+  FaultFiller* filler UPAGER_GUARDED_BY(mutex) = nullptr;
+  int filler_users UPAGER_GUARDED_BY(mutex) = 0;
+  CondVar filler_idle;  // filler_users dropped to zero
+  // Set while a fault thread supplies what its filler read: Store notes whether the
+  // faulting page was installed into the faulting mapping (which woke the thread).
+  struct FaultWatch {
+    const VmMapping* mapping = nullptr;
+    uint64_t page = 0;
+    bool installed = false;
+  };
+  FaultWatch fault_watch UPAGER_GUARDED_BY(mutex);
 
   // Drops the storage of pages [first, end) (they become holes and read as zero). The
   // kernel removes them from every mapping too, so the next access faults; write
@@ -81,6 +94,11 @@ struct VmObjectPaged::Impl {
   // page tables where one covers them (the faulting thread then needs no second fault),
   // into the memfd elsewhere. Supplied pages are clean, so mapped write-protected.
   Status Store(uint64_t first, uint64_t end, const char* src) UPAGER_REQUIRES(mutex);
+  // Supplies the absent pages of [first, end) from `src` (page `first` at src[0]) as
+  // SupplyPagesFromBuffer does: Store, Clean, the source told of each run filled (4.1).
+  // Adds the bytes supplied to *supplied.
+  Status SupplyAbsent(uint64_t first, uint64_t end, const char* src, PageSource* source,
+                      uint64_t* supplied) UPAGER_REQUIRES(mutex);
   // Tells every mapping that the pages Store installed have been reported (EndInstalls).
   void EndInstalls() UPAGER_REQUIRES(mutex);
   // Makes the page a real zero-filled page of `kind` (from a marker or a zero range, which

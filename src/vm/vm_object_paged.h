@@ -22,9 +22,12 @@
 #include "upager/page_source.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
+#include "vm/fault_filler.h"
 #include "vm/vm_mapping.h"
 
 namespace upager::internal {
+
+enum class SlotKind;  // page_list.h
 
 class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
  public:
@@ -73,6 +76,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   int memfd() const;
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
+  // The fault fast path (fault_filler.h). Set installs `filler` (or replaces it); Clear
+  // removes it and returns once no fault thread is inside it any more.
+  void SetFaultFiller(FaultFiller* filler);
+  void ClearFaultFiller();
   // A fault on `mapping` at `fault.offset` (inside the mapping). kOk: resolved now (the
   // faulting thread has been woken, or a retry will find the page); kShouldWait: `req` was
   // populated and its completion tells the outcome; any other status: the access fails
@@ -98,6 +105,16 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid);
+
+  // The fast path of a fault on absent `page`: asks `filler` (counted in filler_users by the
+  // caller) for the absent `run` around it and supplies what it fills. True if the page was
+  // installed into `mapping`, which woke the faulting thread.
+  bool FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t page, uint64_t run_first,
+                 uint64_t run_end);
+  class FillSink;  // FillFault's FaultFiller::Sink
+
+  // A store to a write-protected present page (HandleFault), under the VMO lock.
+  Status HandleWriteFaultLocked(VmMapping* mapping, uint64_t page, SlotKind kind, PageRequest* req);
 
   // Commits pages [first, last) as a read would (READ for absent runs; zero ranges become
   // Dirty pages, after a DIRTY request if trapping); flags them always-need if asked.

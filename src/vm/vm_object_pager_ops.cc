@@ -66,21 +66,26 @@ Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, c
   MutexLock lock(&m.mutex);
   if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
   if (source_->is_detached()) return Status::kBadState;
-  const auto* in = static_cast<const char*>(data);
-  const uint64_t first = PageOf(offset);
-  const uint64_t last = PageOf(offset + len);
+  uint64_t supplied = 0;
+  return m.SupplyAbsent(PageOf(offset), PageOf(offset + len), static_cast<const char*>(data),
+                        source_.get(), &supplied);
+}
+
+Status VmObjectPaged::Impl::SupplyAbsent(uint64_t first, uint64_t last, const char* in,
+                                         PageSource* source, uint64_t* supplied) {
   for (uint64_t page = first; page < last;) {
-    const bool absent = m.pages.Lookup(page) == SlotKind::kAbsent;
-    const uint64_t run_end = m.pages.RunEnd(
+    const bool absent = pages.Lookup(page) == SlotKind::kAbsent;
+    const uint64_t run_end = pages.RunEnd(
         page, last, [absent](SlotKind k) { return (k == SlotKind::kAbsent) == absent; });
     if (absent) {
-      if (Status s = m.Store(page, run_end, in + Bytes(page - first)); s != Status::kOk) {
-        m.EndInstalls();
+      if (Status s = Store(page, run_end, in + Bytes(page - first)); s != Status::kOk) {
+        EndInstalls();
         return s;
       }
-      for (uint64_t p = page; p < run_end; ++p) m.pages.SetPage(p, SlotKind::kClean);
-      source_->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
-      m.EndInstalls();
+      for (uint64_t p = page; p < run_end; ++p) pages.SetPage(p, SlotKind::kClean);
+      source->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
+      EndInstalls();
+      *supplied += Bytes(run_end - page);
     }
     page = run_end;
   }

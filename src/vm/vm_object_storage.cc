@@ -134,6 +134,10 @@ Status VmObjectPaged::Impl::Store(uint64_t first, uint64_t end, const char* src)
         copy_failure = scope.failure();
       }
       if (copy_failure != Status::kOk) return copy_failure;
+      if (best == fault_watch.mapping && fault_watch.page >= page &&
+          fault_watch.page < page + PageOf(placed)) {
+        fault_watch.installed = true;
+      }
       page += PageOf(placed);
     }
     if (page < piece_end) {

@@ -1,6 +1,10 @@
 // FileProvider: a VMO whose content is a file, read on demand.
 //
-// READ requests are queued by the loop thread and served by the provider's I/O thread:
+// A mapped fault whose data can be read without blocking (a file in tmpfs, or pages in the
+// page cache) is served on the fault-handling thread itself (`fill_faults`): it reads the
+// page and its read-ahead and supplies them, with no packet and no other thread involved.
+//
+// Other READ requests are queued by the loop thread and served by the provider's I/O thread:
 // requests pending together are sorted and joined into as few reads as possible, each read
 // is extended by the read-ahead policy, and the reads are issued through io_uring (several
 // in flight, each supplied as soon as it completes) or, where io_uring is unavailable or
@@ -39,6 +43,11 @@ struct FileProviderOptions {
   uint32_t queue_depth = 32;     // io_uring reads in flight at most
   uint64_t max_io = 256 * 1024;  // the largest single read (a page multiple)
   bool direct = false;           // O_DIRECT: bypass the page cache (reads are aligned)
+  // Serve a mapped fault on the fault-handling thread itself when its data can be read
+  // without blocking (the file is in tmpfs, or the pages are in the page cache): no READ
+  // packet, no hand-off to the loop and I/O threads. Read-ahead applies as usual. Data
+  // that must come from the disk still goes through the I/O thread. Ignored with `direct`.
+  bool fill_faults = true;
 };
 
 class FileProvider : public Provider {
@@ -62,10 +71,12 @@ class FileProvider : public Provider {
 
  private:
   class Io;
+  class Filler;
   FileProvider() = default;
   int fd_ = -1;
   FileProviderOptions options_;
   std::unique_ptr<Io> io_;
+  std::unique_ptr<Filler> filler_;
   internal::Mutex flush_mutex_;  // one Flush at a time
 };
 

@@ -32,6 +32,9 @@ struct ProviderStats {
   uint64_t bytes_supplied = 0;  // bytes supplied to the VMO, read-ahead included
   uint64_t failures = 0;        // ranges failed
   uint64_t retries = 0;         // reads retried (HttpProvider)
+  // Mapped faults served on the fault-handling thread itself, with no READ packet (a
+  // provider whose data was at hand: FileProviderOptions::fill_faults).
+  uint64_t fault_fills = 0;
 };
 
 class Provider : public PagerLoop::Handler {
@@ -69,6 +72,7 @@ class Provider : public PagerLoop::Handler {
   std::atomic<uint64_t> bytes_supplied_{0};
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> fault_fills_{0};
 
  private:
   PagerLoop* loop_ = nullptr;

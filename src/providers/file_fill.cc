@@ -1,0 +1,133 @@
+#include "providers/file_fill.h"
+
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/full_io.h"
+
+namespace upager {
+
+FileProvider::Filler::Filler(FileProvider* owner, int fd, uint64_t max_io, ReadAhead* read_ahead,
+                             internal::RequestQueue* queue)
+    : owner_(owner),
+      fd_(fd),
+      max_io_(max_io),
+      memory_file_(IsMemoryFile(fd)),
+      read_ahead_(read_ahead),
+      queue_(queue) {}
+
+bool FileProvider::Filler::IsMemoryFile(int fd) {
+  struct statfs fs {};
+  if (fstatfs(fd, &fs) != 0) return false;
+  return static_cast<uint64_t>(fs.f_type) == TMPFS_MAGIC ||
+         static_cast<uint64_t>(fs.f_type) == RAMFS_MAGIC;
+}
+
+int64_t FileProvider::Filler::ReadNow(std::byte* buffer, uint64_t length, uint64_t offset) {
+  if (memory_file_) {
+    const internal::IoResult r = internal::PreadFull(fd_, buffer, length, offset);
+    return r.error != 0 ? -1 : static_cast<int64_t>(r.done);
+  }
+  if (!nowait_works_.load(std::memory_order_relaxed)) return -1;
+  iovec iov{buffer, length};
+  for (;;) {
+    const ssize_t n = preadv2(fd_, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    // Not in the page cache (EAGAIN), or a file system that cannot tell (then never again).
+    if (errno == EOPNOTSUPP || errno == EINVAL) {
+      nowait_works_.store(false, std::memory_order_relaxed);
+    }
+    return -1;
+  }
+}
+
+bool FileProvider::Filler::ReadAndSupply(uint64_t offset, uint64_t length, uint64_t must_hold,
+                                         std::byte* buffer, Sink* sink, bool* page_in) {
+  *page_in = false;
+  const uint64_t content = owner_->content_size();
+  const uint64_t read_end = std::min(offset + length, std::max(content, offset));
+  int64_t n = 0;
+  if (read_end > offset) {
+    n = ReadNow(buffer, read_end - offset, offset);
+    if (n < 0) return false;
+  }
+  const auto got = static_cast<uint64_t>(n);
+  owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+  owner_->bytes_read_.fetch_add(got, std::memory_order_relaxed);
+  bool whole = true;
+  if (offset + got < read_end) {
+    // Cut short (a page-cache miss further on, or a file that shrank): whole pages only.
+    whole = false;
+    length = got & ~(kPageSize - 1);
+    if (length == 0 || (must_hold != ~0ull && offset + length <= must_hold)) return false;
+  } else if (got < length) {
+    std::memset(buffer + got, 0, length - got);  // past the content: zeros
+  }
+  uint64_t supplied = 0;
+  const bool go_on = sink->Supply({offset, length}, buffer, &supplied);
+  if (supplied > 0) owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_relaxed);
+  if (go_on && must_hold != ~0ull) owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
+  *page_in = go_on;
+  return go_on && whole;
+}
+
+bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
+                                   Sink* sink) {
+  const uint64_t content = owner_->content_size();
+  // What the I/O thread is reading is its to supply.
+  const internal::ByteRange clear = queue_->ClearOfFlights(page, {run.offset, run.length});
+  if (clear.length == 0) return false;
+  // The page alone first, unless the file is in memory: a miss must not move the read-ahead
+  // streams, since the request that follows it is planned by them.
+  if (!memory_file_ && page < content) {
+    const uint64_t want = std::min(kPageSize, content - page);
+    if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return false;
+  }
+  const ReadAheadRange plan = read_ahead_->Plan(page, kPageSize, owner_->vmo_size());
+  const uint64_t lo = std::max(plan.offset, clear.offset);
+  const uint64_t hi = std::min(plan.end(), clear.end());
+  const uint64_t piece = std::min(max_io_, capacity);
+  // First the piece holding the page: a small one, so that the faulting thread resumes
+  // soon, on the side the stream goes.
+  const uint64_t first_piece = std::min<uint64_t>(piece, 64 * 1024);
+  const bool descending = page - lo > hi - (page + kPageSize);
+  const uint64_t first_lo =
+      descending ? std::max(lo, page + kPageSize > first_piece ? page + kPageSize - first_piece : 0)
+                 : page;
+  const uint64_t first_hi = descending ? page + kPageSize : std::min(hi, page + first_piece);
+  bool page_in = false;
+  if (!ReadAndSupply(first_lo, first_hi - first_lo, page, buffer, sink, &page_in)) {
+    return page_in;
+  }
+  // The rest, nearest first: up from the piece, then down from it (or the other way).
+  auto up = [&] {
+    for (uint64_t at = first_hi; at < hi;) {
+      const uint64_t n = std::min(piece, hi - at);
+      if (!ReadAndSupply(at, n, ~0ull, buffer, sink, &page_in)) return false;
+      at += n;
+    }
+    return true;
+  };
+  auto down = [&] {
+    for (uint64_t at = first_lo; at > lo;) {
+      const uint64_t n = std::min(piece, at - lo);
+      if (!ReadAndSupply(at - n, n, ~0ull, buffer, sink, &page_in)) return false;
+      at -= n;
+    }
+    return true;
+  };
+  if (descending) {
+    if (down()) up();
+  } else {
+    if (up()) down();
+  }
+  return true;
+}
+
+}  // namespace upager

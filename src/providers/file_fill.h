@@ -1,0 +1,62 @@
+// FileProvider::Filler: the fault fast path of a FileProvider (src/vm/fault_filler.h).
+//
+// A fault thread asks it for the faulting page of the VMO. It reads the page, and the
+// read-ahead the provider's policy plans around it, straight from the file into the fault
+// thread's buffer, but only if that cannot block:
+//  - a file on a memory file system (tmpfs, ramfs) is read with pread: its pages are in
+//    memory, or come from swap like any other memory of the process;
+//  - any other file is read with preadv2(RWF_NOWAIT), which returns only what is in the
+//    page cache. The page is probed first, alone, so that a miss leaves the read-ahead
+//    streams as they were: the request that follows is planned as if no fill had been
+//    tried.
+// The part holding the page is supplied first (the faulting thread resumes at once), then
+// the rest in pieces of at most max_io bytes, in the direction of the stream.
+// A range being read by the provider's I/O thread is left to it. A miss, a read error or a
+// file that shrank are the I/O thread's to handle, through the request: the filler
+// declines, and nothing is lost.
+#ifndef UPAGER_SRC_PROVIDERS_FILE_FILL_H_
+#define UPAGER_SRC_PROVIDERS_FILE_FILL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "providers/request_queue.h"
+#include "upager/providers/file_provider.h"
+#include "vm/fault_filler.h"
+
+namespace upager {
+
+class FileProvider::Filler final : public internal::FaultFiller {
+ public:
+  // `read_ahead` and `queue` are the provider's I/O side's, which outlives the filler.
+  Filler(FileProvider* owner, int fd, uint64_t max_io, ReadAhead* read_ahead,
+         internal::RequestQueue* queue);
+
+  // True if the file lives in memory (tmpfs, ramfs): plain reads never wait for a disk.
+  static bool IsMemoryFile(int fd);
+
+  bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity, Sink* sink) override;
+
+ private:
+  // Reads up to `length` bytes at `offset` into `buffer` without blocking; the bytes read,
+  // or -1 (would block, error, or RWF_NOWAIT unsupported: then it is not tried again).
+  int64_t ReadNow(std::byte* buffer, uint64_t length, uint64_t offset);
+  // Reads [offset, offset + length) (past the content: zeros) and supplies it; false if it
+  // was cut short (a miss) or the sink said stop. A short read still supplies its whole
+  // pages when they hold `must_hold` (or it is ~0). *page_in: the sink took a range.
+  bool ReadAndSupply(uint64_t offset, uint64_t length, uint64_t must_hold, std::byte* buffer,
+                     Sink* sink, bool* page_in);
+
+  FileProvider* const owner_;
+  const int fd_;
+  const uint64_t max_io_;
+  const bool memory_file_;
+  ReadAhead* const read_ahead_;
+  internal::RequestQueue* const queue_;
+  std::atomic<bool> nowait_works_{true};
+};
+
+}  // namespace upager
+
+#endif  // UPAGER_SRC_PROVIDERS_FILE_FILL_H_

@@ -1,0 +1,70 @@
+// FaultFiller: content that the thread handling a mapped fault can have at once.
+//
+// A mapped fault on an absent page normally becomes a READ request: its packet goes to the
+// pager, a pager thread reads the data and supplies it, and the supply wakes the faulting
+// thread. That is three threads and two hand-offs for one page. Zircon needs them because
+// its pager is another process; a provider that runs in this process and can read the page
+// without blocking (a file in the page cache or in tmpfs, a decompressed chunk in memory)
+// does not. It installs a FaultFiller on its VMO, and the fault thread then asks it first:
+//
+//   1. The fault thread finds the page absent, takes the absent run around it (bounded by
+//      its buffer) and drops the VMO lock.
+//   2. FillNow() reads some sub-range of that run holding the page into the buffer, without
+//      blocking; or declines (it would block, or the page is being read already).
+//   3. The fault thread supplies what was filled, exactly as Pager::SupplyPagesFromBuffer
+//      would: pages still absent become Clean, are installed into every mapping (which
+//      wakes the faulting thread) and resolve any request waiting on them.
+//   4. A declined or lost fill falls back to the request, so nothing changes for anyone
+//      who waits: de-duplication, failure and early wake stay the PageSource's.
+//
+// What a filler supplies is what its pager would have supplied for the request; no READ
+// packet is made for a filled fault. Only the fault path uses fillers: Vmo::Read and
+// friends still make requests (the pager's own threads serve them).
+#ifndef UPAGER_SRC_VM_FAULT_FILLER_H_
+#define UPAGER_SRC_VM_FAULT_FILLER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace upager::internal {
+
+class FaultFiller {
+ public:
+  // A range of VMO bytes.
+  struct Range {
+    uint64_t offset = 0;
+    uint64_t length = 0;
+    uint64_t end() const { return offset + length; }
+  };
+
+  // Where a filler hands what it read: Supply() supplies `range` from `data` (its first
+  // byte at data[0]) at once, which wakes the faulting thread as soon as the range holding
+  // its page is in. False: stop (the VMO was detached, or shrank below the range).
+  class Sink {
+   public:
+    // `*supplied`: the bytes that were still absent and were supplied.
+    virtual bool Supply(Range range, const std::byte* data, uint64_t* supplied) = 0;
+
+   protected:
+    ~Sink() = default;
+  };
+
+  // Called on a fault thread with no lock held; several threads may call it at once.
+  // `page`: the faulting page's VMO offset. `run`: the absent pages around it (at most
+  // `capacity` bytes on either side); `buffer` holds `capacity` bytes.
+  //
+  // Reads, without blocking, ranges of `run` into `buffer` and hands each to `sink`, one at
+  // a time (the buffer may be reused once Supply returns): the first must hold `page`, so
+  // that the faulting thread resumes while the rest is read. Returns false, having supplied
+  // nothing, if it cannot read the page without blocking. Ranges must be page-aligned; bytes past
+  // the content must be zeros. Must not touch mapped memory of its own VMO.
+  virtual bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
+                       Sink* sink) = 0;
+
+ protected:
+  ~FaultFiller() = default;
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_VM_FAULT_FILLER_H_
