@@ -71,8 +71,10 @@ bool FileProvider::Filler::ReadAndSupply(uint64_t offset, uint64_t length, uint6
   }
   uint64_t supplied = 0;
   const bool go_on = sink->Supply({offset, length}, buffer, &supplied);
-  if (supplied > 0) owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_relaxed);
+  // Counted after the supply, which may already have resumed the faulting thread; the
+  // fill first, so that whoever sees the bytes (acquire) sees the fill too.
   if (go_on && must_hold != ~0ull) owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
+  if (supplied > 0) owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
   *page_in = go_on;
   return go_on && whole;
 }

@@ -24,10 +24,11 @@ void Provider::Shutdown() {
 
 ProviderStats Provider::stats() const {
   ProviderStats s;
+  // First: the counters bumped before it (release) are seen with it.
+  s.bytes_supplied = bytes_supplied_.load(std::memory_order_acquire);
   s.requests = requests_.load(std::memory_order_relaxed);
   s.reads = reads_.load(std::memory_order_relaxed);
   s.bytes_read = bytes_read_.load(std::memory_order_relaxed);
-  s.bytes_supplied = bytes_supplied_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
   s.retries = retries_.load(std::memory_order_relaxed);
   s.fault_fills = fault_fills_.load(std::memory_order_relaxed);
