@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/handle_access.h"
+#include "fault/fault_service.h"
 #include "mapping_util.h"
 #include "mapping_word.h"
 #include "test_util.h"
@@ -131,6 +132,44 @@ TEST(Mapping, SeveralFaultThreadsServeConcurrentFaults) {
     EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 4, /*random=*/true));
     EXPECT_EQ(handler.reads.load(), kPages);
     map.Reset();
+    vmo.Reset();
+    loop.Stop();
+  }
+  EXPECT_EQ(SetFaultThreads(1), Status::kOk);
+}
+
+// Each fault thread reads its own userfaultfd; mappings go to the one with the fewest, so
+// that two threads never compete for one fault and a second thread is never slower.
+TEST(Mapping, FaultThreadsServeMappingsOnLanes) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ASSERT_EQ(SetFaultThreads(2), Status::kOk);
+  {
+    PagerLoop loop(2);
+    ASSERT_EQ(loop.Start(), Status::kOk);
+    constexpr uint64_t kPages = 64;
+    PatternHandler handler(1);
+    Vmo vmo;
+    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+    Mapping a, b, c;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &a), Status::kOk);
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &b), Status::kOk);
+    EXPECT_EQ(internal::FaultService::LaneForTesting(a.data()), 0);
+    EXPECT_EQ(internal::FaultService::LaneForTesting(b.data()), 1);
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &c), Status::kOk);
+    EXPECT_EQ(internal::FaultService::LaneForTesting(c.data()), 0);
+    b.Reset();  // lane 1 is free again
+    Mapping d;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead, &d), Status::kOk);
+    EXPECT_EQ(internal::FaultService::LaneForTesting(d.data()), 1);
+    // Both lanes serve: concurrent faults in a (lane 0) and d (lane 1).
+    std::thread other([&] { EXPECT_TRUE(ScanAndCheck(d.data(), kPages, 1, 2, true)); });
+    EXPECT_TRUE(ScanAndCheck(a.data(), kPages, 1, 2, true));
+    other.join();
+    EXPECT_TRUE(ScanAndCheck(c.data(), kPages, 1, 1, false));
+    EXPECT_EQ(handler.reads.load(), kPages);  // one VMO: each page read once
+    a.Reset();
+    c.Reset();
+    d.Reset();
     vmo.Reset();
     loop.Stop();
   }

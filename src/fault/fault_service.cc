@@ -29,10 +29,16 @@
 
 namespace upager::internal {
 
-struct FaultService::Generation {
+// A fault thread and the userfaultfd only it reads.
+struct FaultService::Lane {
   Userfaultfd uffd;
+  std::thread thread;
+  size_t mappings = 0;  // registered with it (under FaultService::mutex_)
+};
+
+struct FaultService::Generation {
+  std::vector<std::unique_ptr<Lane>> lanes;
   int stop_fd = -1;
-  std::vector<std::thread> threads;
   ~Generation() {
     if (stop_fd >= 0) ::close(stop_fd);
   }
@@ -127,6 +133,20 @@ uint64_t FaultService::WatchScansForTesting() {
   return g_watch_scans.load(std::memory_order_relaxed);
 }
 
+int FaultService::LaneForTesting(const void* start) {
+  FaultService& self = Get();
+  MutexLock lock(&self.mutex_);
+  auto it = self.ranges_.find(reinterpret_cast<uintptr_t>(start));
+  if (it == self.ranges_.end() || it->second.lane == nullptr || self.generation_ == nullptr) {
+    return -1;
+  }
+  const auto& lanes = self.generation_->lanes;
+  for (size_t i = 0; i < lanes.size(); ++i) {
+    if (lanes[i].get() == it->second.lane) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 FaultService& FaultService::Get() {
   // Never destroyed: fault threads and late mapping destructors may still use it at exit.
   static FaultService* service = [] {
@@ -150,8 +170,6 @@ int FaultService::MarkBlocked(pid_t tid) {
 void FaultService::UnmarkBlocked(int token) {
   if (token >= 0) g_blocked_tids[static_cast<size_t>(token)].store(0, std::memory_order_release);
 }
-
-const Userfaultfd& FaultService::uffd(const Generation& generation) { return generation.uffd; }
 
 Status FaultService::Support(std::string* why) {
   MutexLock lock(&mutex_);
@@ -183,27 +201,41 @@ Status FaultService::SetThreads(size_t threads) {
 }
 
 Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
-                            std::shared_ptr<Generation>* generation) {
+                            std::shared_ptr<Generation>* generation, const Userfaultfd** uffd) {
   if (faults) {
     if (Status s = Support(nullptr); s != Status::kOk) return s;
   }
   MutexLock lock(&mutex_);
+  Lane* lane = nullptr;
   if (faults) {
     if (generation_ == nullptr) {
       auto fresh = std::make_shared<Generation>();
-      std::string why;
-      if (Status s = fresh->uffd.Open(&why); s != Status::kOk) return s;
       fresh->stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
       if (fresh->stop_fd < 0) return Status::kNoResources;
       for (size_t i = 0; i < threads_; ++i) {
-        fresh->threads.emplace_back([this, g = fresh] { Run(g); });
+        auto next = std::make_unique<Lane>();
+        std::string why;
+        if (Status s = next->uffd.Open(&why); s != Status::kOk) {
+          if (i == 0) return s;
+          break;  // fewer lanes than asked for (out of descriptors): still correct
+        }
+        fresh->lanes.push_back(std::move(next));
+      }
+      for (auto& each : fresh->lanes) {
+        each->thread = std::thread([this, g = fresh, l = each.get()] { Run(g, l); });
       }
       generation_ = std::move(fresh);
     }
+    // The lane with the fewest mappings (the first of equals).
+    for (auto& each : generation_->lanes) {
+      if (lane == nullptr || each->mappings < lane->mappings) lane = each.get();
+    }
+    ++lane->mappings;
     ++faulting_mappings_;
     *generation = generation_;
+    *uffd = &lane->uffd;
   }
-  ranges_[start] = Entry{mapping, len, 0};
+  ranges_[start] = Entry{mapping, len, 0, lane};
   return Status::kOk;
 }
 
@@ -216,6 +248,7 @@ void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) 
     if (it != ranges_.end() && it->second.mapping == mapping) {
       while (it->second.users > 0) idle_.Wait(&mutex_);
       len = it->second.len;
+      if (it->second.lane != nullptr) --it->second.lane->mappings;
       ranges_.erase(it);
     }
     if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
@@ -227,17 +260,17 @@ void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) 
 void FaultService::Stop(std::shared_ptr<Generation> generation) {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(generation->stop_fd, &one, sizeof(one));
-  for (std::thread& thread : generation->threads) {
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();  // the last mapping went away on a fault thread; it exits by itself
+  for (auto& lane : generation->lanes) {
+    if (lane->thread.get_id() == std::this_thread::get_id()) {
+      lane->thread.detach();  // the last mapping went away on a fault thread; it exits by itself
     } else {
-      thread.join();
+      lane->thread.join();
     }
   }
 }
 
-void FaultService::Run(const std::shared_ptr<Generation>& generation) {
-  const int uffd = generation->uffd.fd();
+void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane) {
+  const int uffd = lane->uffd.fd();
   pollfd fds[2] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
   uffd_msg msgs[32];
   for (;;) {
@@ -256,7 +289,7 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
     }
     if (fds[1].revents != 0) return;
     if (waiting) ScanOvertime();
-    if (watch_ms > 0) WatchUntracked(*generation);
+    if (watch_ms > 0) WatchUntracked();
     if (ready == 0) continue;
     const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
     if (n <= 0) continue;  // EAGAIN: another thread took them
@@ -268,7 +301,7 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation) {
         continue;
       }
       const uint64_t flags = msg.arg.pagefault.flags;
-      Dispatch(*generation, static_cast<uintptr_t>(msg.arg.pagefault.address),
+      Dispatch(lane->uffd, static_cast<uintptr_t>(msg.arg.pagefault.address),
                (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0, (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
                static_cast<pid_t>(msg.arg.pagefault.feat.ptid));
     }
@@ -295,7 +328,7 @@ std::chrono::milliseconds FaultService::WatchInterval() {
   return std::clamp(limit / 2, std::chrono::milliseconds(50), std::chrono::milliseconds(10000));
 }
 
-void FaultService::WatchUntracked(const Generation& generation) {
+void FaultService::WatchUntracked() {
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(WatchInterval()).count();
   if (!TakeTurn(&last_watch_ns_, SteadyNowNs(), interval_ns)) return;
@@ -317,7 +350,9 @@ void FaultService::WatchUntracked(const Generation& generation) {
   // again, and those faults are handled. Threads whose faults are tracked are woken too,
   // harmlessly: they fault again and join the request they were waiting on.
   MutexLock lock(&mutex_);
-  for (const auto& [start, entry] : ranges_) generation.uffd.Wake(start, entry.len);
+  for (const auto& [start, entry] : ranges_) {
+    if (entry.lane != nullptr) entry.lane->uffd.Wake(start, entry.len);
+  }
 }
 
 void FaultService::ScanOvertime() {
@@ -341,7 +376,7 @@ void FaultService::ScanOvertime() {
   }
 }
 
-void FaultService::Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp,
+void FaultService::Dispatch(const Userfaultfd& uffd, uintptr_t address, bool write, bool wp,
                             pid_t tid) {
   internal::telemetry::Fault(address, write);
   const uintptr_t page = address & kPageMask;
@@ -361,7 +396,7 @@ void FaultService::Dispatch(const Generation& generation, uintptr_t address, boo
   }
   if (mapping == nullptr) {
     // Unmapped since the fault was raised: the retried access finds nothing (SIGSEGV).
-    generation.uffd.Wake(page, kPageSize);
+    uffd.Wake(page, kPageSize);
     return;
   }
   mapping->OnFault(address, write, wp, tid);
@@ -369,21 +404,21 @@ void FaultService::Dispatch(const Generation& generation, uintptr_t address, boo
   if (--entry->users == 0) idle_.NotifyAll();
 }
 
-void FaultService::FailAccess(const Generation& generation, uintptr_t address, pid_t tid,
+void FaultService::FailAccess(const Userfaultfd& uffd, uintptr_t address, pid_t tid,
                               Status status) {
   const uintptr_t page = address & kPageMask;
   Failures().Record(page, status);
   // A thread copying in the kernel for a library call cannot be stopped by a signal: fail
   // its copy instead (the poisoned page makes it EFAULT); the call returns the status.
-  if (generation.uffd.has_poison() && KernelCopyScope::FailCopy(tid, status)) {
+  if (uffd.has_poison() && KernelCopyScope::FailCopy(tid, status)) {
     {
       MutexLock lock(&mutex_);
       poisoned_.push_back({tid, page});
     }
     // A write-protect marker would be in the way (poison takes an empty entry only); the
     // close hook re-arms it.
-    generation.uffd.ClearWriteProtectMarker(page, kPageSize);
-    if (generation.uffd.Poison(page, kPageSize)) return;
+    uffd.ClearWriteProtectMarker(page, kPageSize);
+    if (uffd.Poison(page, kPageSize)) return;
   }
   // Only the kernel may send another thread a SIGBUS with BUS_ADRERR; a queued signal
   // carries the address in the same place (si_addr), with si_code SI_QUEUE.
@@ -395,7 +430,7 @@ void FaultService::FailAccess(const Generation& generation, uintptr_t address, p
   ::syscall(SYS_rt_tgsigqueueinfo, ::getpid(), tid, SIGBUS, &info);
   // The pending signal interrupts the fault; waking also covers a thread that blocks SIGBUS
   // (it retries the access, which asks the pager again).
-  generation.uffd.Wake(page, kPageSize);
+  uffd.Wake(page, kPageSize);
 }
 
 void FaultService::ClearPoisons(int tid) {

@@ -1,10 +1,17 @@
-// FaultService: the process's userfaultfd, the threads that read it, and the registry of
+// FaultService: the process's userfaultfds, the threads that read them, and the registry of
 // mapped ranges the faults are dispatched to.
 //
 // The threads start with the first mapping that needs fault service and stop when the last
 // one goes. A fault-handling thread never waits for a pager: it looks the page up, installs
-// it or populates an asynchronous request whose completion wakes (or fails) the faulting
-// thread later, and goes on with the next fault.
+// it (or has it filled, fault_filler.h) or populates an asynchronous request whose
+// completion wakes (or fails) the faulting thread later, and goes on with the next fault.
+//
+// Each fault thread has a lane: its own userfaultfd, which only it reads. A mapping is
+// registered with one lane, the one with the fewest mappings, so that two threads never
+// race for one fault message (with one userfaultfd read by two threads, a third of the
+// reads found the message taken and the futex traffic rose a thousandfold) and a second
+// thread is never slower than one. Faults of different mappings are served in parallel;
+// docs/scaling.md says how faults of one mapping would be spread too.
 #ifndef UPAGER_SRC_FAULT_FAULT_SERVICE_H_
 #define UPAGER_SRC_FAULT_FAULT_SERVICE_H_
 
@@ -42,21 +49,21 @@ class FaultService {
   Status SetThreads(size_t threads);
 
   // Makes `mapping`'s range [start, start+len) known. With `faults`, also starts the threads
-  // if needed and returns the generation whose descriptor the range must be registered with.
+  // if needed and returns the generation (which keeps the descriptors open) and the lane's
+  // userfaultfd that the range must be registered with.
   Status Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
-                std::shared_ptr<Generation>* generation);
+                std::shared_ptr<Generation>* generation, const Userfaultfd** uffd);
   // Forgets the mapping, waits until no fault thread is using it, and stops the threads if
   // it was the last mapping needing them.
   void Detach(MappingObject* mapping, uintptr_t start, bool faults);
 
   // Failed accesses: remembers the status for FaultStatusForAddress, then queues SIGBUS to
   // the faulting thread and wakes it.
-  void FailAccess(const Generation& generation, uintptr_t address, pid_t tid, Status status);
+  // `uffd`: the one the address is registered with.
+  void FailAccess(const Userfaultfd& uffd, uintptr_t address, pid_t tid, Status status);
   Status StatusForAddress(uintptr_t address);
   // KernelCopyScope's close hook: clears the poison left for the thread's failed copies.
   static void ClearPoisons(int tid);
-
-  static const Userfaultfd& uffd(const Generation& generation);
 
   // Threads asleep in a fault that waits for a pager, for ThreadHandle::IsBlockedOnPager.
   // Mark returns a token for Unmark (-1 if the table is full: the thread is then not seen).
@@ -70,25 +77,29 @@ class FaultService {
   // For tests of the untracked-fault watch: the next fault message read is dropped, as if
   // it had been lost, leaving its thread asleep with no record.
   static void DropNextFaultForTesting();
+  // The index of the lane serving the mapping that starts at `start`; -1 if none.
+  static int LaneForTesting(const void* start);
   // How many times the watch has scanned the process's threads.
   static uint64_t WatchScansForTesting();
 
  private:
+  struct Lane;
   struct Entry {
     MappingObject* mapping;
     uint64_t len;
-    int users;  // fault threads dispatching to it right now
+    int users;   // fault threads dispatching to it right now
+    Lane* lane;  // null if it takes no faults
   };
   FaultService() = default;
-  void Run(const std::shared_ptr<Generation>& generation);
-  void Dispatch(const Generation& generation, uintptr_t address, bool write, bool wp, pid_t tid);
+  void Run(const std::shared_ptr<Generation>& generation, Lane* lane);
+  void Dispatch(const Userfaultfd& uffd, uintptr_t address, bool write, bool wp, pid_t tid);
   void Stop(std::shared_ptr<Generation> generation);
   // Runs MappingObject::CheckOvertime on every mapping, at most once per scan interval.
   void ScanOvertime();
   static std::chrono::milliseconds ScanInterval();
   // Runs the untracked-fault watch at most once per watch interval; wakes the mapped ranges
   // if it confirms a thread (untracked_faults.h).
-  void WatchUntracked(const Generation& generation);
+  void WatchUntracked();
   // How often the watch runs: half the overtime log interval (or of the timeout, if the
   // log is off), so that a lost fault is reported about when a tracked one would be; zero
   // when both limits are off.

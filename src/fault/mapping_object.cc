@@ -68,14 +68,14 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   std::unique_ptr<MappingObject> mapping(
       new MappingObject(object, static_cast<std::byte*>(addr), vmo_offset, len, writable));
   const auto start = reinterpret_cast<uintptr_t>(addr);
-  if (Status s = service.Attach(mapping.get(), start, len, faults, &mapping->generation_);
+  if (Status s =
+          service.Attach(mapping.get(), start, len, faults, &mapping->generation_, &mapping->uffd_);
       s != Status::kOk) {
     ::munmap(addr, len);
     mapping->generation_.reset();
     return s;
   }
   if (faults) {
-    mapping->uffd_ = &FaultService::uffd(*mapping->generation_);
     const bool wp = writable && mapping->uffd_->has_write_protect();
     if (writable && !wp) {
       mapping.reset();  // unregisters and unmaps
@@ -268,7 +268,7 @@ void MappingObject::CheckOvertime(Deadline now) {
   }
   for (const Failure& f : failures) {
     std::fprintf(stderr, "upager: page fault of thread %d timed out\n", static_cast<int>(f.tid));
-    FaultService::Get().FailAccess(*generation_, f.address, f.tid, Status::kTimedOut);
+    FaultService::Get().FailAccess(*uffd_, f.address, f.tid, Status::kTimedOut);
   }
 }
 
@@ -301,7 +301,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     MutexLock lock(&records_mutex_);
     FreeRecordLocked(record);
   }
-  if (status != Status::kOk) FaultService::Get().FailAccess(*generation_, address, tid, status);
+  if (status != Status::kOk) FaultService::Get().FailAccess(*uffd_, address, tid, status);
 }
 
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
@@ -325,7 +325,7 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
       uffd_->Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
     }
   } else {
-    FaultService::Get().FailAccess(*generation_, address, tid, status);
+    FaultService::Get().FailAccess(*uffd_, address, tid, status);
   }
 }
 

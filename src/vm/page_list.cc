@@ -73,9 +73,17 @@ std::map<uint64_t, PageList::ZeroRange>::const_iterator PageList::FindZeroRange(
   return page < it->second.end ? it : zero_ranges_.end();
 }
 
+void PageList::Mirror(uint64_t page, SlotKind kind) {
+  if (page >= kinds_.size()) {
+    if (kind == SlotKind::kAbsent) return;
+    kinds_.resize(std::max<uint64_t>(page + 1, kinds_.size() * 2));
+  }
+  kinds_[page] = static_cast<uint8_t>(kind);
+}
+
 SlotKind PageList::Lookup(uint64_t page) const {
-  auto it = pages_.find(page);
-  if (it != pages_.end()) return it->second.kind;
+  if (page < kinds_.size() && kinds_[page] != 0) return static_cast<SlotKind>(kinds_[page]);
+  if (zero_ranges_.empty()) return SlotKind::kAbsent;
   return FindZeroRange(page) != zero_ranges_.end() ? SlotKind::kZeroRange : SlotKind::kAbsent;
 }
 
@@ -118,6 +126,7 @@ void PageList::SetPage(uint64_t page, SlotKind kind) {
     Count(kind, +1);
   }
   it->second.kind = kind;
+  Mirror(page, kind);
   UpdateReclaim(page, &it->second);
 }
 
@@ -125,6 +134,7 @@ void PageList::RemovePage(uint64_t page) {
   auto it = pages_.find(page);
   if (it == pages_.end()) return;
   Forget(&it->second);
+  Mirror(page, SlotKind::kAbsent);
   pages_.erase(it);
 }
 
@@ -132,6 +142,7 @@ void PageList::AddZeroRange(uint64_t first, uint64_t end) {
   if (first >= end) return;
   for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end;) {
     Forget(&it->second);
+    Mirror(it->first, SlotKind::kAbsent);
     it = pages_.erase(it);
   }
   // Absorb every range touching or overlapping [first, end).
@@ -177,6 +188,7 @@ void PageList::Truncate(uint64_t pages) {
     Forget(&it->second);
     it = pages_.erase(it);
   }
+  if (kinds_.size() > pages) kinds_.resize(pages);
   RemoveZeroRange(pages, UINT64_MAX);
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <vector>
 
 #include "vm/page_reclaimer.h"
 
@@ -86,6 +87,8 @@ class PageList {
 
  private:
   void Count(SlotKind kind, int delta);
+  // Records the kind of pages_'s entry at `page` (or its removal) in kinds_.
+  void Mirror(uint64_t page, SlotKind kind);
   // Links or unlinks the page in the reclaim order after its state changed.
   void UpdateReclaim(uint64_t index, Page* page);
   // Takes the page out of the reclaim order and uncharges it before it is erased.
@@ -94,6 +97,10 @@ class PageList {
   PageReclaimer* const reclaimer_ = nullptr;
   VmObjectPaged* const owner_ = nullptr;
   std::map<uint64_t, Page> pages_;
+  // The kind of every entry of pages_ by page index (0: none there), so that a lookup, the
+  // hottest operation of a fault, is an array read rather than a walk of the tree.
+  // Grows as pages are set; kept in step by every change to pages_.
+  std::vector<uint8_t> kinds_;
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;
 };
