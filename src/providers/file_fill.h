@@ -13,7 +13,9 @@
 // the rest in pieces of at most max_io bytes, in the direction of the stream.
 // A range being read by the provider's I/O thread is left to it. A miss, a read error or a
 // file that shrank are the I/O thread's to handle, through the request: the filler
-// declines, and nothing is lost.
+// declines, and nothing is lost. A miss is also pushed straight to the I/O thread's queue,
+// so that the disk read starts without waiting for the request's packet to pass through a
+// loop thread (the packet, arriving later, finds it covered).
 #ifndef UPAGER_SRC_PROVIDERS_FILE_FILL_H_
 #define UPAGER_SRC_PROVIDERS_FILE_FILL_H_
 
