@@ -17,8 +17,8 @@ struct BenchOptions {
 
   // --faults: the side-by-side fault benchmark instead (fault_compare.h).
   bool faults = false;
-  std::string size = "256M";           // the file (K/M/G suffixes)
-  std::string scaling_size = "64M";    // the thread-scaling runs' share of it
+  std::string size = "128M";           // the file (K/M/G suffixes)
+  std::string scaling_size = "32M";    // the thread-scaling runs' share of it
   std::string tmpfs_dir = "/dev/shm";  // where the tmpfs file goes (`dir` holds the disk one)
   int max_threads = 64;                // the scaling curve's last point
   std::string json_path;               // --json FILE

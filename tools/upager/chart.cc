@@ -129,8 +129,17 @@ void Curve(std::ostringstream& svg, const FaultResults& r) {
   for (const ScalingSeries& s : r.scaling) {
     for (const double v : s.pages_per_s) hi = std::max(hi, v);
   }
-  if (hi <= 0) hi = 1;
-  hi *= 1.1;
+  // The axis runs to a round number: 5 steps of 1, 2 or 5 times a power of ten.
+  const double raw_step = std::max(hi, 1.0) * 1.05 / 5;
+  const double power = std::pow(10, std::floor(std::log10(raw_step)));
+  double step = power * 10;
+  for (const double m : {1.0, 2.0, 5.0}) {
+    if (power * m >= raw_step) {
+      step = power * m;
+      break;
+    }
+  }
+  hi = step * 5;
   const size_t n = r.scaling_threads.size();
   const auto x = [&](size_t i) {
     return n <= 1 ? (kLeft + kRight) / 2
@@ -138,7 +147,7 @@ void Curve(std::ostringstream& svg, const FaultResults& r) {
   };
   const auto y = [&](double v) { return kLineBottom - v / hi * (kLineBottom - kLineTop); };
   for (int t = 0; t <= 5; ++t) {
-    const double v = hi * t / 5;
+    const double v = step * t;
     Line(svg, kLeft, y(v), kRight, y(v), t == 0 ? "#000000" : "#dddddd");
     Text(svg, kLeft - 6, y(v) + 4, t == 0 ? "0" : FormatRate(v), "end", 11);
   }
@@ -146,6 +155,7 @@ void Curve(std::ostringstream& svg, const FaultResults& r) {
     Text(svg, x(i), kLineBottom + 18, std::to_string(r.scaling_threads[i]));
   }
   Text(svg, (kLeft + kRight) / 2, kLineBottom + 36, "faulting threads");
+  Text(svg, kLeft, kLineTop - 8, "pages/s", "end", 11);
   for (size_t s = 0; s < r.scaling.size(); ++s) {
     const char* color = kSeriesColors[s % std::size(kSeriesColors)];
     std::string points;

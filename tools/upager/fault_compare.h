@@ -21,8 +21,8 @@
 namespace upager::cli {
 
 struct FaultCompareOptions {
-  uint64_t size = 256ull << 20;         // bytes of the file (a page multiple)
-  uint64_t scaling_size = 64ull << 20;  // bytes of the scaling file (at most `size`)
+  uint64_t size = 128ull << 20;         // bytes of the file (a page multiple)
+  uint64_t scaling_size = 32ull << 20;  // bytes of the scaling file (at most `size`)
   int repetitions = 3;
   int max_threads = 64;                // the scaling curve goes 1, 2, 4 ... up to this
   std::string disk_dir = "/var/tmp";   // parent of the disk file's scratch directory
