@@ -9,6 +9,7 @@
 //  - HttpProvider (sequential scan of a Mapping, from nginx on 127.0.0.1) vs one `curl`
 //    process fetching the same object in the same 1 MiB ranges over one connection.
 // Each figure is the median of `repetitions` runs; ratios are upager time / baseline time.
+// With --faults, the fault benchmark of fault_compare.h runs instead.
 #include "bench.h"
 
 #include <fcntl.h>
@@ -31,7 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "common/nginx_server.h"
+#include "fault_compare.h"
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/blob_format.h"
@@ -195,7 +198,38 @@ void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
 
 }  // namespace
 
+namespace {
+
+int RunFaults(const BenchOptions& options) {
+  FaultCompareOptions fo;
+  if (!ParseSize(options.size, &fo.size)) {
+    return Error(kExitUsage, "--size: '" + options.size + "' is not a size");
+  }
+  if (!ParseSize(options.scaling_size, &fo.scaling_size)) {
+    return Error(kExitUsage, "--scaling-size: '" + options.scaling_size + "' is not a size");
+  }
+  fo.repetitions = options.repetitions;
+  if (options.quick) {
+    fo.size = std::min<uint64_t>(fo.size, 16 * kMiB);
+    fo.scaling_size = std::min<uint64_t>(fo.scaling_size, 16 * kMiB);
+    fo.repetitions = 1;
+  }
+  if (fo.size < kMiB) return Error(kExitUsage, "--size: at least 1M");
+  if (fo.scaling_size / kPageSize < static_cast<uint64_t>(options.max_threads)) {
+    return Error(kExitUsage, "--scaling-size: less than a page per faulting thread");
+  }
+  fo.max_threads = options.max_threads;
+  if (!options.dir.empty()) fo.disk_dir = options.dir;
+  fo.tmpfs_dir = options.tmpfs_dir;
+  fo.json_path = options.json_path;
+  fo.svg_path = options.svg_path;
+  return RunFaultCompare(fo);
+}
+
+}  // namespace
+
 int RunBench(const BenchOptions& in) {
+  if (in.faults) return RunFaults(in);
   BenchOptions options = in;
   if (options.quick) {
     options.file_mib = std::min<uint64_t>(options.file_mib, 16);

@@ -14,10 +14,19 @@ struct BenchOptions {
   int repetitions = 3;       // each measurement's median of this many runs
   std::string dir;           // scratch directory (default: $TMPDIR or /var/tmp)
   bool quick = false;        // small sizes, one repetition (for tests)
+
+  // --faults: the side-by-side fault benchmark instead (fault_compare.h).
+  bool faults = false;
+  std::string size = "128M";           // the file (K/M/G suffixes)
+  std::string scaling_size = "32M";    // the thread-scaling runs' share of it
+  std::string tmpfs_dir = "/dev/shm";  // where the tmpfs file goes (`dir` holds the disk one)
+  int max_threads = 64;                // the scaling curve's last point
+  std::string json_path;               // --json FILE
+  std::string svg_path;                // --svg FILE
 };
 
-// Runs the suite, printing progress to stderr and the table to stdout. Returns the exit
-// code (0, or 1 if a measurement failed).
+// Runs the suite (or, with `faults`, RunFaultCompare), printing progress to stderr and the table to
+// stdout. Returns the exit code (0, or 1 if a measurement failed).
 int RunBench(const BenchOptions& options);
 
 }  // namespace upager::cli

@@ -119,8 +119,40 @@ int Main(int argc, char** argv) {
   bench_cmd->add_option("--repetitions", bench.repetitions, "Runs per measurement (median)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  bench_cmd->add_option("--dir", bench.dir, "Scratch directory (default $TMPDIR or /var/tmp)");
+  bench_cmd->add_option("--dir", bench.dir,
+                        "Scratch directory (default /var/tmp); with --faults, where the disk "
+                        "file goes");
   bench_cmd->add_flag("--quick", bench.quick, "Small sizes, one repetition");
+  CLI::Option* faults =
+      bench_cmd->add_flag("--faults", bench.faults,
+                          "Instead: the fault benchmark. Each page of a file touched once "
+                          "(sequential, random; 1, 2 threads; tmpfs, cold disk) through "
+                          "mmap, a raw userfaultfd handler and upager (loop, inline; "
+                          "read-ahead off, adaptive): pages/s, ratios, context switches and "
+                          "CPU per page, teardown, and the thread-scaling curve");
+  bench_cmd->add_option("--size", bench.size, "--faults: size of the file (K/M/G suffixes)")
+      ->needs(faults)
+      ->capture_default_str();
+  bench_cmd
+      ->add_option("--scaling-size", bench.scaling_size,
+                   "--faults: bytes faulted per point of the scaling curve")
+      ->needs(faults)
+      ->capture_default_str();
+  bench_cmd
+      ->add_option("--max-threads", bench.max_threads,
+                   "--faults: the scaling curve doubles faulting threads up to this")
+      ->check(CLI::Range(1, 1024))
+      ->needs(faults)
+      ->capture_default_str();
+  bench_cmd->add_option("--tmpfs-dir", bench.tmpfs_dir, "--faults: where the tmpfs file goes")
+      ->needs(faults)
+      ->capture_default_str();
+  bench_cmd->add_option("--json", bench.json_path, "--faults: also write the results as JSON")
+      ->type_name("FILE")
+      ->needs(faults);
+  bench_cmd->add_option("--svg", bench.svg_path, "--faults: also write an SVG chart")
+      ->type_name("FILE")
+      ->needs(faults);
 
   for (CLI::App* sub : {pack_cmd, cat_cmd, demo_cmd, bench_cmd}) {
     sub->fallthrough();
