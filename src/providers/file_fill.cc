@@ -89,14 +89,7 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   // streams, since the request that follows it is planned by them.
   if (!memory_file_ && page < content) {
     const uint64_t want = std::min(kPageSize, content - page);
-    if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) {
-      // A miss: the page must come from the disk. Hand it to the I/O thread now rather than
-      // through the request's packet and a loop thread: that packet, when it reaches the
-      // I/O thread, finds the read in flight or ended after it was queued, and is dropped
-      // (RequestQueue), while the supply resolves the request the fault is about to make.
-      queue_->Push(page, kPageSize, 0);
-      return false;
-    }
+    if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return false;
   }
   const ReadAheadRange plan = read_ahead_->Plan(page, kPageSize, owner_->vmo_size());
   const uint64_t lo = std::max(plan.offset, clear.offset);
@@ -137,6 +130,12 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
     if (up()) down();
   }
   return true;
+}
+
+void FileProvider::Filler::Missed(uint64_t page) {
+  // The request exists: whatever reads the page from now on resolves it. Pushed after it, so
+  // its packet (queued before this) is dropped by a flight that ends after this push.
+  queue_->Push(page, kPageSize, 0);
 }
 
 }  // namespace upager

@@ -13,9 +13,10 @@
 // the rest in pieces of at most max_io bytes, in the direction of the stream.
 // A range being read by the provider's I/O thread is left to it. A miss, a read error or a
 // file that shrank are the I/O thread's to handle, through the request: the filler
-// declines, and nothing is lost. A miss is also pushed straight to the I/O thread's queue,
-// so that the disk read starts without waiting for the request's packet to pass through a
-// loop thread (the packet, arriving later, finds it covered).
+// declines, and nothing is lost. Once the request exists (Missed), the page is pushed
+// straight to the I/O thread's queue, so that the disk read starts without waiting for the
+// request's packet to pass through a loop thread; the packet, arriving later, finds the read
+// in flight, or ended after the packet was queued, and is dropped (RequestQueue).
 #ifndef UPAGER_SRC_PROVIDERS_FILE_FILL_H_
 #define UPAGER_SRC_PROVIDERS_FILE_FILL_H_
 
@@ -39,6 +40,7 @@ class FileProvider::Filler final : public internal::FaultFiller {
   static bool IsMemoryFile(int fd);
 
   bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity, Sink* sink) override;
+  void Missed(uint64_t page) override;
 
  private:
   // Reads up to `length` bytes at `offset` into `buffer` without blocking; the bytes read,

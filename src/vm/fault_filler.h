@@ -15,7 +15,8 @@
 //      would: pages still absent become Clean, are installed into every mapping (which
 //      wakes the faulting thread) and resolve any request waiting on them.
 //   4. A declined or lost fill falls back to the request, so nothing changes for anyone
-//      who waits: de-duplication, failure and early wake stay the PageSource's.
+//      who waits: de-duplication, failure and early wake stay the PageSource's. The filler
+//      hears of it (Missed) once the request exists, and may start the read at once.
 //
 // What a filler supplies is what its pager would have supplied for the request; no READ
 // packet is made for a filled fault. Only the fault path uses fillers: Vmo::Read and
@@ -60,6 +61,11 @@ class FaultFiller {
   // the content must be zeros. Must not touch mapped memory of its own VMO.
   virtual bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
                        Sink* sink) = 0;
+  // The fill of `page` did not resolve its fault, and the fault now waits on a request for
+  // it (outstanding already, so a supply from now on resolves it). Called on the fault
+  // thread with no lock held, before the request's packet can have reached the pager's
+  // threads' handler, as a chance to start reading it at once. Must not block.
+  virtual void Missed(uint64_t page) = 0;
 
  protected:
   ~FaultFiller() = default;

@@ -113,23 +113,32 @@ class VmObjectPaged::FillSink final : public FaultFiller::Sink {
 
 bool VmObjectPaged::FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t page,
                               uint64_t run_first, uint64_t run_end) {
-  Impl& m = *impl_;
   FillSink sink(this, mapping, page, run_first, run_end);
   if (std::byte* buffer = ThreadFillBuffer(); buffer != nullptr) {
     filler->FillNow(Bytes(page), {Bytes(run_first), Bytes(run_end - run_first)}, buffer,
                     kFillCapacity, &sink);
   }
-  MutexLock lock(&m.mutex);
-  if (--m.filler_users == 0) m.filler_idle.NotifyAll();
   return sink.installed();
 }
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
+  FaultFiller* tried = nullptr;
+  const Status status = HandleFaultOnce(mapping, fault, req, &tried);
+  if (tried != nullptr) {
+    // The filler was counted in its users from the try until here, so it is still there.
+    if (status == Status::kShouldWait) tried->Missed(Bytes(PageOf(fault.offset)));
+    Impl& m = *impl_;
+    MutexLock lock(&m.mutex);
+    if (--m.filler_users == 0) m.filler_idle.NotifyAll();
+  }
+  return status;
+}
+
+Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault, PageRequest* req,
+                                      FaultFiller** tried) {
   Impl& m = *impl_;
   const uint64_t page = PageOf(fault.offset);
-  bool filled = false;  // the fast path is tried once
   for (;;) {
-    FaultFiller* filler = nullptr;
     uint64_t run_first = 0;
     uint64_t run_end = 0;
     {
@@ -154,18 +163,17 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
         m.pages.Touch(page, page + 1);
         return Status::kOk;
       }
-      if (filled || m.filler == nullptr || source_->is_detached()) {
+      if (*tried != nullptr || m.filler == nullptr || source_->is_detached()) {
         // One page per fault (10.2); shares the request with any read or fault of it.
         return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
       }
-      filler = m.filler;
+      *tried = m.filler;  // the fast path is tried once
       ++m.filler_users;
       const uint64_t window = PageOf(kFillCapacity);
       m.pages.AbsentRun(page, page >= window ? page - window + 1 : 0,
                         std::min(page + window, PageCeil(m.size)), &run_first, &run_end);
     }
-    filled = true;
-    if (FillFault(mapping, filler, page, run_first, run_end)) return Status::kOk;
+    if (FillFault(mapping, *tried, page, run_first, run_end)) return Status::kOk;
     // Not filled, or filled but not installed here (another mapping got it, or it was there
     // already): the lookup again decides.
   }

@@ -106,6 +106,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid);
 
+  // HandleFault, minus the end of a fill: `*tried` is set to the filler it tried, which stays
+  // counted in filler_users for the caller to release.
+  Status HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault, PageRequest* req,
+                         FaultFiller** tried);
   // The fast path of a fault on absent `page`: asks `filler` (counted in filler_users by the
   // caller) for the absent `run` around it and supplies what it fills. True if the page was
   // installed into `mapping`, which woke the faulting thread.
