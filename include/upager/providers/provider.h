@@ -76,7 +76,7 @@ class Provider : public PagerLoop::Handler {
   // The run of pages absent from the VMO now around `offset` (< vmo_size()), inside
   // [low, high) (page-aligned bytes): empty, at `offset`'s page, if that page is present.
   // For planning reads that never fetch a page twice; a snapshot (a supply may fill it
-  // right after). Allocates nothing.
+  // right after). Allocates nothing; takes the VMO's lock, so never call it with that held.
   ReadAheadGap AbsentRun(uint64_t offset, uint64_t low, uint64_t high) const;
   // Supplies [offset, offset + length) from `data` (length a page multiple; the part past
   // the content must be zeros) and counts it. Ranges beyond the VMO are clipped.
