@@ -35,6 +35,12 @@
 //    to 0 turn it on again at `around`. The counter is per ReadAhead (per VMO) and starts
 //    at 0, so a fresh VMO gets read-around for its first faults, as Linux's mmap_miss.
 //    The signal needs the gap: Plan() without one treats every request as far.
+//    Why this signal: the VMO's page list remembers every supply, where a table of recent
+//    windows would forget them (a reader of an eighth of a 1 GiB file lands near none of
+//    the last few dozen). Why a tolerance of kLotsOfMisses: early on every reader looks far
+//    (few pages are present yet), and a uniform reader of an eighth of the pages uses about
+//    four of a 32-page window, which is the weight a near request carries. Simulated, that
+//    reader keeps 128 KiB windows; one of a page in sixty-four loses them after ~100 faults.
 //
 // Access patterns (SetAccessPattern, the MADV_* equivalents; honoured from the next Plan):
 //  - kNormal: the above.
