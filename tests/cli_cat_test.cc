@@ -183,6 +183,9 @@ TEST_F(CliTest, UsageErrorsAreExit2) {
   r = Run({"cat", Path("f"), "--read-ahead", "sometimes"});
   EXPECT_EQ(r.exit_code, 2);
   ExpectOneErrorLine(r, "--read-ahead");
+  r = Run({"cat", Path("f"), "--access", "willneed"});
+  EXPECT_EQ(r.exit_code, 2);
+  ExpectOneErrorLine(r, "--access");
   r = Run({"pack", Path("f"), Path("f.blob"), "--chunk-size", "5000"});
   EXPECT_EQ(r.exit_code, 2);
   r = Run({"pack", Path("f"), Path("f.blob"), "--level", "99"});
@@ -219,6 +222,7 @@ TEST_F(CliTest, HelpAndVersion) {
   r = Run({"cat", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--read-ahead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--access"), std::string::npos) << r.out;
   r = Run({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("upager ", 0), 0u) << r.out;

@@ -127,6 +127,11 @@ TEST_F(CliTest, PackThenCatReproducesTheInput) {
     ASSERT_EQ(r.exit_code, 0) << mode << ": " << r.err;
     EXPECT_TRUE(r.out == content) << mode;
   }
+  for (const char* pattern : {"normal", "random", "sequential"}) {
+    r = Run({"cat", Path("in.blob"), "--access", pattern, "--offset", "4095"});
+    ASSERT_EQ(r.exit_code, 0) << pattern << ": " << r.err;
+    EXPECT_TRUE(r.out == content.substr(4095)) << pattern;
+  }
 
   // Offset exactly at the end: nothing, successfully.
   r = Run({"cat", Path("in.blob"), "--offset", std::to_string(content.size())});

@@ -233,7 +233,8 @@ TEST_F(FileProviderMiscTest, AdaptiveReadAheadFollowsABackwardScan) {
   }
 }
 
-// Random single pages get no read-ahead from the adaptive policy.
+// Random single pages get no read-ahead (and no read-around) from the adaptive policy
+// under AccessPattern::kRandom.
 TEST_F(FileProviderMiscTest, AdaptiveReadAheadAddsNothingToRandomReads) {
   const size_t size = 8 * 1024 * 1024;
   WriteFile(dir_.File("data"), RandomBytes(size, 5));
@@ -241,6 +242,8 @@ TEST_F(FileProviderMiscTest, AdaptiveReadAheadAddsNothingToRandomReads) {
   ASSERT_EQ(FileProvider::Create(&loop_, dir_.File("data"),
                                  Options(FileIo::kAuto, ReadAheadMode::kAdaptive), &file),
             Status::kOk);
+  file->SetAccessPattern(AccessPattern::kRandom);
+  EXPECT_EQ(file->access_pattern(), AccessPattern::kRandom);
   std::vector<size_t> pages(size / kPageSize);
   for (size_t i = 0; i < pages.size(); ++i) pages[i] = i;
   std::shuffle(pages.begin(), pages.end(), std::mt19937(6));

@@ -26,6 +26,7 @@ ReadAheadOptions Options(ReadAheadMode mode, uint64_t window, uint64_t max_windo
   options.mode = mode;
   options.window = window;
   options.max_window = max_window;
+  options.around = 0;  // streams alone here; read-around is read_around_test.cc
   return options;
 }
 

@@ -11,6 +11,7 @@
 #include "recording_provider.h"
 #include "test_util.h"
 #include "upager/vmo.h"
+#include "vm/page_list.h"
 #include "vm/vm_object_paged.h"
 
 namespace upager {
@@ -152,6 +153,58 @@ TEST_F(PagerBackedTest, DetachFailsWaitersWithBadStateAndKeepsDirtyPages) {
 TEST_F(PagerBackedTest, LastHandleClosesTheSource) {
   vmo_.Reset();
   EXPECT_TRUE(source_->is_closed());
+}
+
+// PageList::AbsentRun: the run of absent slots around a page, bounded by pages, markers and
+// dirty zero ranges on either side, and by the bounds asked.
+TEST(PageListTest, AbsentRunIsBoundedByAnythingNotAbsent) {
+  internal::PageList list;
+  list.SetPage(3, internal::SlotKind::kClean);
+  list.SetPage(10, internal::SlotKind::kMarker);
+  list.AddZeroRange(20, 25);
+  uint64_t first = 99, end = 99;
+  list.AbsentRun(5, 0, 100, &first, &end);
+  EXPECT_EQ(first, 4u);
+  EXPECT_EQ(end, 10u);
+  list.AbsentRun(15, 0, 100, &first, &end);
+  EXPECT_EQ(first, 11u);
+  EXPECT_EQ(end, 20u);
+  list.AbsentRun(30, 0, 100, &first, &end);
+  EXPECT_EQ(first, 25u);
+  EXPECT_EQ(end, 100u);
+  list.AbsentRun(1, 0, 100, &first, &end);
+  EXPECT_EQ(first, 0u);
+  EXPECT_EQ(end, 3u);
+  list.AbsentRun(15, 13, 17, &first, &end);  // the bounds asked
+  EXPECT_EQ(first, 13u);
+  EXPECT_EQ(end, 17u);
+  // Not absent: an empty run at the page.
+  for (uint64_t page : {3u, 10u, 22u}) {
+    list.AbsentRun(page, 0, 100, &first, &end);
+    EXPECT_EQ(first, page);
+    EXPECT_EQ(end, page);
+  }
+}
+
+// VmObjectPaged::AbsentRun, in bytes: supplied pages bound it; it stops at the VMO's end.
+TEST(VmObjectTest, AbsentRunInBytes) {
+  auto provider = std::make_shared<RecordingProvider>();
+  auto source = std::make_shared<PageSource>(provider);
+  std::shared_ptr<internal::VmObjectPaged> vmo;
+  ASSERT_EQ(internal::VmObjectPaged::CreatePagerBacked(16 * kPageSize, 0, source, 0, &vmo),
+            Status::kOk);
+  std::vector<uint8_t> data(kPageSize, 7);
+  ASSERT_EQ(vmo->SupplyPagesFromBuffer(4 * kPageSize, kPageSize, data.data()), Status::kOk);
+  uint64_t first = 0, end = 0;
+  vmo->AbsentRun(8 * kPageSize + 100, 0, UINT64_MAX, &first, &end);
+  EXPECT_EQ(first, 5 * kPageSize);
+  EXPECT_EQ(end, 16 * kPageSize);
+  vmo->AbsentRun(kPageSize, 0, 16 * kPageSize, &first, &end);
+  EXPECT_EQ(first, 0u);
+  EXPECT_EQ(end, 4 * kPageSize);
+  vmo->AbsentRun(4 * kPageSize, 0, 16 * kPageSize, &first, &end);
+  EXPECT_EQ(first, 4 * kPageSize);
+  EXPECT_EQ(end, 4 * kPageSize);
 }
 
 }  // namespace

@@ -79,6 +79,7 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
   opened->ResetChunks();
   const uint64_t content_size = opened->header.content_size;
   std::unique_ptr<BlobProvider> provider(new BlobProvider(std::move(opened)));
+  provider->UseReadAhead(&provider->blob_->read_ahead);
   s = provider->Init(loop, content_size, 0);
   if (s != Status::kOk) {
     if (why != nullptr) *why = path + ": cannot create the VMO";
@@ -133,7 +134,8 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   const uint64_t last_requested = (request_end - 1) / chunk;
   const uint64_t start = first * chunk;
   const uint64_t aligned_end = std::min(size, (last_requested + 1) * chunk);
-  const ReadAheadRange plan = blob_->read_ahead.Plan(start, aligned_end - start, size);
+  const ReadAheadRange plan =
+      blob_->read_ahead.Plan(start, aligned_end - start, size, AbsentRun(request.offset, 0, size));
   const uint64_t end = std::min<uint64_t>(header.chunk_count, (plan.end() + chunk - 1) / chunk);
   const uint64_t below = plan.offset / chunk;  // read-ahead of a descending stream
 
@@ -156,10 +158,26 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
     const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
     (void)Fail(c * chunk, PageRoundUp(blob_->index[c].raw_size), error);
   };
+  // A chunk is supplied whole, so one whose first and last pages are present was supplied
+  // already: read-ahead stops there rather than decompress it again.
+  const auto present = [&](uint64_t c) {
+    const uint64_t low = c * chunk;
+    const uint64_t last = std::min(size, low + chunk) - kPageSize;
+    const ReadAheadGap a = AbsentRun(low, low, low + kPageSize);
+    const ReadAheadGap b = AbsentRun(last, last, last + kPageSize);
+    return a.high <= a.low && b.high <= b.low;
+  };
   // The requested chunks and what is read ahead above them, then what is read ahead below
-  // (a descending stream), nearest first: in the order the reader will want them.
-  for (uint64_t c = first; c < end; ++c) serve(c);
-  for (uint64_t c = first; c > below;) serve(--c);
+  // (a descending stream or read-around), nearest first: in the order the reader will want
+  // them.
+  for (uint64_t c = first; c < end; ++c) {
+    if (c > last_requested && present(c)) break;
+    serve(c);
+  }
+  for (uint64_t c = first; c > below;) {
+    if (present(--c)) break;
+    serve(c);
+  }
 }
 
 }  // namespace upager

@@ -91,7 +91,9 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
     const uint64_t want = std::min(kPageSize, content - page);
     if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return false;
   }
-  const ReadAheadRange plan = read_ahead_->Plan(page, kPageSize, owner_->vmo_size());
+  // The run of absent pages is the gap read-around stays in and judges the fault by.
+  const ReadAheadRange plan =
+      read_ahead_->Plan(page, kPageSize, owner_->vmo_size(), ReadAheadGap{run.offset, run.end()});
   const uint64_t lo = std::max(plan.offset, clear.offset);
   const uint64_t hi = std::min(plan.end(), clear.end());
   const uint64_t piece = std::min(max_io_, capacity);

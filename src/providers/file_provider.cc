@@ -56,6 +56,8 @@ class FileProvider::Io {
         queue_(options.max_io * 16),
         read_ahead_(options.read_ahead) {}
 
+  ReadAhead* read_ahead() { return &read_ahead_; }
+
   ~Io() { Stop(); }
 
   // Sets up io_uring if `want_uring` (false if it cannot), then starts the thread.
@@ -84,7 +86,6 @@ class FileProvider::Io {
     queue_.Push(offset, length, queued_ns);
   }
   bool uses_uring() const { return uring_; }
-  ReadAhead* read_ahead() { return &read_ahead_; }
   internal::RequestQueue* queue() { return &queue_; }
 
  private:
@@ -113,37 +114,67 @@ class FileProvider::Io {
 
   // Turns what is pending into reads of at most max_io bytes each, every one marked in
   // flight, appended to `backlog`: each request's own range first (its first read holds
-  // the page the reader waits for), then its read-ahead, nearest first.
+  // the page the reader waits for), then its read-ahead or read-around, nearest first.
+  // No read covers a page that is present in the VMO or in flight: the request's own range
+  // skips them, read-ahead stops at the first one (what lies beyond is another reader's).
   void PlanReads(std::deque<internal::ByteRange>* backlog) {
     const std::vector<internal::ByteRange> ranges = queue_.TakeMerged();
     const uint64_t limit = owner_->vmo_size();
     for (size_t i = 0; i < ranges.size(); ++i) {
       const internal::ByteRange& r = ranges[i];
       if (r.offset >= limit) continue;
-      const ReadAheadRange plan = read_ahead_.Plan(r.offset, r.length, limit);
+      const uint64_t request_end = r.offset + std::min(r.length, limit - r.offset);
+      const ReadAheadRange plan =
+          read_ahead_.Plan(r.offset, r.length, limit, owner_->AbsentRun(r.offset, 0, limit));
       // Read-ahead stops where a neighbouring request of this batch is: that one gets its
       // own reads.
       uint64_t end = plan.end();
       if (i + 1 < ranges.size()) end = std::min(end, ranges[i + 1].offset);
-      end = std::max(end, r.offset + std::min(r.length, limit - r.offset));
+      end = std::max(end, request_end);
       uint64_t low = plan.offset;
       if (i > 0) low = std::max(low, std::min(r.offset, ranges[i - 1].end()));
-      for (uint64_t done = 0; r.offset + done < end;) {
-        const uint64_t piece = std::min(options_.max_io, end - r.offset - done);
-        const uint64_t marked = queue_.StartFlight(r.offset + done, piece);
-        if (marked == 0) break;  // runs into a read in flight, which covers the rest
-        backlog->push_back({r.offset + done, marked});
-        done += marked;
+      // The part just below the request (read-around, a descending stream) goes in the
+      // request's own read when both fit in one: a cold disk seeks once.
+      uint64_t from = r.offset;
+      if (low < r.offset) {
+        const uint64_t below = owner_->AbsentRun(r.offset, low, request_end).low;
+        if (request_end - below <= options_.max_io) from = below;
       }
-      // Below the request (a descending stream), down from it; best effort: it stops at
-      // the first read already in flight.
-      for (uint64_t top = r.offset; top > low;) {
-        const uint64_t piece = std::min(options_.max_io, top - low);
-        const uint64_t marked = queue_.StartFlight(top - piece, piece);
-        if (marked > 0) backlog->push_back({top - piece, marked});  // marked: read it
-        if (marked != piece) break;
-        top -= piece;
+      StartReadsUp(from, request_end, end, backlog);
+      StartReadsDown(from, low, backlog);
+    }
+  }
+
+  // Reads of the absent pages of [from, end) not in flight, upward. Before `must` (the
+  // request) present or in-flight pages are stepped over; from there on (read-ahead) the
+  // first one ends it.
+  void StartReadsUp(uint64_t from, uint64_t must, uint64_t end,
+                    std::deque<internal::ByteRange>* backlog) {
+    for (uint64_t pos = from; pos < end;) {
+      const ReadAheadGap run = owner_->AbsentRun(pos, pos, end);
+      const uint64_t piece = std::min(options_.max_io, run.high - pos);
+      const uint64_t marked = piece == 0 ? 0 : queue_.StartFlight(pos, piece);
+      if (marked == 0) {
+        if (pos >= must) return;
+        pos += kPageSize;  // present or in flight: its supply answers the request
+        continue;
       }
+      backlog->push_back({pos, marked});
+      pos += marked;
+    }
+  }
+
+  // Reads of [low, top) below a request (a descending stream, read-around), down from it,
+  // nearest first; it stops at the first page present or in flight.
+  void StartReadsDown(uint64_t top, uint64_t low, std::deque<internal::ByteRange>* backlog) {
+    while (top > low) {
+      const ReadAheadGap run = owner_->AbsentRun(top - kPageSize, low, top);
+      if (run.high <= run.low) return;  // present
+      const uint64_t piece = std::min(options_.max_io, top - run.low);
+      const uint64_t marked = queue_.StartFlight(top - piece, piece);
+      if (marked > 0) backlog->push_back({top - piece, marked});  // marked: read it
+      if (marked != piece) return;
+      top -= piece;
     }
   }
 
@@ -308,6 +339,7 @@ Status FileProvider::Create(PagerLoop* loop, const std::string& path,
   provider->fd_ = fd;
   provider->options_ = options;
   provider->io_ = std::make_unique<Io>(provider.get(), options);
+  provider->UseReadAhead(provider->io_->read_ahead());
   if (Status s = provider->Init(loop, static_cast<uint64_t>(st.st_size), 0); s != Status::kOk) {
     SetWhy(why, std::string("cannot create the VMO: ") + StatusString(s));
     return s;

@@ -136,8 +136,9 @@ int HttpProvider::Fetcher::PollTimeoutMs() const {
 void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
   const uint64_t limit = owner_->vmo_size();
   if (range.offset >= limit) return;
-  const ReadAheadRange plan =
-      read_ahead_.Plan(range.offset, std::min(range.length, limit - range.offset), limit);
+  const uint64_t request_end = range.offset + std::min(range.length, limit - range.offset);
+  const ReadAheadRange plan = read_ahead_.Plan(range.offset, request_end - range.offset, limit,
+                                               owner_->AbsentRun(range.offset, 0, limit));
   const auto add = [this](uint64_t offset, uint64_t length) {
     Job job;
     job.offset = offset;
@@ -148,24 +149,26 @@ void HttpProvider::Fetcher::Plan(const internal::ByteRange& range) {
       backlog_.push_back(job);
     }
   };
-  uint64_t offset = range.offset;
-  while (offset < plan.end()) {
-    const uint64_t want = std::min<uint64_t>(options_.max_request, plan.end() - offset);
-    const uint64_t got = queue_.StartFlight(offset, want);
+  // Fetches of absent pages not in flight only: in the requested part, present or
+  // in-flight pages are stepped over; in the read-ahead the first one ends it.
+  for (uint64_t offset = range.offset; offset < plan.end();) {
+    const ReadAheadGap run = owner_->AbsentRun(offset, offset, plan.end());
+    const uint64_t want = std::min<uint64_t>(options_.max_request, run.high - offset);
+    const uint64_t got = want == 0 ? 0 : queue_.StartFlight(offset, want);
     if (got == 0) {
-      // Already being read. The requested part never is (TakeMerged removed what was in
-      // flight), so this is read-ahead running into an earlier fetch: enough.
-      if (offset >= range.end()) break;
+      if (offset >= request_end) break;
       offset += kPageSize;
       continue;
     }
     add(offset, got);
     offset += got;
   }
-  // Read-ahead below the request (a descending stream), down from it, nearest first; it
-  // stops at the first fetch already in flight.
+  // Read-ahead or read-around below the request, down from it, nearest first; it stops at
+  // the first page present or in flight.
   for (uint64_t top = range.offset; top > plan.offset;) {
-    const uint64_t want = std::min<uint64_t>(options_.max_request, top - plan.offset);
+    const ReadAheadGap run = owner_->AbsentRun(top - kPageSize, plan.offset, top);
+    if (run.high <= run.low) break;  // present
+    const uint64_t want = std::min<uint64_t>(options_.max_request, top - run.low);
     const uint64_t got = queue_.StartFlight(top - want, want);
     if (got > 0) add(top - want, got);
     if (got != want) break;

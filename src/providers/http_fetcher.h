@@ -42,6 +42,7 @@ class HttpProvider::Fetcher {
   void Push(uint64_t offset, uint64_t length, uint64_t queued_ns) {
     queue_.Push(offset, length, queued_ns);
   }
+  ReadAhead* read_ahead() { return &read_ahead_; }
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -44,6 +44,7 @@ Status HttpProvider::Create(PagerLoop* loop, const std::string& url,
   provider->fetcher_ = std::make_unique<Fetcher>(provider.get(), object.url, options);
   s = provider->fetcher_->Open(why);
   if (s != Status::kOk) return s;
+  provider->UseReadAhead(provider->fetcher_->read_ahead());
   s = provider->Init(loop, object.size, 0);
   if (s != Status::kOk) {
     *why = std::string("cannot create the VMO: ") + StatusString(s);

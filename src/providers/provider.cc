@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "base/handle_access.h"
+#include "vm/vm_object_paged.h"
+
 namespace upager {
 
 Provider::~Provider() { Shutdown(); }
@@ -33,6 +36,21 @@ ProviderStats Provider::stats() const {
   s.retries = retries_.load(std::memory_order_relaxed);
   s.fault_fills = fault_fills_.load(std::memory_order_relaxed);
   return s;
+}
+
+void Provider::SetAccessPattern(AccessPattern pattern) {
+  if (read_ahead_ != nullptr) read_ahead_->SetAccessPattern(pattern);
+}
+
+AccessPattern Provider::access_pattern() const {
+  return read_ahead_ != nullptr ? read_ahead_->access_pattern() : AccessPattern::kNormal;
+}
+
+ReadAheadGap Provider::AbsentRun(uint64_t offset, uint64_t low, uint64_t high) const {
+  ReadAheadGap gap{offset, offset};
+  const auto& object = internal::HandleAccess::Object(vmo_);
+  if (object != nullptr) object->AbsentRun(offset, low, high, &gap.low, &gap.high);
+  return gap;
 }
 
 Status Provider::Supply(uint64_t offset, uint64_t length, const void* data) {

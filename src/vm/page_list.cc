@@ -87,26 +87,32 @@ SlotKind PageList::Lookup(uint64_t page) const {
   return FindZeroRange(page) != zero_ranges_.end() ? SlotKind::kZeroRange : SlotKind::kAbsent;
 }
 
+void PageList::AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* first,
+                         uint64_t* end) const {
+  *first = *end = page;
+  if (Lookup(page) != SlotKind::kAbsent) return;
+  // Pages and markers: the nearest on either side. Zero ranges are disjoint and `page` is in
+  // none, so the nearest starting above it and the one before it bound the run as well.
+  uint64_t lo = low;
+  uint64_t hi = high;
+  if (auto it = pages_.upper_bound(page); it != pages_.end()) hi = std::min(hi, it->first);
+  if (auto it = pages_.lower_bound(page); it != pages_.begin()) {
+    lo = std::max(lo, std::prev(it)->first + 1);
+  }
+  if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
+    hi = std::min(hi, it->first);
+  }
+  if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.begin()) {
+    lo = std::max(lo, std::prev(it)->second.end);
+  }
+  *first = lo;
+  *end = hi;
+}
+
 uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
                           const std::function<bool(SlotKind)>& pred) const {
   while (page < end && pred(Lookup(page))) ++page;
   return page;
-}
-
-void PageList::AbsentRun(uint64_t page, uint64_t min_first, uint64_t max_end, uint64_t* first,
-                         uint64_t* end) const {
-  uint64_t lo = min_first;
-  uint64_t hi = max_end;
-  // The nearest page or marker on each side.
-  auto next = pages_.upper_bound(page);
-  if (next != pages_.end()) hi = std::min(hi, next->first);
-  if (next != pages_.begin()) lo = std::max(lo, std::prev(next)->first + 1);
-  // The nearest zero range on each side (`page` is in none).
-  auto zr = zero_ranges_.upper_bound(page);
-  if (zr != zero_ranges_.end()) hi = std::min(hi, zr->first);
-  if (zr != zero_ranges_.begin()) lo = std::max(lo, std::prev(zr)->second.end);
-  *first = std::min(lo, page);
-  *end = std::max(hi, page + 1);
 }
 
 PageList::Page* PageList::FindPage(uint64_t page) {

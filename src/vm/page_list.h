@@ -51,10 +51,9 @@ class PageList {
   // The end of the run starting at `page` (bounded by `end`) whose slots satisfy `pred`.
   uint64_t RunEnd(uint64_t page, uint64_t end, const std::function<bool(SlotKind)>& pred) const;
 
-  // The run of absent slots around `page` (absent itself), clipped to [min_first, max_end):
-  // sets [*first, *end).
-  void AbsentRun(uint64_t page, uint64_t min_first, uint64_t max_end, uint64_t* first,
-                 uint64_t* end) const;
+  // The run of absent slots around `page`, inside [low, high) (low <= page < high): sets
+  // [*first, *end) to it, or to the empty run at `page` if that slot is not absent.
+  void AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* first, uint64_t* end) const;
 
   // Makes `page` a real page or marker of `kind`, taking it out of any zero range.
   void SetPage(uint64_t page, SlotKind kind);

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/koid.h"
 #include "vm/page_reclaimer.h"
 #include "vm/vm_object_impl.h"
@@ -172,6 +174,21 @@ bool VmObjectPaged::EvictPage(uint64_t page) {
   m.pages.RemovePage(page);
   m.PunchHole(page, page + 1);
   return true;
+}
+
+void VmObjectPaged::AbsentRun(uint64_t offset, uint64_t low, uint64_t high, uint64_t* first,
+                              uint64_t* end) {
+  MutexLock lock(&impl_->mutex);
+  const uint64_t pages = impl_->size / kPageSize;
+  const uint64_t page = offset / kPageSize;
+  uint64_t lo = page;
+  uint64_t hi = page;
+  if (page < pages) {
+    impl_->pages.AbsentRun(page, std::min(low / kPageSize, page),
+                           std::max(std::min(high / kPageSize, pages), page + 1), &lo, &hi);
+  }
+  *first = Bytes(lo);
+  *end = Bytes(hi);
 }
 
 }  // namespace upager::internal

@@ -86,6 +86,12 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // with it.
   Status HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
 
+  // For providers planning reads: the bytes [*first, *end) around `offset` (rounded down to
+  // a page) whose pages are all absent, inside [low, high) (page-aligned, low <= offset <
+  // high); an empty range at the page if it is not absent. A snapshot: a supply may fill
+  // any of it right after. Allocates nothing.
+  void AbsentRun(uint64_t offset, uint64_t low, uint64_t high, uint64_t* first, uint64_t* end);
+
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
   // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock
   // held.

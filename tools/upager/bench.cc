@@ -129,8 +129,10 @@ double TimeMmap(const std::string& path, const std::vector<uint32_t>& pages, uin
 }
 
 // Time to touch `pages` through a Mapping of a provider's VMO (provider made by `make`).
+// `bytes_read`, if not null, gets what the provider read from its source.
 double TimeProvider(const std::function<std::unique_ptr<Provider>(PagerLoop*)>& make,
-                    const std::vector<uint32_t>& pages, uint64_t* sum, size_t loop_threads) {
+                    const std::vector<uint32_t>& pages, uint64_t* sum, size_t loop_threads,
+                    uint64_t* bytes_read = nullptr) {
   PagerLoop loop(loop_threads);
   if (loop.Start() != Status::kOk) return -1;
   const auto start = std::chrono::steady_clock::now();
@@ -143,6 +145,7 @@ double TimeProvider(const std::function<std::unique_ptr<Provider>(PagerLoop*)>& 
   *sum += Touch(map.data(), pages);
   map.Reset();
   const double t = Seconds(start);
+  if (bytes_read != nullptr) *bytes_read = provider->stats().bytes_read;
   provider.reset();
   return t;
 }
@@ -174,6 +177,7 @@ struct Row {
   double upager_s = -1;
   double baseline_s = -1;
   uint64_t bytes = 0;
+  uint64_t read = 0;  // bytes the provider read from its source (median run), 0: not known
 };
 
 void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
@@ -181,17 +185,18 @@ void PrintTable(const BenchOptions& options, const std::vector<Row>& rows) {
       "\nupager bench: median of %d, ratio = upager time / baseline time (lower is "
       "better)\n\n",
       options.repetitions);
-  std::printf("%-44s %-22s %10s %10s %10s %8s\n", "case", "baseline", "upager s", "base s",
-              "upager MiB/s", "ratio");
+  std::printf("%-44s %-22s %10s %10s %10s %8s %9s\n", "case", "baseline", "upager s", "base s",
+              "upager MiB/s", "ratio", "read MiB");
   for (const Row& r : rows) {
     if (r.upager_s < 0 || r.baseline_s < 0) {
       std::printf("%-44s %-22s %10s %10s %10s %8s\n", r.name.c_str(), r.baseline.c_str(),
                   r.upager_s < 0 ? "failed" : "", r.baseline_s < 0 ? "failed" : "", "", "n/a");
       continue;
     }
-    std::printf("%-44s %-22s %10.3f %10.3f %10.1f %7.2fx\n", r.name.c_str(), r.baseline.c_str(),
-                r.upager_s, r.baseline_s, static_cast<double>(r.bytes) / kMiB / r.upager_s,
-                r.upager_s / r.baseline_s);
+    std::printf("%-44s %-22s %10.3f %10.3f %10.1f %7.2fx %9.1f\n", r.name.c_str(),
+                r.baseline.c_str(), r.upager_s, r.baseline_s,
+                static_cast<double>(r.bytes) / kMiB / r.upager_s, r.upager_s / r.baseline_s,
+                static_cast<double>(r.read) / kMiB);
   }
   std::fflush(stdout);
 }
@@ -283,8 +288,10 @@ int RunBench(const BenchOptions& in) {
       std::fprintf(stderr, "bench: file, %s, read-ahead %s...\n", scan_name,
                    ReadAheadModeName(mode));
       std::vector<double> times;
+      std::vector<double> reads;
       for (int r = 0; r < reps; ++r) {
         DropCache(file);
+        uint64_t read = 0;
         times.push_back(TimeProvider(
             [&](PagerLoop* loop) -> std::unique_ptr<Provider> {
               FileProviderOptions fo;
@@ -293,10 +300,12 @@ int RunBench(const BenchOptions& in) {
               if (FileProvider::Create(loop, file, fo, &p) != Status::kOk) return nullptr;
               return p;
             },
-            *pages, &sum, 1));
+            *pages, &sum, 1, &read));
+        reads.push_back(static_cast<double>(read));
       }
       rows.push_back({std::string("file ") + scan_name + ", read-ahead " + ReadAheadModeName(mode),
-                      "mmap (cold)", Median(times), Median(base_times), pages->size() * kPageSize});
+                      "mmap (cold)", Median(times), Median(base_times), pages->size() * kPageSize,
+                      static_cast<uint64_t>(Median(reads))});
     }
   }
   std::filesystem::remove(file);

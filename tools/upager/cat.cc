@@ -144,6 +144,11 @@ int RunCat(const CatCommandOptions& options) {
     }
     read_ahead = mode;
   }
+  AccessPattern access = AccessPattern::kNormal;
+  if (!options.access.empty() && ParseAccessPattern(options.access, &access) != Status::kOk) {
+    return Error(kExitUsage,
+                 "invalid --access '" + options.access + "' (normal, random or sequential)");
+  }
   // A closed pipe is an EPIPE from write(2), handled there, not a signal.
   signal(SIGPIPE, SIG_IGN);
 
@@ -157,6 +162,7 @@ int RunCat(const CatCommandOptions& options) {
   if (code != kExitOk) {
     return code;
   }
+  source.provider->SetAccessPattern(access);
   const uint64_t content = source.provider->content_size();
   if (offset > content) {
     return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +

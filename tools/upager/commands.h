@@ -23,6 +23,7 @@ struct CatCommandOptions {
   std::string offset = "0";
   std::string length;      // empty: to the end
   std::string read_ahead;  // empty: the provider's default
+  std::string access;      // normal, random or sequential (Provider::SetAccessPattern)
   bool no_map = false;
 };
 int RunCat(const CatCommandOptions& options);

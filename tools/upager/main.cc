@@ -90,6 +90,12 @@ int Main(int argc, char** argv) {
   cat_cmd->add_option("--read-ahead", cat.read_ahead, "off, fixed or adaptive")
       ->check(OneOf({"off", "fixed", "adaptive"}))
       ->type_name("MODE");
+  cat_cmd
+      ->add_option("--access", cat.access,
+                   "How the source is read: normal (adaptive read-around and read-ahead), "
+                   "random (neither) or sequential (the largest read-ahead at once)")
+      ->check(OneOf({"normal", "random", "sequential"}))
+      ->type_name("PATTERN");
   cat_cmd->add_flag("--no-map", cat.no_map, "Read with Vmo::Read instead of a mapping");
 
   DemoCommandOptions demo;

@@ -21,8 +21,10 @@
 namespace upager {
 
 struct BlobProviderOptions {
-  // Read-ahead in bytes past the requested chunks (rounded up to whole chunks).
-  ReadAheadOptions read_ahead{ReadAheadMode::kAdaptive, 128 * 1024, 2 * 1024 * 1024};
+  // Read-ahead in bytes past the requested chunks (rounded up to whole chunks). No
+  // read-around by default: a fault already decompresses its whole chunk, which is the
+  // window around it; a non-zero `around` adds whole chunks on either side.
+  ReadAheadOptions read_ahead{ReadAheadMode::kAdaptive, 128 * 1024, 2 * 1024 * 1024, 0};
 };
 
 class BlobProvider : public Provider {

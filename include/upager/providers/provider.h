@@ -9,9 +9,17 @@
 // clean pages are dropped and dirty ones kept, and reads that would need the pager fail
 // with kBadState, in a mapping as SIGBUS), and then no call reaches it.
 //
+// Access patterns: SetAccessPattern tells the provider how the VMO will be read, as
+// madvise(MADV_RANDOM / MADV_SEQUENTIAL / MADV_NORMAL) does for a mapped file, and takes
+// effect from the next request. kRandom turns read-around and read-ahead off (each fault
+// reads just its pages: for sparse lookups in a big file); kSequential gives every request
+// the largest read-ahead window at once (for a scan); kNormal, the default, is the adaptive
+// policy of the provider's ReadAheadOptions (read_ahead.h). A provider whose read-ahead
+// mode is kOff reads exactly what is asked whatever the pattern.
+//
 // Writing a provider of your own: derive, call Init() from your factory once the source is
 // open, serve OnRead, and call Shutdown() first thing in your destructor (before the
-// members your OnRead uses go away).
+// members your OnRead uses go away). Call UseReadAhead() if it has a read-ahead policy.
 #ifndef UPAGER_PROVIDERS_PROVIDER_H_
 #define UPAGER_PROVIDERS_PROVIDER_H_
 
@@ -19,6 +27,7 @@
 #include <cstdint>
 
 #include "upager/pager_loop.h"
+#include "upager/providers/read_ahead.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
 
@@ -51,6 +60,10 @@ class Provider : public PagerLoop::Handler {
   uint64_t vmo_size() const { return vmo_size_; }
   ProviderStats stats() const;
 
+  // The read policy for this VMO from the next request on (see above). Thread-safe.
+  void SetAccessPattern(AccessPattern pattern);
+  AccessPattern access_pattern() const;
+
  protected:
   Provider() = default;
 
@@ -60,6 +73,14 @@ class Provider : public PagerLoop::Handler {
   void Shutdown();
 
   PagerLoop* loop() const { return loop_; }
+  // The read-ahead policy SetAccessPattern reaches (owned by the subclass; set once, before
+  // the first request).
+  void UseReadAhead(ReadAhead* read_ahead) { read_ahead_ = read_ahead; }
+  // The run of pages absent from the VMO now around `offset` (< vmo_size()), inside
+  // [low, high) (page-aligned bytes): empty, at `offset`'s page, if that page is present.
+  // For planning reads that never fetch a page twice; a snapshot (a supply may fill it
+  // right after). Allocates nothing; takes the VMO's lock, so never call it with that held.
+  ReadAheadGap AbsentRun(uint64_t offset, uint64_t low, uint64_t high) const;
   // Supplies [offset, offset + length) from `data` (length a page multiple; the part past
   // the content must be zeros) and counts it. Ranges beyond the VMO are clipped.
   Status Supply(uint64_t offset, uint64_t length, const void* data);
@@ -76,6 +97,7 @@ class Provider : public PagerLoop::Handler {
 
  private:
   PagerLoop* loop_ = nullptr;
+  ReadAhead* read_ahead_ = nullptr;
   Vmo vmo_;
   uint64_t content_size_ = 0;
   uint64_t vmo_size_ = 0;
