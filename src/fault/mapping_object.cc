@@ -81,7 +81,10 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       mapping.reset();  // unregisters and unmaps
       return Status::kNotSupported;
     }
-    if (!mapping->uffd_->Register(start, len, wp)) {
+    // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
+    const bool minor = mapping->uffd_->has_minor();
+    NoteMinorFaults(minor);
+    if (!mapping->uffd_->Register(start, len, wp, minor)) {
       mapping.reset();
       return Status::kNotSupported;
     }

@@ -22,6 +22,7 @@
 #include "upager/page_source.h"
 #include "upager/status.h"
 #include "upager/vmo.h"
+#include "vm/page_reclaimer.h"
 #include "vm/vm_mapping.h"
 
 namespace upager::internal {
@@ -79,10 +80,21 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // with it.
   Status HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
 
+  // A MINOR fault on `mapping` at VMO `offset` (page-aligned, inside the mapping): the page
+  // is in storage but not in the mapping's page tables, because the reclaimer's clock
+  // unmapped it or it arrived without passing through this mapping. Marks the page
+  // referenced and maps it back (write-protected unless Dirty, so a store to a clean page
+  // still faults, 18.7), or wakes the thread to retry if the page has gone.
+  void HandleMinorFault(VmMapping* mapping, uint64_t offset);
+
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
-  // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock
-  // held.
+  // access asks the pager again); false otherwise. Called with no lock held.
   bool EvictPage(uint64_t page);
+  // The reclaimer's hand at `page` (vm_object_clock.cc): evicts it as EvictPage does
+  // unless `may_age` and its referenced bit is set; then clears the bit, unmaps the page
+  // from every mapping (it stays in storage) and moves it to the back of the reclaim
+  // order. Called by the PageReclaimer with no lock held.
+  ReclaimStepResult ReclaimStep(uint64_t page, bool may_age);
 
  private:
   // The operations proper; the public ones add the memory-budget steps around them.

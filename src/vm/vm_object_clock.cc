@@ -1,0 +1,54 @@
+// VmObjectPaged: its side of the reclaimer's clock (docs/eviction.md): the hand's step at
+// one of its pages, and the MINOR faults that tell it a page unmapped by the hand was used.
+// Section numbers refer to docs/zircon-semantics.md.
+#include "base/telemetry.h"
+#include "vm/vm_mapping.h"
+#include "vm/vm_object_impl.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  const uint64_t page = PageOf(offset);
+  if (offset < m.size) {
+    PageList::Page* slot = m.pages.FindPage(page);
+    if (slot != nullptr && m.pages.IsRealPage(slot->kind)) {
+      slot->reclaim.referenced = true;
+      // Under the VMO lock, as every install: a writeback or a dirty transition cannot come
+      // between the state read here and the protection the page is mapped with. A clean
+      // page comes back write-protected: the first store still faults and dirties it (or
+      // asks the pager, kVmoTrapDirty), as for a page that was never unmapped (18.7).
+      const bool protect = slot->kind != SlotKind::kDirty;
+      if (mapping->Continue(Bytes(page), kPageSize, protect)) return;
+    }
+  }
+  // Gone since the fault was raised (evicted, decommitted, shrunk), or mapped already by a
+  // racing fault: the retried access finds out (a MISSING fault asks the pager).
+  mapping->Wake(Bytes(page), kPageSize);
+}
+
+ReclaimStepResult VmObjectPaged::ReclaimStep(uint64_t page, bool may_age) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  PageList::Page* slot = m.pages.FindPage(page);
+  if (slot == nullptr || slot->kind != SlotKind::kClean || slot->always_need) {
+    return ReclaimStepResult::kSkipped;
+  }
+  if (may_age && slot->reclaim.referenced) {
+    // Second chance. Cleared and unmapped together under the lock, so a use after this
+    // point takes a MINOR fault (HandleMinorFault, same lock) that sets the bit again.
+    slot->reclaim.referenced = false;
+    for (VmMapping* mapping : m.mappings) mapping->Unmap(Bytes(page), kPageSize);
+    m.pages.Touch(page, page + 1);
+    telemetry::PageAged();
+    return ReclaimStepResult::kAged;
+  }
+  m.pages.RemovePage(page);
+  m.PunchHole(page, page + 1);
+  telemetry::PageEvicted();
+  return ReclaimStepResult::kEvicted;
+}
+
+}  // namespace upager::internal
