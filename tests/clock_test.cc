@@ -138,6 +138,39 @@ TEST_F(ClockTest, CleanPageBackThroughMinorFaultStillTrapsItsFirstStore) {
   EXPECT_EQ(ranges[0].length, 2u);
 }
 
+// A zero marker has no storage until a load through one mapping installs its zeros there;
+// a load through a second mapping then takes a MINOR fault, which must map the page (a
+// wake alone would raise the same fault forever), write-protected: the store still traps.
+TEST_F(ClockTest, MarkerInstalledThroughOneMappingIsMappedInAnother) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1, kVmoTrapDirty);
+  ASSERT_TRUE(vmo);
+  Vmo empty;
+  ASSERT_EQ(Vmo::Create(kPageSize, 0, &empty), Status::kOk);
+  ASSERT_EQ(pager.pager().SupplyPages(vmo->vmo, 0, kPageSize, empty, 0), Status::kOk);
+  Mapping first, second;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead | kMapWrite, &first), Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead | kMapWrite, &second), Status::kOk);
+  UPAGER_REQUIRE_CLOCK();
+  uint64_t value = 1;
+  ASSERT_TRUE(ProbeLoad(first.data() + 64, &value).ok);
+  EXPECT_EQ(value, 0u);
+  const Counters before = GetCounters();
+  value = 1;
+  ASSERT_TRUE(ProbeLoad(second.data() + 64, &value).ok);
+  EXPECT_EQ(value, 0u);
+  EXPECT_EQ(GetCounters().minor_faults - before.minor_faults, 1u);
+  EXPECT_FALSE(pager.AnyPacket());
+  TestThread t([&] { return ProbeStore(second.data() + 64, 3).ok; });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
+  ASSERT_EQ(pager.DirtyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  ASSERT_TRUE(ProbeLoad(first.data() + 64, &value).ok);
+  EXPECT_EQ(value, 3u);
+}
+
 // What the reclaim order predicts for a sequence of loads through a mapping of a VMO
 // (one page per READ, pages supplied into the mapping): the pages asked for, in order.
 // `clock`: second chances through MINOR faults; otherwise least recently supplied first.

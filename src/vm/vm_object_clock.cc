@@ -13,19 +13,23 @@ void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
   MutexLock lock(&m.mutex);
   const uint64_t page = PageOf(offset);
   if (offset < m.size) {
-    PageList::Page* slot = m.pages.FindPage(page);
-    if (slot != nullptr && m.pages.IsRealPage(slot->kind)) {
-      slot->reclaim.referenced = true;
+    const SlotKind kind = m.pages.Lookup(page);
+    // Every present slot is mapped back: a marker or a zero range has storage too once a
+    // fault in another mapping installed its zeros there, and waking without mapping it
+    // would only raise the same MINOR fault again.
+    if (kind != SlotKind::kAbsent) {
+      if (PageList::Page* slot = m.pages.FindPage(page)) slot->reclaim.referenced = true;
       // Under the VMO lock, as every install: a writeback or a dirty transition cannot come
-      // between the state read here and the protection the page is mapped with. A clean
-      // page comes back write-protected: the first store still faults and dirties it (or
-      // asks the pager, kVmoTrapDirty), as for a page that was never unmapped (18.7).
-      const bool protect = slot->kind != SlotKind::kDirty;
+      // between the state read here and the protection the page is mapped with. A page
+      // that is not Dirty comes back write-protected: the first store still faults and
+      // dirties it (or asks the pager, kVmoTrapDirty), as if it was never unmapped (18.7).
+      const bool protect = kind != SlotKind::kDirty;
       if (mapping->Continue(Bytes(page), kPageSize, protect)) return;
     }
   }
-  // Gone since the fault was raised (evicted, decommitted, shrunk), or mapped already by a
-  // racing fault: the retried access finds out (a MISSING fault asks the pager).
+  // Gone since the fault was raised (evicted, decommitted, shrunk: absent slots are holes),
+  // or mapped already by a racing fault: the retried access finds out (a MISSING fault
+  // asks the pager).
   mapping->Wake(Bytes(page), kPageSize);
 }
 
