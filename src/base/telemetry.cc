@@ -349,9 +349,8 @@ std::string StatsToJson(const Counters& c, const LatencySummary& l) {
       ", \"requests_completed\": %" PRIu64 ", \"requests_failed\": %" PRIu64
       ", \"waiters_woken\": %" PRIu64 ", \"supply_calls\": %" PRIu64
       ", \"bytes_supplied\": %" PRIu64 ", \"fail_calls\": %" PRIu64 ", \"faults\": %" PRIu64
-      ", \"untracked_faults\": %" PRIu64 ", \"minor_faults\": %" PRIu64
-      ", \"pages_aged\": %" PRIu64 ", \"pages_evicted\": %" PRIu64
-      ", \"request_latency_ns\": {\"count\": %" PRIu64
+      ", \"untracked_faults\": %" PRIu64 ", \"minor_faults\": %" PRIu64 ", \"pages_aged\": %" PRIu64
+      ", \"pages_evicted\": %" PRIu64 ", \"request_latency_ns\": {\"count\": %" PRIu64
       ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}}",
       c.read_requests, c.dirty_requests, c.pages_requested, c.requests_deduplicated,
       c.requests_completed, c.requests_failed, c.waiters_woken, c.supply_calls, c.bytes_supplied,

@@ -98,8 +98,7 @@ Status Userfaultfd::Open(std::string* why) {
   const uint64_t minor =
       std::getenv("UPAGER_NO_MINOR_FAULTS") == nullptr ? UFFD_FEATURE_MINOR_SHMEM : 0;
   const uint64_t wanted =
-      required |
-      (api.features & (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON | minor));
+      required | (api.features & (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON | minor));
   fd_ = OpenRaw(why);
   if (fd_ < 0) return Status::kNotSupported;
   uffdio_api real{};
