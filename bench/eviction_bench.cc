@@ -217,7 +217,14 @@ int Main() {
       aged.push_back(static_cast<double>(run.pages_aged) / n);
     }
     ns[clock] = Median(times);
-    const double predicted = static_cast<double>(ModelMisses(trace, budget, clock == 1)) / n;
+    const uint64_t model = ModelMisses(trace, budget, clock == 1);
+    const double predicted = static_cast<double>(model) / n;
+    for (const Run& run : runs[clock]) {
+      if (run.faults != model && (clock == 0 || run.clock)) {
+        std::printf("note: %s asked for %" PRIu64 " pages, the model %" PRIu64 "\n", names[clock],
+                    run.faults, model);
+      }
+    }
     std::printf("%-26s %14.4f %14.4f %14.4f %14.4f %12.0f\n", names[clock], Median(faults),
                 predicted, Median(minors), Median(aged), ns[clock]);
   }
