@@ -171,6 +171,38 @@ TEST_F(ClockTest, MarkerInstalledThroughOneMappingIsMappedInAnother) {
   EXPECT_EQ(value, 3u);
 }
 
+// A Dirty page that reaches a mapping through a MINOR fault comes back write-protected
+// too: after QueryVmoStats' reset armed write protection, a store through that mapping
+// still marks the VMO modified (section 14: the first store after a reset is seen).
+TEST_F(ClockTest, StoreThroughMinorFaultAfterStatsResetMarksModified) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_TRUE(vmo);
+  Mapping first, second;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead | kMapWrite, &first), Status::kOk);
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, kPageSize, kMapRead | kMapWrite, &second), Status::kOk);
+  UPAGER_REQUIRE_CLOCK();
+  // Supplied through an aux VMO: into the memfd, so a load through the first mapping maps
+  // it with a MINOR fault. The second has never mapped it.
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  const Counters before = GetCounters();
+  uint64_t value = 0;
+  ASSERT_TRUE(ProbeLoad(first.data(), &value).ok);
+  EXPECT_EQ(GetCounters().minor_faults - before.minor_faults, 1u);
+  ASSERT_EQ(vmo->vmo.Write("x", 0, 1), Status::kOk);  // Dirty
+  EXPECT_TRUE(pager.IsModified(*vmo));                // and reset
+  EXPECT_FALSE(pager.IsModified(*vmo));
+  // The store's MINOR fault maps the Dirty page write-protected: it faults again and is
+  // seen.
+  ASSERT_TRUE(ProbeStore(second.data() + 16, 6).ok);
+  EXPECT_EQ(GetCounters().minor_faults - before.minor_faults, 2u);
+  EXPECT_TRUE(pager.IsModified(*vmo));
+  ASSERT_EQ(vmo->vmo.Read(&value, 16, 8), Status::kOk);
+  EXPECT_EQ(value, 6u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 // What the reclaim order predicts for a sequence of loads through a mapping of a VMO
 // (one page per READ, pages supplied into the mapping): the pages asked for, in order.
 // `clock`: second chances through MINOR faults; otherwise least recently supplied first.

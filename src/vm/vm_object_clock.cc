@@ -19,12 +19,12 @@ void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
     // would only raise the same MINOR fault again.
     if (kind != SlotKind::kAbsent) {
       if (PageList::Page* slot = m.pages.FindPage(page)) slot->reclaim.referenced = true;
-      // Under the VMO lock, as every install: a writeback or a dirty transition cannot come
-      // between the state read here and the protection the page is mapped with. A page
-      // that is not Dirty comes back write-protected: the first store still faults and
-      // dirties it (or asks the pager, kVmoTrapDirty), as if it was never unmapped (18.7).
-      const bool protect = kind != SlotKind::kDirty;
-      if (mapping->Continue(Bytes(page), kPageSize, protect)) return;
+      // Write-protected whatever its state, as the write-protect marker the mapping keeps
+      // for an unmapped page would have it come back: a clean page's first store still
+      // faults and dirties it (or asks the pager, kVmoTrapDirty) (18.7), and a Dirty page's
+      // first store after QueryVmoStats' reset still marks the VMO modified. Under the VMO
+      // lock, as every install, so no writeback or dirty transition comes in between.
+      if (mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true)) return;
     }
   }
   // Gone since the fault was raised (evicted, decommitted, shrunk: absent slots are holes),

@@ -83,8 +83,8 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // A MINOR fault on `mapping` at VMO `offset` (page-aligned, inside the mapping): the page
   // is in storage but not in the mapping's page tables, because the reclaimer's clock
   // unmapped it or it arrived without passing through this mapping. Marks the page
-  // referenced and maps it back, write-protected unless Dirty so that a store to a clean
-  // page still faults (18.7), or wakes the thread to retry if the page has gone.
+  // referenced and maps it back write-protected, so that a store still faults as if the
+  // page had never left (18.7), or wakes the thread to retry if the page has gone.
   void HandleMinorFault(VmMapping* mapping, uint64_t offset);
 
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
