@@ -82,9 +82,11 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       return Status::kNotSupported;
     }
     // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
-    const bool minor = mapping->uffd_->has_minor();
+    // Should the kernel refuse them for this range after all, the mapping works without.
+    bool minor = mapping->uffd_->has_minor();
+    if (minor && !mapping->uffd_->Register(start, len, wp, true)) minor = false;
     NoteMinorFaults(minor);
-    if (!mapping->uffd_->Register(start, len, wp, minor)) {
+    if (!minor && !mapping->uffd_->Register(start, len, wp, false)) {
       mapping.reset();
       return Status::kNotSupported;
     }
