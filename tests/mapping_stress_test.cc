@@ -19,7 +19,9 @@
 #include "upager/mapping.h"
 #include "upager/page_budget.h"
 #include "upager/pager_loop.h"
+#include "upager/stats.h"
 #include "user_pager.h"  // short pager timeouts: a deadlock fails instead of hanging
+#include "vm/page_reclaimer.h"
 
 namespace upager::testing {
 namespace {
@@ -93,6 +95,7 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
     ASSERT_EQ(loop.CreateVmo(vmo_options, kPages * kPageSize, &handler, &vmo), Status::kOk);
     Mapping map;
     ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
+    const upager::Counters clock_before = GetCounters();
     std::byte* base = map.data();
     Counters c;
     // last[w][page]: the value writer w stored last in its word of `page` (0: none yet).
@@ -197,6 +200,17 @@ void RunStress(uint32_t vmo_options, int ops_per_thread) {
     EXPECT_GT(c.vmo_writes.load(), 0u);
     EXPECT_GT(handler.failed.load(), 0u);
     EXPECT_GT(handler.supplied.load(), kPages);  // evicted pages were asked for again
+    // With MINOR faults the reclaimer's clock ran alongside (docs/eviction.md): pages were
+    // unmapped for a second chance and mapped back by MINOR faults.
+    const upager::Counters clock_after = GetCounters();
+    if (internal::PageReclaimer::Default().clock()) {
+      EXPECT_GT(clock_after.pages_aged - clock_before.pages_aged, 0u);
+      EXPECT_GT(clock_after.minor_faults - clock_before.minor_faults, 0u);
+    }
+    std::printf("clock %d: pages aged %lu, minor faults %lu\n",
+                internal::PageReclaimer::Default().clock() ? 1 : 0,
+                clock_after.pages_aged - clock_before.pages_aged,
+                clock_after.minor_faults - clock_before.minor_faults);
     std::printf(
         "loads %lu stores %lu vmo reads %lu vmo writes %lu sigbus %lu errors %lu "
         "supplied %lu failed %lu\n",

@@ -282,6 +282,10 @@ TEST_F(TelemetryTest, StatsToJsonHasEveryField) {
   c.bytes_supplied = 109;
   c.fail_calls = 110;
   c.faults = 111;
+  c.untracked_faults = 112;
+  c.minor_faults = 113;
+  c.pages_aged = 114;
+  c.pages_evicted = 115;
   LatencySummary l;
   l.count = 201;
   l.p50_ns = 202;
@@ -289,12 +293,27 @@ TEST_F(TelemetryTest, StatsToJsonHasEveryField) {
   l.p99_ns = 204;
   l.max_ns = 205;
   const std::string json = StatsToJson(c, l);
-  for (const char* field :
-       {"\"read_requests\": 101", "\"dirty_requests\": 102", "\"pages_requested\": 103",
-        "\"requests_deduplicated\": 104", "\"requests_completed\": 105", "\"requests_failed\": 106",
-        "\"waiters_woken\": 107", "\"supply_calls\": 108", "\"bytes_supplied\": 109",
-        "\"fail_calls\": 110", "\"faults\": 111", "\"request_latency_ns\": {", "\"count\": 201",
-        "\"p50\": 202", "\"p90\": 203", "\"p99\": 204", "\"max\": 205"}) {
+  for (const char* field : {"\"read_requests\": 101",
+                            "\"dirty_requests\": 102",
+                            "\"pages_requested\": 103",
+                            "\"requests_deduplicated\": 104",
+                            "\"requests_completed\": 105",
+                            "\"requests_failed\": 106",
+                            "\"waiters_woken\": 107",
+                            "\"supply_calls\": 108",
+                            "\"bytes_supplied\": 109",
+                            "\"fail_calls\": 110",
+                            "\"faults\": 111",
+                            "\"untracked_faults\": 112",
+                            "\"minor_faults\": 113",
+                            "\"pages_aged\": 114",
+                            "\"pages_evicted\": 115",
+                            "\"request_latency_ns\": {",
+                            "\"count\": 201",
+                            "\"p50\": 202",
+                            "\"p90\": 203",
+                            "\"p99\": 204",
+                            "\"max\": 205"}) {
     EXPECT_NE(json.find(field), std::string::npos) << field << " missing from " << json;
   }
   EXPECT_EQ(json.front(), '{');

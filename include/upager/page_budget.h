@@ -4,6 +4,18 @@
 // one and releases it when the page goes (eviction, decommit, VMO destruction). When the
 // budget is exhausted an allocation that may wait does so through AnonymousPageRequester,
 // and is woken when pages are released or the limit is raised.
+//
+// Which pages go when the budget is exceeded (docs/eviction.md): clean pages that are not
+// ALWAYS_NEED, least recently used first as far as the library can see. Vmo::Read moves a
+// page to the back of the order, DONT_NEED to the front. Uses through a mapping are seen
+// through a CLOCK with second chance: when the reclaimer's hand meets a page that may have
+// been used through a mapping, it unmaps the page (it stays in memory) instead of evicting
+// it, and a use after that takes a cheap userfaultfd MINOR fault that marks the page
+// referenced; a page not used by the time the hand comes back is evicted. Where the kernel
+// lacks MINOR faults on shmem with a write-protecting UFFDIO_CONTINUE (before Linux 6.5),
+// or UPAGER_NO_MINOR_FAULTS is set, mapped pages go least recently supplied first (logged
+// once). The cost (a madvise per second chance, a MINOR fault per use after one) is paid
+// only while pages are being evicted; Counters::minor_faults and pages_aged count it.
 #ifndef UPAGER_PAGE_BUDGET_H_
 #define UPAGER_PAGE_BUDGET_H_
 

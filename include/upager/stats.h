@@ -31,6 +31,13 @@ struct Counters {
   // Threads found asleep in a mapped fault the library had no record of, and woken to
   // retry it (a lost fault or wake-up: a bug; it should stay 0). See mapping.h.
   uint64_t untracked_faults = 0;
+  // The reclaimer's clock (docs/eviction.md): mapped faults on pages in memory that the
+  // clock had unmapped (or that reached memory without passing through the mapping),
+  // resolved without the pager; pages given a second chance (unmapped to watch for use);
+  // pages evicted by the reclaimer.
+  uint64_t minor_faults = 0;
+  uint64_t pages_aged = 0;
+  uint64_t pages_evicted = 0;
 };
 
 // A snapshot of the counters (each read atomically, not all at one instant).

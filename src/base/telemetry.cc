@@ -37,6 +37,9 @@ enum CounterId : size_t {
   kFailCalls,
   kFaults,
   kUntrackedFaults,
+  kMinorFaults,
+  kPagesAged,
+  kPagesEvicted,
   kCounterCount,
 };
 
@@ -196,6 +199,9 @@ void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status) {
 }
 
 void UntrackedFault() { Add(kUntrackedFaults); }
+void MinorFault() { Add(kMinorFaults); }
+void PageAged() { Add(kPagesAged); }
+void PageEvicted() { Add(kPagesEvicted); }
 
 void Fault(uintptr_t address, bool write) {
   Add(kFaults);
@@ -294,6 +300,9 @@ Counters GetCounters() {
   c.fail_calls = get(kFailCalls);
   c.faults = get(kFaults);
   c.untracked_faults = get(kUntrackedFaults);
+  c.minor_faults = get(kMinorFaults);
+  c.pages_aged = get(kPagesAged);
+  c.pages_evicted = get(kPagesEvicted);
   return c;
 }
 
@@ -340,11 +349,13 @@ std::string StatsToJson(const Counters& c, const LatencySummary& l) {
       ", \"requests_completed\": %" PRIu64 ", \"requests_failed\": %" PRIu64
       ", \"waiters_woken\": %" PRIu64 ", \"supply_calls\": %" PRIu64
       ", \"bytes_supplied\": %" PRIu64 ", \"fail_calls\": %" PRIu64 ", \"faults\": %" PRIu64
-      ", \"untracked_faults\": %" PRIu64 ", \"request_latency_ns\": {\"count\": %" PRIu64
+      ", \"untracked_faults\": %" PRIu64 ", \"minor_faults\": %" PRIu64 ", \"pages_aged\": %" PRIu64
+      ", \"pages_evicted\": %" PRIu64 ", \"request_latency_ns\": {\"count\": %" PRIu64
       ", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}}",
       c.read_requests, c.dirty_requests, c.pages_requested, c.requests_deduplicated,
       c.requests_completed, c.requests_failed, c.waiters_woken, c.supply_calls, c.bytes_supplied,
-      c.fail_calls, c.faults, c.untracked_faults, l.count, l.p50_ns, l.p90_ns, l.p99_ns, l.max_ns);
+      c.fail_calls, c.faults, c.untracked_faults, c.minor_faults, c.pages_aged, c.pages_evicted,
+      l.count, l.p50_ns, l.p90_ns, l.p99_ns, l.max_ns);
   return buf;
 }
 

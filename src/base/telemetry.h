@@ -33,6 +33,11 @@ void Failed(uint64_t vmo_id, uint64_t offset, uint64_t len, Status status);
 void Fault(uintptr_t address, bool write);
 // The fault service found a thread asleep in a fault it had no record of, and woke it.
 void UntrackedFault();
+// The reclaimer's clock (docs/eviction.md): a MINOR fault resolved, a page given a second
+// chance (unmapped), a page evicted.
+void MinorFault();
+void PageAged();
+void PageEvicted();
 
 }  // namespace upager::internal::telemetry
 

@@ -301,6 +301,10 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
         continue;
       }
       const uint64_t flags = msg.arg.pagefault.flags;
+      if ((flags & UFFD_PAGEFAULT_FLAG_MINOR) != 0) {
+        DispatchMinor(lane->uffd, static_cast<uintptr_t>(msg.arg.pagefault.address));
+        continue;
+      }
       Dispatch(lane->uffd, static_cast<uintptr_t>(msg.arg.pagefault.address),
                (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0, (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
                static_cast<pid_t>(msg.arg.pagefault.feat.ptid));

@@ -36,6 +36,10 @@ namespace upager::internal {
 
 class MappingObject;
 
+// The reclaimer's clock runs when mappings get MINOR faults (minor_faults.cc): called with
+// whether a new mapping's userfaultfd has them; logs the fallback once.
+void NoteMinorFaults(bool available);
+
 class FaultService {
  public:
   // One start-to-stop of the fault threads: the descriptor they read and how to stop them.
@@ -93,6 +97,8 @@ class FaultService {
   FaultService() = default;
   void Run(const std::shared_ptr<Generation>& generation, Lane* lane);
   void Dispatch(const Userfaultfd& uffd, uintptr_t address, bool write, bool wp, pid_t tid);
+  // A MINOR fault (minor_faults.cc): to the mapping's OnMinorFault.
+  void DispatchMinor(const Userfaultfd& uffd, uintptr_t address);
   void Stop(std::shared_ptr<Generation> generation);
   // Runs MappingObject::CheckOvertime on every mapping, at most once per scan interval.
   void ScanOvertime();

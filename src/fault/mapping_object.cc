@@ -81,7 +81,12 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       mapping.reset();  // unregisters and unmaps
       return Status::kNotSupported;
     }
-    if (!mapping->uffd_->Register(start, len, wp)) {
+    // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
+    // Should the kernel refuse them for this range after all, the mapping works without.
+    bool minor = mapping->uffd_->has_minor();
+    if (minor && !mapping->uffd_->Register(start, len, wp, true)) minor = false;
+    NoteMinorFaults(minor);
+    if (!minor && !mapping->uffd_->Register(start, len, wp, false)) {
       mapping.reset();
       return Status::kNotSupported;
     }

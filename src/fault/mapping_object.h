@@ -39,6 +39,9 @@ class MappingObject final : public VmMapping {
 
   // A fault at `address` in this mapping (called by a fault thread).
   void OnFault(uintptr_t address, bool write, bool wp, pid_t tid);
+  // A MINOR fault at `address` (minor_faults.cc): the page is in the VMO's storage but not
+  // mapped here. Never waits and allocates nothing.
+  void OnMinorFault(uintptr_t address);
   // Logs faults waiting longer than the overtime wait and fails those waiting longer than
   // the overtime timeout with kTimedOut (PagerTimeouts), as Zircon's page faults do.
   void CheckOvertime(Deadline now);
@@ -52,6 +55,8 @@ class MappingObject final : public VmMapping {
   void EndInstalls() override;
   void WriteProtect(uint64_t offset, uint64_t len, bool protect) override;
   void Wake(uint64_t offset, uint64_t len) override;
+  void Unmap(uint64_t offset, uint64_t len) override;
+  bool Continue(uint64_t offset, uint64_t len, bool write_protect) override;
 
  private:
   class FaultRecord;

@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #ifndef UFFD_FEATURE_EXACT_ADDRESS
@@ -25,6 +27,10 @@ struct uffdio_poison {
   __s64 updated;
 };
 #define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
+// Linux 6.5: UFFDIO_CONTINUE maps the page write-protected.
+#ifndef UFFDIO_CONTINUE_MODE_WP
+#define UFFDIO_CONTINUE_MODE_WP ((__u64)1 << 1)
 #endif
 #ifndef USERFAULTFD_IOC_NEW
 #define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
@@ -46,6 +52,21 @@ int OpenRaw(std::string* why) {
   }
   if (why) *why = std::string("userfaultfd: ") + std::strerror(syscall_errno);
   return -1;
+}
+
+// Whether UFFDIO_CONTINUE takes UFFDIO_CONTINUE_MODE_WP (no feature bit announces it). The
+// mode is checked before the range is looked up: a kernel without it answers EINVAL, one
+// with it ENOENT for a page that no userfaultfd registered.
+bool ContinueTakesWriteProtect(int fd) {
+  void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) return false;
+  uffdio_continue cont{};
+  cont.range.start = reinterpret_cast<uintptr_t>(page);
+  cont.range.len = 4096;
+  cont.mode = UFFDIO_CONTINUE_MODE_WP | UFFDIO_CONTINUE_MODE_DONTWAKE;
+  const bool ok = ::ioctl(fd, UFFDIO_CONTINUE, &cont) != 0 && errno == ENOENT;
+  ::munmap(page, 4096);
+  return ok;
 }
 
 }  // namespace
@@ -74,8 +95,10 @@ Status Userfaultfd::Open(std::string* why) {
       *why = "userfaultfd: the kernel lacks shmem missing faults, thread ids or exact addresses";
     return Status::kNotSupported;
   }
+  const uint64_t minor =
+      std::getenv("UPAGER_NO_MINOR_FAULTS") == nullptr ? UFFD_FEATURE_MINOR_SHMEM : 0;
   const uint64_t wanted =
-      required | (api.features & (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON));
+      required | (api.features & (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | UFFD_FEATURE_POISON | minor));
   fd_ = OpenRaw(why);
   if (fd_ < 0) return Status::kNotSupported;
   uffdio_api real{};
@@ -89,15 +112,31 @@ Status Userfaultfd::Open(std::string* why) {
   }
   has_wp_ = (wanted & UFFD_FEATURE_WP_HUGETLBFS_SHMEM) != 0;
   has_poison_ = (wanted & UFFD_FEATURE_POISON) != 0;
+  has_minor_ = (wanted & UFFD_FEATURE_MINOR_SHMEM) != 0 && ContinueTakesWriteProtect(fd_);
   return Status::kOk;
 }
 
-bool Userfaultfd::Register(uintptr_t start, size_t len, bool wp) const {
+bool Userfaultfd::Register(uintptr_t start, size_t len, bool wp, bool minor) const {
   uffdio_register reg{};
   reg.range.start = start;
   reg.range.len = len;
-  reg.mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0);
+  reg.mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0) |
+             (minor && has_minor_ ? UFFDIO_REGISTER_MODE_MINOR : 0);
   return ::ioctl(fd_, UFFDIO_REGISTER, &reg) == 0;
+}
+
+bool Userfaultfd::Continue(uintptr_t start, size_t len, bool wp) const {
+  for (int retries = 0; retries < 100; ++retries) {
+    uffdio_continue cont{};
+    cont.range.start = start;
+    cont.range.len = len;
+    cont.mode = wp ? UFFDIO_CONTINUE_MODE_WP : 0;
+    if (::ioctl(fd_, UFFDIO_CONTINUE, &cont) == 0) return true;
+    // EAGAIN: the address space changed under the call; anything else (EEXIST: mapped
+    // already; ENOENT/EFAULT: the page left the memfd) is for the caller's wake-up.
+    if (errno != EAGAIN) return false;
+  }
+  return false;
 }
 
 uint64_t Userfaultfd::Copy(uintptr_t dst, const void* src, size_t len, bool wp, bool wake) const {

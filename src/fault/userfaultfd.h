@@ -27,9 +27,18 @@ class Userfaultfd {
   int fd() const { return fd_; }
   bool has_write_protect() const { return has_wp_; }
   bool has_poison() const { return has_poison_; }
+  // Shmem MINOR faults (a page in the memfd but not in this mapping's page tables), and
+  // UFFDIO_CONTINUE able to map a page write-protected: what the reclaimer's clock needs
+  // (docs/eviction.md). False when the kernel lacks either, or UPAGER_NO_MINOR_FAULTS is set.
+  bool has_minor() const { return has_minor_; }
 
-  // Registers [start, start+len) for MISSING faults, and write-protect faults if `wp`.
-  bool Register(uintptr_t start, size_t len, bool wp) const;
+  // Registers [start, start+len) for MISSING faults, write-protect faults if `wp`, and
+  // MINOR faults if `minor` (only with has_minor()).
+  bool Register(uintptr_t start, size_t len, bool wp, bool minor = false) const;
+  // Maps the page-cache pages of [start, start+len) (a MINOR fault's page), write-protected
+  // if `wp`, and wakes the threads faulting there. False if nothing was mapped (the page is
+  // already mapped, or no longer in the memfd).
+  bool Continue(uintptr_t start, size_t len, bool wp) const;
   // Copies `len` bytes into the registered range at `dst` (the pages must be missing), write
   // protected if `wp`, waking the threads faulting there if `wake`. Returns the bytes
   // copied; a page that is already present stops the copy.
@@ -51,6 +60,7 @@ class Userfaultfd {
   int fd_ = -1;
   bool has_wp_ = false;
   bool has_poison_ = false;
+  bool has_minor_ = false;
 };
 
 }  // namespace upager::internal

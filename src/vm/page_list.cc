@@ -26,7 +26,7 @@ void PageList::UpdateReclaim(uint64_t index, Page* page) {
   if (page->kind == SlotKind::kClean && !page->always_need) {
     page->reclaim.owner = owner_;
     page->reclaim.page = index;
-    reclaimer_->Add(&page->reclaim);
+    reclaimer_->Add(&page->reclaim, mapped_);
   } else {
     reclaimer_->Remove(&page->reclaim);
   }

@@ -62,6 +62,9 @@ class PageList {
   void RemovePage(uint64_t page);
   // ALWAYS_NEED: the page is never evicted from now on.
   void SetAlwaysNeed(uint64_t page);
+  // Whether the VMO has mappings: pages that become evictable then start with the CLOCK's
+  // referenced bit set (they may be in a mapping's page tables already, and used there).
+  void set_mapped(bool mapped) { mapped_ = mapped; }
   // A read used these pages / DONT_NEED: move them in the reclaim order.
   void Touch(uint64_t first, uint64_t end);
   void MoveToReclaimFront(uint64_t first, uint64_t end);
@@ -102,6 +105,7 @@ class PageList {
   std::vector<uint8_t> kinds_;
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;
+  bool mapped_ = false;
 };
 
 }  // namespace upager::internal

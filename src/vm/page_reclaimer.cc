@@ -15,10 +15,11 @@ PageReclaimer& PageReclaimer::Default() {
   return *reclaimer;
 }
 
-void PageReclaimer::Add(ReclaimLink* link) {
+void PageReclaimer::Add(ReclaimLink* link, bool referenced) {
   {
     MutexLock lock(&mutex_);
     if (link->is_linked()) return;
+    link->referenced = referenced;
     lru_.push_back(*link);
   }
   // A supplier waiting for memory can now evict this page.
@@ -40,6 +41,7 @@ void PageReclaimer::Touch(ReclaimLink* link) {
 void PageReclaimer::MoveToFront(ReclaimLink* link) {
   MutexLock lock(&mutex_);
   if (!link->is_linked()) return;
+  link->referenced = false;
   lru_.erase(lru_.iterator_to(*link));
   lru_.push_front(*link);
 }
@@ -50,12 +52,17 @@ size_t PageReclaimer::reclaimable_pages() const {
 }
 
 bool PageReclaimer::EvictOne() {
-  // A page may change state between choosing it and locking its VMO; try a few.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // A page may change state between choosing it and locking its VMO; try a few. The hand
+  // gives each page one second chance per call at most (then the bits are ignored), so a
+  // storm of uses cannot keep it going round.
+  int skipped = 0;
+  size_t chances = 0;
+  for (;;) {
     std::shared_ptr<VmObjectPaged> owner;
     uint64_t page = 0;
     {
       MutexLock lock(&mutex_);
+      if (chances == 0) chances = lru_.size() + 1;
       for (ReclaimLink& link : lru_) {
         // A VMO being destroyed cannot be locked; its destructor unlinks its pages.
         owner = link.owner->weak_from_this().lock();
@@ -66,9 +73,15 @@ bool PageReclaimer::EvictOne() {
       }
     }
     if (!owner) return false;
-    if (owner->EvictPage(page)) return true;
+    const bool may_age = clock() && chances > 1;
+    switch (owner->ReclaimStep(page, may_age)) {
+      case ReclaimStepResult::kEvicted: return true;
+      case ReclaimStepResult::kAged: --chances; break;
+      case ReclaimStepResult::kSkipped:
+        if (++skipped >= 8) return false;
+        break;
+    }
   }
-  return false;
 }
 
 void PageReclaimer::ReclaimIfOver() {

@@ -2,15 +2,24 @@
 //
 // Every real page of a pager-backed VMO (Clean, Dirty, AwaitingClean) is charged to the
 // budget. Clean pages that are not flagged always-need sit in one process-wide list in
-// reclaim order: least recently supplied or read first, DONT_NEED pages moved to the front.
-// When the budget is exceeded, pages are evicted from the front: the slot becomes absent,
-// so the next access asks the pager again (15). Dirty and AwaitingClean pages are never
-// evicted; if nothing can be evicted, a supplier waits for memory through the
-// AnonymousPageRequester.
+// reclaim order: least recently supplied, read or checked first, DONT_NEED pages moved to
+// the front. When the budget is exceeded, pages are evicted from the front: the slot
+// becomes absent, so the next access asks the pager again (15). Dirty and AwaitingClean
+// pages are never evicted; if nothing can be evicted, a supplier waits for memory through
+// the AnonymousPageRequester.
+//
+// Loads and stores of a page mapped in a process's page tables are invisible, so with the
+// clock on (the fault service's userfaultfd has MINOR faults) the front of the list is a
+// CLOCK hand: a page whose referenced bit is set (it may have been used through a mapping
+// since the hand last passed) gets a second chance instead: the bit is cleared, the page
+// is unmapped from every mapping while it stays in the memfd, and it goes to the back. A
+// use through a mapping then takes a MINOR fault, which maps it back and sets the bit.
+// Without the clock, the order is the list's alone (docs/eviction.md).
 // Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 #define UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -30,6 +39,16 @@ class VmObjectPaged;
 struct ReclaimLink : boost::intrusive::list_base_hook<> {
   VmObjectPaged* owner = nullptr;
   uint64_t page = 0;
+  // The CLOCK's referenced bit: the page may have been used through a mapping since the
+  // hand last unmapped it. Read and written with the owning VMO's lock held.
+  bool referenced = false;
+};
+
+// What the hand did with the page at the front (VmObjectPaged::ReclaimStep).
+enum class ReclaimStepResult {
+  kEvicted,  // the page is gone
+  kAged,     // referenced: the bit was cleared, the page unmapped and moved to the back
+  kSkipped,  // not evictable any more (its state changed since it was chosen)
 };
 
 class PageReclaimer {
@@ -45,10 +64,17 @@ class PageReclaimer {
   void Release(uint64_t pages) { budget_->Free(pages); }
 
   // The reclaim order (called with the owning VMO's lock held; lock order VMO -> this).
-  void Add(ReclaimLink* link);          // at the back: most recently used
+  // Add: at the back (most recently used), with the referenced bit `referenced` if it was
+  // not linked yet.
+  void Add(ReclaimLink* link, bool referenced = false);
   void Remove(ReclaimLink* link);       // no-op if not linked
   void Touch(ReclaimLink* link);        // to the back, if linked
-  void MoveToFront(ReclaimLink* link);  // DONT_NEED: first to go, if linked
+  void MoveToFront(ReclaimLink* link);  // DONT_NEED: first to go, bit cleared, if linked
+
+  // Turns the CLOCK's second chance on or off (MappingObject: on when its userfaultfd
+  // reports MINOR faults). Off, the hand evicts the front page whatever its bit.
+  void SetClock(bool on) { clock_.store(on, std::memory_order_relaxed); }
+  bool clock() const { return clock_.load(std::memory_order_relaxed); }
 
   // Called with no VMO lock held. Evicts until `pages` more fit under the limit (at most
   // the whole limit is asked for); if nothing is evictable, waits until memory is freed.
@@ -68,6 +94,7 @@ class PageReclaimer {
 
   PageBudget* const budget_;
   const std::shared_ptr<AnonymousPageRequester> requester_;
+  std::atomic<bool> clock_{false};
   mutable Mutex mutex_;
   List lru_ UPAGER_GUARDED_BY(mutex_);
 };

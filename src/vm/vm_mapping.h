@@ -43,6 +43,14 @@ class VmMapping {
   virtual void WriteProtect(uint64_t offset, uint64_t len, bool protect) = 0;
   // Wakes threads faulting on the part of [offset, offset+len) this mapping covers.
   virtual void Wake(uint64_t offset, uint64_t len) = 0;
+  // The reclaimer's clock (docs/eviction.md). Unmap takes the part of [offset, offset+len)
+  // this mapping covers out of its page tables while the pages stay in the VMO's storage,
+  // so that the next access takes a MINOR fault. Continue maps back the page-aligned range
+  // [offset, offset+len) from storage (a MINOR fault's page), write-protected if
+  // `write_protect`, and wakes the threads faulting there; false if nothing was mapped (the
+  // caller wakes them).
+  virtual void Unmap(uint64_t offset, uint64_t len) = 0;
+  virtual bool Continue(uint64_t offset, uint64_t len, bool write_protect) = 0;
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

@@ -19,11 +19,13 @@ int VmObjectPaged::memfd() const { return impl_->memfd; }
 void VmObjectPaged::AddMapping(VmMapping* mapping) {
   MutexLock lock(&impl_->mutex);
   impl_->mappings.push_back(mapping);
+  impl_->pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
 }
 
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
   MutexLock lock(&impl_->mutex);
   std::erase(impl_->mappings, mapping);
+  impl_->pages.set_mapped(!impl_->mappings.empty());
 }
 
 namespace {

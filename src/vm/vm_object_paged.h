@@ -23,6 +23,7 @@
 #include "upager/status.h"
 #include "upager/vmo.h"
 #include "vm/fault_filler.h"
+#include "vm/page_reclaimer.h"
 #include "vm/vm_mapping.h"
 
 namespace upager::internal {
@@ -91,11 +92,21 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // high); an empty range at the page if it is not absent. A snapshot: a supply may fill
   // any of it right after. Allocates nothing.
   void AbsentRun(uint64_t offset, uint64_t low, uint64_t high, uint64_t* first, uint64_t* end);
+  // A MINOR fault on `mapping` at VMO `offset` (page-aligned, inside the mapping): the page
+  // is in storage but not in the mapping's page tables, because the reclaimer's clock
+  // unmapped it or it arrived without passing through this mapping. Marks the page
+  // referenced and maps it back write-protected, so that a store still faults as if the
+  // page had never left (18.7), or wakes the thread to retry if the page has gone.
+  void HandleMinorFault(VmMapping* mapping, uint64_t offset);
 
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
-  // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock
-  // held.
+  // access asks the pager again); false otherwise. Called with no lock held.
   bool EvictPage(uint64_t page);
+  // The reclaimer's hand at `page` (vm_object_clock.cc): evicts it as EvictPage does
+  // unless `may_age` and its referenced bit is set; then clears the bit, unmaps the page
+  // from every mapping (it stays in storage) and moves it to the back of the reclaim
+  // order. Called by the PageReclaimer with no lock held.
+  ReclaimStepResult ReclaimStep(uint64_t page, bool may_age);
 
  private:
   // The operations proper; the public ones add the memory-budget steps around them.

@@ -1,0 +1,58 @@
+// VmObjectPaged: its side of the reclaimer's clock (docs/eviction.md): the hand's step at
+// one of its pages, and the MINOR faults that tell it a page unmapped by the hand was used.
+// Section numbers refer to docs/zircon-semantics.md.
+#include "base/telemetry.h"
+#include "vm/vm_mapping.h"
+#include "vm/vm_object_impl.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  const uint64_t page = PageOf(offset);
+  if (offset < m.size) {
+    const SlotKind kind = m.pages.Lookup(page);
+    // Every present slot is mapped back: a marker or a zero range has storage too once a
+    // fault in another mapping installed its zeros there, and waking without mapping it
+    // would only raise the same MINOR fault again.
+    if (kind != SlotKind::kAbsent) {
+      if (PageList::Page* slot = m.pages.FindPage(page)) slot->reclaim.referenced = true;
+      // Write-protected whatever its state, as the write-protect marker the mapping keeps
+      // for an unmapped page would have it come back: a clean page's first store still
+      // faults and dirties it (or asks the pager, kVmoTrapDirty) (18.7), and a Dirty page's
+      // first store after QueryVmoStats' reset still marks the VMO modified. Under the VMO
+      // lock, as every install, so no writeback or dirty transition comes in between.
+      if (mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true)) return;
+    }
+  }
+  // Gone since the fault was raised (evicted, decommitted, shrunk: absent slots are holes),
+  // or mapped already by a racing fault: the retried access finds out (a MISSING fault
+  // asks the pager).
+  mapping->Wake(Bytes(page), kPageSize);
+}
+
+ReclaimStepResult VmObjectPaged::ReclaimStep(uint64_t page, bool may_age) {
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  PageList::Page* slot = m.pages.FindPage(page);
+  if (slot == nullptr || slot->kind != SlotKind::kClean || slot->always_need) {
+    return ReclaimStepResult::kSkipped;
+  }
+  if (may_age && slot->reclaim.referenced) {
+    // Second chance. Cleared and unmapped together under the lock, so a use after this
+    // point takes a MINOR fault (HandleMinorFault, same lock) that sets the bit again.
+    slot->reclaim.referenced = false;
+    for (VmMapping* mapping : m.mappings) mapping->Unmap(Bytes(page), kPageSize);
+    m.pages.Touch(page, page + 1);
+    telemetry::PageAged();
+    return ReclaimStepResult::kAged;
+  }
+  m.pages.RemovePage(page);
+  m.PunchHole(page, page + 1);
+  telemetry::PageEvicted();
+  return ReclaimStepResult::kEvicted;
+}
+
+}  // namespace upager::internal

@@ -1,0 +1,96 @@
+// A MINOR fault allocates nothing (docs/eviction.md): this binary replaces the global
+// allocator with a counting one and loads pages that the reclaimer's clock has unmapped,
+// between two readings of the counter. The fault thread's periodic work (overtime scan,
+// untracked-fault watch) is turned off for the window, so that only the faults run there.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "mapping_util.h"
+#include "mapping_word.h"
+#include "upager/mapping.h"
+#include "upager/page_budget.h"
+#include "upager/stats.h"
+#include "upager/thread.h"
+#include "user_pager.h"
+#include "vm/page_reclaimer.h"
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace upager::testing {
+namespace {
+
+constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
+
+TEST(ClockAllocationTest, MinorFaultsDoNotAllocate) {
+  UPAGER_REQUIRE_MAPPINGS();
+  const PagerTimeouts saved = GetPagerTimeouts();
+  SetPagerTimeouts({std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
+  constexpr uint64_t kPages = 64;
+  UserPager pager;
+  auto vmo = pager.CreateVmo(kPages + 1);
+  ASSERT_TRUE(vmo);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(vmo->vmo, 0, P(kPages + 1), kMapRead, &map), Status::kOk);
+  if (!internal::PageReclaimer::Default().clock()) {
+    SetPagerTimeouts(saved);
+    UPAGER_SKIP_OR_FAIL("no userfaultfd MINOR faults with write-protected CONTINUE");
+  }
+  const uint64_t base = PageBudget::Default().used();
+  const uint64_t aged_before = GetCounters().pages_aged;
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, kPages), Status::kOk);
+  PageBudget::Default().SetLimit(base + kPages);
+  // One more page: the hand unmaps pages 0..kPages-1 (second chances) and evicts page 0.
+  ASSERT_EQ(pager.SupplyPages(*vmo, kPages, 1), Status::kOk);
+  PageBudget::Default().SetLimit(PageBudget::kUnlimited);
+  const Counters first = GetCounters();
+  ASSERT_EQ(first.pages_aged - aged_before, kPages);
+
+  uint64_t value = 0;
+  // Warm-up: the fault thread creates lazily made objects once (the inline-loop registry,
+  // after the first batch of faults, maybe after the faulting thread was woken). It reads
+  // the second fault only when done with the first batch.
+  ASSERT_TRUE(ProbeLoad(map.data() + P(1), &value).ok);
+  ASSERT_TRUE(ProbeLoad(map.data() + P(2), &value).ok);
+  const uint64_t before = g_allocations.load();
+  for (uint64_t page = 3; page < kPages; ++page) {
+    const auto* word = reinterpret_cast<const volatile uint64_t*>(map.data() + P(page));
+    value = *word;
+    ASSERT_EQ(value, Word(vmo->key, page)) << "page " << page;
+  }
+  const uint64_t after = g_allocations.load();
+  SetPagerTimeouts(saved);
+  EXPECT_EQ(after - before, 0u) << "allocations on the MINOR fault path";
+  EXPECT_EQ(GetCounters().minor_faults - first.minor_faults, kPages - 1);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+}  // namespace
+}  // namespace upager::testing
