@@ -91,22 +91,26 @@ void PageList::AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* f
                          uint64_t* end) const {
   *first = *end = page;
   if (Lookup(page) != SlotKind::kAbsent) return;
-  // Pages and markers: the nearest on either side. Zero ranges are disjoint and `page` is in
-  // none, so the nearest starting above it and the one before it bound the run as well.
-  uint64_t lo = low;
-  uint64_t hi = high;
-  if (auto it = pages_.upper_bound(page); it != pages_.end()) hi = std::min(hi, it->first);
-  if (auto it = pages_.lower_bound(page); it != pages_.begin()) {
-    lo = std::max(lo, std::prev(it)->first + 1);
-  }
-  if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
-    hi = std::min(hi, it->first);
-  }
-  if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.begin()) {
-    lo = std::max(lo, std::prev(it)->second.end);
+  // Pages and markers: a scan of kinds_ (everything past its end is absent), bounded by the
+  // caller's window, which is cheaper than two walks of a large tree.
+  const uint64_t n = kinds_.size();
+  uint64_t hi = page + 1;
+  while (hi < high && hi < n && kinds_[hi] == 0) ++hi;
+  if (hi >= n) hi = std::max(hi, high);
+  uint64_t lo = page;
+  if (lo > n) lo = std::max(low, n);
+  while (lo > low && kinds_[lo - 1] == 0) --lo;
+  // Zero ranges are disjoint and `page` is in none: the nearest on either side bounds it.
+  if (!zero_ranges_.empty()) {
+    if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
+      hi = std::min(hi, it->first);
+    }
+    if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.begin()) {
+      lo = std::max(lo, std::prev(it)->second.end);
+    }
   }
   *first = lo;
-  *end = hi;
+  *end = std::min(hi, high);
 }
 
 uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
