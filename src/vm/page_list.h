@@ -55,6 +55,15 @@ class PageList {
   Page* FindPage(uint64_t page);
   // Makes a page or marker absent (no effect on zero ranges).
   void RemovePage(uint64_t page);
+  // Makes every page and marker in [first, end) absent (no effect on zero ranges), in bulk:
+  // one lock of the reclaimer and one release of the budget for all of them.
+  void RemoveRange(uint64_t first, uint64_t end);
+  // Finds the first page or marker at or after `from` whose kind satisfies `drop`, and
+  // removes it with the consecutive slots after it that satisfy `drop` too, in bulk (as
+  // RemoveRange). Returns false if there is none; otherwise [*first, *end) is the run removed.
+  bool RemoveNextRun(uint64_t from, bool (*drop)(SlotKind), uint64_t* first, uint64_t* end);
+  // Whether every slot of [first, end) is absent (no page, marker or zero range there).
+  bool IsAbsent(uint64_t first, uint64_t end) const;
   // ALWAYS_NEED: the page is never evicted from now on.
   void SetAlwaysNeed(uint64_t page);
   // A read used these pages / DONT_NEED: move them in the reclaim order.
@@ -80,6 +89,10 @@ class PageList {
   std::map<uint64_t, ZeroRange>::const_iterator FindZeroRange(uint64_t page) const;
 
  private:
+  using PageMap = std::map<uint64_t, Page>;
+
+  // Erases [first, last) of pages_, in bulk; returns `last`.
+  PageMap::iterator Erase(PageMap::iterator first, PageMap::iterator last);
   void Count(SlotKind kind, int delta);
   // Links or unlinks the page in the reclaim order after its state changed.
   void UpdateReclaim(uint64_t index, Page* page);
@@ -88,7 +101,7 @@ class PageList {
 
   PageReclaimer* const reclaimer_ = nullptr;
   VmObjectPaged* const owner_ = nullptr;
-  std::map<uint64_t, Page> pages_;
+  PageMap pages_;
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;
 };

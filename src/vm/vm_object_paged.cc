@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/koid.h"
 #include "vm/page_reclaimer.h"
 #include "vm/vm_object_impl.h"
@@ -172,6 +174,28 @@ bool VmObjectPaged::EvictPage(uint64_t page) {
   m.pages.RemovePage(page);
   m.PunchHole(page, page + 1);
   return true;
+}
+
+uint64_t VmObjectPaged::EvictFront(PageReclaimer* reclaimer, uint64_t max) {
+  // At most this many pages a batch: the indices live on the stack.
+  constexpr size_t kBatch = 512;
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  uint64_t pages[kBatch];
+  const size_t taken = reclaimer->TakeFront(this, std::min<uint64_t>(max, kBatch), pages);
+  // The batch goes as a whole under this lock, so the order within it does not matter:
+  // sorted, its consecutive pages make runs, each dropped with one hole punch.
+  std::sort(pages, pages + taken);
+  for (size_t i = 0; i < taken;) {
+    size_t j = i + 1;
+    while (j < taken && pages[j] == pages[j - 1] + 1) ++j;
+    const uint64_t first = pages[i];
+    const uint64_t end = first + (j - i);
+    m.pages.RemoveRange(first, end);
+    m.PunchHole(first, end);
+    i = j;
+  }
+  return taken;
 }
 
 }  // namespace upager::internal

@@ -26,6 +26,8 @@
 
 namespace upager::internal {
 
+class PageReclaimer;
+
 class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
  public:
   // An anonymous, zero-filled VMO. `options` already validated (kVmoResizable only).
@@ -83,6 +85,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // access asks the pager again); false otherwise. Called by the PageReclaimer with no lock
   // held.
   bool EvictPage(uint64_t page);
+  // Evicts the pages `reclaimer` has at the front of its order for this VMO, up to `max`
+  // of them (PageReclaimer::TakeFront), a run of consecutive pages at a time. Returns how
+  // many went. Called by the PageReclaimer with no lock held.
+  uint64_t EvictFront(PageReclaimer* reclaimer, uint64_t max);
 
  private:
   // The operations proper; the public ones add the memory-budget steps around them.
