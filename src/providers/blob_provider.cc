@@ -1,5 +1,5 @@
 // BlobProvider: serves READ requests of a blob's VMO by decompressing whole chunks on the
-// loop thread that received the request.
+// loop thread that received the request, from its chunk cache when it can.
 #include "upager/providers/blob_provider.h"
 
 #include <errno.h>
@@ -12,7 +12,10 @@
 #include <cstring>
 #include <vector>
 
+#include "base/full_io.h"
 #include "providers/blob_layout.h"
+#include "providers/chunk_cache.h"
+#include "providers/chunk_ring.h"
 #include "providers/file_io.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
@@ -21,7 +24,11 @@ namespace upager {
 
 class BlobProvider::Blob {
  public:
-  Blob(int file, const ReadAheadOptions& options) : fd(file), read_ahead(options) {}
+  Blob(int file, const BlobProviderOptions& options)
+      : fd(file),
+        read_ahead(options.read_ahead),
+        io(options.io),
+        cache_bytes(options.cache_bytes) {}
   ~Blob() { close(fd); }
   Blob(const Blob&) = delete;
   Blob& operator=(const Blob&) = delete;
@@ -47,7 +54,11 @@ class BlobProvider::Blob {
   // Set by Create before any request; immutable afterwards, so read without locks.
   blob::Header header;
   std::vector<blob::IndexEntry> index;
+  uint32_t max_compressed = 0;  // the largest compressed chunk
   ReadAhead read_ahead;
+  const FileIo io;
+  const uint64_t cache_bytes;
+  std::unique_ptr<internal::ChunkCache> cache;  // made by Create; never null afterwards
 
  private:
   internal::Mutex mutex_;
@@ -69,7 +80,7 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     return internal::StatusFromErrno(err);
   }
   // From here `opened` owns fd: its destructor closes it on every path.
-  auto opened = std::make_unique<Blob>(fd, options.read_ahead);
+  auto opened = std::make_unique<Blob>(fd, options);
   std::string index_why;
   Status s = blob::ReadIndex(fd, &opened->header, &opened->index, &index_why);
   if (s != Status::kOk) {
@@ -77,6 +88,17 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     return s;
   }
   opened->ResetChunks();
+  for (const blob::IndexEntry& e : opened->index) {
+    opened->max_compressed = std::max(opened->max_compressed, e.compressed_size);
+  }
+  const uint64_t chunk_bytes = opened->header.chunk_size;
+  size_t cache_chunks = static_cast<size_t>(
+      std::min<uint64_t>(options.cache_bytes / chunk_bytes, opened->header.chunk_count));
+  if (options.cache_bytes > 0 && cache_chunks == 0 && opened->header.chunk_count > 0) {
+    cache_chunks = 1;
+  }
+  opened->cache =
+      std::make_unique<internal::ChunkCache>(cache_chunks, chunk_bytes, opened->header.chunk_count);
   const uint64_t content_size = opened->header.content_size;
   std::unique_ptr<BlobProvider> provider(new BlobProvider(std::move(opened)));
   s = provider->Init(loop, content_size, 0);
@@ -99,23 +121,100 @@ BlobProvider::~BlobProvider() {
 uint32_t BlobProvider::chunk_size() const { return blob_->header.chunk_size; }
 uint64_t BlobProvider::chunk_count() const { return blob_->header.chunk_count; }
 
-Status BlobProvider::SupplyChunk(uint64_t chunk, void* buffer) {
-  const blob::IndexEntry& entry = blob_->index[chunk];
-  uint64_t bytes = 0;
-  const Status s = blob::ReadChunk(blob_->fd, entry, buffer, &bytes);
-  reads_.fetch_add(1, std::memory_order_relaxed);
-  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
-  if (s != Status::kOk) {
-    blob_->EndChunk(chunk);
-    return s;
-  }
-  // Only the last chunk can be short; the VMO holds it up to a page boundary, as zeros.
-  const uint64_t padded = PageRoundUp(entry.raw_size);
-  std::memset(static_cast<char*>(buffer) + entry.raw_size, 0, padded - entry.raw_size);
+size_t BlobProvider::cache_capacity() const { return blob_->cache->capacity(); }
+size_t BlobProvider::cached_chunks() const { return blob_->cache->cached_chunks(); }
+
+bool BlobProvider::CopyIfCached(uint64_t offset, uint64_t len, void* dst) {
+  const uint64_t chunk_bytes = blob_->header.chunk_size;
+  const uint64_t chunk = offset / chunk_bytes;
+  if (chunk >= blob_->header.chunk_count) return false;
+  // The cached bytes end with the chunk's last page (zero-padded past its content).
+  const uint64_t in_chunk = offset - chunk * chunk_bytes;
+  const uint64_t cached = PageRoundUp(blob_->index[chunk].raw_size);
+  if (in_chunk > cached || len > cached - in_chunk) return false;
+  if (!blob_->cache->CopyIfCached(chunk, in_chunk, len, dst)) return false;
+  cache_hits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool BlobProvider::SupplyCached(uint64_t chunk) {
+  internal::ChunkCache::Ref ref;
+  if (!blob_->cache->Acquire(chunk, &ref)) return false;
+  cache_hits_.fetch_add(1, std::memory_order_relaxed);
   // A supply can only fail if the VMO was detached meanwhile; nobody is left to tell.
-  blob_->EndChunk(chunk);  // before the supply: a request arriving after this decompresses again
-  (void)Supply(chunk * blob_->header.chunk_size, padded, buffer);
-  return Status::kOk;
+  (void)Supply(chunk * blob_->header.chunk_size, PageRoundUp(blob_->index[chunk].raw_size),
+               ref.data);
+  blob_->cache->Release(&ref);
+  return true;
+}
+
+struct BlobProvider::Job {
+  uint64_t chunk;
+  internal::ChunkCache::Ref slot;  // the cache slot it is decompressed into, if any
+  uint8_t* out;                    // where it is decompressed (the slot, or scratch)
+};
+
+void BlobProvider::RunJobs(Job* jobs, size_t n) {
+  if (n == 0) return;
+  const uint64_t chunk_bytes = blob_->header.chunk_size;
+  // Compressed bytes, per thread and reused: one chunk's worth per job of a batch.
+  thread_local std::vector<uint8_t> t_compressed;
+  const size_t stride = blob_->max_compressed;
+  if (t_compressed.size() < stride * internal::ChunkRing::kDepth) {
+    t_compressed.resize(stride * internal::ChunkRing::kDepth);
+  }
+  internal::ChunkRing::Read reads[internal::ChunkRing::kDepth];
+  for (size_t i = 0; i < n; ++i) {
+    const blob::IndexEntry& entry = blob_->index[jobs[i].chunk];
+    reads[i].fd = blob_->fd;
+    reads[i].offset = entry.offset;
+    reads[i].length = entry.compressed_size;
+    reads[i].buffer = t_compressed.data() + i * stride;
+  }
+  internal::ChunkRing* ring =
+      blob_->io == FileIo::kPread ? nullptr : internal::ChunkRing::ForThisThread();
+  if (ring != nullptr) ring->Submit(reads, n);
+  // In order (the requested chunks first), each as soon as its read is in.
+  for (size_t i = 0; i < n; ++i) {
+    internal::ChunkRing::Read& read = reads[i];
+    if (ring != nullptr) {
+      ring->WaitFor(&read);
+    } else {
+      const internal::IoResult r =
+          internal::PreadFull(read.fd, read.buffer, read.length, read.offset);
+      read.done = r.done;
+      read.error = r.error;
+    }
+    Job& job = jobs[i];
+    const blob::IndexEntry& entry = blob_->index[job.chunk];
+    reads_.fetch_add(1, std::memory_order_relaxed);
+    bytes_read_.fetch_add(read.error != 0 ? 0 : read.done, std::memory_order_relaxed);
+    const Status s =
+        read.error != 0 ? Status::kIo : blob::DecodeChunk(entry, read.buffer, read.done, job.out);
+    if (s != Status::kOk) {
+      blob_->cache->Release(&job.slot);  // never published: a bad chunk is not cached
+      blob_->EndChunk(job.chunk);
+      // Only this chunk fails; the others of the request are still supplied. A bad chunk
+      // is failed even when it was only read ahead: a request for it may have arrived on
+      // another thread while it was busy and been left to this one (see OnRead). Failing a
+      // range nobody waits for does nothing (docs/zircon-semantics.md 7.2), so this costs
+      // nothing otherwise.
+      const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
+      (void)Fail(job.chunk * chunk_bytes, PageRoundUp(entry.raw_size), error);
+      continue;
+    }
+    // Only the last chunk can be short; the VMO holds it up to a page boundary, as zeros.
+    const uint64_t padded = PageRoundUp(entry.raw_size);
+    std::memset(job.out + entry.raw_size, 0, padded - entry.raw_size);
+    if (job.slot.slot >= 0) blob_->cache->Publish(job.slot);
+    // Before the supply: a request arriving after this finds the chunk cached (or, with
+    // no room in the cache, decompresses it again).
+    blob_->EndChunk(job.chunk);
+    // A supply can only fail if the VMO was detached meanwhile; nobody is left to tell.
+    (void)Supply(job.chunk * chunk_bytes, padded, job.out);
+    blob_->cache->Release(&job.slot);
+  }
+  if (ring != nullptr) ring->WaitAll();
 }
 
 void BlobProvider::OnRead(const PagerLoop::Request& request) {
@@ -137,29 +236,40 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   const uint64_t end = std::min<uint64_t>(header.chunk_count, (plan.end() + chunk - 1) / chunk);
   const uint64_t below = plan.offset / chunk;  // read-ahead of a descending stream
 
-  // One chunk's worth of output per thread, reused (zero-padding needs a page multiple,
-  // which a chunk size is).
-  thread_local std::vector<uint8_t> t_chunk;
-  if (t_chunk.size() < chunk) t_chunk.resize(chunk);
-
+  // Decompression scratch for chunks the cache has no room for: one chunk's worth per job
+  // of a batch, per thread, reused (zero-padding needs a page multiple, which a chunk size
+  // is).
+  thread_local std::vector<uint8_t> t_chunks;
+  if (t_chunks.size() < chunk * internal::ChunkRing::kDepth) {
+    t_chunks.resize(chunk * internal::ChunkRing::kDepth);
+  }
+  Job jobs[internal::ChunkRing::kDepth];
+  size_t pending = 0;
   const auto serve = [&](uint64_t c) {
+    if (SupplyCached(c)) return;
     // A chunk another thread is decompressing now needs nothing more: its supply or its
     // failure resolves this request too, which is outstanding since before its packet.
     if (!blob_->StartChunk(c)) return;
-    const Status s = SupplyChunk(c, t_chunk.data());
-    if (s == Status::kOk) return;
-    // Only this chunk fails; the others of the request are still supplied. A bad chunk is
-    // failed even when it was only read ahead: a request for it may have arrived on
-    // another thread while it was busy and been left to this one (see above). Failing a
-    // range nobody waits for does nothing (docs/zircon-semantics.md 7.2), so this costs
-    // nothing otherwise.
-    const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
-    (void)Fail(c * chunk, PageRoundUp(blob_->index[c].raw_size), error);
+    if (SupplyCached(c)) {  // it was cached between the two looks
+      blob_->EndChunk(c);
+      return;
+    }
+    cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    Job& job = jobs[pending];
+    job.chunk = c;
+    job.slot = {};
+    job.out =
+        blob_->cache->Reserve(c, &job.slot) ? job.slot.data : t_chunks.data() + pending * chunk;
+    if (++pending == internal::ChunkRing::kDepth) {
+      RunJobs(jobs, pending);
+      pending = 0;
+    }
   };
   // The requested chunks and what is read ahead above them, then what is read ahead below
   // (a descending stream), nearest first: in the order the reader will want them.
   for (uint64_t c = first; c < end; ++c) serve(c);
   for (uint64_t c = first; c > below;) serve(--c);
+  RunJobs(jobs, pending);
 }
 
 }  // namespace upager

@@ -30,6 +30,8 @@ ProviderStats Provider::stats() const {
   s.bytes_supplied = bytes_supplied_.load(std::memory_order_relaxed);
   s.failures = failures_.load(std::memory_order_relaxed);
   s.retries = retries_.load(std::memory_order_relaxed);
+  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
+  s.cache_misses = cache_misses_.load(std::memory_order_relaxed);
   return s;
 }
 
