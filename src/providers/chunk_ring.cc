@@ -67,12 +67,10 @@ void ChunkRing::Submit(Read* reads, size_t n) {
 }
 
 void ChunkRing::Reap() {
-  io_uring_cqe* cqe = nullptr;
-  const int w = io_uring_wait_cqe(&ring_, &cqe);
-  if (w < 0) {
-    if (w == -EINTR || w == -EAGAIN) return;
-    // Cannot wait on the ring: finish what is left with pread (a read still in the ring
-    // writes the same bytes to the same place) and use the ring no more.
+  // Submits what is queued (a continued read, or what a short submit left) and waits.
+  const int w = io_uring_submit_and_wait(&ring_, 1);
+  if (w < 0 && w != -EINTR && w != -EAGAIN) {
+    // Cannot wait on the ring: finish what is left with pread and use the ring no more.
     broken_ = true;
     for (size_t i = 0; i < count_; ++i) {
       if (!reads_[i].complete) Pread(&reads_[i]);
@@ -80,20 +78,21 @@ void ChunkRing::Reap() {
     in_flight_ = 0;
     return;
   }
+  io_uring_cqe* cqe = nullptr;
   unsigned head;
   unsigned seen = 0;
-  bool resubmit = false;
   io_uring_for_each_cqe(&ring_, head, cqe) {
     ++seen;
-    Read& read = reads_[io_uring_cqe_get_data64(cqe)];
+    const auto i = static_cast<size_t>(io_uring_cqe_get_data64(cqe));
+    Read& read = reads_[i];
     const int res = cqe->res;
     if (res == -EINTR || res == -EAGAIN) {
-      resubmit |= Queue(static_cast<size_t>(&read - reads_), false);
+      Queue(i, false);  // again; submitted by the next wait
       continue;
     }
     if (res > 0) read.done += static_cast<uint64_t>(res);
     if (res > 0 && read.done < read.length) {
-      resubmit |= Queue(static_cast<size_t>(&read - reads_), false);  // short: the rest
+      Queue(i, false);  // short: the rest
       continue;
     }
     read.error = res < 0 ? -res : 0;
@@ -101,7 +100,6 @@ void ChunkRing::Reap() {
     --in_flight_;
   }
   io_uring_cq_advance(&ring_, seen);
-  if (resubmit) io_uring_submit(&ring_);
 }
 
 void ChunkRing::WaitFor(Read* read) {
