@@ -92,7 +92,7 @@ TEST_P(BlobCacheTest, CacheOfNChunksHoldsNLeastRecentlyUsedOut) {
   EXPECT_TRUE(CachedPageMatches(provider.get(), content, 3 * kChunk + 3 * kPageSize));
   EXPECT_EQ(provider->stats().cache_hits, 2u);
 
-  // Chunk 0 again: read, and it takes the place of the least recently used (2).
+  // Chunk 0 again: read, and it takes the place of the least recently used, chunk 2.
   ASSERT_TRUE(Evict(provider->vmo(), 0));
   ASSERT_NO_FATAL_FAILURE(ExpectRange(provider->vmo(), content, 0, kPageSize));
   EXPECT_EQ(provider->stats().reads, 5u);
