@@ -4,7 +4,9 @@
 // A BlobProvider's loop thread submits the reads of every chunk a request needs (and its
 // read-ahead) in one go and decompresses each as soon as its read is in, while the others
 // are still being read. One ring per thread, made on first use; a thread whose ring the
-// kernel refuses (or that broke) gets none, and its caller reads with pread.
+// kernel refuses (or that broke) gets none, and its caller reads with pread. (A ring that
+// breaks while waiting, which the kernel does not do in practice, has its unfinished reads
+// redone with pread; a read still in the kernel writes the same bytes to the same buffer.)
 #ifndef UPAGER_SRC_PROVIDERS_CHUNK_RING_H_
 #define UPAGER_SRC_PROVIDERS_CHUNK_RING_H_
 
