@@ -41,6 +41,18 @@ bool PageList::RemoveNextRun(uint64_t from, bool (*drop)(SlotKind), uint64_t* fi
   return true;
 }
 
+void PageList::RemoveTaken(const uint64_t* pages, size_t n) {
+  uint64_t real = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = pages_.find(pages[i]);
+    if (it == pages_.end()) continue;
+    real += IsRealPage(it->second.kind) ? 1 : 0;
+    pages_.erase(it);
+  }
+  real_pages_ -= real;
+  if (reclaimer_ != nullptr && real != 0) reclaimer_->Release(real);
+}
+
 bool PageList::IsAbsent(uint64_t first, uint64_t end) const {
   if (first >= end) return true;
   auto it = pages_.lower_bound(first);

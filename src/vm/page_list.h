@@ -8,6 +8,7 @@
 #ifndef UPAGER_SRC_VM_PAGE_LIST_H_
 #define UPAGER_SRC_VM_PAGE_LIST_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,6 +63,9 @@ class PageList {
   // removes it with the consecutive slots after it that satisfy `drop` too, in bulk (as
   // RemoveRange). Returns false if there is none; otherwise [*first, *end) is the run removed.
   bool RemoveNextRun(uint64_t from, bool (*drop)(SlotKind), uint64_t* first, uint64_t* end);
+  // Removes the `n` pages at `pages` (ascending), every one a page the reclaimer has taken
+  // out of its order already (PageReclaimer::TakeFront): one release of the budget for all.
+  void RemoveTaken(const uint64_t* pages, size_t n);
   // Whether every slot of [first, end) is absent (no page, marker or zero range there).
   bool IsAbsent(uint64_t first, uint64_t end) const;
   // ALWAYS_NEED: the page is never evicted from now on.

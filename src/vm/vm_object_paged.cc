@@ -184,15 +184,14 @@ uint64_t VmObjectPaged::EvictFront(PageReclaimer* reclaimer, uint64_t max) {
   uint64_t pages[kBatch];
   const size_t taken = reclaimer->TakeFront(this, std::min<uint64_t>(max, kBatch), pages);
   // The batch goes as a whole under this lock, so the order within it does not matter:
-  // sorted, its consecutive pages make runs, each dropped with one hole punch.
+  // sorted, its pages leave the list with one budget release, and its consecutive pages
+  // make runs, each dropped from storage with one hole punch.
   std::sort(pages, pages + taken);
+  m.pages.RemoveTaken(pages, taken);
   for (size_t i = 0; i < taken;) {
     size_t j = i + 1;
     while (j < taken && pages[j] == pages[j - 1] + 1) ++j;
-    const uint64_t first = pages[i];
-    const uint64_t end = first + (j - i);
-    m.pages.RemoveRange(first, end);
-    m.PunchHole(first, end);
+    m.PunchHole(pages[i], pages[i] + (j - i));
     i = j;
   }
   return taken;
