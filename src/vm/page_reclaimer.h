@@ -4,10 +4,11 @@
 // budget. Clean pages that are not flagged always-need sit in one process-wide list in
 // reclaim order: least recently supplied or read first, DONT_NEED pages moved to the front.
 // When the budget is exceeded, pages are evicted from the front: the slot becomes absent,
-// so the next access asks the pager again (15). Dirty and AwaitingClean pages are never
-// evicted; if nothing can be evicted, a supplier waits for memory through the
-// AnonymousPageRequester.
-// Section numbers refer to docs/zircon-semantics.md.
+// so the next access asks the pager again (15). They go in batches: as many pages from the
+// front as are needed and belong to the same VMO, under one lock of that VMO, one hole
+// punch a run of consecutive pages (the pages one-at-a-time eviction would take). Dirty and
+// AwaitingClean pages are never evicted; if nothing can be evicted, a supplier waits for memory
+// through the AnonymousPageRequester. Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 #define UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 
