@@ -414,26 +414,14 @@ Status ReadIndex(int fd, Header* header, std::vector<IndexEntry>* index, std::st
   return Status::kOk;
 }
 
-Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_read,
-                 std::string* why) {
-  // Per-thread scratch: grows to the largest compressed chunk seen, never shrinks.
-  thread_local std::vector<uint8_t> t_compressed;
+Status DecodeChunk(const IndexEntry& entry, const void* compressed, uint64_t got, void* out,
+                   std::string* why) {
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> t_dctx;
-
-  if (bytes_read != nullptr) *bytes_read = 0;
-  if (t_compressed.size() < entry.compressed_size) t_compressed.resize(entry.compressed_size);
-  const internal::IoResult got =
-      PreadFull(fd, t_compressed.data(), entry.compressed_size, entry.offset);
-  if (got.error != 0) {
-    return Error(why, Status::kIo,
-                 "read at " + std::to_string(entry.offset) + ": " + std::strerror(got.error));
-  }
-  if (bytes_read != nullptr) *bytes_read = got.done;
-  if (got.done != entry.compressed_size) {
+  if (got != entry.compressed_size) {
     return Error(why, Status::kIoDataIntegrity,
                  "file ends inside the chunk at " + std::to_string(entry.offset));
   }
-  if (XXH3_64bits(t_compressed.data(), entry.compressed_size) != entry.compressed_checksum) {
+  if (XXH3_64bits(compressed, entry.compressed_size) != entry.compressed_checksum) {
     return Error(why, Status::kIoDataIntegrity,
                  "compressed checksum mismatch at " + std::to_string(entry.offset));
   }
@@ -441,8 +429,8 @@ Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_rea
     t_dctx.reset(ZSTD_createDCtx());
     if (t_dctx == nullptr) return Error(why, Status::kNoMemory, "cannot create a zstd context");
   }
-  const size_t n = ZSTD_decompressDCtx(t_dctx.get(), out, entry.raw_size, t_compressed.data(),
-                                       entry.compressed_size);
+  const size_t n =
+      ZSTD_decompressDCtx(t_dctx.get(), out, entry.raw_size, compressed, entry.compressed_size);
   if (ZSTD_isError(n)) {
     return Error(why, Status::kIoDataIntegrity,
                  "chunk at " + std::to_string(entry.offset) +
@@ -458,6 +446,23 @@ Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_rea
                  "uncompressed checksum mismatch at " + std::to_string(entry.offset));
   }
   return Status::kOk;
+}
+
+Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_read,
+                 std::string* why) {
+  // Per-thread scratch: grows to the largest compressed chunk seen, never shrinks.
+  thread_local std::vector<uint8_t> t_compressed;
+
+  if (bytes_read != nullptr) *bytes_read = 0;
+  if (t_compressed.size() < entry.compressed_size) t_compressed.resize(entry.compressed_size);
+  const internal::IoResult got =
+      PreadFull(fd, t_compressed.data(), entry.compressed_size, entry.offset);
+  if (got.error != 0) {
+    return Error(why, Status::kIo,
+                 "read at " + std::to_string(entry.offset) + ": " + std::strerror(got.error));
+  }
+  if (bytes_read != nullptr) *bytes_read = got.done;
+  return DecodeChunk(entry, t_compressed.data(), got.done, out, why);
 }
 
 }  // namespace blob

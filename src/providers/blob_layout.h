@@ -53,6 +53,12 @@ Status ReadIndex(int fd, Header* header, std::vector<IndexEntry>* index,
 Status ReadChunk(int fd, const IndexEntry& entry, void* out, uint64_t* bytes_read = nullptr,
                  std::string* why = nullptr);
 
+// The checks and decompression of ReadChunk on compressed bytes read already: `got` bytes of
+// chunk `entry` are at `compressed` (fewer than its compressed size: the file ended inside
+// it). kIoDataIntegrity as ReadChunk. Thread-safe (the zstd context is per thread).
+Status DecodeChunk(const IndexEntry& entry, const void* compressed, uint64_t got, void* out,
+                   std::string* why = nullptr);
+
 }  // namespace upager::blob
 
 #endif  // UPAGER_SRC_PROVIDERS_BLOB_LAYOUT_H_

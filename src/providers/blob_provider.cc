@@ -1,5 +1,5 @@
 // BlobProvider: serves READ requests of a blob's VMO by decompressing whole chunks on the
-// loop thread that received the request.
+// loop thread that received the request, from its chunk cache when it can.
 #include "upager/providers/blob_provider.h"
 
 #include <errno.h>
@@ -12,16 +12,25 @@
 #include <cstring>
 #include <vector>
 
+#include "base/full_io.h"
+#include "base/handle_access.h"
 #include "providers/blob_layout.h"
+#include "providers/chunk_cache.h"
+#include "providers/chunk_ring.h"
 #include "providers/file_io.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
+#include "vm/vm_object_paged.h"
 
 namespace upager {
 
 class BlobProvider::Blob {
  public:
-  Blob(int file, const ReadAheadOptions& options) : fd(file), read_ahead(options) {}
+  Blob(int file, const BlobProviderOptions& options)
+      : fd(file),
+        read_ahead(options.read_ahead),
+        io(options.io),
+        cache_bytes(options.cache_bytes) {}
   ~Blob() { close(fd); }
   Blob(const Blob&) = delete;
   Blob& operator=(const Blob&) = delete;
@@ -47,11 +56,57 @@ class BlobProvider::Blob {
   // Set by Create before any request; immutable afterwards, so read without locks.
   blob::Header header;
   std::vector<blob::IndexEntry> index;
+  uint32_t max_compressed = 0;  // the largest compressed chunk
   ReadAhead read_ahead;
+  const FileIo io;
+  const uint64_t cache_bytes;
+  std::unique_ptr<internal::ChunkCache> cache;  // made by Create; never null afterwards
 
  private:
   internal::Mutex mutex_;
   std::vector<uint8_t> busy_ UPAGER_GUARDED_BY(mutex_);  // one flag a chunk
+};
+
+// A mapped fault on a page of a chunk in the cache is supplied from the cache on the fault
+// thread: the chunk's part in the absent run, straight from the cache slot (pinned while
+// the supply copies it), with no packet and no loop thread. Any other fault goes the
+// request's way, and its chunk is read and decompressed on a loop thread.
+class BlobProvider::Filler final : public internal::FaultFiller {
+ public:
+  explicit Filler(BlobProvider* owner) : owner_(owner) {}
+
+  bool FillNow(uint64_t page, Range run, std::byte* /*buffer*/, uint64_t /*capacity*/,
+               Sink* sink) override {
+    Blob& blob = *owner_->blob_;
+    const uint64_t chunk_bytes = blob.header.chunk_size;
+    const uint64_t chunk = page / chunk_bytes;
+    if (chunk >= blob.header.chunk_count) return false;
+    internal::ChunkCache::Ref ref;
+    if (!blob.cache->Acquire(chunk, &ref)) return false;
+    const uint64_t start = chunk * chunk_bytes;
+    const uint64_t chunk_end = start + PageRoundUp(blob.index[chunk].raw_size);
+    const uint64_t lo = std::max(start, run.offset);
+    const uint64_t hi = std::min(chunk_end, run.end());
+    uint64_t supplied = 0;
+    const bool ok =
+        lo <= page && page < hi &&
+        sink->Supply({lo, hi - lo}, reinterpret_cast<const std::byte*>(ref.data + (lo - start)),
+                     &supplied);
+    blob.cache->Release(&ref);
+    owner_->cache_hits_.fetch_add(1, std::memory_order_relaxed);
+    if (!ok) return false;
+    // The read-ahead streams follow the reader through cached chunks too, so that the next
+    // chunk it misses is read ahead as a continuation.
+    blob.read_ahead.Plan(start, chunk_end - start, owner_->vmo_size(),
+                         ReadAheadGap{run.offset, run.end()});
+    owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
+    owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
+    return true;
+  }
+  void Missed(uint64_t /*page*/) override {}
+
+ private:
+  BlobProvider* const owner_;
 };
 
 Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
@@ -69,7 +124,7 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     return internal::StatusFromErrno(err);
   }
   // From here `opened` owns fd: its destructor closes it on every path.
-  auto opened = std::make_unique<Blob>(fd, options.read_ahead);
+  auto opened = std::make_unique<Blob>(fd, options);
   std::string index_why;
   Status s = blob::ReadIndex(fd, &opened->header, &opened->index, &index_why);
   if (s != Status::kOk) {
@@ -77,6 +132,17 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     return s;
   }
   opened->ResetChunks();
+  for (const blob::IndexEntry& e : opened->index) {
+    opened->max_compressed = std::max(opened->max_compressed, e.compressed_size);
+  }
+  const uint64_t chunk_bytes = opened->header.chunk_size;
+  size_t cache_chunks = static_cast<size_t>(
+      std::min<uint64_t>(options.cache_bytes / chunk_bytes, opened->header.chunk_count));
+  if (options.cache_bytes > 0 && cache_chunks == 0 && opened->header.chunk_count > 0) {
+    cache_chunks = 1;
+  }
+  opened->cache =
+      std::make_unique<internal::ChunkCache>(cache_chunks, chunk_bytes, opened->header.chunk_count);
   const uint64_t content_size = opened->header.content_size;
   std::unique_ptr<BlobProvider> provider(new BlobProvider(std::move(opened)));
   provider->UseReadAhead(&provider->blob_->read_ahead);
@@ -85,6 +151,8 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
     if (why != nullptr) *why = path + ": cannot create the VMO";
     return s;
   }
+  provider->filler_ = std::make_unique<Filler>(provider.get());
+  internal::HandleAccess::Object(provider->vmo())->SetFaultFiller(provider->filler_.get());
   *out = std::move(provider);
   return Status::kOk;
 }
@@ -92,6 +160,8 @@ Status BlobProvider::Create(PagerLoop* loop, const std::string& path,
 BlobProvider::BlobProvider(std::unique_ptr<Blob> blob) : blob_(std::move(blob)) {}
 
 BlobProvider::~BlobProvider() {
+  // No fault thread copies out of the cache for the VMO from here on.
+  if (filler_) internal::HandleAccess::Object(vmo())->ClearFaultFiller();
   // No loop thread may be in OnRead (which uses the blob) once this returns; the blob (and
   // its file) goes after.
   Shutdown();
@@ -100,23 +170,100 @@ BlobProvider::~BlobProvider() {
 uint32_t BlobProvider::chunk_size() const { return blob_->header.chunk_size; }
 uint64_t BlobProvider::chunk_count() const { return blob_->header.chunk_count; }
 
-Status BlobProvider::SupplyChunk(uint64_t chunk, void* buffer) {
-  const blob::IndexEntry& entry = blob_->index[chunk];
-  uint64_t bytes = 0;
-  const Status s = blob::ReadChunk(blob_->fd, entry, buffer, &bytes);
-  reads_.fetch_add(1, std::memory_order_relaxed);
-  bytes_read_.fetch_add(bytes, std::memory_order_relaxed);
-  if (s != Status::kOk) {
-    blob_->EndChunk(chunk);
-    return s;
-  }
-  // Only the last chunk can be short; the VMO holds it up to a page boundary, as zeros.
-  const uint64_t padded = PageRoundUp(entry.raw_size);
-  std::memset(static_cast<char*>(buffer) + entry.raw_size, 0, padded - entry.raw_size);
+size_t BlobProvider::cache_capacity() const { return blob_->cache->capacity(); }
+size_t BlobProvider::cached_chunks() const { return blob_->cache->cached_chunks(); }
+
+bool BlobProvider::CopyIfCached(uint64_t offset, uint64_t len, void* dst) {
+  const uint64_t chunk_bytes = blob_->header.chunk_size;
+  const uint64_t chunk = offset / chunk_bytes;
+  if (chunk >= blob_->header.chunk_count) return false;
+  // The cached bytes end with the chunk's last page (zero-padded past its content).
+  const uint64_t in_chunk = offset - chunk * chunk_bytes;
+  const uint64_t cached = PageRoundUp(blob_->index[chunk].raw_size);
+  if (in_chunk > cached || len > cached - in_chunk) return false;
+  if (!blob_->cache->CopyIfCached(chunk, in_chunk, len, dst)) return false;
+  cache_hits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool BlobProvider::SupplyCached(uint64_t chunk) {
+  internal::ChunkCache::Ref ref;
+  if (!blob_->cache->Acquire(chunk, &ref)) return false;
+  cache_hits_.fetch_add(1, std::memory_order_relaxed);
   // A supply can only fail if the VMO was detached meanwhile; nobody is left to tell.
-  blob_->EndChunk(chunk);  // before the supply: a request arriving after this decompresses again
-  (void)Supply(chunk * blob_->header.chunk_size, padded, buffer);
-  return Status::kOk;
+  (void)Supply(chunk * blob_->header.chunk_size, PageRoundUp(blob_->index[chunk].raw_size),
+               ref.data);
+  blob_->cache->Release(&ref);
+  return true;
+}
+
+struct BlobProvider::Job {
+  uint64_t chunk;
+  internal::ChunkCache::Ref slot;  // the cache slot it is decompressed into, if any
+  uint8_t* out;                    // where it is decompressed (the slot, or scratch)
+};
+
+void BlobProvider::RunJobs(Job* jobs, size_t n) {
+  if (n == 0) return;
+  const uint64_t chunk_bytes = blob_->header.chunk_size;
+  // Compressed bytes, per thread and reused: one chunk's worth per job of a batch.
+  thread_local std::vector<uint8_t> t_compressed;
+  const size_t stride = blob_->max_compressed;
+  if (t_compressed.size() < stride * internal::ChunkRing::kDepth) {
+    t_compressed.resize(stride * internal::ChunkRing::kDepth);
+  }
+  internal::ChunkRing::Read reads[internal::ChunkRing::kDepth];
+  for (size_t i = 0; i < n; ++i) {
+    const blob::IndexEntry& entry = blob_->index[jobs[i].chunk];
+    reads[i].fd = blob_->fd;
+    reads[i].offset = entry.offset;
+    reads[i].length = entry.compressed_size;
+    reads[i].buffer = t_compressed.data() + i * stride;
+  }
+  internal::ChunkRing* ring =
+      blob_->io == FileIo::kPread ? nullptr : internal::ChunkRing::ForThisThread();
+  if (ring != nullptr) ring->Submit(reads, n);
+  // In order (the requested chunks first), each as soon as its read is in.
+  for (size_t i = 0; i < n; ++i) {
+    internal::ChunkRing::Read& read = reads[i];
+    if (ring != nullptr) {
+      ring->WaitFor(&read);
+    } else {
+      const internal::IoResult r =
+          internal::PreadFull(read.fd, read.buffer, read.length, read.offset);
+      read.done = r.done;
+      read.error = r.error;
+    }
+    Job& job = jobs[i];
+    const blob::IndexEntry& entry = blob_->index[job.chunk];
+    reads_.fetch_add(1, std::memory_order_relaxed);
+    bytes_read_.fetch_add(read.error != 0 ? 0 : read.done, std::memory_order_relaxed);
+    const Status s =
+        read.error != 0 ? Status::kIo : blob::DecodeChunk(entry, read.buffer, read.done, job.out);
+    if (s != Status::kOk) {
+      blob_->cache->Release(&job.slot);  // never published: a bad chunk is not cached
+      blob_->EndChunk(job.chunk);
+      // Only this chunk fails; the others of the request are still supplied. A bad chunk
+      // is failed even when it was only read ahead: a request for it may have arrived on
+      // another thread while it was busy and been left to this one (see OnRead). Failing a
+      // range nobody waits for does nothing (docs/zircon-semantics.md 7.2), so this costs
+      // nothing otherwise.
+      const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
+      (void)Fail(job.chunk * chunk_bytes, PageRoundUp(entry.raw_size), error);
+      continue;
+    }
+    // Only the last chunk can be short; the VMO holds it up to a page boundary, as zeros.
+    const uint64_t padded = PageRoundUp(entry.raw_size);
+    std::memset(job.out + entry.raw_size, 0, padded - entry.raw_size);
+    if (job.slot.slot >= 0) blob_->cache->Publish(job.slot);
+    // Before the supply: a request arriving after this finds the chunk cached (or, with
+    // no room in the cache, decompresses it again).
+    blob_->EndChunk(job.chunk);
+    // A supply can only fail if the VMO was detached meanwhile; nobody is left to tell.
+    (void)Supply(job.chunk * chunk_bytes, padded, job.out);
+    blob_->cache->Release(&job.slot);
+  }
+  if (ring != nullptr) ring->WaitAll();
 }
 
 void BlobProvider::OnRead(const PagerLoop::Request& request) {
@@ -139,24 +286,34 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   const uint64_t end = std::min<uint64_t>(header.chunk_count, (plan.end() + chunk - 1) / chunk);
   const uint64_t below = plan.offset / chunk;  // read-ahead of a descending stream
 
-  // One chunk's worth of output per thread, reused (zero-padding needs a page multiple,
-  // which a chunk size is).
-  thread_local std::vector<uint8_t> t_chunk;
-  if (t_chunk.size() < chunk) t_chunk.resize(chunk);
-
+  // Decompression scratch for chunks the cache has no room for: one chunk's worth per job
+  // of a batch, per thread, reused (zero-padding needs a page multiple, which a chunk size
+  // is).
+  thread_local std::vector<uint8_t> t_chunks;
+  if (t_chunks.size() < chunk * internal::ChunkRing::kDepth) {
+    t_chunks.resize(chunk * internal::ChunkRing::kDepth);
+  }
+  Job jobs[internal::ChunkRing::kDepth];
+  size_t pending = 0;
   const auto serve = [&](uint64_t c) {
+    if (SupplyCached(c)) return;
     // A chunk another thread is decompressing now needs nothing more: its supply or its
     // failure resolves this request too, which is outstanding since before its packet.
     if (!blob_->StartChunk(c)) return;
-    const Status s = SupplyChunk(c, t_chunk.data());
-    if (s == Status::kOk) return;
-    // Only this chunk fails; the others of the request are still supplied. A bad chunk is
-    // failed even when it was only read ahead: a request for it may have arrived on
-    // another thread while it was busy and been left to this one (see above). Failing a
-    // range nobody waits for does nothing (docs/zircon-semantics.md 7.2), so this costs
-    // nothing otherwise.
-    const Status error = s == Status::kIoDataIntegrity ? Status::kIoDataIntegrity : Status::kIo;
-    (void)Fail(c * chunk, PageRoundUp(blob_->index[c].raw_size), error);
+    if (SupplyCached(c)) {  // it was cached between the two looks
+      blob_->EndChunk(c);
+      return;
+    }
+    cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    Job& job = jobs[pending];
+    job.chunk = c;
+    job.slot = {};
+    job.out =
+        blob_->cache->Reserve(c, &job.slot) ? job.slot.data : t_chunks.data() + pending * chunk;
+    if (++pending == internal::ChunkRing::kDepth) {
+      RunJobs(jobs, pending);
+      pending = 0;
+    }
   };
   // A chunk is supplied whole, so one whose first and last pages are present was supplied
   // already: read-ahead stops there rather than decompress it again.
@@ -178,6 +335,7 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
     if (present(--c)) break;
     serve(c);
   }
+  RunJobs(jobs, pending);
 }
 
 }  // namespace upager

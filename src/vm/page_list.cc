@@ -5,8 +5,65 @@
 
 namespace upager::internal {
 
-PageList::~PageList() {
-  for (auto& [index, page] : pages_) Forget(&page);
+PageList::~PageList() { Erase(pages_.begin(), pages_.end()); }
+
+PageList::PageMap::iterator PageList::Erase(PageMap::iterator first, PageMap::iterator last) {
+  if (first == last) return last;
+  uint64_t real = 0;
+  for (auto it = first; it != last; ++it) {
+    real += IsRealPage(it->second.kind) ? 1 : 0;
+    Mirror(it->first, SlotKind::kAbsent);
+  }
+  real_pages_ -= real;
+  if (reclaimer_ != nullptr) {
+    reclaimer_->RemoveAll(first, last, [](auto& entry) { return &entry.second.reclaim; });
+    if (real != 0) reclaimer_->Release(real);
+  }
+  return pages_.erase(first, last);
+}
+
+void PageList::RemoveRange(uint64_t first, uint64_t end) {
+  if (first >= end) return;
+  Erase(pages_.lower_bound(first), pages_.lower_bound(end));
+}
+
+bool PageList::RemoveNextRun(uint64_t from, bool (*drop)(SlotKind), uint64_t* first,
+                             uint64_t* end) {
+  auto it = pages_.lower_bound(from);
+  while (it != pages_.end() && !drop(it->second.kind)) ++it;
+  if (it == pages_.end()) return false;
+  auto last = it;
+  uint64_t next = it->first;
+  while (last != pages_.end() && last->first == next && drop(last->second.kind)) {
+    ++last;
+    ++next;
+  }
+  *first = it->first;
+  *end = next;
+  Erase(it, last);
+  return true;
+}
+
+void PageList::RemoveTaken(const uint64_t* pages, size_t n) {
+  uint64_t real = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto it = pages_.find(pages[i]);
+    if (it == pages_.end()) continue;
+    real += IsRealPage(it->second.kind) ? 1 : 0;
+    Mirror(it->first, SlotKind::kAbsent);
+    pages_.erase(it);
+  }
+  real_pages_ -= real;
+  if (reclaimer_ != nullptr && real != 0) reclaimer_->Release(real);
+}
+
+bool PageList::IsAbsent(uint64_t first, uint64_t end) const {
+  if (first >= end) return true;
+  auto it = pages_.lower_bound(first);
+  if (it != pages_.end() && it->first < end) return false;
+  auto z = zero_ranges_.lower_bound(first);
+  if (z != zero_ranges_.end() && z->first < end) return false;
+  return z == zero_ranges_.begin() || std::prev(z)->second.end <= first;
 }
 
 void PageList::Count(SlotKind kind, int delta) {
@@ -150,11 +207,7 @@ void PageList::RemovePage(uint64_t page) {
 
 void PageList::AddZeroRange(uint64_t first, uint64_t end) {
   if (first >= end) return;
-  for (auto it = pages_.lower_bound(first); it != pages_.end() && it->first < end;) {
-    Forget(&it->second);
-    Mirror(it->first, SlotKind::kAbsent);
-    it = pages_.erase(it);
-  }
+  Erase(pages_.lower_bound(first), pages_.lower_bound(end));
   // Absorb every range touching or overlapping [first, end).
   uint64_t new_first = first;
   uint64_t new_end = end;
@@ -194,10 +247,7 @@ void PageList::RemoveZeroRange(uint64_t first, uint64_t end) {
 }
 
 void PageList::Truncate(uint64_t pages) {
-  for (auto it = pages_.lower_bound(pages); it != pages_.end();) {
-    Forget(&it->second);
-    it = pages_.erase(it);
-  }
+  Erase(pages_.lower_bound(pages), pages_.end());
   if (kinds_.size() > pages) kinds_.resize(pages);
   RemoveZeroRange(pages, UINT64_MAX);
 }

@@ -8,6 +8,7 @@
 #ifndef UPAGER_SRC_VM_PAGE_LIST_H_
 #define UPAGER_SRC_VM_PAGE_LIST_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -60,6 +61,18 @@ class PageList {
   Page* FindPage(uint64_t page);
   // Makes a page or marker absent (no effect on zero ranges).
   void RemovePage(uint64_t page);
+  // Makes every page and marker in [first, end) absent (no effect on zero ranges), in bulk:
+  // one lock of the reclaimer and one release of the budget for all of them.
+  void RemoveRange(uint64_t first, uint64_t end);
+  // Finds the first page or marker at or after `from` whose kind satisfies `drop`, and
+  // removes it with the consecutive slots after it that satisfy `drop` too, in bulk (as
+  // RemoveRange). Returns false if there is none; otherwise [*first, *end) is the run removed.
+  bool RemoveNextRun(uint64_t from, bool (*drop)(SlotKind), uint64_t* first, uint64_t* end);
+  // Removes the `n` pages at `pages` (ascending), every one a page the reclaimer has taken
+  // out of its order already (PageReclaimer::TakeFront): one release of the budget for all.
+  void RemoveTaken(const uint64_t* pages, size_t n);
+  // Whether every slot of [first, end) is absent (no page, marker or zero range there).
+  bool IsAbsent(uint64_t first, uint64_t end) const;
   // ALWAYS_NEED: the page is never evicted from now on.
   void SetAlwaysNeed(uint64_t page);
   // Whether the VMO has mappings: pages that become evictable then start with the CLOCK's
@@ -88,6 +101,10 @@ class PageList {
   std::map<uint64_t, ZeroRange>::const_iterator FindZeroRange(uint64_t page) const;
 
  private:
+  using PageMap = std::map<uint64_t, Page>;
+
+  // Erases [first, last) of pages_, in bulk; returns `last`.
+  PageMap::iterator Erase(PageMap::iterator first, PageMap::iterator last);
   void Count(SlotKind kind, int delta);
   // Records the kind of pages_'s entry at `page` (or its removal) in kinds_.
   void Mirror(uint64_t page, SlotKind kind);
@@ -98,11 +115,11 @@ class PageList {
 
   PageReclaimer* const reclaimer_ = nullptr;
   VmObjectPaged* const owner_ = nullptr;
-  std::map<uint64_t, Page> pages_;
   // The kind of every entry of pages_ by page index (0: none there), so that a lookup, the
   // hottest operation of a fault, is an array read rather than a walk of the tree.
   // Grows as pages are set; kept in step by every change to pages_.
   std::vector<uint8_t> kinds_;
+  PageMap pages_;
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;
   bool mapped_ = false;

@@ -51,6 +51,31 @@ size_t PageReclaimer::reclaimable_pages() const {
   return lru_.size();
 }
 
+std::shared_ptr<VmObjectPaged> PageReclaimer::FirstOwner() {
+  MutexLock lock(&mutex_);
+  for (ReclaimLink& link : lru_) {
+    // A VMO being destroyed cannot be locked; its destructor unlinks its pages.
+    if (auto owner = link.owner->weak_from_this().lock()) return owner;
+  }
+  return nullptr;
+}
+
+size_t PageReclaimer::TakeFront(const VmObjectPaged* owner, size_t max, uint64_t* pages) {
+  MutexLock lock(&mutex_);
+  size_t taken = 0;
+  for (auto it = lru_.begin(); it != lru_.end() && taken < max;) {
+    ReclaimLink& link = *it;
+    if (link.owner != owner) {
+      if (!link.owner->weak_from_this().expired()) break;
+      ++it;  // its VMO is being destroyed: EvictOne would pass it over too
+      continue;
+    }
+    pages[taken++] = link.page;
+    it = lru_.erase(it);
+  }
+  return taken;
+}
+
 bool PageReclaimer::EvictOne() {
   // A page may change state between choosing it and locking its VMO; try a few. The hand
   // gives each page one second chance per call at most (then the bits are ignored), so a
@@ -84,8 +109,28 @@ bool PageReclaimer::EvictOne() {
   }
 }
 
+uint64_t PageReclaimer::EvictSome(uint64_t max) {
+  if (max == 0) return 0;
+  if (clock()) {
+    // The hand decides page by page (a page may get a second chance instead).
+    uint64_t evicted = 0;
+    while (evicted < max && EvictOne()) ++evicted;
+    return evicted;
+  }
+  // The front may move to another VMO between choosing it and locking it; try a few.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::shared_ptr<VmObjectPaged> owner = FirstOwner();
+    if (!owner) return 0;
+    if (const uint64_t evicted = owner->EvictFront(this, max); evicted != 0) return evicted;
+  }
+  return 0;
+}
+
 void PageReclaimer::ReclaimIfOver() {
-  while (budget_->used() > budget_->limit() && EvictOne()) {
+  for (;;) {
+    const uint64_t used = budget_->used();
+    const uint64_t limit = budget_->limit();
+    if (used <= limit || EvictSome(used - limit) == 0) return;
   }
 }
 
@@ -93,8 +138,9 @@ bool PageReclaimer::TryMakeRoom(uint64_t pages) {
   for (;;) {
     const uint64_t limit = budget_->limit();
     if (pages > limit) return false;
-    if (budget_->used() <= limit - pages) return true;
-    if (!EvictOne()) return false;
+    const uint64_t used = budget_->used();
+    if (used <= limit - pages) return true;
+    if (EvictSome(used - (limit - pages)) == 0) return false;
   }
 }
 
@@ -102,8 +148,9 @@ Status PageReclaimer::MakeRoom(uint64_t pages) {
   for (;;) {
     const uint64_t limit = budget_->limit();
     const uint64_t wanted = std::min(pages, limit);
-    if (budget_->used() <= limit - wanted) return Status::kOk;
-    if (EvictOne()) continue;
+    const uint64_t used = budget_->used();
+    if (used <= limit - wanted) return Status::kOk;
+    if (EvictSome(used - (limit - wanted)) != 0) continue;
     PageRequest request;
     if (Status s = requester_->FillRequest(&request); s != Status::kShouldWait) return s;
     // Re-check after arming: memory freed in between wakes the wait at once.

@@ -14,7 +14,10 @@
 // since the hand last passed) gets a second chance instead: the bit is cleared, the page
 // is unmapped from every mapping while it stays in the memfd, and it goes to the back. A
 // use through a mapping then takes a MINOR fault, which maps it back and sets the bit.
-// Without the clock, the order is the list's alone (docs/eviction.md).
+// Without the clock, the order is the list's alone (docs/eviction.md), and pages go in
+// batches: as many pages from the front as are needed and belong to the same VMO, under one
+// lock of that VMO, one hole punch a run of consecutive pages (the pages one-at-a-time
+// eviction would take).
 // Section numbers refer to docs/zircon-semantics.md.
 #ifndef UPAGER_SRC_VM_PAGE_RECLAIMER_H_
 #define UPAGER_SRC_VM_PAGE_RECLAIMER_H_
@@ -75,6 +78,18 @@ class PageReclaimer {
   // reports MINOR faults). Off, the hand evicts the front page whatever its bit.
   void SetClock(bool on) { clock_.store(on, std::memory_order_relaxed); }
   bool clock() const { return clock_.load(std::memory_order_relaxed); }
+  // Unlinks the link of every element of [first, last) (`link_of(element)`) under one lock;
+  // links not linked are skipped.
+  template <typename It, typename LinkOf>
+  void RemoveAll(It first, It last, LinkOf link_of) {
+    MutexLock lock(&mutex_);
+    for (; first != last; ++first) UnlinkLocked(link_of(*first));
+  }
+  // Called with `owner`'s lock held: takes the evictable pages at the front of the order that
+  // belong to `owner`, up to `max`, out of the order and stores their indices in `pages`
+  // (oldest first). Pages of a VMO being destroyed are passed over (its destructor releases
+  // them); the first page of another VMO ends the take. Returns how many were taken.
+  size_t TakeFront(const VmObjectPaged* owner, size_t max, uint64_t* pages);
 
   // Called with no VMO lock held. Evicts until `pages` more fit under the limit (at most
   // the whole limit is asked for); if nothing is evictable, waits until memory is freed.
@@ -87,10 +102,21 @@ class PageReclaimer {
   void ReclaimIfOver();
   // Evicts the first evictable page; false if there is none.
   bool EvictOne();
+  // Evicts the first `max` evictable pages, or as many of them as belong to the VMO of the
+  // first one, in one batch (one VMO lock, one hole punch a run of pages): the same pages,
+  // in the same order, that `max` calls of EvictOne would evict. With the clock on, it is
+  // those calls (the hand decides page by page). Returns how many went.
+  uint64_t EvictSome(uint64_t max);
   size_t reclaimable_pages() const;
 
  private:
   using List = boost::intrusive::list<ReclaimLink, boost::intrusive::constant_time_size<true>>;
+
+  void UnlinkLocked(ReclaimLink* link) UPAGER_REQUIRES(mutex_) {
+    if (link->is_linked()) lru_.erase(lru_.iterator_to(*link));
+  }
+  // The VMO of the first evictable page whose VMO is not being destroyed, or null.
+  std::shared_ptr<VmObjectPaged> FirstOwner();
 
   PageBudget* const budget_;
   const std::shared_ptr<AnonymousPageRequester> requester_;

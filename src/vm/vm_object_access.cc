@@ -167,7 +167,7 @@ Status VmObjectPaged::OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len) {
       if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
       const uint64_t first = PageOf(offset);
       const uint64_t last = PageCeil(offset + len);
-      for (uint64_t page = first; page < last; ++page) m.pages.RemovePage(page);
+      m.pages.RemoveRange(first, last);
       m.PunchHole(first, last);
       return Status::kOk;
     }
@@ -259,7 +259,7 @@ Status VmObjectPaged::ZeroRange(uint64_t offset, uint64_t len) {
   MutexLock lock(&m.mutex);
   last = std::min(last, PageOf(m.size));
   if (!source_) {
-    for (uint64_t page = first; page < last; ++page) m.pages.RemovePage(page);
+    m.pages.RemoveRange(first, last);
     m.PunchHole(first, last);
     m.modified = true;
     return Status::kOk;

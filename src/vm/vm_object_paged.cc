@@ -191,4 +191,25 @@ void VmObjectPaged::AbsentRun(uint64_t offset, uint64_t low, uint64_t high, uint
   *end = Bytes(hi);
 }
 
+uint64_t VmObjectPaged::EvictFront(PageReclaimer* reclaimer, uint64_t max) {
+  // At most this many pages a batch: the indices live on the stack.
+  constexpr size_t kBatch = 512;
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  uint64_t pages[kBatch];
+  const size_t taken = reclaimer->TakeFront(this, std::min<uint64_t>(max, kBatch), pages);
+  // The batch goes as a whole under this lock, so the order within it does not matter:
+  // sorted, its pages leave the list with one budget release, and its consecutive pages
+  // make runs, each dropped from storage with one hole punch.
+  std::sort(pages, pages + taken);
+  m.pages.RemoveTaken(pages, taken);
+  for (size_t i = 0; i < taken;) {
+    size_t j = i + 1;
+    while (j < taken && pages[j] == pages[j - 1] + 1) ++j;
+    m.PunchHole(pages[i], pages[i] + (j - i));
+    i = j;
+  }
+  return taken;
+}
+
 }  // namespace upager::internal

@@ -29,6 +29,7 @@
 namespace upager::internal {
 
 enum class SlotKind;  // page_list.h
+class PageReclaimer;
 
 class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
  public:
@@ -107,6 +108,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // from every mapping (it stays in storage) and moves it to the back of the reclaim
   // order. Called by the PageReclaimer with no lock held.
   ReclaimStepResult ReclaimStep(uint64_t page, bool may_age);
+  // Evicts the pages `reclaimer` has at the front of its order for this VMO, up to `max`
+  // of them (PageReclaimer::TakeFront), a run of consecutive pages at a time. Returns how
+  // many went. Called by the PageReclaimer with no lock held.
+  uint64_t EvictFront(PageReclaimer* reclaimer, uint64_t max);
 
  private:
   // The operations proper; the public ones add the memory-budget steps around them.

@@ -56,7 +56,7 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
     run_start = page + 1;
   }
   // The aux range ends decommitted, whatever was used.
-  for (uint64_t i = 0; i < count; ++i) a.pages.RemovePage(aux_first + i);
+  a.pages.RemoveRange(aux_first, aux_first + count);
   a.PunchHole(aux_first, aux_first + count);
   return result;
 }
@@ -280,20 +280,35 @@ Status VmObjectPaged::QueryStats(bool reset, PagerVmoStats* out) {
   return Status::kOk;
 }
 
+namespace {
+bool IsDroppedOnDetach(SlotKind kind) {
+  return kind == SlotKind::kClean || kind == SlotKind::kMarker;
+}
+}  // namespace
+
 void VmObjectPaged::Detach() {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   source_->Detach();
   // Clean pages and markers go (the pager can supply them no more); Dirty, AwaitingClean
-  // and zero ranges stay so they can still be queried and written back (9.2).
-  std::vector<uint64_t> drop;
-  for (const auto& [page, slot] : m.pages.pages()) {
-    if (slot.kind == SlotKind::kClean || slot.kind == SlotKind::kMarker) drop.push_back(page);
+  // and zero ranges stay so they can still be queried and written back (9.2). They go a
+  // run of consecutive slots at a time, and runs apart only by absent slots (holes in
+  // storage already, and nothing can fill them now) share one hole punch.
+  uint64_t punch_first = 0;
+  uint64_t punch_end = 0;
+  uint64_t first;
+  uint64_t end;
+  for (uint64_t from = 0; m.pages.RemoveNextRun(from, IsDroppedOnDetach, &first, &end);
+       from = end) {
+    if (punch_end > punch_first && m.pages.IsAbsent(punch_end, first)) {
+      punch_end = end;
+      continue;
+    }
+    m.PunchHole(punch_first, punch_end);
+    punch_first = first;
+    punch_end = end;
   }
-  for (uint64_t page : drop) {
-    m.pages.RemovePage(page);
-    m.PunchHole(page, page + 1);
-  }
+  m.PunchHole(punch_first, punch_end);
 }
 
 }  // namespace upager::internal

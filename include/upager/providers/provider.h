@@ -41,9 +41,14 @@ struct ProviderStats {
   uint64_t bytes_supplied = 0;  // bytes supplied to the VMO, read-ahead included
   uint64_t failures = 0;        // ranges failed
   uint64_t retries = 0;         // reads retried (HttpProvider)
-  // Mapped faults served on the fault-handling thread itself, with no READ packet (a
-  // provider whose data was at hand: FileProviderOptions::fill_faults).
+  // Mapped faults served on the fault-handling thread itself, with no READ packet (data at
+  // hand: a file in memory or the page cache, FileProviderOptions::fill_faults; a chunk in
+  // BlobProvider's cache).
   uint64_t fault_fills = 0;
+  // Chunks served from the decompressed-chunk cache, and chunks that had to be read and
+  // decompressed (BlobProvider; 0 elsewhere).
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
 };
 
 class Provider : public PagerLoop::Handler {
@@ -94,6 +99,8 @@ class Provider : public PagerLoop::Handler {
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> fault_fills_{0};
+  std::atomic<uint64_t> cache_hits_{0};
+  std::atomic<uint64_t> cache_misses_{0};
 
  private:
   PagerLoop* loop_ = nullptr;
