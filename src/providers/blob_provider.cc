@@ -75,14 +75,14 @@ class BlobProvider::Filler final : public internal::FaultFiller {
  public:
   explicit Filler(BlobProvider* owner) : owner_(owner) {}
 
-  bool FillNow(uint64_t page, Range run, std::byte* /*buffer*/, uint64_t /*capacity*/,
+  void FillNow(uint64_t page, Range run, std::byte* /*buffer*/, uint64_t /*capacity*/,
                Sink* sink) override {
     Blob& blob = *owner_->blob_;
     const uint64_t chunk_bytes = blob.header.chunk_size;
     const uint64_t chunk = page / chunk_bytes;
-    if (chunk >= blob.header.chunk_count) return false;
+    if (chunk >= blob.header.chunk_count) return;
     internal::ChunkCache::Ref ref;
-    if (!blob.cache->Acquire(chunk, &ref)) return false;
+    if (!blob.cache->Acquire(chunk, &ref)) return;
     const uint64_t start = chunk * chunk_bytes;
     const uint64_t chunk_end = start + PageRoundUp(blob.index[chunk].raw_size);
     const uint64_t lo = std::max(start, run.offset);
@@ -94,14 +94,13 @@ class BlobProvider::Filler final : public internal::FaultFiller {
                      &supplied);
     blob.cache->Release(&ref);
     owner_->cache_hits_.fetch_add(1, std::memory_order_relaxed);
-    if (!ok) return false;
+    if (!ok) return;
     // The read-ahead streams follow the reader through cached chunks too, so that the next
     // chunk it misses is read ahead as a continuation.
     blob.read_ahead.Plan(start, chunk_end - start, owner_->vmo_size(),
                          ReadAheadGap{run.offset, run.end()});
     owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
     owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
-    return true;
   }
   void Missed(uint64_t /*page*/) override {}
 

@@ -48,8 +48,7 @@ int64_t FileProvider::Filler::ReadNow(std::byte* buffer, uint64_t length, uint64
 }
 
 bool FileProvider::Filler::ReadAndSupply(uint64_t offset, uint64_t length, uint64_t must_hold,
-                                         std::byte* buffer, Sink* sink, bool* page_in) {
-  *page_in = false;
+                                         std::byte* buffer, Sink* sink) {
   const uint64_t content = owner_->content_size();
   const uint64_t read_end = std::min(offset + length, std::max(content, offset));
   int64_t n = 0;
@@ -75,21 +74,20 @@ bool FileProvider::Filler::ReadAndSupply(uint64_t offset, uint64_t length, uint6
   // fill first, so that whoever sees the bytes (acquire) sees the fill too.
   if (go_on && must_hold != ~0ull) owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
   if (supplied > 0) owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
-  *page_in = go_on;
   return go_on && whole;
 }
 
-bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
+void FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
                                    Sink* sink) {
   const uint64_t content = owner_->content_size();
   // What the I/O thread is reading is its to supply.
   const internal::ByteRange clear = queue_->ClearOfFlights(page, {run.offset, run.length});
-  if (clear.length == 0) return false;
+  if (clear.length == 0) return;
   // The page alone first, unless the file is in memory: a miss must not move the read-ahead
   // streams, since the request that follows it is planned by them.
   if (!memory_file_ && page < content) {
     const uint64_t want = std::min(kPageSize, content - page);
-    if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return false;
+    if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return;
   }
   // The run of absent pages is the gap read-around stays in and judges the fault by.
   const ReadAheadRange plan =
@@ -105,15 +103,12 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
       descending ? std::max(lo, page + kPageSize > first_piece ? page + kPageSize - first_piece : 0)
                  : page;
   const uint64_t first_hi = descending ? page + kPageSize : std::min(hi, page + first_piece);
-  bool page_in = false;
-  if (!ReadAndSupply(first_lo, first_hi - first_lo, page, buffer, sink, &page_in)) {
-    return page_in;
-  }
+  if (!ReadAndSupply(first_lo, first_hi - first_lo, page, buffer, sink)) return;
   // The rest, nearest first: up from the piece, then down from it (or the other way).
   auto up = [&] {
     for (uint64_t at = first_hi; at < hi;) {
       const uint64_t n = std::min(piece, hi - at);
-      if (!ReadAndSupply(at, n, ~0ull, buffer, sink, &page_in)) return false;
+      if (!ReadAndSupply(at, n, ~0ull, buffer, sink)) return false;
       at += n;
     }
     return true;
@@ -121,7 +116,7 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   auto down = [&] {
     for (uint64_t at = first_lo; at > lo;) {
       const uint64_t n = std::min(piece, at - lo);
-      if (!ReadAndSupply(at - n, n, ~0ull, buffer, sink, &page_in)) return false;
+      if (!ReadAndSupply(at - n, n, ~0ull, buffer, sink)) return false;
       at -= n;
     }
     return true;
@@ -131,7 +126,6 @@ bool FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   } else {
     if (up()) down();
   }
-  return true;
 }
 
 void FileProvider::Filler::Missed(uint64_t page) {

@@ -39,7 +39,7 @@ class FileProvider::Filler final : public internal::FaultFiller {
   // True if the file lives in memory (tmpfs, ramfs): plain reads never wait for a disk.
   static bool IsMemoryFile(int fd);
 
-  bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity, Sink* sink) override;
+  void FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity, Sink* sink) override;
   void Missed(uint64_t page) override;
 
  private:
@@ -48,9 +48,9 @@ class FileProvider::Filler final : public internal::FaultFiller {
   int64_t ReadNow(std::byte* buffer, uint64_t length, uint64_t offset);
   // Reads [offset, offset + length) (past the content: zeros) and supplies it; false if it
   // was cut short (a miss) or the sink said stop. A short read still supplies its whole
-  // pages when they hold `must_hold` (or it is ~0). *page_in: the sink took a range.
+  // pages when they hold `must_hold` (or it is ~0).
   bool ReadAndSupply(uint64_t offset, uint64_t length, uint64_t must_hold, std::byte* buffer,
-                     Sink* sink, bool* page_in);
+                     Sink* sink);
 
   FileProvider* const owner_;
   const int fd_;

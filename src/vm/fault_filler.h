@@ -56,10 +56,10 @@ class FaultFiller {
   //
   // Reads, without blocking, ranges of `run` into `buffer` and hands each to `sink`, one at
   // a time (the buffer may be reused once Supply returns): the first must hold `page`, so
-  // that the faulting thread resumes while the rest is read. Returns false, having supplied
-  // nothing, if it cannot read the page without blocking. Ranges must be page-aligned; bytes past
-  // the content must be zeros. Must not touch mapped memory of its own VMO.
-  virtual bool FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
+  // that the faulting thread resumes while the rest is read. A filler that cannot read the
+  // page without blocking supplies nothing. Ranges must be page-aligned; bytes past the
+  // content must be zeros. Must not touch mapped memory of its own VMO.
+  virtual void FillNow(uint64_t page, Range run, std::byte* buffer, uint64_t capacity,
                        Sink* sink) = 0;
   // The fill of `page` did not resolve its fault, and the fault now waits on a request for
   // it (outstanding already, so a supply from now on resolves it). Called on the fault
