@@ -380,32 +380,33 @@ void FaultService::ScanOvertime() {
   }
 }
 
+FaultService::Entry* FaultService::EnterRange(uintptr_t page) {
+  MutexLock lock(&mutex_);
+  auto it = ranges_.upper_bound(page);
+  if (it == ranges_.begin()) return nullptr;
+  --it;
+  if (page - it->first >= it->second.len) return nullptr;
+  ++it->second.users;
+  return &it->second;
+}
+
+void FaultService::LeaveRange(Entry* entry) {
+  MutexLock lock(&mutex_);
+  if (--entry->users == 0) idle_.NotifyAll();
+}
+
 void FaultService::Dispatch(const Userfaultfd& uffd, uintptr_t address, bool write, bool wp,
                             pid_t tid) {
   internal::telemetry::Fault(address, write);
   const uintptr_t page = address & kPageMask;
-  MappingObject* mapping = nullptr;
-  Entry* entry = nullptr;
-  {
-    MutexLock lock(&mutex_);
-    auto it = ranges_.upper_bound(page);
-    if (it != ranges_.begin()) {
-      --it;
-      if (page - it->first < it->second.len) {
-        entry = &it->second;
-        mapping = entry->mapping;
-        ++entry->users;
-      }
-    }
-  }
-  if (mapping == nullptr) {
+  Entry* entry = EnterRange(page);
+  if (entry == nullptr) {
     // Unmapped since the fault was raised: the retried access finds nothing (SIGSEGV).
     uffd.Wake(page, kPageSize);
     return;
   }
-  mapping->OnFault(address, write, wp, tid);
-  MutexLock lock(&mutex_);
-  if (--entry->users == 0) idle_.NotifyAll();
+  entry->mapping->OnFault(address, write, wp, tid);
+  LeaveRange(entry);
 }
 
 void FaultService::FailAccess(const Userfaultfd& uffd, uintptr_t address, pid_t tid,

@@ -96,6 +96,10 @@ class FaultService {
   };
   FaultService() = default;
   void Run(const std::shared_ptr<Generation>& generation, Lane* lane);
+  // The entry of the mapped range holding `page`, counted in its users until LeaveRange
+  // (so that Detach waits for the fault thread); null if no mapping holds it any more.
+  Entry* EnterRange(uintptr_t page);
+  void LeaveRange(Entry* entry);
   void Dispatch(const Userfaultfd& uffd, uintptr_t address, bool write, bool wp, pid_t tid);
   // A MINOR fault (minor_faults.cc): to the mapping's OnMinorFault.
   void DispatchMinor(const Userfaultfd& uffd, uintptr_t address);

@@ -32,28 +32,14 @@ void NoteMinorFaults(bool available) {
 
 void FaultService::DispatchMinor(const Userfaultfd& uffd, uintptr_t address) {
   const uintptr_t page = address & ~static_cast<uintptr_t>(kPageSize - 1);
-  MappingObject* mapping = nullptr;
-  Entry* entry = nullptr;
-  {
-    MutexLock lock(&mutex_);
-    auto it = ranges_.upper_bound(page);
-    if (it != ranges_.begin()) {
-      --it;
-      if (page - it->first < it->second.len) {
-        entry = &it->second;
-        mapping = entry->mapping;
-        ++entry->users;
-      }
-    }
-  }
-  if (mapping == nullptr) {
+  Entry* entry = EnterRange(page);
+  if (entry == nullptr) {
     // Unmapped since the fault was raised: the retried access finds nothing (SIGSEGV).
     uffd.Wake(page, kPageSize);
     return;
   }
-  mapping->OnMinorFault(address);
-  MutexLock lock(&mutex_);
-  if (--entry->users == 0) idle_.NotifyAll();
+  entry->mapping->OnMinorFault(address);
+  LeaveRange(entry);
 }
 
 void MappingObject::OnMinorFault(uintptr_t address) {
