@@ -22,6 +22,7 @@
 #include "mapping_util.h"
 #include "upager/mapping.h"
 #include "upager/pager.h"
+#include "vm/storage_reaper.h"
 
 namespace upager {
 namespace {
@@ -429,6 +430,57 @@ TEST_F(FileProviderMiscTest, VmoOutlivesTheProvider) {
   EXPECT_EQ(dup.Read(&byte, 128 * 1024, 1), Status::kBadState);
   EXPECT_EQ(dup.Read(&byte, kPageSize, 1), Status::kOk);
   EXPECT_EQ(byte, 'd');
+}
+
+// The provider goes away while a mapping of its VMO lives on: that mapping is a handle, so
+// the VMO is detached as with a duplicate: a clean page it had shows the detach (SIGBUS),
+// a page never supplied too.
+TEST_F(FileProviderMiscTest, MappingOutlivesTheProvider) {
+  UPAGER_REQUIRE_MAPPINGS();
+  const std::vector<uint8_t> data = RandomBytes(256 * 1024, 16);
+  WriteFile(dir_.File("data"), data);
+  std::unique_ptr<FileProvider> file;
+  ASSERT_EQ(FileProvider::Create(&loop_, dir_.File("data"),
+                                 Options(FileIo::kAuto, ReadAheadMode::kOff), &file),
+            Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(file->vmo(), 0, file->vmo_size(), kMapRead, &map), Status::kOk);
+  uint64_t word = 0;
+  ASSERT_TRUE(testing::ProbeLoad(map.data(), &word).ok);
+  EXPECT_EQ(std::memcmp(&word, data.data(), sizeof(word)), 0);
+  file.reset();
+  EXPECT_EQ(testing::ProbeLoad(map.data(), &word).signo, SIGBUS);
+  EXPECT_EQ(testing::ProbeLoad(map.data() + 128 * 1024, &word).signo, SIGBUS);
+}
+
+// The open descriptors of /proc/self/fd.
+size_t OpenDescriptors() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// A provider holding its VMO's only handle releases the VMO's storage off its own thread
+// (storage_reaper.h): once the reaper is drained, every descriptor the provider opened
+// (the file, io_uring's, the VMO's memfd) is closed again, read as much as you like.
+TEST_F(FileProviderMiscTest, DestroyedProviderClosesEverything) {
+  const std::vector<uint8_t> data = RandomBytes(4 * 1024 * 1024, 17);
+  WriteFile(dir_.File("data"), data);
+  const size_t before = OpenDescriptors();
+  for (int round = 0; round < 3; ++round) {
+    std::unique_ptr<FileProvider> file;
+    ASSERT_EQ(FileProvider::Create(&loop_, dir_.File("data"),
+                                   Options(FileIo::kAuto, ReadAheadMode::kOff), &file),
+              Status::kOk);
+    std::vector<uint8_t> got(data.size());
+    ASSERT_EQ(file->vmo().Read(got.data(), 0, got.size()), Status::kOk);
+    ASSERT_EQ(got, data);
+    file.reset();
+    internal::StorageReaper::Default().Drain();
+    EXPECT_EQ(OpenDescriptors(), before) << "round " << round;
+  }
 }
 
 // Many threads reading overlapping random ranges at once.

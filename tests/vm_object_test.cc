@@ -1,6 +1,9 @@
 // VmObjectPaged below the pager layer: anonymous VMOs, and pager-backed VMOs whose page
 // source has a RecordingProvider, driven by a test thread standing in for the pager.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <future>
@@ -12,6 +15,7 @@
 #include "test_util.h"
 #include "upager/vmo.h"
 #include "vm/page_list.h"
+#include "vm/storage_reaper.h"
 #include "vm/vm_object_paged.h"
 
 namespace upager {
@@ -28,6 +32,54 @@ std::vector<char> Pattern(uint64_t pages, char seed) {
   std::vector<char> data(P(pages));
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(seed + i / kPageSize);
   return data;
+}
+
+// A memfd of `pages` written pages.
+int FilledMemfd(uint64_t pages) {
+  const int fd = memfd_create("reaper-test", MFD_CLOEXEC);
+  const std::vector<char> data = Pattern(pages, 'r');
+  if (fd < 0 || pwrite(fd, data.data(), data.size(), 0) != static_cast<ssize_t>(data.size())) {
+    return -1;
+  }
+  return fd;
+}
+
+bool IsOpen(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+// A small memfd is closed by the caller; a large one by the reaper's thread, by the time a
+// drain returns; each its own memfd (no other descriptor closed by mistake).
+TEST(StorageReaperTest, ClosesSmallAtOnceAndLargeByDrain) {
+  internal::StorageReaper& reaper = internal::StorageReaper::Default();
+  const int small = FilledMemfd(2);
+  const int large = FilledMemfd(internal::StorageReaper::kMinPages);
+  const int kept = FilledMemfd(1);
+  ASSERT_GE(small, 0);
+  ASSERT_GE(large, 0);
+  ASSERT_GE(kept, 0);
+  reaper.Close(small, 2);
+  EXPECT_FALSE(IsOpen(small));
+  reaper.Close(large, internal::StorageReaper::kMinPages);
+  reaper.Drain();
+  EXPECT_FALSE(IsOpen(large));
+  EXPECT_TRUE(IsOpen(kept));
+  close(kept);
+}
+
+// A destroyed pager-backed VMO with pages hands its storage to the reaper: after a drain
+// the memfd is closed.
+TEST(StorageReaperTest, DestroyedVmoStorageIsClosed) {
+  auto provider = std::make_shared<RecordingProvider>();
+  std::shared_ptr<VmObjectPaged> vmo;
+  ASSERT_EQ(
+      VmObjectPaged::CreatePagerBacked(P(300), 0, std::make_shared<PageSource>(provider), 1, &vmo),
+      Status::kOk);
+  const std::vector<char> data = Pattern(300, 'a');
+  ASSERT_EQ(vmo->SupplyPagesFromBuffer(0, P(300), data.data()), Status::kOk);
+  const int fd = vmo->memfd();
+  ASSERT_TRUE(IsOpen(fd));
+  vmo.reset();
+  internal::StorageReaper::Default().Drain();
+  EXPECT_FALSE(IsOpen(fd));
 }
 
 TEST(AnonymousVmoTest, ZeroFilledReadWriteSize) {

@@ -21,7 +21,10 @@ Status Provider::Init(PagerLoop* loop, uint64_t content_size, uint32_t vmo_optio
 void Provider::Shutdown() {
   if (shut_down_ || loop_ == nullptr) return;
   shut_down_ = true;
-  if (vmo_.is_valid()) loop_->pager().DetachVmo(vmo_);
+  // Holding the VMO's only handle (no duplicate, no mapping), this provider is its last
+  // user: the pages go with the VMO when that handle closes, off this thread, rather than
+  // being dropped here one run at a time (VmObjectPaged::DetachSoleHandle).
+  if (vmo_.is_valid()) internal::HandleAccess::Object(vmo_)->DetachSoleHandle();
   loop_->RemoveHandler(this);
 }
 

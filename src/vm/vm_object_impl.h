@@ -18,6 +18,7 @@
 #include "vm/fault_filler.h"
 #include "vm/page_list.h"
 #include "vm/page_reclaimer.h"
+#include "vm/storage_reaper.h"
 #include "vm/vm_mapping.h"
 #include "vm/vm_object_paged.h"
 
@@ -62,7 +63,8 @@ Status MakeMemfd(uint64_t size, int* out);
 struct VmObjectPaged::Impl {
   Impl(int fd, uint64_t size_bytes, PageReclaimer* reclaimer, VmObjectPaged* owner)
       : memfd(fd), size(size_bytes), pages(reclaimer, owner) {}
-  ~Impl() { ::close(memfd); }
+  // The storage goes off the caller's path where it is large (storage_reaper.h).
+  ~Impl() { StorageReaper::Default().Close(memfd, pages.committed_pages()); }
 
   Mutex mutex;
   const int memfd;

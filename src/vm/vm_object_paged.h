@@ -72,6 +72,12 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                           size_t buffer_entries, size_t* actual, size_t* avail);
   Status QueryStats(bool reset, PagerVmoStats* out);
   void Detach();
+  // Detach for the holder of the VMO's only handle, which closes it right after (a
+  // provider's shutdown). With no other handle or mapping nobody can see the VMO's pages
+  // any more, so only the source is detached (as destruction, 9.3, does first), and the
+  // pages go with the VMO, at once, off the caller's path (storage_reaper.h), rather than
+  // being dropped run by run first. With other handles or mappings: Detach.
+  void DetachSoleHandle();
 
   // Mappings (src/fault). A mapping registers itself for as long as it is mapped, so that
   // supplies can install pages directly into it and state changes reach its page tables.

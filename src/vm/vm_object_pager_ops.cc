@@ -311,4 +311,18 @@ void VmObjectPaged::Detach() {
   m.PunchHole(punch_first, punch_end);
 }
 
+void VmObjectPaged::DetachSoleHandle() {
+  {
+    MutexLock lock(&impl_->mutex);
+    // Another handle may only come from this one (a duplicate), which its holder does not
+    // make while closing it, or from a loop thread handing a request to the pager (counted
+    // here while it runs, so then this is a plain detach).
+    if (impl_->handles.load(std::memory_order_acquire) == 1) {
+      source_->Detach();
+      return;
+    }
+  }
+  Detach();
+}
+
 }  // namespace upager::internal
