@@ -86,6 +86,8 @@ struct VmObjectPaged::Impl {
   };
   FaultWatch fault_watch UPAGER_GUARDED_BY(mutex);
 
+  // Runs this long are cleared from the mappings' page tables before they are punched.
+  static constexpr uint64_t kZapFirstPages = 16;
   // Drops the storage of pages [first, end) (they become holes and read as zero). The
   // kernel removes them from every mapping too, so the next access faults; write
   // protection is re-armed there because a page a store had unprotected comes back clean.

@@ -91,6 +91,14 @@ Status MakeMemfd(uint64_t size, int* out) {
 
 void VmObjectPaged::Impl::PunchHole(uint64_t first, uint64_t end) {
   if (first >= end) return;
+  // The kernel takes a punched page out of every mapping one page at a time, which costs
+  // as much again as the punch; clearing a long run from the page tables first, a mapping
+  // at a time, halves it (a run of 128 MiB: 50 ms against 26). An access in between maps
+  // the page again from storage (or takes a MINOR fault that waits for this lock), and the
+  // punch then takes it out as before.
+  if (end - first >= kZapFirstPages) {
+    for (VmMapping* mapping : mappings) mapping->Unmap(Bytes(first), Bytes(end - first));
+  }
   ::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(Bytes(first)),
               static_cast<off_t>(Bytes(end - first)));
   WriteProtect(first, end);
