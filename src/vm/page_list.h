@@ -14,6 +14,7 @@
 #include <map>
 #include <vector>
 
+#include "vm/node_pool.h"
 #include "vm/page_reclaimer.h"
 
 namespace upager::internal {
@@ -91,9 +92,12 @@ class PageList {
 
   uint64_t committed_pages() const { return real_pages_; }
 
+  // The pages and markers by index, their nodes from the list's own pool (node_pool.h).
+  using PageMap =
+      std::map<uint64_t, Page, std::less<>, PoolAllocator<std::pair<const uint64_t, Page>>>;
   // Direct access for the walks of writeback and dirty-range queries.
-  std::map<uint64_t, Page>& pages() { return pages_; }
-  const std::map<uint64_t, Page>& pages() const { return pages_; }
+  PageMap& pages() { return pages_; }
+  const PageMap& pages() const { return pages_; }
   std::map<uint64_t, ZeroRange>& zero_ranges() { return zero_ranges_; }
   const std::map<uint64_t, ZeroRange>& zero_ranges() const { return zero_ranges_; }
   // The zero range containing `page`, or zero_ranges().end().
@@ -101,8 +105,6 @@ class PageList {
   std::map<uint64_t, ZeroRange>::const_iterator FindZeroRange(uint64_t page) const;
 
  private:
-  using PageMap = std::map<uint64_t, Page>;
-
   // Erases [first, last) of pages_, in bulk; returns `last`.
   PageMap::iterator Erase(PageMap::iterator first, PageMap::iterator last);
   void Count(SlotKind kind, int delta);
@@ -119,7 +121,8 @@ class PageList {
   // hottest operation of a fault, is an array read rather than a walk of the tree.
   // Grows as pages are set; kept in step by every change to pages_.
   std::vector<uint8_t> kinds_;
-  PageMap pages_;
+  NodePool pool_;  // before pages_, which gives its nodes back to it
+  PageMap pages_{PageMap::allocator_type(&pool_)};
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint
   uint64_t real_pages_ = 0;
   bool mapped_ = false;
