@@ -17,10 +17,11 @@ void StorageReaper::Close(int fd, uint64_t pages) {
   if (pages >= kMinPages) {
     MutexLock lock(&mutex_);
     if (pending_pages_ < kMaxPendingPages) {
-      if (!started_) {
-        // Its thread may outlive main (it is never joined): it only closes descriptors.
+      if (thread_pid_ != ::getpid()) {
+        // The first hand-over in this process (a child of fork has no reaper thread yet).
+        // The thread may outlive main (it is never joined): it only closes descriptors.
         std::thread([this] { Run(); }).detach();
-        started_ = true;
+        thread_pid_ = ::getpid();
       }
       fds_.push_back(fd);
       fd_pages_.push_back(pages);

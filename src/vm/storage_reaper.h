@@ -11,6 +11,8 @@
 #ifndef UPAGER_SRC_VM_STORAGE_REAPER_H_
 #define UPAGER_SRC_VM_STORAGE_REAPER_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -46,9 +48,9 @@ class StorageReaper {
   std::vector<int> fds_ UPAGER_GUARDED_BY(mutex_);
   std::vector<uint64_t> fd_pages_ UPAGER_GUARDED_BY(mutex_);
   uint64_t pending_pages_ UPAGER_GUARDED_BY(mutex_) = 0;
-  uint64_t handed_ UPAGER_GUARDED_BY(mutex_) = 0;  // memfds ever handed over
-  uint64_t closed_ UPAGER_GUARDED_BY(mutex_) = 0;  // of those, closed
-  bool started_ UPAGER_GUARDED_BY(mutex_) = false;
+  uint64_t handed_ UPAGER_GUARDED_BY(mutex_) = 0;   // memfds ever handed over
+  uint64_t closed_ UPAGER_GUARDED_BY(mutex_) = 0;   // of those, closed
+  pid_t thread_pid_ UPAGER_GUARDED_BY(mutex_) = 0;  // the process whose reaper thread runs
 };
 
 }  // namespace upager::internal
