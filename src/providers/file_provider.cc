@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -68,12 +69,24 @@ class FileProvider::Io {
       slots_.push_back(Slot{std::make_unique<AlignedBuffer>(options_.max_io), {}, false});
       if (slots_.back().buffer->data == nullptr) return false;
     }
-    thread_ = std::thread([this] { uring_ ? RunUring() : RunPread(); });
+    // The thread starts with the first read queued (by a request, or by a fault the fault
+    // thread could not fill): a file whose faults are all filled on the fault thread
+    // (tmpfs, the page cache) never needs it, and its provider comes and goes without a
+    // thread's start and join.
+    queue_.SetNotifier([this] {
+      std::call_once(start_once_, [this] { thread_ = std::thread([this] { Run(); }); });
+      if (uring_) {
+        const uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+      }
+    });
     return true;
   }
 
   void Stop() {
     queue_.Close();
+    // No Push comes now (the provider is shut down); a thread never started stays so.
+    std::call_once(start_once_, [] {});
     if (thread_.joinable()) thread_.join();
     if (uring_) {
       io_uring_queue_exit(&ring_);
@@ -104,11 +117,6 @@ class FileProvider::Io {
       io_uring_queue_exit(&ring_);
       return false;
     }
-    const int fd = wake_fd_;
-    queue_.SetNotifier([fd] {
-      const uint64_t one = 1;
-      [[maybe_unused]] ssize_t n = write(fd, &one, sizeof(one));
-    });
     return true;
   }
 
@@ -224,6 +232,8 @@ class FileProvider::Io {
     }
   }
 
+  void Run() { uring_ ? RunUring() : RunPread(); }
+
   void ArmWakePoll() {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     io_uring_prep_poll_add(sqe, wake_fd_, POLLIN);
@@ -302,6 +312,7 @@ class FileProvider::Io {
   internal::RequestQueue queue_;
   ReadAhead read_ahead_;
   std::vector<Slot> slots_;
+  std::once_flag start_once_;  // the thread's start (or, at Stop, that it never starts)
   std::thread thread_;
   bool uring_ = false;
   io_uring ring_{};
