@@ -84,9 +84,10 @@ class FileProvider::Io {
   }
 
   void Stop() {
-    queue_.Close();
-    // No Push comes now (the provider is shut down); a thread never started stays so.
+    // No read is queued now (the provider is shut down): a thread never started stays so
+    // (Close notifies too).
     std::call_once(start_once_, [] {});
+    queue_.Close();
     if (thread_.joinable()) thread_.join();
     if (uring_) {
       io_uring_queue_exit(&ring_);
