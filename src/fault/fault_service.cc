@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/kernel_copy.h"
+#include "base/side_work.h"
 #include "base/telemetry.h"
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
@@ -271,7 +272,10 @@ void FaultService::Stop(std::shared_ptr<Generation> generation) {
 
 void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane) {
   const int uffd = lane->uffd.fd();
-  pollfd fds[2] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
+  // Reads that fault fillers started on this thread, and the like (side_work.h); declared
+  // first so that it ends last: its watchers finish their work once the loop is over.
+  SideWork side;
+  pollfd fds[2 + SideWork::kMaxWatches] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
   uffd_msg msgs[32];
   for (;;) {
     // While faults wait for a pager, wake up now and then to hold them to the overtime
@@ -282,7 +286,8 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
     const int timeout_ms = waiting        ? static_cast<int>(ScanInterval().count())
                            : watch_ms > 0 ? static_cast<int>(watch_ms)
                                           : -1;
-    const int ready = ::poll(fds, 2, timeout_ms);
+    const size_t watched = side.Fill(fds + 2);
+    const int ready = ::poll(fds, 2 + watched, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return;
@@ -291,6 +296,9 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
     if (waiting) ScanOvertime();
     if (watch_ms > 0) WatchUntracked();
     if (ready == 0) continue;
+    // Completions first: they wake faulting threads, and may answer faults read below.
+    if (watched > 0) side.Dispatch(fds + 2, watched);
+    if (fds[0].revents == 0) continue;
     const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
     if (n <= 0) continue;  // EAGAIN: another thread took them
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {

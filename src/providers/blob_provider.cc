@@ -102,7 +102,8 @@ class BlobProvider::Filler final : public internal::FaultFiller {
     owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
     owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
   }
-  void Missed(uint64_t /*page*/) override {}
+  void Missed(uint64_t /*page*/, Range /*run*/) override {}
+  bool ReadsMisses() const override { return false; }  // its loop thread reads chunks
 
  private:
   BlobProvider* const owner_;
