@@ -216,6 +216,7 @@ uint64_t FileProvider::Filler::StartLaneRead(internal::LaneRing* ring, uint64_t 
 void FileProvider::Filler::ReadDone(uint64_t offset, uint64_t length, std::byte* data,
                                     uint64_t done, int error) {
   owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+  owner_->fault_reads_.fetch_add(1, std::memory_order_relaxed);
   owner_->bytes_read_.fetch_add(done, std::memory_order_relaxed);
   queue_->EndFlight(offset, length);  // before the supply: see RequestQueue
   if (error != 0) {
