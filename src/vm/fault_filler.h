@@ -16,7 +16,8 @@
 //      wakes the faulting thread) and resolve any request waiting on them.
 //   4. A declined or lost fill falls back to the request, so nothing changes for anyone
 //      who waits: de-duplication, failure and early wake stay the PageSource's. The filler
-//      hears of it (Missed) once the request exists, and may start the read at once.
+//      hears of it (Missed) once the request exists, and may start the read at once; one
+//      that always does (ReadsMisses) spares the request its packet (FillerClaim).
 //
 // What a filler supplies is what its pager would have supplied for the request; no READ
 // packet is made for a filled fault. Only the fault path uses fillers: Vmo::Read and
