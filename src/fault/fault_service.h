@@ -75,7 +75,7 @@ class FaultService {
     }
   };
   static constexpr uint64_t kMinStripe = 2 << 20;
-  static constexpr uint64_t kMaxStripes = 16;
+  static constexpr uint64_t kMaxStripes = 64;
 
   static FaultService& Get();
 
