@@ -2,7 +2,9 @@
 
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,6 +13,15 @@
 #include "base/full_io.h"
 #include "base/handle_access.h"
 #include "vm/vm_object_paged.h"
+
+// cachestat(2) (Linux 6.5): counts the pages of a file range that are in the page cache,
+// without reading anything. Its number is one of the unified ones (the same on every
+// architecture but alpha), for C libraries whose headers predate it.
+#if defined(SYS_cachestat)
+#define UPAGER_SYS_CACHESTAT SYS_cachestat
+#elif !defined(__alpha__)
+#define UPAGER_SYS_CACHESTAT 451
+#endif
 
 namespace upager {
 
@@ -28,6 +39,23 @@ bool FileProvider::Filler::IsMemoryFile(int fd) {
   if (fstatfs(fd, &fs) != 0) return false;
   return static_cast<uint64_t>(fs.f_type) == TMPFS_MAGIC ||
          static_cast<uint64_t>(fs.f_type) == RAMFS_MAGIC;
+}
+
+bool FileProvider::Filler::MaybeCached(uint64_t offset) {
+#ifdef UPAGER_SYS_CACHESTAT
+  if (!cachestat_works_.load(std::memory_order_relaxed)) return true;
+  struct {
+    uint64_t offset, length;
+  } range{offset, kPageSize};
+  struct {
+    uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  if (syscall(UPAGER_SYS_CACHESTAT, fd_, &range, &stat, 0) == 0) return stat.cache > 0;
+  // An older kernel (ENOSYS), a file it cannot tell about (EOPNOTSUPP), a filter that
+  // forbids it: never again (it never fails for a passing reason).
+  cachestat_works_.store(false, std::memory_order_relaxed);
+#endif
+  return true;
 }
 
 int64_t FileProvider::Filler::ReadNow(std::byte* buffer, uint64_t length, uint64_t offset) {
@@ -86,8 +114,12 @@ void FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   const internal::ByteRange clear = queue_->ClearOfFlights(page, {run.offset, run.length});
   if (clear.length == 0) return;
   // The page alone first, unless the file is in memory: a miss must not move the read-ahead
-  // streams, since the request that follows it is planned by them.
+  // streams, since the request that follows it is planned by them. Nor is a page that is
+  // surely not in the page cache tried at all: the read would miss and, missing, start a
+  // disk read of the page (the kernel's read-ahead) that splits the read the request then
+  // makes around it into three.
   if (!memory_file_ && page < content) {
+    if (!MaybeCached(page)) return;
     const uint64_t want = std::min(kPageSize, content - page);
     if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return;
   }

@@ -8,7 +8,10 @@
 //  - any other file is read with preadv2(RWF_NOWAIT), which returns only what is in the
 //    page cache. The page is probed first, alone, so that a miss leaves the read-ahead
 //    streams as they were: the request that follows is planned as if no fill had been
-//    tried.
+//    tried. Before that, cachestat(2) (where the kernel has it) tells whether the page is
+//    in the page cache at all: a missing page is not probed, since a read that misses
+//    starts the kernel's own read of it, a small disk read before (and in the middle of)
+//    the one the request makes.
 // The part holding the page is supplied first (the faulting thread resumes at once), then
 // the rest in pieces of at most max_io bytes, in the direction of the stream.
 // A range being read by the provider's I/O thread is left to it. A miss, a read error or a
@@ -57,6 +60,9 @@ class FileProvider::Filler final : public internal::FaultFiller, public internal
   void WaitForLaneReads();
 
  private:
+  // False if the page at `offset` is surely not in the page cache (cachestat(2)); true if
+  // it may be (or the kernel cannot tell).
+  bool MaybeCached(uint64_t offset);
   // Reads up to `length` bytes at `offset` into `buffer` without blocking; the bytes read,
   // or -1 (would block, error, or RWF_NOWAIT unsupported: then it is not tried again).
   int64_t ReadNow(std::byte* buffer, uint64_t length, uint64_t offset);
@@ -77,6 +83,7 @@ class FileProvider::Filler final : public internal::FaultFiller, public internal
   ReadAhead* const read_ahead_;
   internal::RequestQueue* const queue_;
   std::atomic<bool> nowait_works_{true};
+  std::atomic<bool> cachestat_works_{true};
   internal::Mutex lane_mutex_;
   internal::CondVar lane_idle_;
   uint64_t lane_reads_ UPAGER_GUARDED_BY(lane_mutex_) = 0;  // started on rings, not done
