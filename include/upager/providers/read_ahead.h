@@ -41,7 +41,7 @@
 //    (few pages are present yet), and a uniform reader of an eighth of the pages uses about
 //    four of a 32-page window, which is the weight a near request carries. Simulated, that
 //    reader keeps 128 KiB windows; one of a page in sixty-four loses them after ~100 faults.
-//    Why a run of only kGrowAfter (3): a run of near requests is rare while few pages are
+//    Why a run of only kGrowAfter, 3: a run of near requests is rare while few pages are
 //    present, even for a reader that uses every neighbour, so a longer run leaves a random
 //    scan of a whole file on the first window until most of it is in. Simulated on 1 GiB
 //    (4 KiB faults, 1 thread), a run of 3 takes the scan from 8.5K faults to 4.1K, the
