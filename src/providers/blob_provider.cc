@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -46,10 +47,35 @@ class BlobProvider::Blob {
     internal::MutexLock lock(&mutex_);
     busy_[chunk] = false;
   }
-  // Once the index is read: no chunk is busy.
+  // Once the index is read: no chunk is busy, no group has missed.
   void ResetChunks() {
     internal::MutexLock lock(&mutex_);
     busy_.assign(header.chunk_count, 0);
+    group_chunks = std::max<uint64_t>(1, kPrefetchGroupBytes / header.chunk_size);
+    group_misses = std::make_unique<std::atomic<uint8_t>[]>(
+        (header.chunk_count + group_chunks - 1) / group_chunks);
+  }
+
+  // Compressed read-around. A chunk that must be read from the file counts as a miss of its
+  // group (kPrefetchGroupBytes of content); the second miss of a group shows that its
+  // neighbours are used too, and the compressed bytes of the whole group are asked of the
+  // kernel then (POSIX_FADV_WILLNEED: read into the page cache in the background), so that
+  // the group's later chunks are read from memory rather than one disk read each. Nothing is
+  // decompressed ahead: this costs disk reads of compressed bytes only, as the kernel's
+  // read-around for a mapped file does. Only a hint: what it reads is read again, checked,
+  // by the chunk's own read.
+  static constexpr uint64_t kPrefetchGroupBytes = 2 * 1024 * 1024;
+  void NoteMiss(uint64_t chunk) {
+    const uint64_t group = chunk / group_chunks;
+    if (group_misses[group].fetch_add(1, std::memory_order_relaxed) != 1) return;
+    const uint64_t first = group * group_chunks;
+    const uint64_t last = std::min<uint64_t>(header.chunk_count, first + group_chunks) - 1;
+    const uint64_t from = index[first].offset;
+    const uint64_t to = index[last].offset + index[last].compressed_size;
+    if (to > from) {
+      (void)posix_fadvise(fd, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                          POSIX_FADV_WILLNEED);
+    }
   }
 
   const int fd;
@@ -61,6 +87,9 @@ class BlobProvider::Blob {
   const FileIo io;
   const uint64_t cache_bytes;
   std::unique_ptr<internal::ChunkCache> cache;  // made by Create; never null afterwards
+  uint64_t group_chunks = 1;                    // chunks a read-around group (set with the index)
+  // Misses a group saw (saturating is not needed: only the second one acts).
+  std::unique_ptr<std::atomic<uint8_t>[]> group_misses;
 
  private:
   internal::Mutex mutex_;
@@ -304,6 +333,7 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
       return;
     }
     cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    blob_->NoteMiss(c);
     Job& job = jobs[pending];
     job.chunk = c;
     job.slot = {};
