@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/full_io.h"
@@ -24,6 +25,27 @@
 #include "vm/vm_object_paged.h"
 
 namespace upager {
+namespace {
+
+// A thread's scratch buffer: grows, and is never zero-filled, so that its pages cost
+// nothing until they are written (a fresh loop thread would otherwise fault in and clear
+// the whole of it on its first request).
+class Scratch {
+ public:
+  uint8_t* Get(size_t bytes) {
+    if (size_ < bytes) {
+      data_.reset(new uint8_t[bytes]);
+      size_ = bytes;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+
+}  // namespace
 
 class BlobProvider::Blob {
  public:
@@ -235,18 +257,16 @@ void BlobProvider::RunJobs(Job* jobs, size_t n) {
   if (n == 0) return;
   const uint64_t chunk_bytes = blob_->header.chunk_size;
   // Compressed bytes, per thread and reused: one chunk's worth per job of a batch.
-  thread_local std::vector<uint8_t> t_compressed;
+  thread_local Scratch t_compressed;
   const size_t stride = blob_->max_compressed;
-  if (t_compressed.size() < stride * internal::ChunkRing::kDepth) {
-    t_compressed.resize(stride * internal::ChunkRing::kDepth);
-  }
+  uint8_t* const compressed = t_compressed.Get(stride * internal::ChunkRing::kDepth);
   internal::ChunkRing::Read reads[internal::ChunkRing::kDepth];
   for (size_t i = 0; i < n; ++i) {
     const blob::IndexEntry& entry = blob_->index[jobs[i].chunk];
     reads[i].fd = blob_->fd;
     reads[i].offset = entry.offset;
     reads[i].length = entry.compressed_size;
-    reads[i].buffer = t_compressed.data() + i * stride;
+    reads[i].buffer = compressed + i * stride;
   }
   internal::ChunkRing* ring =
       blob_->io == FileIo::kPread ? nullptr : internal::ChunkRing::ForThisThread();
@@ -317,10 +337,8 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   // Decompression scratch for chunks the cache has no room for: one chunk's worth per job
   // of a batch, per thread, reused (zero-padding needs a page multiple, which a chunk size
   // is).
-  thread_local std::vector<uint8_t> t_chunks;
-  if (t_chunks.size() < chunk * internal::ChunkRing::kDepth) {
-    t_chunks.resize(chunk * internal::ChunkRing::kDepth);
-  }
+  thread_local Scratch t_chunks;
+  uint8_t* const scratch = t_chunks.Get(chunk * internal::ChunkRing::kDepth);
   Job jobs[internal::ChunkRing::kDepth];
   size_t pending = 0;
   const auto serve = [&](uint64_t c) {
@@ -337,8 +355,7 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
     Job& job = jobs[pending];
     job.chunk = c;
     job.slot = {};
-    job.out =
-        blob_->cache->Reserve(c, &job.slot) ? job.slot.data : t_chunks.data() + pending * chunk;
+    job.out = blob_->cache->Reserve(c, &job.slot) ? job.slot.data : scratch + pending * chunk;
     if (++pending == internal::ChunkRing::kDepth) {
       RunJobs(jobs, pending);
       pending = 0;
