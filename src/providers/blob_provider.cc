@@ -110,7 +110,8 @@ class BlobProvider::Blob {
   const uint64_t cache_bytes;
   std::unique_ptr<internal::ChunkCache> cache;  // made by Create; never null afterwards
   uint64_t group_chunks = 1;                    // chunks a read-around group (set with the index)
-  // Misses a group saw (saturating is not needed: only the second one acts).
+  // Misses a group saw, modulo 256: the second acts, and every 256th after it (a group
+  // read that often is being evicted and read again; asking for it again is right).
   std::unique_ptr<std::atomic<uint8_t>[]> group_misses;
 
  private:
