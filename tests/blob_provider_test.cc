@@ -358,7 +358,7 @@ TEST_F(BlobTest, SecondReadOfAGroupReadsItsCompressedBytesAround) {
   if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC || resident(far)) {
     munmap(mapped, size);
     close(fd);
-    GTEST_SKIP() << "the file system keeps the blob in memory: residency shows nothing";
+    UPAGER_SKIP_OR_FAIL("the file system keeps the blob in memory: residency shows nothing");
   }
 
   ASSERT_NO_FATAL_FAILURE(ExpectRange(provider->vmo(), content, (kGroup + 2) * kChunk, 1));
