@@ -224,6 +224,41 @@ TEST(FileFillTest, ColdFaultsOfManyThreadsAreReadTogetherOnTheFaultThread) {
   EXPECT_EQ(stats.failures, 0u);
 }
 
+// A read on the fault thread whose pages do not fit in the budget at once is not supplied
+// there (the fault thread must not wait for memory): the I/O thread reads it again and
+// supplies it, making room as every supply does.
+TEST(FileFillTest, AColdReadThatDoesNotFitIsHandedToTheIoThread) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kLimit = 4;
+  const std::string dir = std::filesystem::current_path().string();
+  ASSERT_FALSE(IsTmpfs(dir)) << dir << " is tmpfs: no page cache to drop";
+  TestFile file(dir, kPages, 12);
+  ASSERT_TRUE(file.DropCache()) << "the file stayed in the page cache";
+  PageBudget& budget = PageBudget::Default();
+  const uint64_t old_limit = budget.limit();
+  budget.SetLimit(kLimit);
+  {
+    Mapped m;
+    FileProviderOptions options;
+    options.read_ahead.mode = ReadAheadMode::kFixed;  // 8 pages a read: more than the budget
+    options.read_ahead.window = 8 * kPageSize;
+    ASSERT_NO_FATAL_FAILURE(m.Open(file.path(), options));
+    ASSERT_EQ(std::memcmp(m.page(40), file.page(40), kPageSize), 0);
+    ProviderStats stats = m.file->stats();
+    EXPECT_EQ(stats.fault_reads, 1u);  // the fault thread's read, not supplied
+    EXPECT_GE(stats.reads, 2u);        // read again by the I/O thread, which supplied it
+    EXPECT_EQ(stats.requests, 0u);
+    EXPECT_EQ(stats.failures, 0u);
+    // The I/O thread's supply evicts down to the limit right after it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (budget.used() > kLimit && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_LE(budget.used(), kLimit);
+  }
+  budget.SetLimit(old_limit);
+}
+
 TEST(FileFillTest, AFaultInASecondMappingOfTheVmoIsServedAndWoken) {
   UPAGER_REQUIRE_MAPPINGS();
   TestFile file("/dev/shm", kPages, 8);
