@@ -4,9 +4,16 @@
 // damaged header or index refused at Create) and PackBlob are in blob_format_test.cc.
 #include "upager/providers/blob_provider.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -302,6 +309,74 @@ TEST_F(BlobTest, ProviderGoneMappingFaultsWithBadState) {
     EXPECT_EQ(FaultStatusForAddress(addr), Status::kBadState) << offset;
   }
   map.Reset();
+}
+
+// Whether every page of [offset, offset + len) of the file mapped at `file` is in the page
+// cache.
+bool Resident(const std::byte* file, uint64_t offset, uint64_t len) {
+  const uint64_t first = offset / kPageSize;
+  const uint64_t last = (offset + len + kPageSize - 1) / kPageSize;
+  std::vector<unsigned char> in(last - first);
+  void* at = const_cast<std::byte*>(file + first * kPageSize);
+  if (mincore(at, (last - first) * kPageSize, in.data()) != 0) return false;
+  return std::all_of(in.begin(), in.end(), [](unsigned char v) { return (v & 1) != 0; });
+}
+
+// Compressed read-around: the second chunk read from the file in a 2 MiB group of content
+// has the kernel read the compressed bytes of the whole group (and of that group only)
+// into the page cache; the first does not.
+TEST_F(BlobTest, SecondReadOfAGroupReadsItsCompressedBytesAround) {
+  constexpr uint32_t kChunk = 16384;  // 128 chunks a group
+  constexpr uint64_t kGroup = 128;
+  Bytes content(3 * kGroup * kChunk);
+  std::mt19937_64 rng(11);
+  for (uint8_t& b : content) b = static_cast<uint8_t>(rng());  // incompressible
+  const std::string path = Pack("around", content, {.chunk_size = kChunk, .level = 1});
+  auto provider = Open(path, NoReadAhead());
+  ASSERT_NE(provider, nullptr);
+
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct statfs fs {};
+  ASSERT_EQ(fstatfs(fd, &fs), 0);
+  blob::Header header;
+  std::vector<blob::IndexEntry> index;
+  ASSERT_EQ(blob::ReadIndex(fd, &header, &index), Status::kOk);
+  ASSERT_EQ(index.size(), 3 * kGroup);
+  struct stat st {};
+  ASSERT_EQ(fstat(fd, &st), 0);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  void* mapped = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ASSERT_NE(mapped, MAP_FAILED);
+  const auto* file = static_cast<const std::byte*>(mapped);
+  ASSERT_EQ(fdatasync(fd), 0);
+  ASSERT_EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  const auto resident = [&](uint64_t chunk) {
+    return Resident(file, index[chunk].offset, index[chunk].compressed_size);
+  };
+  const uint64_t far = 2 * kGroup - 2;  // far from the reads below, in their group
+  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC || resident(far)) {
+    munmap(mapped, size);
+    close(fd);
+    UPAGER_SKIP_OR_FAIL("the file system keeps the blob in memory: residency shows nothing");
+  }
+
+  ASSERT_NO_FATAL_FAILURE(ExpectRange(provider->vmo(), content, (kGroup + 2) * kChunk, 1));
+  EXPECT_FALSE(resident(far)) << "one read of a group reads nothing around it";
+  ASSERT_NO_FATAL_FAILURE(ExpectRange(provider->vmo(), content, (kGroup + 9) * kChunk, 1));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!resident(far) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(resident(far)) << "the group's compressed bytes were not read around";
+  EXPECT_TRUE(resident(kGroup)) << "the group's first chunk";
+  EXPECT_TRUE(resident(2 * kGroup - 1)) << "the group's last chunk";
+  // Not past the group (a few pages past its end may come with the last one).
+  EXPECT_FALSE(resident(2 * kGroup + kGroup / 2));
+  EXPECT_FALSE(resident(kGroup / 2));
+  EXPECT_EQ(provider->stats().reads, 2u);  // nothing was decompressed ahead
+  munmap(mapped, size);
+  close(fd);
 }
 
 }  // namespace

@@ -39,13 +39,16 @@ TEST_F(CliTest, DemoSmallRunReportsEveryKey) {
        {"pages_total", "pages_requested", "read_requests", "requests_deduplicated",
         "bytes_supplied", "faults", "upager_seconds", "upager_mib_per_s", "request_latency_p50_us",
         "request_latency_p99_us", "mmap_seconds", "mmap_mib_per_s", "ratio_upager_vs_mmap",
-        "verified_pages", "errors"}) {
+        "decode_threads", "decode_seconds", "floor_ratio_vs_mmap", "verified_pages", "errors"}) {
     EXPECT_EQ(report.count(key), 1u) << "missing key " << key << "\n" << r.out;
   }
   EXPECT_EQ(std::stoull(report["pages_total"]), 16u * 1024 * 1024 / 4096);
   EXPECT_EQ(std::stoull(report["errors"]), 0u);
   EXPECT_GT(std::stoull(report["verified_pages"]), 0u);
   EXPECT_GT(std::stoull(report["read_requests"]), 0u);
+  EXPECT_GE(std::stoull(report["decode_threads"]), 1u);
+  // The floor adds the decompression to the mmap run's time.
+  EXPECT_GE(std::stod(report["floor_ratio_vs_mmap"]), 1.0);
   EXPECT_GE(std::stoull(report["bytes_supplied"]),
             16u * 1024 * 1024);  // chunks may be supplied twice
   // The scratch directory was removed.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -162,7 +163,7 @@ TEST(FileFillTest, SequentialScanIsFilledWithItsReadAheadAndReadOnce) {
   EXPECT_LT(stats.fault_fills, kScan / 8);
 }
 
-TEST(FileFillTest, AColdPageCacheFallsBackToTheRequest) {
+TEST(FileFillTest, AColdPageIsReadOnTheFaultThreadWithNoPacket) {
   UPAGER_REQUIRE_MAPPINGS();
   // The build tree is on a disk (a page cache that can be cold), unlike /dev/shm.
   const std::string dir = std::filesystem::current_path().string();
@@ -173,10 +174,12 @@ TEST(FileFillTest, AColdPageCacheFallsBackToTheRequest) {
   ASSERT_NO_FATAL_FAILURE(m.Open(file.path(), NoReadAhead()));
   ASSERT_EQ(std::memcmp(m.page(17), file.page(17), kPageSize), 0);
   ProviderStats stats = Settled(*m.file, kPageSize);
-  // The I/O thread read it (the miss was handed to it at once; the request made meanwhile,
-  // if any, was resolved by its supply).
+  // The fault thread read it on its own ring (lane_ring.h) once the request existed, and
+  // the request made no packet: no loop thread and no I/O thread took part.
   EXPECT_EQ(stats.fault_fills, 0u);
+  EXPECT_EQ(stats.fault_reads, 1u);
   EXPECT_EQ(stats.reads, 1u);
+  EXPECT_EQ(stats.requests, 0u);
   EXPECT_EQ(stats.bytes_supplied, kPageSize);
   // The I/O thread's read left the page in the page cache, and so may the kernel's own
   // read-ahead: neighbours are filled or read by the I/O thread, but each page is read once
@@ -188,6 +191,72 @@ TEST(FileFillTest, AColdPageCacheFallsBackToTheRequest) {
   EXPECT_EQ(stats.bytes_supplied, kPages * kPageSize);
   EXPECT_EQ(stats.reads, kPages);
   EXPECT_EQ(stats.bytes_read, kPages * kPageSize);
+}
+
+TEST(FileFillTest, ColdFaultsOfManyThreadsAreReadTogetherOnTheFaultThread) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kCold = 512;
+  constexpr int kThreads = 4;
+  const std::string dir = std::filesystem::current_path().string();
+  ASSERT_FALSE(IsTmpfs(dir)) << dir << " is tmpfs: no page cache to drop";
+  TestFile file(dir, kCold, 11);
+  ASSERT_TRUE(file.DropCache()) << "the file stayed in the page cache";
+  Mapped m;
+  ASSERT_NO_FATAL_FAILURE(m.Open(file.path(), FileProviderOptions{}));  // adaptive read-around
+  // Every thread touches every page, each in its own random order: misses of several
+  // threads are in flight on the fault thread's ring at once, and pages of one read
+  // resolve the faults of other threads.
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i : Shuffled(kCold, 100 + t)) {
+        if (std::memcmp(m.page(i), file.page(i), kPageSize) != 0) bad.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  const ProviderStats stats = Settled(*m.file, kCold * kPageSize);
+  EXPECT_EQ(stats.bytes_supplied, kCold * kPageSize);  // each page once
+  EXPECT_EQ(stats.requests, 0u);  // no packet: fills, and reads on the fault thread
+  EXPECT_GT(stats.fault_reads, 0u);
+  EXPECT_EQ(stats.failures, 0u);
+}
+
+// A read on the fault thread whose pages do not fit in the budget at once is not supplied
+// there (the fault thread must not wait for memory): the I/O thread reads it again and
+// supplies it, making room as every supply does.
+TEST(FileFillTest, AColdReadThatDoesNotFitIsHandedToTheIoThread) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kLimit = 4;
+  const std::string dir = std::filesystem::current_path().string();
+  ASSERT_FALSE(IsTmpfs(dir)) << dir << " is tmpfs: no page cache to drop";
+  TestFile file(dir, kPages, 12);
+  ASSERT_TRUE(file.DropCache()) << "the file stayed in the page cache";
+  PageBudget& budget = PageBudget::Default();
+  const uint64_t old_limit = budget.limit();
+  budget.SetLimit(kLimit);
+  {
+    Mapped m;
+    FileProviderOptions options;
+    options.read_ahead.mode = ReadAheadMode::kFixed;  // 8 pages a read: more than the budget
+    options.read_ahead.window = 8 * kPageSize;
+    ASSERT_NO_FATAL_FAILURE(m.Open(file.path(), options));
+    ASSERT_EQ(std::memcmp(m.page(40), file.page(40), kPageSize), 0);
+    ProviderStats stats = m.file->stats();
+    EXPECT_EQ(stats.fault_reads, 1u);  // the fault thread's read, not supplied
+    EXPECT_GE(stats.reads, 2u);        // read again by the I/O thread, which supplied it
+    EXPECT_EQ(stats.requests, 0u);
+    EXPECT_EQ(stats.failures, 0u);
+    // The I/O thread's supply evicts down to the limit right after it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (budget.used() > kLimit && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_LE(budget.used(), kLimit);
+  }
+  budget.SetLimit(old_limit);
 }
 
 TEST(FileFillTest, AFaultInASecondMappingOfTheVmoIsServedAndWoken) {

@@ -176,6 +176,72 @@ TEST(Mapping, FaultThreadsServeMappingsOnLanes) {
   EXPECT_EQ(SetFaultThreads(1), Status::kOk);
 }
 
+// A mapping of several stripes is dealt out to every lane: its faults are served by all the
+// fault threads, supplies and write protection that cross a stripe go to each stripe's
+// userfaultfd, and every byte is right.
+TEST(Mapping, ABigMappingIsStripedOverEveryLane) {
+  UPAGER_REQUIRE_MAPPINGS();
+  ASSERT_EQ(SetFaultThreads(2), Status::kOk);
+  {
+    PagerLoop loop(2);
+    ASSERT_EQ(loop.Start(), Status::kOk);
+    constexpr uint64_t kStripe = internal::FaultService::kMinStripe;
+    constexpr uint64_t kPages = 4 * kStripe / kPageSize;  // four stripes
+    PatternHandler handler(1);
+    Vmo vmo;
+    ASSERT_EQ(loop.CreateVmo(0, kPages * kPageSize, &handler, &vmo), Status::kOk);
+    Mapping map;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kPages * kPageSize, kMapRead | kMapWrite, &map), Status::kOk);
+    uint64_t stripe = 0;
+    EXPECT_EQ(internal::FaultService::StripesForTesting(map.data(), &stripe), 2u);
+    EXPECT_EQ(stripe, kStripe);
+    // A small mapping keeps to one lane.
+    Mapping small;
+    ASSERT_EQ(Mapping::Create(vmo, 0, kStripe, kMapRead, &small), Status::kOk);
+    EXPECT_EQ(internal::FaultService::StripesForTesting(small.data(), &stripe), 1u);
+    EXPECT_EQ(stripe, 0u);
+    small.Reset();
+    // A supply across the first stripe boundary installs on both sides without a fault.
+    const uint64_t across = kStripe - 2 * kPageSize;
+    std::vector<char> data(4 * kPageSize);
+    for (uint64_t i = 0; i < 4; ++i) {
+      UserPager::Pattern(1, across / kPageSize + i, data.data() + i * kPageSize);
+    }
+    ASSERT_EQ(loop.pager().SupplyPagesFromBuffer(vmo, across, data.size(), data.data()),
+              Status::kOk);
+    const uint64_t lane0 = internal::FaultService::LaneFaultsForTesting(0);
+    const uint64_t lane1 = internal::FaultService::LaneFaultsForTesting(1);
+    for (uint64_t p = across / kPageSize; p < across / kPageSize + 4; ++p) {
+      const auto* word = reinterpret_cast<const volatile uint64_t*>(map.data() + p * kPageSize);
+      EXPECT_EQ(*word, Word(1, p, 0)) << "page " << p;
+    }
+    EXPECT_EQ(internal::FaultService::LaneFaultsForTesting(0), lane0);
+    EXPECT_EQ(internal::FaultService::LaneFaultsForTesting(1), lane1);
+    // Random faults of four threads over the whole mapping: both lanes serve some.
+    EXPECT_TRUE(ScanAndCheck(map.data(), kPages, 1, 4, /*random=*/true));
+    EXPECT_EQ(handler.reads.load(), kPages - 4);  // each page once; four were supplied
+    EXPECT_GT(internal::FaultService::LaneFaultsForTesting(0), lane0);
+    EXPECT_GT(internal::FaultService::LaneFaultsForTesting(1), lane1);
+    // Stores on both sides of every boundary: write protection is lifted stripe by stripe.
+    for (uint64_t s = 1; s < 4; ++s) {
+      for (uint64_t p : {s * kStripe / kPageSize - 1, s * kStripe / kPageSize}) {
+        *reinterpret_cast<volatile uint64_t*>(map.data() + p * kPageSize) = ~p;
+      }
+    }
+    for (uint64_t s = 1; s < 4; ++s) {
+      for (uint64_t p : {s * kStripe / kPageSize - 1, s * kStripe / kPageSize}) {
+        uint64_t v = 0;
+        ASSERT_EQ(vmo.Read(&v, p * kPageSize, sizeof(v)), Status::kOk);
+        EXPECT_EQ(v, ~p) << "page " << p;
+      }
+    }
+    map.Reset();
+    vmo.Reset();
+    loop.Stop();
+  }
+  EXPECT_EQ(SetFaultThreads(1), Status::kOk);
+}
+
 TEST(Mapping, TightBudgetEvictsAndMappedReadsStayCorrect) {
   UPAGER_REQUIRE_MAPPINGS();
   constexpr uint64_t kPages = 256;

@@ -88,7 +88,7 @@ TEST(ReadAroundTest, NearRequestsGrowItUpToTheMaxWindow) {
     ASSERT_EQ(ra.Plan(o, P(1), kBig, {P(900), o + P(2)}), (ReadAheadRange{o - P(4), P(6)}));
   }
   EXPECT_EQ(ra.around_window(), P(8));
-  // The 8th in a row doubles it, and gets the new window (up to the gap's end).
+  // The kGrowAfter-th in a row doubles it, and gets the new window (up to the gap's end).
   EXPECT_EQ(ra.Plan(o, P(1), kBig, {P(100), o + P(2)}), (ReadAheadRange{o - P(8), P(10)}));
   EXPECT_EQ(ra.around_window(), P(16));
   // P(16) is max_window: no further.

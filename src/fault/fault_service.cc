@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/kernel_copy.h"
+#include "base/side_work.h"
 #include "base/telemetry.h"
 #include "base/thread_state.h"
 #include "fault/mapping_object.h"
@@ -33,7 +34,8 @@ namespace upager::internal {
 struct FaultService::Lane {
   Userfaultfd uffd;
   std::thread thread;
-  size_t mappings = 0;  // registered with it (under FaultService::mutex_)
+  size_t mappings = 0;              // registered with it (under FaultService::mutex_)
+  std::atomic<uint64_t> faults{0};  // fault messages read, for tests
 };
 
 struct FaultService::Generation {
@@ -137,14 +139,34 @@ int FaultService::LaneForTesting(const void* start) {
   FaultService& self = Get();
   MutexLock lock(&self.mutex_);
   auto it = self.ranges_.find(reinterpret_cast<uintptr_t>(start));
-  if (it == self.ranges_.end() || it->second.lane == nullptr || self.generation_ == nullptr) {
+  if (it == self.ranges_.end() || it->second.first_lane == nullptr || self.generation_ == nullptr) {
     return -1;
   }
   const auto& lanes = self.generation_->lanes;
   for (size_t i = 0; i < lanes.size(); ++i) {
-    if (lanes[i].get() == it->second.lane) return static_cast<int>(i);
+    if (lanes[i].get() == it->second.first_lane) return static_cast<int>(i);
   }
   return -1;
+}
+
+uint32_t FaultService::StripesForTesting(const void* start, uint64_t* stripe) {
+  FaultService& self = Get();
+  MutexLock lock(&self.mutex_);
+  auto it = self.ranges_.find(reinterpret_cast<uintptr_t>(start));
+  if (it == self.ranges_.end()) return 0;
+  const Stripes& s = it->second.stripes;
+  *stripe = s.count > 1 ? uint64_t{1} << s.shift : 0;
+  return s.count;
+}
+
+uint64_t FaultService::LaneFaultsForTesting(int lane) {
+  FaultService& self = Get();
+  MutexLock lock(&self.mutex_);
+  if (self.generation_ == nullptr || lane < 0 ||
+      static_cast<size_t>(lane) >= self.generation_->lanes.size()) {
+    return 0;
+  }
+  return self.generation_->lanes[static_cast<size_t>(lane)]->faults.load(std::memory_order_relaxed);
 }
 
 FaultService& FaultService::Get() {
@@ -201,12 +223,13 @@ Status FaultService::SetThreads(size_t threads) {
 }
 
 Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
-                            std::shared_ptr<Generation>* generation, const Userfaultfd** uffd) {
+                            std::shared_ptr<Generation>* generation, Stripes* stripes) {
   if (faults) {
     if (Status s = Support(nullptr); s != Status::kOk) return s;
   }
   MutexLock lock(&mutex_);
   Lane* lane = nullptr;
+  Stripes assigned;
   if (faults) {
     if (generation_ == nullptr) {
       auto fresh = std::make_shared<Generation>();
@@ -226,16 +249,33 @@ Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t le
       }
       generation_ = std::move(fresh);
     }
-    // The lane with the fewest mappings (the first of equals).
-    for (auto& each : generation_->lanes) {
-      if (lane == nullptr || each->mappings < lane->mappings) lane = each.get();
+    // The lane with the fewest mappings (the first of equals) takes it, or its first stripe.
+    auto& lanes = generation_->lanes;
+    size_t first = 0;
+    for (size_t i = 0; i < lanes.size(); ++i) {
+      if (lanes[i]->mappings < lanes[first]->mappings) first = i;
     }
-    ++lane->mappings;
+    lane = lanes[first].get();
+    // Stripes of at least kMinStripe, at most kMaxStripes of them (each is a VMA of its own
+    // once its neighbours are registered with other userfaultfds), dealt out in turn.
+    const size_t used =
+        lanes.size() > 1 && len >= 2 * kMinStripe ? std::min(lanes.size(), Stripes::kMaxLanes) : 1;
+    if (used > 1) {
+      uint32_t shift = 21;  // kMinStripe
+      while ((len >> shift) > kMaxStripes) ++shift;
+      assigned.shift = shift;
+    }
+    assigned.count = static_cast<uint32_t>(used);
+    for (size_t k = 0; k < used; ++k) {
+      Lane* each = lanes[(first + k) % lanes.size()].get();
+      ++each->mappings;
+      assigned.uffd[k] = &each->uffd;
+    }
     ++faulting_mappings_;
     *generation = generation_;
-    *uffd = &lane->uffd;
+    *stripes = assigned;
   }
-  ranges_[start] = Entry{mapping, len, 0, lane};
+  ranges_[start] = Entry{mapping, len, 0, assigned, lane};
   return Status::kOk;
 }
 
@@ -248,7 +288,13 @@ void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) 
     if (it != ranges_.end() && it->second.mapping == mapping) {
       while (it->second.users > 0) idle_.Wait(&mutex_);
       len = it->second.len;
-      if (it->second.lane != nullptr) --it->second.lane->mappings;
+      if (generation_ != nullptr) {
+        for (auto& lane : generation_->lanes) {
+          for (uint32_t k = 0; k < it->second.stripes.count; ++k) {
+            if (it->second.stripes.uffd[k] == &lane->uffd) --lane->mappings;
+          }
+        }
+      }
       ranges_.erase(it);
     }
     if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
@@ -271,7 +317,10 @@ void FaultService::Stop(std::shared_ptr<Generation> generation) {
 
 void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane) {
   const int uffd = lane->uffd.fd();
-  pollfd fds[2] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
+  // Reads that fault fillers started on this thread, and the like (side_work.h); declared
+  // first so that it ends last: its watchers finish their work once the loop is over.
+  SideWork side;
+  pollfd fds[2 + SideWork::kMaxWatches] = {{uffd, POLLIN, 0}, {generation->stop_fd, POLLIN, 0}};
   uffd_msg msgs[32];
   for (;;) {
     // While faults wait for a pager, wake up now and then to hold them to the overtime
@@ -282,7 +331,8 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
     const int timeout_ms = waiting        ? static_cast<int>(ScanInterval().count())
                            : watch_ms > 0 ? static_cast<int>(watch_ms)
                                           : -1;
-    const int ready = ::poll(fds, 2, timeout_ms);
+    const size_t watched = side.Fill(fds + 2);
+    const int ready = ::poll(fds, 2 + watched, timeout_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return;
@@ -291,8 +341,12 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
     if (waiting) ScanOvertime();
     if (watch_ms > 0) WatchUntracked();
     if (ready == 0) continue;
+    // Completions first: they wake faulting threads, and may answer faults read below.
+    if (watched > 0) side.Dispatch(fds + 2, watched);
+    if (fds[0].revents == 0) continue;
     const ssize_t n = ::read(uffd, msgs, sizeof(msgs));
     if (n <= 0) continue;  // EAGAIN: another thread took them
+    lane->faults.fetch_add(static_cast<uint64_t>(n) / sizeof(uffd_msg), std::memory_order_relaxed);
     for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
       const uffd_msg& msg = msgs[i];
       if (msg.event != UFFD_EVENT_PAGEFAULT) continue;
@@ -355,7 +409,9 @@ void FaultService::WatchUntracked() {
   // harmlessly: they fault again and join the request they were waiting on.
   MutexLock lock(&mutex_);
   for (const auto& [start, entry] : ranges_) {
-    if (entry.lane != nullptr) entry.lane->uffd.Wake(start, entry.len);
+    // Each of its lanes: a wake on a userfaultfd wakes only the threads faulting through it.
+    for (uint32_t k = 0; k < entry.stripes.count; ++k)
+      entry.stripes.uffd[k]->Wake(start, entry.len);
   }
 }
 

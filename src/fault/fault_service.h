@@ -6,17 +6,21 @@
 // it (or has it filled, fault_filler.h) or populates an asynchronous request whose
 // completion wakes (or fails) the faulting thread later, and goes on with the next fault.
 //
-// Each fault thread has a lane: its own userfaultfd, which only it reads. A mapping is
-// registered with one lane, the one with the fewest mappings, so that two threads never
-// race for one fault message (with one userfaultfd read by two threads, a third of the
-// reads found the message taken and the futex traffic rose a thousandfold) and a second
-// thread is never slower than one. Faults of different mappings are served in parallel;
-// docs/scaling.md says how faults of one mapping would be spread too.
+// Each fault thread has a lane: its own userfaultfd, which only it reads, so that two
+// threads never race for one fault message (with one userfaultfd read by two threads, a
+// third of the reads found the message taken and the futex traffic rose a thousandfold)
+// and a second thread is never slower than one. A small mapping is registered with one
+// lane, the one with the fewest mappings. A mapping of at least two stripes is cut into
+// stripes (kMinStripe or more, at most kMaxStripes of them) dealt out to the lanes in turn,
+// so that the faults of one big mapping are served by every fault thread in parallel
+// (docs/scaling.md). Every ioctl on a range of the mapping goes to the userfaultfd of the
+// stripe it is in (Stripes).
 #ifndef UPAGER_SRC_FAULT_FAULT_SERVICE_H_
 #define UPAGER_SRC_FAULT_FAULT_SERVICE_H_
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -46,6 +50,33 @@ class FaultService {
   // Mappings and threads share it, so it outlives whichever lets go last.
   struct Generation;
 
+  // Which lane's userfaultfd serves each part of a mapping: stripe i (of 2^shift bytes,
+  // counted from the mapping's start) is served by uffd[i % count]. count == 0: the
+  // mapping takes no faults.
+  struct Stripes {
+    static constexpr size_t kMaxLanes = 64;
+    const Userfaultfd* uffd[kMaxLanes] = {};
+    uint32_t count = 0;
+    uint32_t shift = 63;
+    // The userfaultfd of the byte at `rel` bytes from the mapping's start.
+    const Userfaultfd& At(uint64_t rel) const { return *uffd[(rel >> shift) % count]; }
+    // Calls f(uffd, rel, len) for each piece of [rel, rel + len) within one stripe, in order;
+    // stops when f returns false. Returns whether every piece was done.
+    template <typename F>
+    bool ForEach(uint64_t rel, uint64_t len, F f) const {
+      while (len > 0) {
+        const uint64_t stripe_end = ((rel >> shift) + 1) << shift;
+        const uint64_t n = shift >= 63 ? len : std::min(len, stripe_end - rel);
+        if (!f(At(rel), rel, n)) return false;
+        rel += n;
+        len -= n;
+      }
+      return true;
+    }
+  };
+  static constexpr uint64_t kMinStripe = 2 << 20;
+  static constexpr uint64_t kMaxStripes = 64;
+
   static FaultService& Get();
 
   // kOk if userfaultfd works here; otherwise kNotSupported, logged once, and the reason.
@@ -53,10 +84,10 @@ class FaultService {
   Status SetThreads(size_t threads);
 
   // Makes `mapping`'s range [start, start+len) known. With `faults`, also starts the threads
-  // if needed and returns the generation (which keeps the descriptors open) and the lane's
-  // userfaultfd that the range must be registered with.
+  // if needed and returns the generation (which keeps the descriptors open) and the lanes'
+  // userfaultfds that the stripes of the range must be registered with.
   Status Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
-                std::shared_ptr<Generation>* generation, const Userfaultfd** uffd);
+                std::shared_ptr<Generation>* generation, Stripes* stripes);
   // Forgets the mapping, waits until no fault thread is using it, and stops the threads if
   // it was the last mapping needing them.
   void Detach(MappingObject* mapping, uintptr_t start, bool faults);
@@ -81,8 +112,14 @@ class FaultService {
   // For tests of the untracked-fault watch: the next fault message read is dropped, as if
   // it had been lost, leaving its thread asleep with no record.
   static void DropNextFaultForTesting();
-  // The index of the lane serving the mapping that starts at `start`; -1 if none.
+  // The index of the lane serving the mapping that starts at `start` (its first stripe);
+  // -1 if none.
   static int LaneForTesting(const void* start);
+  // How many lanes serve the mapping that starts at `start`, and its stripe size (0 if it
+  // has one lane).
+  static uint32_t StripesForTesting(const void* start, uint64_t* stripe);
+  // Fault messages read by lane `lane` of the running fault threads since they started.
+  static uint64_t LaneFaultsForTesting(int lane);
   // How many times the watch has scanned the process's threads.
   static uint64_t WatchScansForTesting();
 
@@ -91,8 +128,9 @@ class FaultService {
   struct Entry {
     MappingObject* mapping;
     uint64_t len;
-    int users;   // fault threads dispatching to it right now
-    Lane* lane;  // null if it takes no faults
+    int users;         // fault threads dispatching to it right now
+    Stripes stripes;   // count 0 if it takes no faults
+    Lane* first_lane;  // its first stripe's lane; null if it takes no faults
   };
   FaultService() = default;
   void Run(const std::shared_ptr<Generation>& generation, Lane* lane);

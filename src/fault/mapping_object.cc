@@ -68,31 +68,44 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   std::unique_ptr<MappingObject> mapping(
       new MappingObject(object, static_cast<std::byte*>(addr), vmo_offset, len, writable));
   const auto start = reinterpret_cast<uintptr_t>(addr);
-  if (Status s =
-          service.Attach(mapping.get(), start, len, faults, &mapping->generation_, &mapping->uffd_);
+  if (Status s = service.Attach(mapping.get(), start, len, faults, &mapping->generation_,
+                                &mapping->stripes_);
       s != Status::kOk) {
     ::munmap(addr, len);
     mapping->generation_.reset();
     return s;
   }
   if (faults) {
-    const bool wp = writable && mapping->uffd_->has_write_protect();
+    const FaultService::Stripes& stripes = mapping->stripes_;
+    const bool wp = writable && stripes.At(0).has_write_protect();
     if (writable && !wp) {
       mapping.reset();  // unregisters and unmaps
       return Status::kNotSupported;
     }
+    // Each stripe with its lane's userfaultfd (all lanes have the same features).
+    auto register_all = [&](bool minor) {
+      return stripes.ForEach(0, len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+        return uffd.Register(start + rel, n, wp, minor);
+      });
+    };
     // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
-    // Should the kernel refuse them for this range after all, the mapping works without.
-    bool minor = mapping->uffd_->has_minor();
-    if (minor && !mapping->uffd_->Register(start, len, wp, true)) minor = false;
+    // Should the kernel refuse them for this range after all, the mapping works without
+    // (registering again replaces the modes of a range already registered).
+    bool minor = stripes.At(0).has_minor();
+    if (minor && !register_all(true)) minor = false;
     NoteMinorFaults(minor);
-    if (!minor && !mapping->uffd_->Register(start, len, wp, false)) {
+    if (!minor && !register_all(false)) {
       mapping.reset();
       return Status::kNotSupported;
     }
     // Every page starts write-protected (unmapped ones armed), so the first store to a clean
     // page is seen however the page arrives later (18.7).
-    if (wp) mapping->uffd_->WriteProtect(start, len, true);
+    if (wp) {
+      stripes.ForEach(0, len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+        uffd.WriteProtect(start + rel, n, true);
+        return true;
+      });
+    }
     {
       MutexLock lock(&mapping->records_mutex_);
       for (int i = 0; i < 4; ++i) {
@@ -127,12 +140,16 @@ MappingObject::~MappingObject() {
   }
   ::munmap(base_, length());
   // Threads still asleep in a fault here retry and find nothing mapped.
-  if (uffd_ != nullptr) uffd_->Wake(start, length());
+  stripes_.ForEach(0, takes_faults() ? length() : 0,
+                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+                     uffd.Wake(start + rel, n);
+                     return true;
+                   });
   vmo_->RemoveHandle();
 }
 
 void MappingObject::RearmWriteProtect(uintptr_t page) {
-  if (uffd_ != nullptr && writable()) uffd_->WriteProtect(page, kPageSize, true);
+  if (takes_faults() && writable()) UffdAt(page).WriteProtect(page, kPageSize, true);
 }
 
 bool MappingObject::IsBeyondVmoEnd(uintptr_t page) const {
@@ -151,11 +168,19 @@ bool MappingObject::Clip(uint64_t* offset, uint64_t* len) const {
 
 uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
                                 bool write_protect) {
-  if (uffd_ == nullptr || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
+  if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }
-  const uint64_t done =
-      uffd_->Copy(AddressOf(offset), src, len, write_protect && writable(), /*wake=*/true);
+  // Stripe by stripe; a page already present stops the copy, as for one userfaultfd.
+  const auto* from = static_cast<const std::byte*>(src);
+  uint64_t done = 0;
+  stripes_.ForEach(
+      offset - vmo_offset(), len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+        const uint64_t copied = uffd.Copy(reinterpret_cast<uintptr_t>(base_) + rel, from + done, n,
+                                          write_protect && writable(), /*wake=*/true);
+        done += copied;
+        return copied == n;
+      });
   if (done > 0) NoteInstalled(offset, done);
   return done;
 }
@@ -178,13 +203,21 @@ void MappingObject::EndInstalls() {
 }
 
 void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {
-  if (uffd_ == nullptr || !writable() || !Clip(&offset, &len)) return;
-  uffd_->WriteProtect(AddressOf(offset), len, protect);
+  if (!takes_faults() || !writable() || !Clip(&offset, &len)) return;
+  stripes_.ForEach(offset - vmo_offset(), len,
+                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+                     uffd.WriteProtect(reinterpret_cast<uintptr_t>(base_) + rel, n, protect);
+                     return true;
+                   });
 }
 
 void MappingObject::Wake(uint64_t offset, uint64_t len) {
-  if (uffd_ == nullptr || !Clip(&offset, &len)) return;
-  uffd_->Wake(AddressOf(offset), len);
+  if (!takes_faults() || !Clip(&offset, &len)) return;
+  stripes_.ForEach(offset - vmo_offset(), len,
+                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+                     uffd.Wake(reinterpret_cast<uintptr_t>(base_) + rel, n);
+                     return true;
+                   });
 }
 
 MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, uint64_t* generation) {
@@ -273,7 +306,7 @@ void MappingObject::CheckOvertime(Deadline now) {
   }
   for (const Failure& f : failures) {
     std::fprintf(stderr, "upager: page fault of thread %d timed out\n", static_cast<int>(f.tid));
-    FaultService::Get().FailAccess(*uffd_, f.address, f.tid, Status::kTimedOut);
+    FaultService::Get().FailAccess(UffdAt(f.address), f.address, f.tid, Status::kTimedOut);
   }
 }
 
@@ -306,7 +339,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     MutexLock lock(&records_mutex_);
     FreeRecordLocked(record);
   }
-  if (status != Status::kOk) FaultService::Get().FailAccess(*uffd_, address, tid, status);
+  if (status != Status::kOk) FaultService::Get().FailAccess(UffdAt(address), address, tid, status);
 }
 
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
@@ -327,10 +360,10 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
     // Resolved: the thread retries the access, which maps the page or asks again. A supply
     // that copied the page into this mapping has woken it already.
     if (!woken_by_install) {
-      uffd_->Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
+      UffdAt(address).Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
     }
   } else {
-    FaultService::Get().FailAccess(*uffd_, address, tid, status);
+    FaultService::Get().FailAccess(UffdAt(address), address, tid, status);
   }
 }
 

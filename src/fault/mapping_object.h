@@ -98,7 +98,11 @@ class MappingObject final : public VmMapping {
   std::byte* const base_;
   // Set for pager-backed VMOs: the userfaultfd generation the range is registered with.
   std::shared_ptr<FaultService::Generation> generation_;
-  const Userfaultfd* uffd_ = nullptr;
+  // The userfaultfd of each stripe of the mapping (count 0: it takes no faults).
+  FaultService::Stripes stripes_;
+  bool takes_faults() const { return stripes_.count > 0; }
+  uint64_t RelOf(uintptr_t address) const { return address - reinterpret_cast<uintptr_t>(base_); }
+  const Userfaultfd& UffdAt(uintptr_t address) const { return stripes_.At(RelOf(address)); }
 
   Mutex records_mutex_;  // a leaf: taken under VMO and source locks
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);

@@ -49,7 +49,7 @@ void MappingObject::OnMinorFault(uintptr_t address) {
 }
 
 void MappingObject::Unmap(uint64_t offset, uint64_t len) {
-  if (uffd_ == nullptr || !Clip(&offset, &len)) return;
+  if (!takes_faults() || !Clip(&offset, &len)) return;
   // On a MAP_SHARED mapping of a memfd this zaps the page table entries and leaves the
   // page in the memfd (tests/clock_test.cc checks both). A write-protected entry leaves a
   // write-protect marker behind; HandleMinorFault protects the page again in any case.
@@ -57,10 +57,18 @@ void MappingObject::Unmap(uint64_t offset, uint64_t len) {
 }
 
 bool MappingObject::Continue(uint64_t offset, uint64_t len, bool write_protect) {
-  if (uffd_ == nullptr || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
+  if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return false;
   }
-  return uffd_->Continue(AddressOf(offset), len, write_protect && writable());
+  bool mapped = false;
+  stripes_.ForEach(offset - vmo_offset(), len,
+                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+                     mapped = uffd.Continue(reinterpret_cast<uintptr_t>(base_) + rel, n,
+                                            write_protect && writable()) ||
+                              mapped;
+                     return true;
+                   });
+  return mapped;
 }
 
 }  // namespace upager::internal

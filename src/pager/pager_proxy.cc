@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "vm/fault_filler.h"
 
 namespace upager::internal {
 namespace {
@@ -40,6 +41,7 @@ PagerProxy::~PagerProxy() {
 
 void PagerProxy::SetSource(std::weak_ptr<PageSource> source) {
   MutexLock lock(&mutex_);
+  source_key_ = source.lock().get();
   source_ = std::move(source);
 }
 
@@ -59,6 +61,15 @@ Status PagerProxy::WaitOnEvent(Event* event, bool suspendable) {
 }
 
 void PagerProxy::SendAsyncRequest(PageRequest* request) {
+  // The READ of a fault that the VMO's fault filler reads itself (fault_filler.h): the
+  // request stays outstanding in the source, which the filler's supply (or failure)
+  // resolves, and the pager's threads are not woken for it. Clear and Swap find it in
+  // neither the packet nor the pending list, and leave it be.
+  if (GetRequestType(request) == PageRequestType::kRead &&
+      FillerClaim::Take(source_key_.load(std::memory_order_relaxed), GetRequestOffset(request),
+                        GetRequestLen(request))) {
+    return;
+  }
   MutexLock lock(&mutex_);
   SendLocked(request);
 }

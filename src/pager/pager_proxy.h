@@ -3,6 +3,7 @@
 #ifndef UPAGER_SRC_PAGER_PAGER_PROXY_H_
 #define UPAGER_SRC_PAGER_PAGER_PROXY_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -83,6 +84,8 @@ class PagerProxy final : public PageProvider,
 
   mutable Mutex mutex_;
   std::weak_ptr<PageSource> source_ UPAGER_GUARDED_BY(mutex_);
+  // The source's address, to match fault fillers' claims against (FillerClaim).
+  std::atomic<const void*> source_key_{nullptr};
   // Stands for the COMPLETE packet in active_ and pending_; never tracked by a source.
   // Declared before pending_, which may still link it when the proxy is destroyed.
   PageRequest complete_request_;

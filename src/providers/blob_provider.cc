@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/full_io.h"
@@ -23,6 +25,27 @@
 #include "vm/vm_object_paged.h"
 
 namespace upager {
+namespace {
+
+// A thread's scratch buffer: grows, and is never zero-filled, so that its pages cost
+// nothing until they are written (a fresh loop thread would otherwise fault in and clear
+// the whole of it on its first request).
+class Scratch {
+ public:
+  uint8_t* Get(size_t bytes) {
+    if (size_ < bytes) {
+      data_.reset(new uint8_t[bytes]);
+      size_ = bytes;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+
+}  // namespace
 
 class BlobProvider::Blob {
  public:
@@ -46,10 +69,35 @@ class BlobProvider::Blob {
     internal::MutexLock lock(&mutex_);
     busy_[chunk] = false;
   }
-  // Once the index is read: no chunk is busy.
+  // Once the index is read: no chunk is busy, no group has missed.
   void ResetChunks() {
     internal::MutexLock lock(&mutex_);
     busy_.assign(header.chunk_count, 0);
+    group_chunks = std::max<uint64_t>(1, kPrefetchGroupBytes / header.chunk_size);
+    group_misses = std::make_unique<std::atomic<uint8_t>[]>(
+        (header.chunk_count + group_chunks - 1) / group_chunks);
+  }
+
+  // Compressed read-around. A chunk that must be read from the file counts as a miss of its
+  // group (kPrefetchGroupBytes of content); the second miss of a group shows that its
+  // neighbours are used too, and the compressed bytes of the whole group are asked of the
+  // kernel then (POSIX_FADV_WILLNEED: read into the page cache in the background), so that
+  // the group's later chunks are read from memory rather than one disk read each. Nothing is
+  // decompressed ahead: this costs disk reads of compressed bytes only, as the kernel's
+  // read-around for a mapped file does. Only a hint: what it reads is read again, checked,
+  // by the chunk's own read.
+  static constexpr uint64_t kPrefetchGroupBytes = 2 * 1024 * 1024;
+  void NoteMiss(uint64_t chunk) {
+    const uint64_t group = chunk / group_chunks;
+    if (group_misses[group].fetch_add(1, std::memory_order_relaxed) != 1) return;
+    const uint64_t first = group * group_chunks;
+    const uint64_t last = std::min<uint64_t>(header.chunk_count, first + group_chunks) - 1;
+    const uint64_t from = index[first].offset;
+    const uint64_t to = index[last].offset + index[last].compressed_size;
+    if (to > from) {
+      (void)posix_fadvise(fd, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                          POSIX_FADV_WILLNEED);
+    }
   }
 
   const int fd;
@@ -61,6 +109,10 @@ class BlobProvider::Blob {
   const FileIo io;
   const uint64_t cache_bytes;
   std::unique_ptr<internal::ChunkCache> cache;  // made by Create; never null afterwards
+  uint64_t group_chunks = 1;                    // chunks a read-around group (set with the index)
+  // Misses a group saw, modulo 256: the second acts, and every 256th after it (a group
+  // read that often is being evicted and read again; asking for it again is right).
+  std::unique_ptr<std::atomic<uint8_t>[]> group_misses;
 
  private:
   internal::Mutex mutex_;
@@ -102,7 +154,8 @@ class BlobProvider::Filler final : public internal::FaultFiller {
     owner_->fault_fills_.fetch_add(1, std::memory_order_relaxed);
     owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
   }
-  void Missed(uint64_t /*page*/) override {}
+  void Missed(uint64_t /*page*/, Range /*run*/) override {}
+  bool ReadsMisses() const override { return false; }  // its loop thread reads chunks
 
  private:
   BlobProvider* const owner_;
@@ -206,18 +259,16 @@ void BlobProvider::RunJobs(Job* jobs, size_t n) {
   if (n == 0) return;
   const uint64_t chunk_bytes = blob_->header.chunk_size;
   // Compressed bytes, per thread and reused: one chunk's worth per job of a batch.
-  thread_local std::vector<uint8_t> t_compressed;
+  thread_local Scratch t_compressed;
   const size_t stride = blob_->max_compressed;
-  if (t_compressed.size() < stride * internal::ChunkRing::kDepth) {
-    t_compressed.resize(stride * internal::ChunkRing::kDepth);
-  }
+  uint8_t* const compressed = t_compressed.Get(stride * internal::ChunkRing::kDepth);
   internal::ChunkRing::Read reads[internal::ChunkRing::kDepth];
   for (size_t i = 0; i < n; ++i) {
     const blob::IndexEntry& entry = blob_->index[jobs[i].chunk];
     reads[i].fd = blob_->fd;
     reads[i].offset = entry.offset;
     reads[i].length = entry.compressed_size;
-    reads[i].buffer = t_compressed.data() + i * stride;
+    reads[i].buffer = compressed + i * stride;
   }
   internal::ChunkRing* ring =
       blob_->io == FileIo::kPread ? nullptr : internal::ChunkRing::ForThisThread();
@@ -288,10 +339,8 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
   // Decompression scratch for chunks the cache has no room for: one chunk's worth per job
   // of a batch, per thread, reused (zero-padding needs a page multiple, which a chunk size
   // is).
-  thread_local std::vector<uint8_t> t_chunks;
-  if (t_chunks.size() < chunk * internal::ChunkRing::kDepth) {
-    t_chunks.resize(chunk * internal::ChunkRing::kDepth);
-  }
+  thread_local Scratch t_chunks;
+  uint8_t* const scratch = t_chunks.Get(chunk * internal::ChunkRing::kDepth);
   Job jobs[internal::ChunkRing::kDepth];
   size_t pending = 0;
   const auto serve = [&](uint64_t c) {
@@ -304,11 +353,11 @@ void BlobProvider::OnRead(const PagerLoop::Request& request) {
       return;
     }
     cache_misses_.fetch_add(1, std::memory_order_relaxed);
+    blob_->NoteMiss(c);
     Job& job = jobs[pending];
     job.chunk = c;
     job.slot = {};
-    job.out =
-        blob_->cache->Reserve(c, &job.slot) ? job.slot.data : t_chunks.data() + pending * chunk;
+    job.out = blob_->cache->Reserve(c, &job.slot) ? job.slot.data : scratch + pending * chunk;
     if (++pending == internal::ChunkRing::kDepth) {
       RunJobs(jobs, pending);
       pending = 0;

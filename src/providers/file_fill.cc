@@ -2,13 +2,26 @@
 
 #include <linux/magic.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "base/full_io.h"
+#include "base/handle_access.h"
+#include "vm/vm_object_paged.h"
+
+// cachestat(2) (Linux 6.5): counts the pages of a file range that are in the page cache,
+// without reading anything. Its number is one of the unified ones (the same on every
+// architecture but alpha), for C libraries whose headers predate it.
+#if defined(SYS_cachestat)
+#define UPAGER_SYS_CACHESTAT SYS_cachestat
+#elif !defined(__alpha__)
+#define UPAGER_SYS_CACHESTAT 451
+#endif
 
 namespace upager {
 
@@ -26,6 +39,23 @@ bool FileProvider::Filler::IsMemoryFile(int fd) {
   if (fstatfs(fd, &fs) != 0) return false;
   return static_cast<uint64_t>(fs.f_type) == TMPFS_MAGIC ||
          static_cast<uint64_t>(fs.f_type) == RAMFS_MAGIC;
+}
+
+bool FileProvider::Filler::MaybeCached(uint64_t offset) {
+#ifdef UPAGER_SYS_CACHESTAT
+  if (!cachestat_works_.load(std::memory_order_relaxed)) return true;
+  struct {
+    uint64_t offset, length;
+  } range{offset, kPageSize};
+  struct {
+    uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  if (syscall(UPAGER_SYS_CACHESTAT, fd_, &range, &stat, 0) == 0) return stat.cache > 0;
+  // An older kernel (ENOSYS), a file it cannot tell about (EOPNOTSUPP), a filter that
+  // forbids it: never again (it never fails for a passing reason).
+  cachestat_works_.store(false, std::memory_order_relaxed);
+#endif
+  return true;
 }
 
 int64_t FileProvider::Filler::ReadNow(std::byte* buffer, uint64_t length, uint64_t offset) {
@@ -84,8 +114,12 @@ void FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   const internal::ByteRange clear = queue_->ClearOfFlights(page, {run.offset, run.length});
   if (clear.length == 0) return;
   // The page alone first, unless the file is in memory: a miss must not move the read-ahead
-  // streams, since the request that follows it is planned by them.
+  // streams, since the request that follows it is planned by them. Nor is a page that is
+  // surely not in the page cache tried at all: the read would miss and, missing, start a
+  // disk read of the page (the kernel's read-ahead) that splits the read the request then
+  // makes around it into three.
   if (!memory_file_ && page < content) {
+    if (!MaybeCached(page)) return;
     const uint64_t want = std::min(kPageSize, content - page);
     if (ReadNow(buffer, want, page) != static_cast<int64_t>(want)) return;
   }
@@ -128,10 +162,127 @@ void FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   }
 }
 
-void FileProvider::Filler::Missed(uint64_t page) {
-  // The request exists: whatever reads the page from now on resolves it. Pushed after it, so
-  // its packet (queued before this) is dropped by a flight that ends after this push.
-  queue_->Push(page, kPageSize, 0);
+void FileProvider::Filler::Missed(uint64_t page, Range run) {
+  // The request exists: whatever reads the page from now on resolves it, and its packet
+  // (queued before this) is dropped by a flight started here, or by one that ends after
+  // this push.
+  internal::LaneRing* ring = internal::LaneRing::ForThisThread();
+  if (ring == nullptr || ring->free_slots() == 0) {
+    queue_->Push(page, kPageSize, 0);
+    return;
+  }
+  // The read the I/O thread would make for the request: the page and its read-ahead,
+  // within the pages still absent and not being read.
+  const uint64_t limit = owner_->vmo_size();
+  if (page >= limit) {
+    queue_->Push(page, kPageSize, 0);
+    return;
+  }
+  const ReadAheadRange plan =
+      read_ahead_->Plan(page, kPageSize, limit, ReadAheadGap{run.offset, run.end()});
+  const ReadAheadGap absent =
+      owner_->AbsentRun(page, std::min(plan.offset, page), std::max(plan.end(), page + kPageSize));
+  if (absent.high <= page) return;  // supplied meanwhile
+  const internal::ByteRange clear =
+      queue_->ClearOfFlights(page, {absent.low, absent.high - absent.low});
+  if (clear.length == 0) return;  // being read: that read answers the request
+  const uint64_t lo = std::max(plan.offset, clear.offset);
+  const uint64_t hi = std::min(std::max(plan.end(), page + kPageSize), clear.end());
+  const uint64_t piece = std::min(max_io_, internal::LaneRing::kSlotBytes);
+  // The piece holding the page first, on the side the stream goes; then the rest, nearest
+  // first, while the ring has room (what does not fit is not read ahead this time).
+  const bool descending = page - lo > hi - (page + kPageSize);
+  const uint64_t first_lo =
+      descending ? std::max(lo, page + kPageSize > piece ? page + kPageSize - piece : 0) : page;
+  const uint64_t first_hi = descending ? page + kPageSize : std::min(hi, page + piece);
+  const uint64_t started = StartLaneRead(ring, first_lo, first_hi - first_lo);
+  if (first_lo + started <= page) {
+    // Cut short before the page by a read that began meanwhile, or refused: the I/O
+    // thread reads it (a push after any flight ended, so it is not dropped).
+    queue_->Push(page, kPageSize, 0);
+    return;
+  }
+  auto up = [&] {
+    for (uint64_t at = first_hi; at < hi && ring->free_slots() > 0;) {
+      const uint64_t n = StartLaneRead(ring, at, std::min(piece, hi - at));
+      if (n == 0) return;
+      at += n;
+    }
+  };
+  auto down = [&] {
+    for (uint64_t at = first_lo; at > lo && ring->free_slots() > 0;) {
+      const uint64_t n = std::min(piece, at - lo);
+      if (StartLaneRead(ring, at - n, n) != n) return;
+      at -= n;
+    }
+  };
+  if (descending) {
+    down();
+    up();
+  } else {
+    up();
+    down();
+  }
+}
+
+uint64_t FileProvider::Filler::StartLaneRead(internal::LaneRing* ring, uint64_t offset,
+                                             uint64_t length) {
+  const uint64_t marked = queue_->StartFlight(offset, length);
+  if (marked == 0) return 0;
+  {
+    internal::MutexLock lock(&lane_mutex_);
+    ++lane_reads_;
+  }
+  if (ring->Start(this, fd_, offset, marked)) return marked;
+  {
+    internal::MutexLock lock(&lane_mutex_);
+    if (--lane_reads_ == 0) lane_idle_.NotifyAll();
+  }
+  // Requests for these pages may have been dropped because of the flight: hand the range
+  // to the I/O thread, after the flight's end, so that they are answered.
+  queue_->EndFlight(offset, marked);
+  queue_->Push(offset, marked, 0);
+  return 0;
+}
+
+void FileProvider::Filler::ReadDone(uint64_t offset, uint64_t length, std::byte* data,
+                                    uint64_t done, int error) {
+  owner_->reads_.fetch_add(1, std::memory_order_relaxed);
+  owner_->fault_reads_.fetch_add(1, std::memory_order_relaxed);
+  owner_->bytes_read_.fetch_add(done, std::memory_order_relaxed);
+  queue_->EndFlight(offset, length);  // before the supply: see RequestQueue
+  if (error != 0) {
+    owner_->Fail(offset, length, Status::kIo);
+  } else {
+    if (done < length) std::memset(data + done, 0, length - done);  // past the end: zeros
+    uint64_t supplied = 0;
+    const Status s = internal::HandleAccess::Object(owner_->vmo())
+                         ->TrySupplyPagesFromBuffer(offset, length, data, &supplied);
+    if (s == Status::kShouldWait) {
+      // No room without waiting, which a fault thread must not do: the I/O thread reads
+      // it again and waits for room.
+      queue_->Push(offset, length, 0);
+    }
+    if (supplied > 0) owner_->bytes_supplied_.fetch_add(supplied, std::memory_order_release);
+  }
+  internal::MutexLock lock(&lane_mutex_);
+  if (--lane_reads_ == 0) lane_idle_.NotifyAll();
+}
+
+void FileProvider::Filler::WaitForLaneReads() {
+  for (;;) {
+    internal::LaneRing* own = internal::LaneRing::IfThisThread();
+    {
+      internal::MutexLock lock(&lane_mutex_);
+      if (lane_reads_ == 0) return;
+      if (own == nullptr || own->busy() == 0) {
+        lane_idle_.Wait(&lane_mutex_);
+        continue;
+      }
+    }
+    // On a fault thread whose ring may hold some of them: nobody else would reap it.
+    own->ReapOnce();
+  }
 }
 
 }  // namespace upager

@@ -376,7 +376,10 @@ Status FileProvider::Create(PagerLoop* loop, const std::string& path,
 
 FileProvider::~FileProvider() {
   // No fault thread reads the file for the VMO from here on.
-  if (filler_) internal::HandleAccess::Object(vmo())->ClearFaultFiller();
+  if (filler_) {
+    internal::HandleAccess::Object(vmo())->ClearFaultFiller();
+    filler_->WaitForLaneReads();  // they use the file, the queue and the VMO
+  }
   if (options_.writable && vmo().is_valid()) Flush();
   Shutdown();  // no loop thread calls OnRead after this
   io_.reset();

@@ -38,6 +38,7 @@ ProviderStats Provider::stats() const {
   s.failures = failures_.load(std::memory_order_relaxed);
   s.retries = retries_.load(std::memory_order_relaxed);
   s.fault_fills = fault_fills_.load(std::memory_order_relaxed);
+  s.fault_reads = fault_reads_.load(std::memory_order_relaxed);
   s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
   s.cache_misses = cache_misses_.load(std::memory_order_relaxed);
   return s;

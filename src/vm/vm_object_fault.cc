@@ -125,10 +125,11 @@ bool VmObjectPaged::FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t 
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
   FaultFiller* tried = nullptr;
-  const Status status = HandleFaultOnce(mapping, fault, req, &tried);
+  FaultFiller::Range run;
+  const Status status = HandleFaultOnce(mapping, fault, req, &run, &tried);
   if (tried != nullptr) {
     // The filler was counted in its users from the try until here, so it is still there.
-    if (status == Status::kShouldWait) tried->Missed(Bytes(PageOf(fault.offset)));
+    if (status == Status::kShouldWait) tried->Missed(Bytes(PageOf(fault.offset)), run);
     Impl& m = *impl_;
     MutexLock lock(&m.mutex);
     if (--m.filler_users == 0) m.filler_idle.NotifyAll();
@@ -137,7 +138,7 @@ Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, Pa
 }
 
 Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault, PageRequest* req,
-                                      FaultFiller** tried) {
+                                      FaultFiller::Range* run, FaultFiller** tried) {
   Impl& m = *impl_;
   const uint64_t page = PageOf(fault.offset);
   for (;;) {
@@ -166,7 +167,12 @@ Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault
         return Status::kOk;
       }
       if (*tried != nullptr || m.filler == nullptr || source_->is_detached()) {
-        // One page per fault (10.2); shares the request with any read or fault of it.
+        // One page per fault (10.2); shares the request with any read or fault of it. A
+        // filler that declined reads the page once told (Missed): no packet for it.
+        if (*tried != nullptr && (*tried)->ReadsMisses() && !source_->is_detached()) {
+          FillerClaim claim(source_.get(), Bytes(page));
+          return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
+        }
         return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
       }
       *tried = m.filler;  // the fast path is tried once
@@ -175,6 +181,7 @@ Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault
       m.pages.AbsentRun(page, page >= window ? page - window + 1 : 0,
                         std::min(page + window, PageCeil(m.size)), &run_first, &run_end);
     }
+    *run = {Bytes(run_first), Bytes(run_end - run_first)};
     if (FillFault(mapping, *tried, page, run_first, run_end)) return Status::kOk;
     // Not filled, or filled but not installed here (another mapping got it, or it was there
     // already): the lookup again decides.

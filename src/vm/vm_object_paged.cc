@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "base/koid.h"
+#include "base/telemetry.h"
 #include "vm/page_reclaimer.h"
 #include "vm/vm_object_impl.h"
 
@@ -164,6 +165,26 @@ Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const
   const Status status = SupplyPagesFromBufferImpl(offset, len, data);
   PageReclaimer::Default().ReclaimIfOver();
   return status;
+}
+
+Status VmObjectPaged::TrySupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data,
+                                               uint64_t* supplied) {
+  *supplied = 0;
+  if (!PageReclaimer::Default().TryMakeRoom(PageOf(len))) return Status::kShouldWait;
+  Impl& m = *impl_;
+  {
+    MutexLock lock(&m.mutex);
+    if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
+    if (source_->is_detached()) return Status::kBadState;
+    if (Status s = m.SupplyAbsent(PageOf(offset), PageOf(offset + len),
+                                  static_cast<const char*>(data), source_.get(), supplied);
+        s != Status::kOk) {
+      return s;
+    }
+  }
+  if (*supplied > 0) telemetry::Supplied(koid_, offset, len);
+  PageReclaimer::Default().ReclaimIfOver();
+  return Status::kOk;
 }
 
 bool VmObjectPaged::EvictPage(uint64_t page) {

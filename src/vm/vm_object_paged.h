@@ -64,6 +64,12 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // The Pager API; the pager has checked alignment and that this is its VMO.
   Status SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
   Status SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data);
+  // SupplyPagesFromBuffer for threads that must not wait (a fault thread, lane_ring.h):
+  // kShouldWait, having supplied nothing, if the pages do not fit in the memory budget
+  // once nothing more is evictable. `*supplied`: the bytes that were absent and were
+  // supplied.
+  Status TrySupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data,
+                                  uint64_t* supplied);
   Status FailPages(uint64_t offset, uint64_t len, Status error);
   Status DirtyPages(uint64_t offset, uint64_t len);
   Status WritebackBegin(uint64_t offset, uint64_t len, bool zero_ranges_only);
@@ -135,9 +141,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                 uint64_t pager_koid);
 
   // HandleFault, minus the end of a fill: `*tried` is set to the filler it tried, which stays
-  // counted in filler_users for the caller to release.
+  // counted in filler_users for the caller to release, and `*run` to the absent run it was
+  // asked to fill.
   Status HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault, PageRequest* req,
-                         FaultFiller** tried);
+                         FaultFiller::Range* run, FaultFiller** tried);
   // The fast path of a fault on absent `page`: asks `filler` (counted in filler_users by the
   // caller) for the absent `run` around it and supplies what it fills. True if the page was
   // installed into `mapping`, which woke the faulting thread.

@@ -45,6 +45,10 @@ struct ProviderStats {
   // hand: a file in memory or the page cache, FileProviderOptions::fill_faults; a chunk in
   // BlobProvider's cache).
   uint64_t fault_fills = 0;
+  // Reads for mapped faults that could not be filled at once (a cold page cache), made on
+  // the fault-handling thread's own io_uring and supplied there, with no READ packet
+  // (FileProvider); counted in `reads` too.
+  uint64_t fault_reads = 0;
   // Chunks served from the decompressed-chunk cache, and chunks that had to be read and
   // decompressed (BlobProvider; 0 elsewhere).
   uint64_t cache_hits = 0;
@@ -99,6 +103,7 @@ class Provider : public PagerLoop::Handler {
   std::atomic<uint64_t> failures_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> fault_fills_{0};
+  std::atomic<uint64_t> fault_reads_{0};
   std::atomic<uint64_t> cache_hits_{0};
   std::atomic<uint64_t> cache_misses_{0};
 
