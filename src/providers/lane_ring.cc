@@ -16,8 +16,11 @@ thread_local bool t_refused = false;  // io_uring refused on this thread: never 
 LaneRing* LaneRing::IfThisThread() { return t_ring.get(); }
 
 LaneRing* LaneRing::ForThisThread() {
+  // UPAGER_NO_LANE_READS: misses go to the providers' I/O threads, as before lanes had rings
+  // (for comparisons, and a way out should a kernel's io_uring misbehave).
+  static const bool disabled = std::getenv("UPAGER_NO_LANE_READS") != nullptr;
   SideWork* side = SideWork::Current();
-  if (side == nullptr || t_refused) return nullptr;
+  if (side == nullptr || t_refused || disabled) return nullptr;
   if (!t_ring) {
     std::unique_ptr<LaneRing> ring(new LaneRing());
     if (!ring->Init()) {
