@@ -29,7 +29,6 @@
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/file_provider.h"
-#include "vm/storage_reaper.h"
 
 namespace upager {
 namespace {
@@ -113,7 +112,7 @@ double ProviderTeardown(PagerLoop* loop, bool provider_first, double* provider_m
   const double ms = Ms(t0, std::chrono::steady_clock::now());
   // The pages are freed off the caller's path (storage_reaper.h); until they are, the
   // next run would pay for them. `released_ms` is when the memory was back.
-  internal::StorageReaper::Default().Drain();
+  WaitForFreedVmoMemory();
   *released_ms = Ms(t0, std::chrono::steady_clock::now());
   return ms;
 }

@@ -73,6 +73,13 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   friend struct internal::HandleAccess;
 };
 
+// The memory of a big VMO (hundreds of pages or more) is given back to the system on a
+// background thread once the VMO is destroyed (its last handle and mapping gone), a few
+// milliseconds later. Returns once the memory of every VMO destroyed before the call is
+// back: for benchmarks and tests that measure memory, or time one teardown apart from the
+// next.
+void WaitForFreedVmoMemory();
+
 }  // namespace upager
 
 #endif  // UPAGER_VMO_H_

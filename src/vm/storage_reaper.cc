@@ -7,6 +7,10 @@
 
 #include <thread>
 
+#include "upager/vmo.h"
+
+#include "upager/vmo.h"
+
 namespace upager::internal {
 
 StorageReaper& StorageReaper::Default() {
@@ -70,3 +74,9 @@ void StorageReaper::Run() {
 }
 
 }  // namespace upager::internal
+
+namespace upager {
+
+void WaitForFreedVmoMemory() { internal::StorageReaper::Default().Drain(); }
+
+}  // namespace upager

@@ -80,7 +80,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   void Detach();
   // Detach for the holder of the VMO's only handle, which closes it right after (a
   // provider's shutdown). With no other handle or mapping nobody can see the VMO's pages
-  // any more, so only the source is detached (as destruction, 9.3, does first), and the
+  // any more, so only the source is detached (as destruction does first, section 9.3), and the
   // pages go with the VMO, at once, off the caller's path (storage_reaper.h), rather than
   // being dropped run by run first. With other handles or mappings: Detach.
   void DetachSoleHandle();

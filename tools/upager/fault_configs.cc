@@ -15,7 +15,6 @@
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/file_provider.h"
-#include "vm/storage_reaper.h"
 
 namespace upager::cli {
 namespace {
@@ -111,7 +110,7 @@ FaultMeasurement MeasureUpager(FaultConfig config, const std::string& path,
   m.teardown_seconds = Since(start);
   // The VMO's pages are freed a moment later on the storage reaper's thread: let that
   // finish here, untimed, rather than inside the next configuration's run.
-  internal::StorageReaper::Default().Drain();
+  WaitForFreedVmoMemory();
   loop.Stop();
   CheckPass(&m);
   return m;
