@@ -22,7 +22,6 @@
 #include "mapping_util.h"
 #include "upager/mapping.h"
 #include "upager/pager.h"
-#include "vm/storage_reaper.h"
 
 namespace upager {
 namespace {
@@ -463,7 +462,7 @@ size_t OpenDescriptors() {
 }
 
 // A provider holding its VMO's only handle releases the VMO's storage off its own thread
-// (storage_reaper.h): once the reaper is drained, every descriptor the provider opened
+// (storage_reaper.h): once WaitForFreedVmoMemory returns, every descriptor the provider opened
 // (the file, io_uring's, the VMO's memfd) is closed again, read as much as you like.
 TEST_F(FileProviderMiscTest, DestroyedProviderClosesEverything) {
   const std::vector<uint8_t> data = RandomBytes(4 * 1024 * 1024, 17);
@@ -478,7 +477,7 @@ TEST_F(FileProviderMiscTest, DestroyedProviderClosesEverything) {
     ASSERT_EQ(file->vmo().Read(got.data(), 0, got.size()), Status::kOk);
     ASSERT_EQ(got, data);
     file.reset();
-    internal::StorageReaper::Default().Drain();
+    WaitForFreedVmoMemory();
     EXPECT_EQ(OpenDescriptors(), before) << "round " << round;
   }
 }
