@@ -94,7 +94,10 @@ Status FaultStatusForAddress(const void* addr);
 Status MappingSupport(std::string* why = nullptr);
 
 // The number of fault-handling threads the next start of the fault handler uses (default 1;
-// it starts with the first mapping). kInvalidArgs for 0 or more than 64.
+// it starts with the first mapping). kInvalidArgs for 0 or more than 64. Each thread reads
+// its own userfaultfd; a mapping of 4 MiB or more is registered in stripes spread over all
+// of them, so that its faults are served in parallel, and a smaller one goes to the thread
+// with the fewest mappings (docs/scaling.md).
 Status SetFaultThreads(size_t threads);
 
 }  // namespace upager
