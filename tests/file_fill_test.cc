@@ -177,7 +177,8 @@ TEST(FileFillTest, AColdPageIsReadOnTheFaultThreadWithNoPacket) {
   // The fault thread read it on its own ring (lane_ring.h) once the request existed, and
   // the request made no packet: no loop thread and no I/O thread took part.
   EXPECT_EQ(stats.fault_fills, 0u);
-  EXPECT_EQ(stats.fault_reads, 1u);
+  // (Where io_uring is refused, the fault thread hands the read to the I/O thread instead.)
+  EXPECT_EQ(stats.fault_reads, m.file->uses_io_uring() ? 1u : 0u);
   EXPECT_EQ(stats.reads, 1u);
   EXPECT_EQ(stats.requests, 0u);
   EXPECT_EQ(stats.bytes_supplied, kPageSize);
@@ -220,7 +221,7 @@ TEST(FileFillTest, ColdFaultsOfManyThreadsAreReadTogetherOnTheFaultThread) {
   const ProviderStats stats = Settled(*m.file, kCold * kPageSize);
   EXPECT_EQ(stats.bytes_supplied, kCold * kPageSize);  // each page once
   EXPECT_EQ(stats.requests, 0u);  // no packet: fills, and reads on the fault thread
-  EXPECT_GT(stats.fault_reads, 0u);
+  if (m.file->uses_io_uring()) EXPECT_GT(stats.fault_reads, 0u);
   EXPECT_EQ(stats.failures, 0u);
 }
 
@@ -245,8 +246,9 @@ TEST(FileFillTest, AColdReadThatDoesNotFitIsHandedToTheIoThread) {
     ASSERT_NO_FATAL_FAILURE(m.Open(file.path(), options));
     ASSERT_EQ(std::memcmp(m.page(40), file.page(40), kPageSize), 0);
     ProviderStats stats = m.file->stats();
-    EXPECT_EQ(stats.fault_reads, 1u);  // the fault thread's read, not supplied
-    EXPECT_GE(stats.reads, 2u);        // read again by the I/O thread, which supplied it
+    // The fault thread's read, not supplied (where io_uring is refused there is none).
+    EXPECT_EQ(stats.fault_reads, m.file->uses_io_uring() ? 1u : 0u);
+    EXPECT_GE(stats.reads, m.file->uses_io_uring() ? 2u : 1u);  // again by the I/O thread
     EXPECT_EQ(stats.requests, 0u);
     EXPECT_EQ(stats.failures, 0u);
     // The I/O thread's supply evicts down to the limit right after it.
