@@ -221,7 +221,9 @@ TEST(FileFillTest, ColdFaultsOfManyThreadsAreReadTogetherOnTheFaultThread) {
   const ProviderStats stats = Settled(*m.file, kCold * kPageSize);
   EXPECT_EQ(stats.bytes_supplied, kCold * kPageSize);  // each page once
   EXPECT_EQ(stats.requests, 0u);  // no packet: fills, and reads on the fault thread
-  if (m.file->uses_io_uring()) EXPECT_GT(stats.fault_reads, 0u);
+  if (m.file->uses_io_uring()) {
+    EXPECT_GT(stats.fault_reads, 0u);
+  }
   EXPECT_EQ(stats.failures, 0u);
 }
 
