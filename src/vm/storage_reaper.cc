@@ -9,8 +9,6 @@
 
 #include "upager/vmo.h"
 
-#include "upager/vmo.h"
-
 namespace upager::internal {
 
 StorageReaper& StorageReaper::Default() {
