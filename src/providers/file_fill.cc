@@ -24,6 +24,54 @@
 #endif
 
 namespace upager {
+namespace {
+
+// How a read of [lo, hi) around `page` is cut: first the piece holding the page (at most
+// `first` bytes, on the side the stream goes), then the rest in pieces of at most `piece`.
+struct Pieces {
+  uint64_t first_lo;
+  uint64_t first_hi;
+  bool descending;
+};
+
+Pieces CutAround(uint64_t page, uint64_t lo, uint64_t hi, uint64_t first) {
+  Pieces p;
+  p.descending = page - lo > hi - (page + kPageSize);
+  p.first_lo =
+      p.descending ? std::max(lo, page + kPageSize > first ? page + kPageSize - first : 0) : page;
+  p.first_hi = p.descending ? page + kPageSize : std::min(hi, page + first);
+  return p;
+}
+
+// Calls visit(offset, length) for the rest of [lo, hi) after the first piece, nearest first:
+// up from it, then down from it (or the other way when the stream descends). A direction
+// ends when visit returns false.
+template <typename Visit>
+void VisitRest(const Pieces& p, uint64_t lo, uint64_t hi, uint64_t piece, Visit visit) {
+  auto up = [&] {
+    for (uint64_t at = p.first_hi; at < hi;) {
+      const uint64_t n = std::min(piece, hi - at);
+      if (!visit(at, n)) return;
+      at += n;
+    }
+  };
+  auto down = [&] {
+    for (uint64_t at = p.first_lo; at > lo;) {
+      const uint64_t n = std::min(piece, at - lo);
+      if (!visit(at - n, n)) return;
+      at -= n;
+    }
+  };
+  if (p.descending) {
+    down();
+    up();
+  } else {
+    up();
+    down();
+  }
+}
+
+}  // namespace
 
 FileProvider::Filler::Filler(FileProvider* owner, int fd, uint64_t max_io, ReadAhead* read_ahead,
                              internal::RequestQueue* queue)
@@ -131,35 +179,14 @@ void FileProvider::Filler::FillNow(uint64_t page, Range run, std::byte* buffer, 
   const uint64_t piece = std::min(max_io_, capacity);
   // First the piece holding the page: a small one, so that the faulting thread resumes
   // soon, on the side the stream goes.
-  const uint64_t first_piece = std::min<uint64_t>(piece, 64 * 1024);
-  const bool descending = page - lo > hi - (page + kPageSize);
-  const uint64_t first_lo =
-      descending ? std::max(lo, page + kPageSize > first_piece ? page + kPageSize - first_piece : 0)
-                 : page;
-  const uint64_t first_hi = descending ? page + kPageSize : std::min(hi, page + first_piece);
-  if (!ReadAndSupply(first_lo, first_hi - first_lo, page, buffer, sink)) return;
-  // The rest, nearest first: up from the piece, then down from it (or the other way).
-  auto up = [&] {
-    for (uint64_t at = first_hi; at < hi;) {
-      const uint64_t n = std::min(piece, hi - at);
-      if (!ReadAndSupply(at, n, ~0ull, buffer, sink)) return false;
-      at += n;
-    }
-    return true;
-  };
-  auto down = [&] {
-    for (uint64_t at = first_lo; at > lo;) {
-      const uint64_t n = std::min(piece, at - lo);
-      if (!ReadAndSupply(at - n, n, ~0ull, buffer, sink)) return false;
-      at -= n;
-    }
-    return true;
-  };
-  if (descending) {
-    if (down()) up();
-  } else {
-    if (up()) down();
-  }
+  const Pieces p = CutAround(page, lo, hi, std::min<uint64_t>(piece, 64 * 1024));
+  if (!ReadAndSupply(p.first_lo, p.first_hi - p.first_lo, page, buffer, sink)) return;
+  // The rest; a miss or a stop ends the whole fill.
+  bool stopped = false;
+  VisitRest(p, lo, hi, piece, [&](uint64_t offset, uint64_t length) {
+    stopped = stopped || !ReadAndSupply(offset, length, ~0ull, buffer, sink);
+    return !stopped;
+  });
 }
 
 void FileProvider::Filler::Missed(uint64_t page, Range run) {
@@ -191,38 +218,18 @@ void FileProvider::Filler::Missed(uint64_t page, Range run) {
   const uint64_t piece = std::min(max_io_, internal::LaneRing::kSlotBytes);
   // The piece holding the page first, on the side the stream goes; then the rest, nearest
   // first, while the ring has room (what does not fit is not read ahead this time).
-  const bool descending = page - lo > hi - (page + kPageSize);
-  const uint64_t first_lo =
-      descending ? std::max(lo, page + kPageSize > piece ? page + kPageSize - piece : 0) : page;
-  const uint64_t first_hi = descending ? page + kPageSize : std::min(hi, page + piece);
-  const uint64_t started = StartLaneRead(ring, first_lo, first_hi - first_lo);
-  if (first_lo + started <= page) {
+  const Pieces p = CutAround(page, lo, hi, piece);
+  const uint64_t started = StartLaneRead(ring, p.first_lo, p.first_hi - p.first_lo);
+  if (p.first_lo + started <= page) {
     // Cut short before the page by a read that began meanwhile, or refused: the I/O
     // thread reads it (a push after any flight ended, so it is not dropped).
     queue_->Push(page, kPageSize, 0);
     return;
   }
-  auto up = [&] {
-    for (uint64_t at = first_hi; at < hi && ring->free_slots() > 0;) {
-      const uint64_t n = StartLaneRead(ring, at, std::min(piece, hi - at));
-      if (n == 0) return;
-      at += n;
-    }
-  };
-  auto down = [&] {
-    for (uint64_t at = first_lo; at > lo && ring->free_slots() > 0;) {
-      const uint64_t n = std::min(piece, at - lo);
-      if (StartLaneRead(ring, at - n, n) != n) return;
-      at -= n;
-    }
-  };
-  if (descending) {
-    down();
-    up();
-  } else {
-    up();
-    down();
-  }
+  // A direction ends at a range being read already (the read is cut short there).
+  VisitRest(p, lo, hi, piece, [&](uint64_t offset, uint64_t length) {
+    return ring->free_slots() > 0 && StartLaneRead(ring, offset, length) == length;
+  });
 }
 
 uint64_t FileProvider::Filler::StartLaneRead(internal::LaneRing* ring, uint64_t offset,

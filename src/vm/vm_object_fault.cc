@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
+#include <optional>
 #include <vector>
 
 #include "base/telemetry.h"
@@ -169,9 +170,9 @@ Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault
       if (*tried != nullptr || m.filler == nullptr || source_->is_detached()) {
         // One page per fault (10.2); shares the request with any read or fault of it. A
         // filler that declined reads the page once told (Missed): no packet for it.
+        std::optional<FillerClaim> claim;
         if (*tried != nullptr && (*tried)->ReadsMisses() && !source_->is_detached()) {
-          FillerClaim claim(source_.get(), Bytes(page));
-          return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
+          claim.emplace(source_.get(), Bytes(page));
         }
         return source_->GetPages(Bytes(page), kPageSize, req, VmoDebugInfo{koid_, "fault"});
       }

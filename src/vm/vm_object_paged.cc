@@ -162,7 +162,8 @@ Status VmObjectPaged::SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* 
 
 Status VmObjectPaged::SupplyPagesFromBuffer(uint64_t offset, uint64_t len, const void* data) {
   if (Status s = PageReclaimer::Default().MakeRoom(PageOf(len)); s != Status::kOk) return s;
-  const Status status = SupplyPagesFromBufferImpl(offset, len, data);
+  uint64_t supplied = 0;
+  const Status status = SupplyPagesFromBufferImpl(offset, len, data, &supplied);
   PageReclaimer::Default().ReclaimIfOver();
   return status;
 }
@@ -171,20 +172,10 @@ Status VmObjectPaged::TrySupplyPagesFromBuffer(uint64_t offset, uint64_t len, co
                                                uint64_t* supplied) {
   *supplied = 0;
   if (!PageReclaimer::Default().TryMakeRoom(PageOf(len))) return Status::kShouldWait;
-  Impl& m = *impl_;
-  {
-    MutexLock lock(&m.mutex);
-    if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
-    if (source_->is_detached()) return Status::kBadState;
-    if (Status s = m.SupplyAbsent(PageOf(offset), PageOf(offset + len),
-                                  static_cast<const char*>(data), source_.get(), supplied);
-        s != Status::kOk) {
-      return s;
-    }
-  }
+  const Status status = SupplyPagesFromBufferImpl(offset, len, data, supplied);
   if (*supplied > 0) telemetry::Supplied(koid_, offset, len);
   PageReclaimer::Default().ReclaimIfOver();
-  return Status::kOk;
+  return status;
 }
 
 bool VmObjectPaged::EvictPage(uint64_t page) {

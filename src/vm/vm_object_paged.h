@@ -130,7 +130,9 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status WriteImpl(const void* data, uint64_t offset, uint64_t len);
   Status OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len);
   Status SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
-  Status SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data);
+  // `*supplied`: the bytes that were absent and were supplied.
+  Status SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data,
+                                   uint64_t* supplied);
   Status DirtyPagesImpl(uint64_t offset, uint64_t len);
   // QueryDirtyRanges under the lock: up to `buffer_entries` ranges into `out`, and how many
   // there are in all (counting stops with a full buffer when `avail` was not asked for).

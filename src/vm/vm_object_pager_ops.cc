@@ -61,14 +61,14 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
   return result;
 }
 
-Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data) {
+Status VmObjectPaged::SupplyPagesFromBufferImpl(uint64_t offset, uint64_t len, const void* data,
+                                                uint64_t* supplied) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   if (RangeOverflows(offset, len) || offset + len > m.size) return Status::kOutOfRange;
   if (source_->is_detached()) return Status::kBadState;
-  uint64_t supplied = 0;
   return m.SupplyAbsent(PageOf(offset), PageOf(offset + len), static_cast<const char*>(data),
-                        source_.get(), &supplied);
+                        source_.get(), supplied);
 }
 
 Status VmObjectPaged::Impl::SupplyAbsent(uint64_t first, uint64_t last, const char* in,
