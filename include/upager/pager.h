@@ -4,7 +4,8 @@
 // VMO arrives as a packet on the port given at creation (one packet per VMO in the port at
 // a time, FIFO behind it); the pager answers with SupplyPages, or OpRange(kPagerOpFail),
 // and acknowledges DIRTY requests of kVmoTrapDirty VMOs with OpRange(kPagerOpDirty).
-// Handles carry no rights in upager (see vmo.h).
+// The VMO handles passed in must carry the rights of docs/zircon-semantics.md section 11
+// (kAccessDenied otherwise; vmo.h lists them); Pager and Port handles carry no rights.
 #ifndef UPAGER_PAGER_H_
 #define UPAGER_PAGER_H_
 

@@ -7,15 +7,22 @@
 // handle to the same object; when the last handle and the last Mapping of it go, a
 // pager-backed VMO's page source is closed and the pager gets a COMPLETE packet.
 //
-// Handles carry no rights in upager: any handle may do anything its type allows. Zircon
-// would refuse, e.g., a write through a handle without ZX_RIGHT_WRITE (kAccessDenied);
-// cross-process use would need rights checked where a handle crosses the boundary.
+// Each handle carries rights (rights.h), Zircon's: a call the handle's rights do not allow
+// fails with kAccessDenied. Read needs kRightRead; Write, SetSize and OpRange's COMMIT,
+// DECOMMIT and ZERO need kRightWrite, PREFETCH kRightRead (DONT_NEED and ALWAYS_NEED need
+// none); Mapping::Create needs kRightMap and kRightRead, and kRightWrite for kMapWrite; the
+// Pager calls need kRightWrite (SupplyPages, OpRange, DetachVmo; an aux VMO kRightRead and
+// kRightWrite) or kRightRead (QueryDirtyRanges, QueryVmoStats) on the VMO handle. GetSize,
+// GetInfo and koid need none. The rights are checked where Zircon checks them: after the
+// handle is found valid and before the call's other arguments, except that the Pager calls
+// check alignment first (docs/zircon-semantics.md section 11).
 #ifndef UPAGER_VMO_H_
 #define UPAGER_VMO_H_
 
 #include <cstdint>
 
 #include "upager/internal/handle.h"
+#include "upager/rights.h"
 #include "upager/status.h"
 
 namespace upager {
@@ -49,21 +56,50 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   // kMaxVmoSize is kOutOfRange.
   static Status Create(uint64_t size, uint32_t options, Vmo* out);
 
+  Vmo() = default;
+  // A moved-from handle is invalid and has no rights.
+  Vmo(Vmo&& other) noexcept;
+  Vmo& operator=(Vmo&& other) noexcept;
+
+  // Another handle to the same object with the same rights (Duplicate(kRightSameRights)).
   Status Duplicate(Vmo* out) const;
+  // Another handle to the same object with `rights`: a subset of this handle's rights, or
+  // kRightSameRights. kBadHandle for an invalid handle; kAccessDenied if this handle lacks
+  // kRightDuplicate; kInvalidArgs if `rights` holds a right this handle lacks, or `out` is
+  // null.
+  Status Duplicate(uint32_t rights, Vmo* out) const;
+  // The same, consuming this handle, and without needing kRightDuplicate. As Zircon's
+  // zx_handle_replace, this handle is invalid afterwards whatever the outcome (kInvalidArgs
+  // included): only kBadHandle, for a handle that is already invalid, consumes nothing.
+  // `out` may be this handle.
+  Status Replace(uint32_t rights, Vmo* out);
+  // This handle's rights; 0 for an invalid handle.
+  uint32_t rights() const { return rights_; }
   bool is_valid() const { return Handle::is_valid(); }
-  void Reset() { Handle::Reset(); }
-  // Unique per object for the process's lifetime; 0 for an invalid handle.
+  void Reset() {
+    Handle::Reset();
+    rights_ = kRightNone;
+  }
+  // Names the object, not the handle (every handle to it, in every process, gives the same
+  // koid); 0 for an invalid handle. Unique across processes in practice: the creating
+  // process's pid in the high 32 bits and a per-process counter in the low 32, fixed when
+  // the object is created. Two objects share a koid only if the same pid creates more than
+  // 2^32 objects, or a pid is reused while an object of its earlier owner is still alive
+  // somewhere.
   uint64_t koid() const;
 
-  // Copy [offset, offset+len) out of / into the VMO. kOutOfRange if the range is not inside
-  // the VMO; a pager's failure code, kBadState after detach, kIntrKilled, kTimedOut.
+  // Copy [offset, offset+len) out of / into the VMO. kAccessDenied without kRightRead /
+  // kRightWrite; kOutOfRange if the range is not inside the VMO; a pager's failure code,
+  // kBadState after detach, kIntrKilled, kTimedOut.
   Status Read(void* data, uint64_t offset, uint64_t len) const;
   Status Write(const void* data, uint64_t offset, uint64_t len) const;
   Status GetSize(uint64_t* size) const;
-  // kUnavailable unless created kVmoResizable; rounds up to pages.
+  // kAccessDenied without kRightWrite; kUnavailable unless created kVmoResizable; rounds up
+  // to pages.
   Status SetSize(uint64_t size) const;
   // kVmoOpCommit, kVmoOpDecommit, kVmoOpZero, kVmoOpDontNeed, kVmoOpAlwaysNeed,
-  // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15).
+  // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15). kAccessDenied
+  // without kRightWrite (COMMIT, DECOMMIT, ZERO) or kRightRead (PREFETCH).
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) const;
   // Clones are not supported yet: kNotSupported.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
@@ -71,6 +107,10 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
 
  private:
   friend struct internal::HandleAccess;
+  // What a handle made by the library (HandleAccess::Make) carries.
+  static constexpr uint32_t kMadeRights = kDefaultVmoRights;
+
+  uint32_t rights_ = kRightNone;  // kRightNone for an invalid handle
 };
 
 // The memory of a big VMO (hundreds of pages or more) is given back to the system on a

@@ -23,13 +23,15 @@ struct HandleAccess {
     return handle.object_;
   }
 
-  // A new handle of type H to `object`, counted on it; an invalid handle for null.
+  // A new handle of type H to `object`, counted on it; an invalid handle for null. A handle
+  // type with rights (Vmo) declares what a new handle carries as H::kMadeRights.
   template <typename H, typename T>
   static H Make(std::shared_ptr<T> object) {
     H handle;
     if (object != nullptr) {
       object->AddHandle();
       handle.object_ = std::move(object);
+      if constexpr (requires { H::kMadeRights; }) handle.rights_ = H::kMadeRights;
     }
     return handle;
   }

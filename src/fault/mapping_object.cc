@@ -44,9 +44,18 @@ MappingObject::MappingObject(std::shared_ptr<VmObjectPaged> vmo, std::byte* base
 
 Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                              std::unique_ptr<MappingObject>* out) {
+  // zx_vmar_map's order: the handle and its kRightMap, the flags, the rights the flags ask
+  // for (kRightRead, kRightWrite for a writable mapping), then the range.
   if (!vmo.is_valid()) return Status::kBadHandle;
-  if ((flags & ~(kMapRead | kMapWrite)) != 0 || (flags & kMapRead) == 0 || len == 0 ||
-      vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
+  if ((vmo.rights() & kRightMap) == 0) return Status::kAccessDenied;
+  if ((flags & ~(kMapRead | kMapWrite)) != 0 || (flags & kMapRead) == 0) {
+    return Status::kInvalidArgs;
+  }
+  if ((vmo.rights() & kRightRead) == 0 ||
+      ((flags & kMapWrite) != 0 && (vmo.rights() & kRightWrite) == 0)) {
+    return Status::kAccessDenied;
+  }
+  if (len == 0 || vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
     return Status::kInvalidArgs;
   }
   const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);

@@ -24,11 +24,18 @@ internal::VmObjectPaged* VmoObject(const Vmo& vmo) {
   return internal::HandleAccess::Object(vmo).get();
 }
 
+bool HasRights(const Vmo& vmo, uint32_t rights) { return (vmo.rights() & rights) == rights; }
+
 // The handle checks shared by every call on (pager, vmo): kBadHandle for an invalid pager or
-// VMO handle, kInvalidArgs for a VMO this pager did not create (anonymous VMOs included).
-Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const Vmo& vmo) {
+// VMO handle, kAccessDenied for a VMO handle without `rights`, kInvalidArgs for a VMO this
+// pager did not create (anonymous VMOs included).
+Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const Vmo& vmo,
+                     uint32_t rights) {
   if (pager == nullptr || !vmo.is_valid()) {
     return Status::kBadHandle;
+  }
+  if (!HasRights(vmo, rights)) {
+    return Status::kAccessDenied;
   }
   if (!VmoObject(vmo)->is_pager_backed() || VmoObject(vmo)->pager_koid() != pager->koid()) {
     return Status::kInvalidArgs;
@@ -62,7 +69,7 @@ Status Pager::CreateVmo(uint32_t options, const Port& port, uint64_t key, uint64
 }
 
 Status Pager::DetachVmo(const Vmo& vmo) const {
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo, kRightWrite); s != Status::kOk) {
     return s;
   }
   VmoObject(vmo)->Detach();
@@ -74,13 +81,16 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   if (!IsPageAligned(offset) || !IsPageAligned(len) || !IsPageAligned(aux_offset)) {
     return Status::kInvalidArgs;
   }
-  // Zircon's order: the pager and its VMO (kBadHandle, then kInvalidArgs for a VMO of
-  // another pager), and only then the aux handle.
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  // Zircon's order: the pager and its VMO (kBadHandle, kAccessDenied, then kInvalidArgs for
+  // a VMO of another pager), and only then the aux handle (kBadHandle, kAccessDenied).
+  if (Status s = CheckPagerVmo(object(), vmo, kRightWrite); s != Status::kOk) {
     return s;
   }
   if (!aux.is_valid()) {
     return Status::kBadHandle;
+  }
+  if (!HasRights(aux, kRightRead | kRightWrite)) {
+    return Status::kAccessDenied;  // the supply takes the aux pages away
   }
   // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
   // VMO's to check.
@@ -94,7 +104,7 @@ Status Pager::SupplyPagesFromBuffer(const Vmo& vmo, uint64_t offset, uint64_t le
   if (!IsPageAligned(offset) || !IsPageAligned(len)) {
     return Status::kInvalidArgs;
   }
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo, kRightWrite); s != Status::kOk) {
     return s;
   }
   if (data == nullptr) {
@@ -110,7 +120,7 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
   if (!IsPageAligned(offset) || !IsPageAligned(len)) {
     return Status::kInvalidArgs;
   }
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo, kRightWrite); s != Status::kOk) {
     return s;
   }
   internal::VmObjectPaged* target = VmoObject(vmo);
@@ -152,7 +162,7 @@ Status Pager::OpRange(uint32_t op, const Vmo& vmo, uint64_t offset, uint64_t len
 Status Pager::QueryDirtyRanges(const Vmo& vmo, uint64_t offset, uint64_t len, void* buffer,
                                size_t buffer_size, size_t* actual, size_t* avail) const {
   // No alignment requirement: the VMO rounds the range outward after checking its bounds.
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo, kRightRead); s != Status::kOk) {
     return s;
   }
   if (buffer == nullptr && buffer_size > 0) {
@@ -164,7 +174,7 @@ Status Pager::QueryDirtyRanges(const Vmo& vmo, uint64_t offset, uint64_t len, vo
 
 Status Pager::QueryVmoStats(const Vmo& vmo, uint32_t options, void* buffer,
                             size_t buffer_size) const {
-  if (Status s = CheckPagerVmo(object(), vmo); s != Status::kOk) {
+  if (Status s = CheckPagerVmo(object(), vmo, kRightRead); s != Status::kOk) {
     return s;
   }
   if (buffer_size < sizeof(PagerVmoStats)) {

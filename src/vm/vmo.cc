@@ -1,6 +1,9 @@
 // The public Vmo handle: move-only, counted on its object so that the last one closes a
-// pager-backed VMO's page source.
+// pager-backed VMO's page source, and carrying the rights checked here (section 11).
+// Section numbers refer to docs/zircon-semantics.md.
 #include "upager/vmo.h"
+
+#include <utility>
 
 #include "base/handle_access.h"
 #include "vm/vm_object_paged.h"
@@ -20,18 +23,53 @@ Status Vmo::Create(uint64_t size, uint32_t options, Vmo* out) {
   return Status::kOk;
 }
 
-Status Vmo::Duplicate(Vmo* out) const { return DuplicateTo(out); }
+Vmo::Vmo(Vmo&& other) noexcept
+    : Handle(std::move(other)), rights_(std::exchange(other.rights_, kRightNone)) {}
+
+Vmo& Vmo::operator=(Vmo&& other) noexcept {
+  if (this != &other) {
+    Handle::operator=(std::move(other));
+    rights_ = std::exchange(other.rights_, kRightNone);
+  }
+  return *this;
+}
+
+Status Vmo::Duplicate(Vmo* out) const { return Duplicate(kRightSameRights, out); }
+
+Status Vmo::Duplicate(uint32_t rights, Vmo* out) const {
+  // Zircon's order: the handle, its kRightDuplicate, then the rights asked for.
+  if (!object()) return Status::kBadHandle;
+  if ((rights_ & kRightDuplicate) == 0) return Status::kAccessDenied;
+  if (rights == kRightSameRights) rights = rights_;
+  if ((rights & ~rights_) != 0 || out == nullptr) return Status::kInvalidArgs;
+  if (Status s = DuplicateTo(out); s != Status::kOk) return s;
+  out->rights_ = rights;
+  return Status::kOk;
+}
+
+Status Vmo::Replace(uint32_t rights, Vmo* out) {
+  if (!object()) return Status::kBadHandle;
+  if (rights == kRightSameRights) rights = rights_;
+  // The handle is consumed whatever happens next (zx_handle_replace "always invalidates").
+  Vmo consumed = std::move(*this);
+  if ((rights & ~consumed.rights_) != 0 || out == nullptr) return Status::kInvalidArgs;
+  consumed.rights_ = rights;
+  *out = std::move(consumed);
+  return Status::kOk;
+}
 
 uint64_t Vmo::koid() const { return object() ? object()->koid() : 0; }
 
 Status Vmo::Read(void* data, uint64_t offset, uint64_t len) const {
   if (!object()) return Status::kBadHandle;
+  if ((rights_ & kRightRead) == 0) return Status::kAccessDenied;
   if (data == nullptr && len > 0) return Status::kInvalidArgs;
   return object()->Read(data, offset, len);
 }
 
 Status Vmo::Write(const void* data, uint64_t offset, uint64_t len) const {
   if (!object()) return Status::kBadHandle;
+  if ((rights_ & kRightWrite) == 0) return Status::kAccessDenied;
   if (data == nullptr && len > 0) return Status::kInvalidArgs;
   return object()->Write(data, offset, len);
 }
@@ -45,11 +83,22 @@ Status Vmo::GetSize(uint64_t* size) const {
 
 Status Vmo::SetSize(uint64_t size) const {
   if (!object()) return Status::kBadHandle;
+  if ((rights_ & kRightWrite) == 0) return Status::kAccessDenied;
   return object()->SetSize(size);
 }
 
 Status Vmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) const {
   if (!object()) return Status::kBadHandle;
+  // Each op's right, checked before its range (section 11); an unknown op is the VMO's.
+  uint32_t needed = kRightNone;
+  switch (op) {
+    case kVmoOpCommit:
+    case kVmoOpDecommit:
+    case kVmoOpZero: needed = kRightWrite; break;
+    case kVmoOpPrefetch: needed = kRightRead; break;
+    default: break;  // DONT_NEED and ALWAYS_NEED are hints, allowed to any handle
+  }
+  if ((rights_ & needed) != needed) return Status::kAccessDenied;
   return object()->OpRange(op, offset, len);
 }
 
