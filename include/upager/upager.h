@@ -14,6 +14,7 @@
 #include "upager/pager.h"
 #include "upager/pager_loop.h"
 #include "upager/port.h"
+#include "upager/channel.h"
 #include "upager/rights.h"
 #include "upager/stats.h"
 #include "upager/status.h"

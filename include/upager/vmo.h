@@ -29,6 +29,7 @@ namespace upager {
 
 namespace internal {
 class VmObjectPaged;
+class VmoRemote;
 // Instantiated in the library, which alone sees the object type.
 extern template class Handle<VmObjectPaged>;
 }  // namespace internal
@@ -75,9 +76,10 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   Status Replace(uint32_t rights, Vmo* out);
   // This handle's rights; 0 for an invalid handle.
   uint32_t rights() const { return rights_; }
-  bool is_valid() const { return Handle::is_valid(); }
+  bool is_valid() const { return Handle::is_valid() || remote_ != nullptr; }
   void Reset() {
     Handle::Reset();
+    remote_.reset();
     rights_ = kRightNone;
   }
   // Names the object, not the handle (every handle to it, in every process, gives the same
@@ -111,6 +113,9 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   static constexpr uint32_t kMadeRights = kDefaultVmoRights;
 
   uint32_t rights_ = kRightNone;  // kRightNone for an invalid handle
+  // Set instead of the object for a handle received from another process (channel.h): the
+  // VMO lives in its owner's process, and the calls go there.
+  std::shared_ptr<internal::VmoRemote> remote_;
 };
 
 // The memory of a big VMO (hundreds of pages or more) is given back to the system on a

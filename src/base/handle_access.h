@@ -35,6 +35,29 @@ struct HandleAccess {
     }
     return handle;
   }
+
+  // Another handle to a local handle's object with the same rights, whatever they are (for
+  // the library's own bookkeeping, never a way around kRightDuplicate for users).
+  template <typename H>
+  static H CopyLocal(const H& handle) {
+    H copy = Make<H>(handle.object_);
+    copy.rights_ = handle.rights_;
+    return copy;
+  }
+
+  // Handles whose object may live in another process (Vmo): the remote object behind one
+  // (null for a local or invalid handle), and a new handle to one with `rights`.
+  template <typename H>
+  static auto* Remote(const H& handle) {
+    return handle.remote_.get();
+  }
+  template <typename H, typename R>
+  static H MakeRemote(std::shared_ptr<R> remote, uint32_t rights) {
+    H handle;
+    handle.remote_ = std::move(remote);
+    handle.rights_ = rights;
+    return handle;
+  }
 };
 
 template <typename T>

@@ -59,6 +59,9 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     return Status::kInvalidArgs;
   }
   const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);
+  if (object == nullptr) {
+    return Status::kNotSupported;  // a VMO held from another process: not mappable yet
+  }
   if (vmo_offset > UINT64_MAX - len || vmo_offset + len > object->size()) {
     return Status::kOutOfRange;
   }

@@ -37,7 +37,9 @@ Status CheckPagerVmo(const std::shared_ptr<internal::PagerObject>& pager, const 
   if (!HasRights(vmo, rights)) {
     return Status::kAccessDenied;
   }
-  if (!VmoObject(vmo)->is_pager_backed() || VmoObject(vmo)->pager_koid() != pager->koid()) {
+  // A VMO held from another process (channel.h) is never this pager's.
+  if (VmoObject(vmo) == nullptr || !VmoObject(vmo)->is_pager_backed() ||
+      VmoObject(vmo)->pager_koid() != pager->koid()) {
     return Status::kInvalidArgs;
   }
   return Status::kOk;
@@ -91,6 +93,9 @@ Status Pager::SupplyPages(const Vmo& vmo, uint64_t offset, uint64_t len, const V
   }
   if (!HasRights(aux, kRightRead | kRightWrite)) {
     return Status::kAccessDenied;  // the supply takes the aux pages away
+  }
+  if (VmoObject(aux) == nullptr) {
+    return Status::kNotSupported;  // an aux VMO held from another process: its pages are there
   }
   // The aux range (kOutOfRange) and an aux VMO with a page source (kNotSupported) are the
   // VMO's to check.

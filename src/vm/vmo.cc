@@ -7,6 +7,7 @@
 
 #include "base/handle_access.h"
 #include "vm/vm_object_paged.h"
+#include "vm/vmo_remote.h"
 
 namespace upager {
 
@@ -24,12 +25,15 @@ Status Vmo::Create(uint64_t size, uint32_t options, Vmo* out) {
 }
 
 Vmo::Vmo(Vmo&& other) noexcept
-    : Handle(std::move(other)), rights_(std::exchange(other.rights_, kRightNone)) {}
+    : Handle(std::move(other)),
+      rights_(std::exchange(other.rights_, kRightNone)),
+      remote_(std::move(other.remote_)) {}
 
 Vmo& Vmo::operator=(Vmo&& other) noexcept {
   if (this != &other) {
     Handle::operator=(std::move(other));
     rights_ = std::exchange(other.rights_, kRightNone);
+    remote_ = std::move(other.remote_);
   }
   return *this;
 }
@@ -38,57 +42,69 @@ Status Vmo::Duplicate(Vmo* out) const { return Duplicate(kRightSameRights, out);
 
 Status Vmo::Duplicate(uint32_t rights, Vmo* out) const {
   // Zircon's order: the handle, its kRightDuplicate, then the rights asked for.
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if ((rights_ & kRightDuplicate) == 0) return Status::kAccessDenied;
   if (rights == kRightSameRights) rights = rights_;
   if ((rights & ~rights_) != 0 || out == nullptr) return Status::kInvalidArgs;
+  if (remote_) return remote_->Duplicate(rights, out);
   if (Status s = DuplicateTo(out); s != Status::kOk) return s;
   out->rights_ = rights;
   return Status::kOk;
 }
 
 Status Vmo::Replace(uint32_t rights, Vmo* out) {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if (rights == kRightSameRights) rights = rights_;
   // The handle is consumed whatever happens next (zx_handle_replace "always invalidates").
   Vmo consumed = std::move(*this);
   if ((rights & ~consumed.rights_) != 0 || out == nullptr) return Status::kInvalidArgs;
+  if (consumed.remote_ && rights != consumed.rights_) {
+    // The owner enforces a remote handle's rights: ask it for a handle with fewer.
+    return consumed.remote_->Duplicate(rights, out);
+  }
   consumed.rights_ = rights;
   *out = std::move(consumed);
   return Status::kOk;
 }
 
-uint64_t Vmo::koid() const { return object() ? object()->koid() : 0; }
+uint64_t Vmo::koid() const {
+  if (remote_) return remote_->koid();
+  return object() ? object()->koid() : 0;
+}
 
 Status Vmo::Read(void* data, uint64_t offset, uint64_t len) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if ((rights_ & kRightRead) == 0) return Status::kAccessDenied;
   if (data == nullptr && len > 0) return Status::kInvalidArgs;
+  if (remote_) return remote_->Read(data, offset, len);
   return object()->Read(data, offset, len);
 }
 
 Status Vmo::Write(const void* data, uint64_t offset, uint64_t len) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if ((rights_ & kRightWrite) == 0) return Status::kAccessDenied;
   if (data == nullptr && len > 0) return Status::kInvalidArgs;
+  if (remote_) return remote_->Write(data, offset, len);
   return object()->Write(data, offset, len);
 }
 
 Status Vmo::GetSize(uint64_t* size) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if (size == nullptr) return Status::kInvalidArgs;
+  if (remote_) return remote_->GetSize(size);
   *size = object()->size();
   return Status::kOk;
 }
 
 Status Vmo::SetSize(uint64_t size) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if ((rights_ & kRightWrite) == 0) return Status::kAccessDenied;
+  if (remote_) return remote_->SetSize(size);
   return object()->SetSize(size);
 }
 
 Status Vmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   // Each op's right, checked before its range (section 11); an unknown op is the VMO's.
   uint32_t needed = kRightNone;
   switch (op) {
@@ -99,20 +115,28 @@ Status Vmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) const {
     default: break;  // DONT_NEED and ALWAYS_NEED are hints, allowed to any handle
   }
   if ((rights_ & needed) != needed) return Status::kAccessDenied;
+  if (remote_) return remote_->OpRange(op, offset, len);
   return object()->OpRange(op, offset, len);
 }
 
 Status Vmo::CreateChild(uint32_t /*options*/, uint64_t /*offset*/, uint64_t /*size*/,
                         Vmo* /*out*/) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   return Status::kNotSupported;  // clones are not built yet (issue 13)
 }
 
 Status Vmo::GetInfo(VmoInfo* out) const {
-  if (!object()) return Status::kBadHandle;
+  if (!is_valid()) return Status::kBadHandle;
   if (out == nullptr) return Status::kInvalidArgs;
+  if (remote_) return remote_->GetInfo(out);
   object()->GetInfo(out);
   return Status::kOk;
 }
+
+namespace internal {
+
+Vmo CopyVmoHandle(const Vmo& vmo) { return HandleAccess::CopyLocal(vmo); }
+
+}  // namespace internal
 
 }  // namespace upager

@@ -1,0 +1,117 @@
+// Encoding and checking of handle-connection messages (handle_protocol.h).
+#include "pager/handle_protocol.h"
+
+#include <cstring>
+
+namespace upager::internal {
+
+namespace {
+
+template <typename T>
+bool ReadHeader(const void* packet, size_t len, T* out) {
+  if (len < sizeof(T)) return false;
+  std::memcpy(out, packet, sizeof(T));
+  return out->magic == kHandleWireMagic && out->version == kHandleWireVersion;
+}
+
+}  // namespace
+
+bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedRequest* out,
+                   std::string* why) {
+  HandleRequest header;
+  if (!ReadHeader(packet, len, &header)) {
+    *why = len < sizeof header ? "a request shorter than its header"
+                               : "a request with a bad magic or version";
+    return false;
+  }
+  if (num_fds != 0) {
+    *why = "descriptors attached to a request";
+    return false;
+  }
+  if (header.data_len != len - sizeof header) {
+    *why = "a request whose length does not match its header";
+    return false;
+  }
+  out->op = static_cast<HandleOp>(header.op);
+  out->arg = header.arg;
+  out->offset = header.offset;
+  out->len = header.len;
+  out->data = static_cast<const std::byte*>(packet) + sizeof header;
+  out->data_len = header.data_len;
+  switch (out->op) {
+    case HandleOp::kRead:
+      if (header.len > kHandleWireMaxData || header.data_len != 0) {
+        *why = "a read longer than a message";
+        return false;
+      }
+      return true;
+    case HandleOp::kWrite:
+      if (header.len > kHandleWireMaxData || header.data_len != header.len) {
+        *why = "a write whose data does not match its length";
+        return false;
+      }
+      return true;
+    case HandleOp::kGetSize:
+    case HandleOp::kSetSize:
+    case HandleOp::kOpRange:
+    case HandleOp::kGetInfo:
+    case HandleOp::kDuplicate:
+    case HandleOp::kTransfer:
+      if (header.data_len != 0) {
+        *why = "data attached to a request that takes none";
+        return false;
+      }
+      return true;
+    case HandleOp::kWelcome:
+      break;
+  }
+  *why = "an unknown request";
+  return false;
+}
+
+bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity,
+                 HandleReply* out, const std::byte** data) {
+  if (!ReadHeader(packet, len, out)) return false;
+  if (out->op != static_cast<uint16_t>(op) || out->data_len != len - sizeof *out ||
+      out->data_len > capacity) {
+    return false;
+  }
+  if (out->status != 0 && out->data_len != 0) return false;
+  if (op == HandleOp::kGetInfo && out->status == 0 && out->data_len != sizeof(HandleWireInfo)) {
+    return false;
+  }
+  if (op != HandleOp::kRead && op != HandleOp::kGetInfo && out->data_len != 0) return false;
+  *data = static_cast<const std::byte*>(packet) + sizeof *out;
+  return true;
+}
+
+bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out) {
+  return len == sizeof *out && ReadHeader(packet, len, out) &&
+         out->op == static_cast<uint16_t>(HandleOp::kWelcome) && out->koid != 0;
+}
+
+HandleRequest MakeRequest(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
+                          uint32_t data_len) {
+  HandleRequest r{};
+  r.magic = kHandleWireMagic;
+  r.version = kHandleWireVersion;
+  r.op = static_cast<uint16_t>(op);
+  r.arg = arg;
+  r.data_len = data_len;
+  r.offset = offset;
+  r.len = len;
+  return r;
+}
+
+HandleReply MakeReply(HandleOp op, int32_t status, uint32_t data_len, uint64_t value) {
+  HandleReply r{};
+  r.magic = kHandleWireMagic;
+  r.version = kHandleWireVersion;
+  r.op = static_cast<uint16_t>(op);
+  r.status = status;
+  r.data_len = data_len;
+  r.value = value;
+  return r;
+}
+
+}  // namespace upager::internal

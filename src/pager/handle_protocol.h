@@ -1,0 +1,122 @@
+// The protocol of a handle connection: how a process that holds a VMO handle it received
+// from another process asks the VMO's owner to act on it (docs/processes.md).
+//
+// A VMO handle that leaves its process becomes one end of a SOCK_SEQPACKET socket pair; the
+// owner's ExportService keeps the other end, bound to one VMO with the rights of the handle.
+// Holding the socket is holding the handle: moving it (SCM_RIGHTS) moves the handle, closing
+// it closes the handle. Every message is one packet of the socket:
+//
+//   owner -> holder, once, first:  Welcome  (+ one descriptor: the VMO's memfd, read-only)
+//   holder -> owner:               Request  (+ `data_len` bytes for kWrite; no descriptors)
+//   owner -> holder, one per request, in order:
+//                                  Reply    (+ bytes for kRead / kGetInfo; + one descriptor,
+//                                            the new connection, for kDuplicate / kTransfer)
+//
+// A handle is sent on to a third process by kTransfer, not by passing the connection
+// itself: its welcome has been read, and the receiver must get one from the owner.
+//
+// A holder has at most one request outstanding. Anything else — a bad magic or version, a
+// length that does not match, an unknown op, a descriptor on a request, a second request
+// before the reply — makes the owner drop that connection (the holder's handle then behaves
+// as a handle to a VMO whose pager is gone). Both sides run on one machine, so fields are
+// in host byte order; `version` lets the two sides tell each other apart should the format
+// change.
+//
+// Decoding is pure (no I/O), so that it can be fuzzed: tests/fuzz/handle_protocol_fuzz.cc.
+#ifndef UPAGER_SRC_PAGER_HANDLE_PROTOCOL_H_
+#define UPAGER_SRC_PAGER_HANDLE_PROTOCOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace upager::internal {
+
+inline constexpr uint32_t kHandleWireMagic = 0x48505055;  // "UPPH"
+inline constexpr uint16_t kHandleWireVersion = 1;
+// The most bytes one kRead or kWrite moves; longer transfers take several requests.
+inline constexpr uint32_t kHandleWireMaxData = 64 * 1024;
+
+enum class HandleOp : uint16_t {
+  kWelcome = 1,
+  kRead = 2,       // offset, len -> data
+  kWrite = 3,      // offset, len, data
+  kGetSize = 4,    // -> value
+  kSetSize = 5,    // offset = the new size
+  kOpRange = 6,    // arg = op, offset, len
+  kGetInfo = 7,    // -> HandleWireInfo
+  kDuplicate = 8,  // arg = rights -> one descriptor
+  kTransfer = 9,   // -> one descriptor: another connection for this handle, same rights,
+                   //    for sending it on (the sender then closes this one)
+};
+
+struct HandleWelcome {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t op;          // kWelcome
+  uint32_t rights;      // of this handle
+  uint32_t vmo_flags;   // VmoInfo::flags
+  uint64_t koid;
+  int32_t owner_pid;    // the owner's process id (in the owner's pid namespace)
+  uint32_t reserved;
+};
+
+struct HandleRequest {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t op;
+  uint32_t arg;
+  uint32_t data_len;    // bytes following the header (kWrite only)
+  uint64_t offset;
+  uint64_t len;
+};
+
+struct HandleReply {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t op;          // the request's
+  int32_t status;
+  uint32_t data_len;    // bytes following the header
+  uint64_t value;       // kGetSize: the size
+};
+
+// What kGetInfo returns: VmoInfo, fixed in size and layout on the wire.
+struct HandleWireInfo {
+  uint64_t koid;
+  uint64_t size_bytes;
+  uint64_t committed_bytes;
+  uint64_t populated_bytes;
+  uint32_t flags;
+  uint32_t reserved;
+};
+
+// A request as the owner acts on it; `data` points into the decoded buffer.
+struct DecodedRequest {
+  HandleOp op;
+  uint32_t arg;
+  uint64_t offset;
+  uint64_t len;
+  const std::byte* data;
+  uint32_t data_len;
+};
+
+// Checks one received packet (`len` bytes, `num_fds` descriptors) as a request. On failure
+// returns false and says why in `*why` (for the owner's log line).
+bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedRequest* out,
+                   std::string* why);
+
+// Checks a reply to a request of `op`: header, op, and a data length that fits `capacity`
+// and is what the op returns. `*data` points at the data in `packet`.
+bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity,
+                 HandleReply* out, const std::byte** data);
+
+// Checks a welcome packet.
+bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out);
+
+HandleRequest MakeRequest(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
+                          uint32_t data_len);
+HandleReply MakeReply(HandleOp op, int32_t status, uint32_t data_len, uint64_t value);
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_PAGER_HANDLE_PROTOCOL_H_

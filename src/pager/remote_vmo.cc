@@ -1,0 +1,214 @@
+// A VMO handle received from another process (remote_vmo.h).
+#include "pager/remote_vmo.h"
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/full_io.h"
+#include "base/handle_access.h"
+#include "pager/seqpacket.h"
+
+namespace upager::internal {
+
+namespace {
+
+// Waits until `fd` has something to read or hung up.
+void WaitReadable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+RemoteVmo::RemoteVmo(int fd, int memfd, const HandleWelcome& welcome)
+    : fd_(fd),
+      memfd_(memfd),
+      koid_(welcome.koid),
+      vmo_flags_(welcome.vmo_flags),
+      owner_pid_(welcome.owner_pid) {}
+
+RemoteVmo::~RemoteVmo() {
+  ::close(fd_);
+  if (memfd_ >= 0) ::close(memfd_);
+}
+
+Status RemoteVmo::Import(int connection, Vmo* out) {
+  HandleWelcome welcome;
+  Received received;
+  const ReceiveResult r = ReceiveMessage(connection, &welcome, sizeof welcome, false, &received);
+  if (r != ReceiveResult::kOk || !DecodeWelcome(&welcome, received.len, &welcome) ||
+      received.num_fds > 1) {
+    CloseFds(received.fds, received.num_fds);
+    ::close(connection);
+    return Status::kInvalidArgs;
+  }
+  const int memfd = received.num_fds == 1 ? received.fds[0] : -1;
+  const uint32_t rights = welcome.rights;
+  std::shared_ptr<VmoRemote> remote(new RemoteVmo(connection, memfd, welcome));
+  *out = HandleAccess::MakeRemote<Vmo>(std::move(remote), rights);
+  return Status::kOk;
+}
+
+Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
+                       const void* data, uint32_t data_len, void* reply_data, uint32_t capacity,
+                       uint64_t* value, int* fd_out) {
+  if (gone_) return Status::kPeerClosed;
+  std::vector<std::byte> packet(sizeof(HandleRequest) +
+                                std::max<size_t>(data_len, capacity + sizeof(HandleReply)));
+  const HandleRequest request = MakeRequest(op, arg, offset, len, data_len);
+  std::memcpy(packet.data(), &request, sizeof request);
+  if (data_len > 0) std::memcpy(packet.data() + sizeof request, data, data_len);
+  SendResult sent = SendMessage(fd_, packet.data(), sizeof request + data_len, nullptr, 0);
+  if (sent != SendResult::kOk) {
+    gone_ = true;
+    return Status::kPeerClosed;
+  }
+  while (true) {
+    WaitReadable(fd_);
+    Received received;
+    const ReceiveResult r =
+        ReceiveMessage(fd_, packet.data(), packet.size(), /*blocking=*/false, &received);
+    if (r == ReceiveResult::kWouldBlock) continue;
+    HandleReply reply;
+    const std::byte* payload = nullptr;
+    if (r != ReceiveResult::kOk || received.num_fds > (fd_out != nullptr ? 1u : 0u) ||
+        !DecodeReply(packet.data(), received.len, op, capacity, &reply, &payload)) {
+      CloseFds(received.fds, received.num_fds);
+      gone_ = true;
+      return Status::kPeerClosed;
+    }
+    const auto status = static_cast<Status>(reply.status);
+    if (fd_out != nullptr) {
+      if (status == Status::kOk && received.num_fds != 1) {
+        CloseFds(received.fds, received.num_fds);
+        gone_ = true;
+        return Status::kPeerClosed;
+      }
+      *fd_out = received.num_fds == 1 ? received.fds[0] : -1;
+    }
+    if (value != nullptr) *value = reply.value;
+    if (reply_data != nullptr && reply.data_len > 0) {
+      std::memcpy(reply_data, payload, reply.data_len);
+    }
+    return status;
+  }
+}
+
+Status RemoteVmo::Read(void* data, uint64_t offset, uint64_t len) {
+  MutexLock lock(&mutex_);
+  auto* to = static_cast<std::byte*>(data);
+  uint64_t done = 0;
+  while (done < len || len == 0) {
+    const auto piece = static_cast<uint32_t>(std::min<uint64_t>(kHandleWireMaxData, len - done));
+    const Status s =
+        Call(HandleOp::kRead, 0, offset + done, piece, nullptr, 0, to + done, piece, nullptr,
+             nullptr);
+    if (s == Status::kPeerClosed) return ReadDetached(to + done, offset + done, len - done);
+    if (s != Status::kOk || len == 0) return s;
+    done += piece;
+  }
+  return Status::kOk;
+}
+
+Status RemoteVmo::ReadDetached(void* data, uint64_t offset, uint64_t len) const {
+  if (memfd_ < 0) return Status::kBadState;
+  struct stat st;
+  if (::fstat(memfd_, &st) != 0) return Status::kBadState;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (offset > size || len > size - offset) return Status::kOutOfRange;
+  if (len == 0) return Status::kOk;
+  if ((vmo_flags_ & kVmoInfoPagerBacked) != 0) {
+    // Every page of the range must be in the memfd: a hole is a page the pager never
+    // supplied (or that was evicted), which a detached VMO cannot supply any more.
+    const uint64_t first = offset / kPageSize * kPageSize;
+    const off_t hole = ::lseek(memfd_, static_cast<off_t>(first), SEEK_HOLE);
+    if (hole < 0 || static_cast<uint64_t>(hole) < offset + len) return Status::kBadState;
+  }
+  const IoResult r = PreadFull(memfd_, data, len, offset);
+  return r.error == 0 && r.done == len ? Status::kOk : Status::kBadState;
+}
+
+Status RemoteVmo::Write(const void* data, uint64_t offset, uint64_t len) {
+  MutexLock lock(&mutex_);
+  const auto* from = static_cast<const std::byte*>(data);
+  uint64_t done = 0;
+  while (done < len || len == 0) {
+    const auto piece = static_cast<uint32_t>(std::min<uint64_t>(kHandleWireMaxData, len - done));
+    const Status s = Call(HandleOp::kWrite, 0, offset + done, piece, from + done, piece, nullptr,
+                          0, nullptr, nullptr);
+    if (s == Status::kPeerClosed) return Status::kBadState;
+    if (s != Status::kOk || len == 0) return s;
+    done += piece;
+  }
+  return Status::kOk;
+}
+
+Status RemoteVmo::GetSize(uint64_t* size) {
+  MutexLock lock(&mutex_);
+  const Status s = Call(HandleOp::kGetSize, 0, 0, 0, nullptr, 0, nullptr, 0, size, nullptr);
+  if (s != Status::kPeerClosed) return s;
+  struct stat st;
+  if (memfd_ < 0 || ::fstat(memfd_, &st) != 0) return Status::kBadState;
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::kOk;
+}
+
+Status RemoteVmo::SetSize(uint64_t size) {
+  MutexLock lock(&mutex_);
+  const Status s = Call(HandleOp::kSetSize, 0, size, 0, nullptr, 0, nullptr, 0, nullptr, nullptr);
+  return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
+Status RemoteVmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+  MutexLock lock(&mutex_);
+  const Status s =
+      Call(HandleOp::kOpRange, op, offset, len, nullptr, 0, nullptr, 0, nullptr, nullptr);
+  return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
+Status RemoteVmo::GetInfo(VmoInfo* out) {
+  MutexLock lock(&mutex_);
+  HandleWireInfo wire{};
+  const Status s = Call(HandleOp::kGetInfo, 0, 0, 0, nullptr, 0, &wire, sizeof wire, nullptr,
+                        nullptr);
+  if (s == Status::kOk) {
+    *out = VmoInfo{wire.koid, wire.size_bytes, wire.committed_bytes, wire.populated_bytes,
+                   wire.flags};
+    return s;
+  }
+  if (s != Status::kPeerClosed) return s;
+  // The owner is gone: what the holder still knows.
+  struct stat st;
+  const uint64_t size = memfd_ >= 0 && ::fstat(memfd_, &st) == 0 ? st.st_size : 0;
+  const uint64_t held = memfd_ >= 0 && ::fstat(memfd_, &st) == 0 ? st.st_blocks * 512ull : 0;
+  *out = VmoInfo{koid_, size, held, held, vmo_flags_};
+  return Status::kOk;
+}
+
+Status RemoteVmo::Duplicate(uint32_t rights, Vmo* out) {
+  int fd = -1;
+  {
+    MutexLock lock(&mutex_);
+    const Status s =
+        Call(HandleOp::kDuplicate, rights, 0, 0, nullptr, 0, nullptr, 0, nullptr, &fd);
+    if (s == Status::kPeerClosed) return Status::kBadState;
+    if (s != Status::kOk) return s;
+  }
+  return Import(fd, out);
+}
+
+Status RemoteVmo::Transfer(int* fd) {
+  MutexLock lock(&mutex_);
+  const Status s = Call(HandleOp::kTransfer, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, fd);
+  return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
+}  // namespace upager::internal
