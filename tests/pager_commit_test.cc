@@ -367,7 +367,7 @@ TEST(Pager, EvictionHintsWithResize) {
   ASSERT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
 }
 
-// ---- Argument validation (rights and handle types do not exist in upager) ----
+// ---- Argument validation (handles are typed; rights: rights_test.cc) ----
 
 TEST(Pager, InvalidPagerCreate) {
   Pager pager;

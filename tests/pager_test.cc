@@ -4,7 +4,8 @@
 // comments); "blocked" is TestThread::WaitForBlocked, "no packet" a poll with a zero timeout.
 //
 // Not here: the mapping variants (XVmar), tests that need clones, pinning, mappings or
-// eviction, and the parts of the argument matrices that are about rights or handle types.
+// eviction, and the parts of the argument matrices that are about handle types (the rights
+// cases are in rights_test.cc).
 #include "upager/pager.h"
 
 #include <fcntl.h>

@@ -367,8 +367,8 @@ TEST_WITH_AND_WITHOUT_TRAP_DIRTY(ModifiedNoReset, 0) {
 
 // ---- Argument validation and query mechanics ----
 
-// The rights, handle-type and ordinary-VMO-through-a-typed-handle cases of Zircon's matrix
-// have no counterpart (handles carry no rights and are typed).
+// The handle-type and ordinary-VMO-through-a-typed-handle cases of Zircon's matrix have no
+// counterpart (handles are typed); the rights cases are in rights_test.cc.
 TEST(PagerWriteback, InvalidPagerOpRange) {
   constexpr uint32_t kOps[] = {kPagerOpFail, kPagerOpDirty, kPagerOpWritebackBegin,
                                kPagerOpWritebackEnd};

@@ -5,10 +5,10 @@
 // docs/zircon-semantics.md (section numbers in the comments); "blocked" is
 // TestThread::WaitForBlocked, "no packet" a poll with a zero timeout.
 //
-// Not here: tests that need mappings, clones, pins or rights, and the mapping halves of
-// VMO_VMAR tests and of mixed tests (crash expectations). Where the peer reads a written-back
-// zero gap through a mapping that still maps the zero page, the Vmo read would need a READ
-// (10.5), so only the other pages are checked. A source buffer whose copy faults is an
+// Not here: tests that need mappings, clones, pins or rights (rights_test.cc), and the mapping
+// halves of VMO_VMAR tests and of mixed tests (crash expectations). Where the peer reads a
+// written-back zero gap through a mapping that still maps the zero page, the Vmo read would need a
+// READ (10.5), so only the other pages are checked. A source buffer whose copy faults is an
 // anonymous mapping with a PROT_NONE page instead of a pager VMO whose READ is failed.
 #include <gtest/gtest.h>
 #include <sys/mman.h>

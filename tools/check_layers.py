@@ -57,6 +57,7 @@ PUBLIC_LAYERS = {
     "thread.h": "base",
     "trace.h": "base",
     "stats.h": "base",
+    "rights.h": "base",
     "page_request.h": "request",
     "page_provider.h": "request",
     "page_source.h": "request",

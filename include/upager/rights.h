@@ -17,11 +17,16 @@
 namespace upager {
 
 inline constexpr uint32_t kRightNone = 0;
-inline constexpr uint32_t kRightDuplicate = 1u << 0, kRightTransfer = 1u << 1,
-                          kRightRead = 1u << 2, kRightWrite = 1u << 3, kRightMap = 1u << 5,
-                          kRightGetProperty = 1u << 6, kRightSetProperty = 1u << 7,
-                          kRightSignal = 1u << 12, kRightWait = 1u << 14,
-                          kRightInspect = 1u << 15;
+inline constexpr uint32_t kRightDuplicate = 1u << 0;    // Vmo::Duplicate
+inline constexpr uint32_t kRightTransfer = 1u << 1;     // sending the handle over a channel
+inline constexpr uint32_t kRightRead = 1u << 2;         // Read, PREFETCH, mapping, queries
+inline constexpr uint32_t kRightWrite = 1u << 3;        // Write, SetSize, COMMIT, supplying
+inline constexpr uint32_t kRightMap = 1u << 5;          // Mapping::Create
+inline constexpr uint32_t kRightGetProperty = 1u << 6;  // (no upager call needs these yet)
+inline constexpr uint32_t kRightSetProperty = 1u << 7;
+inline constexpr uint32_t kRightSignal = 1u << 12;
+inline constexpr uint32_t kRightWait = 1u << 14;
+inline constexpr uint32_t kRightInspect = 1u << 15;
 // Not a right: asks Duplicate / Replace for the same rights as the source handle.
 inline constexpr uint32_t kRightSameRights = 1u << 31;
 
