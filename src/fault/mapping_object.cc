@@ -184,6 +184,10 @@ bool MappingObject::Clip(uint64_t* offset, uint64_t* len) const {
 
 uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
                                 bool write_protect) {
+  // A read-only holder's mapping is private (remote_mapping.cc): a copy into it would stay
+  // there, not reach the memfd. The VMO stores such pages in the memfd, and the wake maps
+  // them.
+  if (for_holder() && !writable()) return 0;
   if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }

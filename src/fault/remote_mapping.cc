@@ -120,8 +120,12 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (writable && !m->uffd_.has_write_protect()) return Status::kNotSupported;
   int memfd = -1;
   if (Status s = remote->MemfdForMapping(writable, &memfd); s != Status::kOk) return s;
-  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, memfd,
-                      static_cast<off_t>(vmo_offset));
+  // A read-only holder maps its read-only memfd MAP_PRIVATE: userfaultfd takes only ranges
+  // that may be written (VM_MAYWRITE), and a private mapping may, though never to the
+  // memfd: a store (after an mprotect) makes a private copy that no other process sees.
+  // Pages still come from the memfd's page cache, one copy for every process.
+  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0),
+                      writable ? MAP_SHARED : MAP_PRIVATE, memfd, static_cast<off_t>(vmo_offset));
   ::close(memfd);
   if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
   m->base_ = static_cast<std::byte*>(addr);
