@@ -255,6 +255,21 @@ cmd_ci() {
     log "spec citations (tools/check_spec_refs.py)"
     python3 tools/check_spec_refs.py || die "a spec citation does not resolve"
   }
+  ci_fuzz() {
+    # What crosses the process boundary (docs/processes.md), fuzzed for a bounded time
+    # each: the owner's handle service and the holder's channel and reply decoding.
+    configure_and_build build/ci-fuzz -DCMAKE_CXX_COMPILER=clang++ -DUPAGER_SANITIZE=address \
+      -DUPAGER_BUILD_FUZZERS=ON -DUPAGER_BUILD_TESTS=OFF -DUPAGER_BUILD_PROVIDERS=OFF \
+      "${san_flags[@]}"
+    local fuzzer
+    for fuzzer in handle_service_fuzz channel_read_fuzz; do
+      log "fuzz $fuzzer for ${UPAGER_FUZZ_SECONDS:-60} s"
+      mkdir -p "build/ci-fuzz/corpus/$fuzzer"
+      "build/ci-fuzz/tests/fuzz/$fuzzer" -max_total_time="${UPAGER_FUZZ_SECONDS:-60}" \
+        -print_final_stats=1 "build/ci-fuzz/corpus/$fuzzer" </dev/null 2>&1 |
+        tail -n 12 || die "$fuzzer found a failure"
+    done
+  }
   ci_demo() {
     [[ -x build/ci-gcc/examples/mapping_demo ]] || build_gcc
     RUN_PREFIX=()
@@ -263,7 +278,7 @@ cmd_ci() {
 
   # `./upager.sh ci` runs every step; `./upager.sh ci asan tsan` only those named.
   local -a selected=("$@")
-  ((${#selected[@]})) || selected=(checks gcc clang asan tsan install demo)
+  ((${#selected[@]})) || selected=(checks gcc clang asan tsan install demo fuzz)
   local name
   for name in "${selected[@]}"; do
     case "$name" in
@@ -274,7 +289,8 @@ cmd_ci() {
       tsan) step "(d) TSan (g++) + ctest" ci_tsan ;;
       install) step "(e) install + find_package/pkg-config" ci_install ;;
       demo) step "(f) demos (page_source_demo, mapping_demo, upager demo)" ci_demo ;;
-      *) die "unknown CI step '$name' (steps: checks gcc clang asan tsan install demo)" ;;
+      fuzz) step "(g) fuzz the process boundary (libFuzzer, ASan)" ci_fuzz ;;
+      *) die "unknown CI step '$name' (steps: checks gcc clang asan tsan install demo fuzz)" ;;
     esac
   done
   restore_rnd_bits
