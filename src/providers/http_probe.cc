@@ -141,6 +141,11 @@ Status BlockingRequest(const Endpoint& endpoint, const HttpProviderOptions& opti
     if (endpoint.s3_errors) {
       const std::string s3_code = S3ErrorCode(headers->error_body);
       if (!s3_code.empty()) *why += " (" + s3_code + ")";
+      // S3 answers some refused credentials with 400.
+      if (code == 400 && (s3_code == "InvalidToken" || s3_code == "ExpiredToken" ||
+                          s3_code == "InvalidAccessKeyId" || s3_code == "TokenRefreshRequired")) {
+        return Status::kAccessDenied;
+      }
     }
     return CreationStatus(CURLE_OK, code);
   }

@@ -70,6 +70,8 @@ Status HttpProvider::Open(PagerLoop* loop, const internal::http::Endpoint& endpo
   return Status::kOk;
 }
 
+HttpProvider::HttpProvider() = default;
+
 HttpProvider::~HttpProvider() {
   Shutdown();        // no OnRead runs or will run
   fetcher_.reset();  // stops the I/O thread and frees the handles

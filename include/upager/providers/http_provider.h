@@ -71,7 +71,7 @@ class HttpProvider : public Provider {
   std::string last_error() const;
 
  protected:
-  HttpProvider() = default;
+  HttpProvider();
   // Probes the object at `endpoint` and starts serving it as `provider` (new, not started).
   static Status Open(PagerLoop* loop, const internal::http::Endpoint& endpoint,
                      const HttpProviderOptions& options, HttpProvider* provider, std::string* why);
