@@ -90,9 +90,17 @@ void HttpTestServer::SetObject(std::string content, std::string etag, std::strin
   last_modified_ = std::move(last_modified);
 }
 
-void HttpTestServer::SetMode(Mode mode) {
+void HttpTestServer::SetMode(Mode mode, uint64_t from) {
   internal::MutexLock lock(&mutex_);
   mode_ = mode;
+  mode_from_ = from;
+}
+
+void HttpTestServer::SetObjectFrom(uint64_t from, std::string content, std::string etag) {
+  internal::MutexLock lock(&mutex_);
+  next_from_ = from;
+  next_content_ = std::move(content);
+  next_etag_ = std::move(etag);
 }
 
 void HttpTestServer::SetHonourConditions(bool honour) {
@@ -156,16 +164,22 @@ bool HttpTestServer::Answer(int fd, const std::string& head) {
   bool honour;
   {
     internal::MutexLock lock(&mutex_);
-    content = content_;
-    etag = etag_;
-    last_modified = last_modified_;
-    mode = mode_;
-    honour = honour_;
+    uint64_t number = 0;  // of this ranged GET
     if (!range.empty() && !is_head) {
-      range_requests_.fetch_add(1);
+      number = range_requests_.fetch_add(1) + 1;
       if_match_ = Header(head, "if-match");
       if_unmodified_since_ = Header(head, "if-unmodified-since");
     }
+    if (next_from_ != 0 && number >= next_from_) {
+      content_ = std::move(next_content_);
+      etag_ = std::move(next_etag_);
+      next_from_ = 0;
+    }
+    content = content_;
+    etag = etag_;
+    last_modified = last_modified_;
+    mode = number >= mode_from_ ? mode_ : Mode::kNormal;
+    honour = honour_;
   }
   std::string validators;
   if (!etag.empty()) validators += "ETag: " + etag + "\r\n";

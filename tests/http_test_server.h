@@ -18,8 +18,8 @@ namespace upager::testing {
 
 class HttpTestServer {
  public:
-  // How ranged GETs are answered (set it after the provider's creation to spare the
-  // creation's one-byte probe).
+  // How ranged GETs are answered: from now on, or from the `from`-th ranged GET on (counting
+  // from 1 since the start: from = 2 spares the one-byte probe of a provider's creation).
   enum class Mode {
     kNormal,
     kStall,        // 206 headers, then no body at all until the server stops
@@ -41,7 +41,9 @@ class HttpTestServer {
 
   // The object: its bytes and validators (an empty one is not sent).
   void SetObject(std::string content, std::string etag, std::string last_modified = "");
-  void SetMode(Mode mode);
+  void SetMode(Mode mode, uint64_t from = 0);
+  // Replaces the object by another from the `from`-th ranged GET on.
+  void SetObjectFrom(uint64_t from, std::string content, std::string etag);
   // Whether If-Match / If-Unmodified-Since are checked (a server that ignores them still
   // sends its new ETag).
   void SetHonourConditions(bool honour);
@@ -72,6 +74,11 @@ class HttpTestServer {
   std::string etag_ UPAGER_GUARDED_BY(mutex_);
   std::string last_modified_ UPAGER_GUARDED_BY(mutex_);
   Mode mode_ UPAGER_GUARDED_BY(mutex_) = Mode::kNormal;
+  uint64_t mode_from_ UPAGER_GUARDED_BY(mutex_) = 0;
+  // The object to serve from the `next_from_`-th ranged GET on (0: none pending).
+  uint64_t next_from_ UPAGER_GUARDED_BY(mutex_) = 0;
+  std::string next_content_ UPAGER_GUARDED_BY(mutex_);
+  std::string next_etag_ UPAGER_GUARDED_BY(mutex_);
   bool honour_ UPAGER_GUARDED_BY(mutex_) = true;
   std::string if_match_ UPAGER_GUARDED_BY(mutex_);
   std::string if_unmodified_since_ UPAGER_GUARDED_BY(mutex_);
