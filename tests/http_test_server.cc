@@ -79,9 +79,9 @@ void HttpTestServer::Stop() {
   ::close(stop_pipe_[1]);
 }
 
-std::string HttpTestServer::Url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/" + path;
-}
+std::string HttpTestServer::Url(const std::string& path) const { return Origin() + "/" + path; }
+
+std::string HttpTestServer::Origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 void HttpTestServer::SetObject(std::string content, std::string etag, std::string last_modified) {
   internal::MutexLock lock(&mutex_);
@@ -90,10 +90,11 @@ void HttpTestServer::SetObject(std::string content, std::string etag, std::strin
   last_modified_ = std::move(last_modified);
 }
 
-void HttpTestServer::SetMode(Mode mode, uint64_t from) {
+void HttpTestServer::SetMode(Mode mode, uint64_t from, uint64_t until) {
   internal::MutexLock lock(&mutex_);
   mode_ = mode;
   mode_from_ = from;
+  mode_until_ = until;
 }
 
 void HttpTestServer::SetObjectFrom(uint64_t from, std::string content, std::string etag) {
@@ -178,7 +179,8 @@ bool HttpTestServer::Answer(int fd, const std::string& head) {
     content = content_;
     etag = etag_;
     last_modified = last_modified_;
-    mode = number >= mode_from_ ? mode_ : Mode::kNormal;
+    const bool in_window = number >= mode_from_ && (mode_until_ == 0 || number < mode_until_);
+    mode = in_window ? mode_ : Mode::kNormal;
     honour = honour_;
   }
   std::string validators;
@@ -196,6 +198,15 @@ bool HttpTestServer::Answer(int fd, const std::string& head) {
   uint64_t first = 0, last = 0;
   const bool ranged = !range.empty() && !is_head &&
                       std::sscanf(range.c_str(), "bytes=%" SCNu64 "-%" SCNu64, &first, &last) == 2;
+  if (ranged && mode == Mode::kSlowDown) {
+    const std::string body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please "
+        "reduce your request rate.</Message></Error>";
+    return SendAll(fd,
+                   "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+                   "Content-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body);
+  }
   if (!ranged || mode == Mode::kIgnoreRange) {
     const std::string headers = "HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\n" + validators +
                                 "Content-Length: " + std::to_string(content.size()) + "\r\n\r\n";

@@ -26,6 +26,7 @@ class HttpTestServer {
     kIgnoreRange,  // 200 with the whole object
     kShortBody,    // 206 with the right headers, half the body, then the connection closes
     kOtherTotal,   // 206 whose Content-Range says the object has another size
+    kSlowDown,     // S3's throttling: 503 with an XML body whose code is SlowDown
   };
 
   HttpTestServer() = default;
@@ -38,10 +39,13 @@ class HttpTestServer {
   // Closes every connection (stalled ones too) and joins the threads.
   void Stop();
   std::string Url(const std::string& path = "object") const;
+  // "http://127.0.0.1:PORT"
+  std::string Origin() const;
 
   // The object: its bytes and validators (an empty one is not sent).
   void SetObject(std::string content, std::string etag, std::string last_modified = "");
-  void SetMode(Mode mode, uint64_t from = 0);
+  // And before the `until`-th if not 0 (normally from there on).
+  void SetMode(Mode mode, uint64_t from = 0, uint64_t until = 0);
   // Replaces the object by another from the `from`-th ranged GET on.
   void SetObjectFrom(uint64_t from, std::string content, std::string etag);
   // Whether If-Match / If-Unmodified-Since are checked (a server that ignores them still
@@ -75,6 +79,7 @@ class HttpTestServer {
   std::string last_modified_ UPAGER_GUARDED_BY(mutex_);
   Mode mode_ UPAGER_GUARDED_BY(mutex_) = Mode::kNormal;
   uint64_t mode_from_ UPAGER_GUARDED_BY(mutex_) = 0;
+  uint64_t mode_until_ UPAGER_GUARDED_BY(mutex_) = 0;
   // The object to serve from the `next_from_`-th ranged GET on (0: none pending).
   uint64_t next_from_ UPAGER_GUARDED_BY(mutex_) = 0;
   std::string next_content_ UPAGER_GUARDED_BY(mutex_);
