@@ -67,7 +67,11 @@ start() {
   stop "$dir"  # what a previous run left behind
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  mkdir -p "$dir/log" "$dir/run" "$dir/mon.a" "$dir/osd.0"
+  mkdir -p "$dir/log" "$dir/mon.a" "$dir/osd.0"
+  # Admin sockets in a short path of their own (a UNIX socket's path has ~107 bytes at most,
+  # and a build tree can be deep).
+  local run; run=$(mktemp -d /tmp/upager-ceph.XXXXXX)
+  echo "$run" >"$dir/rundir"
   local mon_port rgw_port fsid
   mon_port=$(free_port)
   rgw_port=$(free_port)
@@ -85,9 +89,9 @@ auth cluster required = none
 auth service required = none
 auth client required = none
 auth allow insecure global id reclaim = true
-run dir = $dir/run
+run dir = $run
 log file = $dir/log/\$name.log
-admin socket = $dir/run/\$name.asok
+admin socket = $run/\$name.asok
 osd objectstore = memstore
 memstore device bytes = 2147483648
 osd pool default size = 1
@@ -184,11 +188,13 @@ stop() {
   if [ -f "$dir/pids" ]; then
     local pids; pids=$(tac "$dir/pids")
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    # Nothing to keep (memstore): a short grace, then SIGKILL.
     for pid in $pids; do
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 10); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     done
   fi
+  if [ -f "$dir/rundir" ]; then rm -rf "$(cat "$dir/rundir")"; fi
   rm -rf "$dir"
 }
 
