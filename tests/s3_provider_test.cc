@@ -118,6 +118,25 @@ TEST_F(S3ProviderTest, SignedRandomRangesMatchThroughReadAndMapping) {
   EXPECT_EQ(provider->stats().failures + mapped->stats().failures, 0u);
 }
 
+// Virtual-hosted-style: BUCKET.localhost:PORT (radosgw's "rgw dns name" is localhost), the
+// name pinned to 127.0.0.1.
+TEST_F(S3ProviderTest, VirtualHostedStyle) {
+  const std::string content = Put("virtual.bin", 300000, 12);
+  const std::string port = gateway_.endpoint.substr(gateway_.endpoint.rfind(':') + 1);
+  options_.endpoint = "http://localhost:" + port;
+  options_.addressing = S3Addressing::kVirtualHosted;
+  options_.http.resolve = {gateway_.bucket + ".localhost:" + port + ":127.0.0.1",
+                           "localhost:" + port + ":127.0.0.1"};
+  std::unique_ptr<S3Provider> provider;
+  std::string why;
+  ASSERT_EQ(Open("virtual.bin", options_, &provider, &why), Status::kOk) << why;
+  ASSERT_TRUE(RangeMatches(provider->vmo(), content, 0, content.size()));
+  // Path-style through the same name works as well.
+  options_.addressing = S3Addressing::kPath;
+  ASSERT_EQ(Open("virtual.bin", options_, &provider, &why), Status::kOk) << why;
+  ASSERT_TRUE(RangeMatches(provider->vmo(), content, 0, 4096));
+}
+
 TEST_F(S3ProviderTest, FourConcurrentReaders) {
   const size_t size = size_t{4} << 20;
   const std::string content = Put("shared.bin", size, 3);

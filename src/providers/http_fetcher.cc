@@ -28,6 +28,7 @@ HttpProvider::Fetcher::~Fetcher() {
   }
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
   curl_slist_free_all(headers_);
+  curl_slist_free_all(resolve_);
 }
 
 Status HttpProvider::Fetcher::Open(std::string* why) {
@@ -39,6 +40,7 @@ Status HttpProvider::Fetcher::Open(std::string* why) {
   } else if (!last_modified_.empty()) {
     condition = "If-Unmodified-Since: " + last_modified_;
   }
+  resolve_ = internal::http::ResolveList(options_);
   headers_ = EndpointHeaders(endpoint_, condition.empty() ? nullptr : condition.c_str(), nullptr);
   multi_ = curl_multi_init();
   if (multi_ == nullptr) {
@@ -60,7 +62,7 @@ Status HttpProvider::Fetcher::Open(std::string* why) {
       return Status::kNoMemory;
     }
     slot.buffer = std::make_unique_for_overwrite<std::byte[]>(options_.max_request);
-    SetCommonOptions(slot.easy, endpoint_, options_, slot.error);
+    SetCommonOptions(slot.easy, endpoint_, options_, resolve_, slot.error);
     curl_easy_setopt(slot.easy, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(slot.easy, CURLOPT_PRIVATE, &slot);
     curl_easy_setopt(slot.easy, CURLOPT_HEADERFUNCTION, &Fetcher::OnHeader);

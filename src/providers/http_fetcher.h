@@ -119,6 +119,7 @@ class HttpProvider::Fetcher {
   size_t backlog_head_ = 0;
   std::vector<Job> retries_;       // unordered; each waits for its due time
   curl_slist* headers_ = nullptr;  // every fetch's request headers (the condition, signing)
+  curl_slist* resolve_ = nullptr;  // options_.resolve, for CURLOPT_RESOLVE
   bool changed_ = false;           // the object changed: every range fails from now on
   char message_[400] = {};         // a failure's explanation, formatted without allocating
 };

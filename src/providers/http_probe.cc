@@ -94,7 +94,8 @@ Status BlockingRequest(const Endpoint& endpoint, const HttpProviderOptions& opti
     return Status::kNoMemory;
   }
   char error_buffer[CURL_ERROR_SIZE] = {};
-  SetCommonOptions(easy, endpoint, options, error_buffer);
+  curl_slist* resolve = ResolveList(options);
+  SetCommonOptions(easy, endpoint, options, resolve, error_buffer);
   curl_slist* header_list = EndpointHeaders(endpoint, nullptr, nullptr);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list);
   // Redirects are followed for plain HTTP only: a signature is for one host.
@@ -126,6 +127,7 @@ Status BlockingRequest(const Endpoint& endpoint, const HttpProviderOptions& opti
   const std::string error_text = CurlErrorText(result, error_buffer);
   curl_easy_cleanup(easy);
   curl_slist_free_all(header_list);
+  curl_slist_free_all(resolve);
 
   const std::string what =
       (range_probe ? "GET (Range: bytes=0-0) " : "HEAD ") + endpoint.Describe();
@@ -182,9 +184,19 @@ bool GlobalInit() {
   return result == CURLE_OK;
 }
 
+curl_slist* ResolveList(const HttpProviderOptions& options) {
+  curl_slist* list = nullptr;
+  for (const std::string& entry : options.resolve) {
+    curl_slist* grown = curl_slist_append(list, entry.c_str());
+    if (grown != nullptr) list = grown;
+  }
+  return list;
+}
+
 void SetCommonOptions(CURL* easy, const Endpoint& endpoint, const HttpProviderOptions& options,
-                      char* error_buffer) {
+                      curl_slist* resolve, char* error_buffer) {
   SetEndpointOptions(easy, endpoint);
+  if (resolve != nullptr) curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve);
   // No signals: several threads use libcurl, and its alarm()-based DNS timeouts would hit
   // arbitrary threads.
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);

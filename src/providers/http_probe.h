@@ -21,9 +21,12 @@ namespace upager::internal::http {
 bool GlobalInit();
 
 // Options shared by every easy handle, blocking or not (the fetcher's too): the endpoint,
-// the timeouts.
+// the timeouts, and `resolve` (ResolveList(options), owned by the caller, who keeps it for
+// the handle's life).
 void SetCommonOptions(CURL* easy, const Endpoint& endpoint, const HttpProviderOptions& options,
-                      char* error_buffer);
+                      curl_slist* resolve, char* error_buffer);
+// options.resolve as a list for CURLOPT_RESOLVE (null if empty); curl_slist_free_all it.
+curl_slist* ResolveList(const HttpProviderOptions& options);
 
 // kInvalidArgs with a reason for options HttpProvider cannot use.
 Status ValidateOptions(const HttpProviderOptions& options, std::string* why);

@@ -110,7 +110,7 @@ int Main(int argc, char** argv) {
   cat_cmd
       ->add_option("--stall-timeout", cat.stall_timeout,
                    "Seconds an http(s):// or s3:// transfer may stall before it is retried "
-                   "(default 5)")
+                   "(default 3)")
       ->check(CLI::Range(1, 3600));
 
   DemoCommandOptions demo;

@@ -18,17 +18,18 @@
 // 5xx, a short body) is retried with exponential backoff; after the last retry the range
 // fails with kIo. An attempt ends when it takes longer than transfer_timeout_ms, or when
 // for low_speed_time_s seconds it moves fewer than low_speed_limit bytes a second (a server
-// that sends its headers and then nothing). So a range fails after at most
-// (retries + 1) * min(transfer_timeout, connect_timeout + low_speed_time + transfer) plus
-// the backoffs: about 26 s with the defaults against a stalled server, whether the VMO is
-// read with Vmo::Read or through a mapping. A server that answers a range with anything
-// but 206 and the exact bytes fails it with kIo at once (no retry can help); one that
-// ignores the Range header (a 200 with the whole object) is refused at creation already.
+// that sends its headers and then nothing). So against a stalled server a range fails after
+// (retries + 1) attempts of about low_speed_time_s each, plus the backoffs: about 16 s with
+// the defaults (under the 20 s after which a blocked reader is logged, thread.h), whether
+// the VMO is read with Vmo::Read or through a mapping. A server that answers a range with
+// anything but 206 and the exact bytes fails it with kIo at once (no retry can help); one
+// that ignores the Range header (a 200 with the whole object) is refused at creation.
 #ifndef UPAGER_PROVIDERS_HTTP_PROVIDER_H_
 #define UPAGER_PROVIDERS_HTTP_PROVIDER_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "upager/internal/mutex.h"
 #include "upager/providers/provider.h"
@@ -50,8 +51,11 @@ struct HttpProviderOptions {
   uint32_t transfer_timeout_ms = 10000;  // one attempt, from start to end
   // One attempt ends (and is retried) after low_speed_time_s seconds below low_speed_limit
   // bytes a second: a stalled server.
-  uint32_t low_speed_time_s = 5;
+  uint32_t low_speed_time_s = 3;
   uint32_t low_speed_limit = 1024;
+  // Host names pinned to addresses, as curl's --resolve: "HOST:PORT:ADDRESS" each (e.g. a
+  // virtual-hosted S3 bucket's name on a test gateway, "bucket.localhost:7480:127.0.0.1").
+  std::vector<std::string> resolve;
 };
 
 class HttpProvider : public Provider {
