@@ -15,7 +15,12 @@
 # monmaptool) and curl. No cephx: everything listens on 127.0.0.1 only. Logs: DIR/log.
 set -euo pipefail
 
-die() { echo "start-ceph-rgw: $*" >&2; exit 1; }
+log_dir=""  # set once a start has one: a failure shows the ends of its logs (CI keeps no files)
+die() {
+  echo "start-ceph-rgw: $*" >&2
+  if [ -n "$log_dir" ]; then tail -n 15 "$log_dir"/* >&2 2>/dev/null || true; fi
+  exit 1
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -68,6 +73,8 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   mkdir -p "$dir/log" "$dir/mon.a" "$dir/osd.0"
+  log_dir="$dir/log"
+  umask 077  # the keys end up in files here
   # Admin sockets in a short path of their own (a UNIX socket's path has ~107 bytes at most,
   # and a build tree can be deep).
   local run; run=$(mktemp -d /tmp/upager-ceph.XXXXXX)
@@ -166,7 +173,6 @@ print(" ".join(re.search("<%s>([^<]*)</%s>" % (t, t), xml).group(1)
                for t in ("AccessKeyId", "SecretAccessKey", "SessionToken")))' "$dir/session.xml") ||
     die "no credentials in the GetSessionToken answer"
   read -r session_access session_secret session_token <<<"$session"
-  umask 077
   cat >"$dir/env" <<ENV
 UPAGER_S3_ENDPOINT=$endpoint
 UPAGER_S3_REGION=us-east-1
