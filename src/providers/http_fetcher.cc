@@ -12,6 +12,8 @@
 namespace upager {
 
 using internal::http::ContentRange;
+using internal::http::EndpointHeaders;
+using internal::http::HeaderValue;
 using internal::http::ParseContentRange;
 using internal::http::SetCommonOptions;
 using internal::http::StatusLineCode;
@@ -25,9 +27,21 @@ HttpProvider::Fetcher::~Fetcher() {
     if (slot.easy != nullptr) curl_easy_cleanup(slot.easy);
   }
   if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  curl_slist_free_all(headers_);
+  curl_slist_free_all(resolve_);
 }
 
 Status HttpProvider::Fetcher::Open(std::string* why) {
+  // The condition every range is asked on: the version seen at creation. If-Match compares
+  // strongly, so a weak ETag can only be checked in the answers; the date then conditions.
+  std::string condition;
+  if (!etag_.empty() && !internal::http::IsWeakEtag(etag_)) {
+    condition = "If-Match: " + etag_;
+  } else if (!last_modified_.empty()) {
+    condition = "If-Unmodified-Since: " + last_modified_;
+  }
+  resolve_ = internal::http::ResolveList(options_);
+  headers_ = EndpointHeaders(endpoint_, condition.empty() ? nullptr : condition.c_str(), nullptr);
   multi_ = curl_multi_init();
   if (multi_ == nullptr) {
     *why = "curl_multi_init failed";
@@ -48,7 +62,8 @@ Status HttpProvider::Fetcher::Open(std::string* why) {
       return Status::kNoMemory;
     }
     slot.buffer = std::make_unique_for_overwrite<std::byte[]>(options_.max_request);
-    SetCommonOptions(slot.easy, url_, options_, slot.error);
+    SetCommonOptions(slot.easy, endpoint_, options_, resolve_, slot.error);
+    curl_easy_setopt(slot.easy, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(slot.easy, CURLOPT_PRIVATE, &slot);
     curl_easy_setopt(slot.easy, CURLOPT_HEADERFUNCTION, &Fetcher::OnHeader);
     curl_easy_setopt(slot.easy, CURLOPT_HEADERDATA, &slot);
@@ -71,6 +86,19 @@ size_t HttpProvider::Fetcher::OnHeader(char* data, size_t size, size_t count, vo
   if (const long code = StatusLineCode(line); code != 0) {
     slot->status = code;
     slot->bad_range = false;
+    slot->changed = false;
+    slot->seen[0] = '\0';
+    return size * count;
+  }
+  std::string_view value;
+  const bool etag = HeaderValue(line, "etag", &value);
+  if (etag || HeaderValue(line, "last-modified", &value)) {
+    if ((slot->status == 206 || slot->status == 412) && slot->fetcher->OtherVersion(etag, value)) {
+      slot->changed = true;
+      const size_t n = std::min(value.size(), sizeof(slot->seen) - 1);
+      std::memcpy(slot->seen, value.data(), n);
+      slot->seen[n] = '\0';
+    }
     return size * count;
   }
   ContentRange range;
@@ -89,7 +117,7 @@ size_t HttpProvider::Fetcher::OnBody(char* data, size_t size, size_t count, void
   auto* slot = static_cast<Slot*>(user);
   const size_t n = size * count;
   // Anything but the 206 we asked for is not worth reading: stop the transfer.
-  if (slot->status != 206 || slot->bad_range) return 0;
+  if (slot->status != 206 || slot->bad_range || slot->changed) return 0;
   if (n > slot->expected - slot->received) {
     slot->overflow = true;
     return 0;
@@ -195,13 +223,30 @@ void HttpProvider::Fetcher::StartBacklog() {
   }
 }
 
+bool HttpProvider::Fetcher::OtherVersion(bool etag, std::string_view value) const {
+  // Weak comparison: the same tag with or without W/ is the same version.
+  const auto opaque = [](std::string_view tag) {
+    return internal::http::IsWeakEtag(tag) ? tag.substr(2) : tag;
+  };
+  if (etag) return !etag_.empty() && opaque(value) != opaque(etag_);
+  // A date is compared only where there is no ETag to compare.
+  return etag_.empty() && !last_modified_.empty() && value != last_modified_;
+}
+
 void HttpProvider::Fetcher::StartTransfer(Slot* slot, const Job& job) {
+  if (changed_) {  // no fetch can give the version this VMO holds
+    free_slots_.push_back(slot);
+    FailJob(job, Status::kIoDataIntegrity, /*permanent=*/true);
+    return;
+  }
   slot->job = job;
   slot->expected = std::min(job.offset + job.length, owner_->content_size()) - job.offset;
   slot->received = 0;
   slot->status = 0;
   slot->overflow = false;
   slot->bad_range = false;
+  slot->changed = false;
+  slot->seen[0] = '\0';
   slot->error[0] = '\0';
   std::snprintf(slot->range, sizeof(slot->range), "%" PRIu64 "-%" PRIu64, job.offset,
                 job.offset + slot->expected - 1);
@@ -234,6 +279,8 @@ void HttpProvider::Fetcher::Reap() {
 
 HttpProvider::Fetcher::Outcome HttpProvider::Fetcher::Classify(const Slot& slot, CURLcode result,
                                                                long code) const {
+  // 412: the condition (the version seen at creation) no longer holds.
+  if (code == 412 || (code == 206 && slot.changed)) return Outcome::kChanged;
   if (code == 206) {
     if (slot.overflow || slot.bad_range) return Outcome::kFail;  // a broken server
     if (result == CURLE_OK && slot.received == slot.expected) return Outcome::kDone;
@@ -275,11 +322,75 @@ void HttpProvider::Fetcher::Complete(Slot* slot, CURLcode result, long code) {
       break;
     }
     case Outcome::kFail:
-      queue_.EndFlight(job.offset, job.length);
-      owner_->Fail(job.offset, job.length, Status::kIo);
+      Explain(*slot, outcome, result, code);
+      FailJob(job, Status::kIo, /*permanent=*/code != 0 && code != 206 && code < 500);
+      break;
+    case Outcome::kChanged:
+      if (!changed_) {  // said once; every range from now on fails the same way
+        changed_ = true;
+        Explain(*slot, outcome, result, code);
+      }
+      FailJob(job, Status::kIoDataIntegrity, /*permanent=*/true);
       break;
   }
   free_slots_.push_back(slot);
+}
+
+void HttpProvider::Fetcher::FailJob(const Job& job, Status error, bool permanent) {
+  queue_.EndFlight(job.offset, job.length);
+  if (message_[0] != '\0') owner_->SetError(message_, permanent);
+  message_[0] = '\0';
+  owner_->Fail(job.offset, job.length, error);
+}
+
+void HttpProvider::Fetcher::Explain(const Slot& slot, Outcome outcome, CURLcode result, long code) {
+  const char* name = endpoint_.Describe().c_str();
+  char* out = message_;
+  const size_t size = sizeof(message_);
+  const uint64_t first = slot.job.offset;
+  const uint64_t last = slot.job.offset + slot.expected - 1;
+  if (outcome == Outcome::kChanged) {
+    const std::string& pinned = etag_.empty() ? last_modified_ : etag_;
+    const char* what = etag_.empty() ? "Last-Modified" : "ETag";
+    if (slot.seen[0] != '\0') {
+      std::snprintf(out, size,
+                    "%s changed since it was opened (%s %s then, %s now): no bytes of "
+                    "another version are served",
+                    name, what, pinned.c_str(), slot.seen);
+    } else {
+      std::snprintf(out, size,
+                    "%s changed since it was opened (HTTP %ld to If-Match/"
+                    "If-Unmodified-Since %s): no bytes of another version are served",
+                    name, code, pinned.c_str());
+    }
+  } else if (code == 200) {
+    std::snprintf(out, size,
+                  "%s: the server ignored the Range header (HTTP 200 with the whole "
+                  "object for bytes=%" PRIu64 "-%" PRIu64 ")",
+                  name, first, last);
+  } else if (code == 206 && slot.bad_range) {
+    std::snprintf(out, size,
+                  "%s: the server answered bytes=%" PRIu64 "-%" PRIu64
+                  " with a Content-Range of another range or another object size (the object "
+                  "changed size?)",
+                  name, first, last);
+  } else if (code == 206 && slot.overflow) {
+    std::snprintf(out, size, "%s: the server sent more than bytes=%" PRIu64 "-%" PRIu64, name,
+                  first, last);
+  } else if (code == 416) {
+    std::snprintf(out, size,
+                  "%s: HTTP 416 for bytes=%" PRIu64 "-%" PRIu64
+                  ": the object is shorter than when it was opened",
+                  name, first, last);
+  } else if (code != 0 && code != 206) {
+    std::snprintf(out, size, "%s: HTTP %ld for bytes=%" PRIu64 "-%" PRIu64 " (after %u retries)",
+                  name, code, first, last, slot.job.attempt);
+  } else {
+    const char* text = slot.error[0] != '\0' ? slot.error : curl_easy_strerror(result);
+    if (code == 206 && result == CURLE_OK) text = "short body";
+    std::snprintf(out, size, "%s: bytes=%" PRIu64 "-%" PRIu64 " failed after %u retries: %s", name,
+                  first, last, slot.job.attempt, text);
+  }
 }
 
 }  // namespace upager

@@ -9,9 +9,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "providers/http_endpoint.h"
+#include "providers/http_probe.h"
 #include "providers/request_queue.h"
 #include "upager/providers/http_provider.h"
 #include "upager/providers/read_ahead.h"
@@ -25,9 +28,13 @@ namespace upager {
 // destructor once that thread is joined).
 class HttpProvider::Fetcher {
  public:
-  Fetcher(HttpProvider* owner, std::string url, const HttpProviderOptions& options)
+  // Serves `object` (as the probe found it) from `endpoint`.
+  Fetcher(HttpProvider* owner, internal::http::Endpoint endpoint,
+          const internal::http::RemoteObject& object, const HttpProviderOptions& options)
       : owner_(owner),
-        url_(std::move(url)),
+        endpoint_(std::move(endpoint)),
+        etag_(object.etag),
+        last_modified_(object.last_modified),
         options_(options),
         read_ahead_(options.read_ahead),
         queue_(options.max_request) {}
@@ -64,11 +71,14 @@ class HttpProvider::Fetcher {
     long status = 0;         // of the last status line seen
     bool overflow = false;   // the server sent more than asked
     bool bad_range = false;  // Content-Range is not the range asked for
+    bool changed = false;    // the answer is of another version of the object
+    char seen[96] = {};      // the validator that answer carried (for the message)
     bool busy = false;
     char range[48] = {};
     char error[CURL_ERROR_SIZE] = {};
   };
-  enum class Outcome { kDone, kRetry, kFail };
+  // kChanged: the object is not the version seen at creation.
+  enum class Outcome { kDone, kRetry, kFail, kChanged };
 
   static size_t OnHeader(char* data, size_t size, size_t count, void* user);
   static size_t OnBody(char* data, size_t size, size_t count, void* user);
@@ -82,10 +92,20 @@ class HttpProvider::Fetcher {
   // A transfer ended with `result` and HTTP status `code` (0: no response).
   void Complete(Slot* slot, CURLcode result, long code);
   void SupplyZeros(const Job& job);
+  // Fails `job` with `error`, and explains why (`permanent`: a failure that will not pass).
+  void FailJob(const Job& job, Status error, bool permanent);
+  // Formats into message_ why `slot`'s transfer (ended with `result`, `code`) failed.
+  void Explain(const Slot& slot, Outcome outcome, CURLcode result, long code);
+  // Whether a response's validator `value` (of header `etag` or else Last-Modified) is not
+  // the one pinned at creation.
+  bool OtherVersion(bool etag, std::string_view value) const;
   int PollTimeoutMs() const;
 
   HttpProvider* const owner_;
-  const std::string url_;
+  const internal::http::Endpoint endpoint_;
+  // The version pinned at creation: the ETag if the server gave one, else Last-Modified.
+  const std::string etag_;
+  const std::string last_modified_;
   const HttpProviderOptions options_;
   ReadAhead read_ahead_;
   internal::RequestQueue queue_;
@@ -97,7 +117,11 @@ class HttpProvider::Fetcher {
   std::vector<Slot*> free_slots_;
   std::vector<Job> backlog_;  // FIFO: backlog_[backlog_head_] is next
   size_t backlog_head_ = 0;
-  std::vector<Job> retries_;  // unordered; each waits for its due time
+  std::vector<Job> retries_;       // unordered; each waits for its due time
+  curl_slist* headers_ = nullptr;  // every fetch's request headers (the condition, signing)
+  curl_slist* resolve_ = nullptr;  // options_.resolve, for CURLOPT_RESOLVE
+  bool changed_ = false;           // the object changed: every range fails from now on
+  char message_[400] = {};         // a failure's explanation, formatted without allocating
 };
 
 }  // namespace upager

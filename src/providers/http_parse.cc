@@ -72,4 +72,14 @@ bool ParseContentRange(std::string_view line, ContentRange* out) {
   return true;
 }
 
+bool HeaderValue(std::string_view line, std::string_view name, std::string_view* value) {
+  if (line.size() <= name.size() || line[name.size()] != ':' || !StartsWithNoCase(line, name)) {
+    return false;
+  }
+  *value = Trim(line.substr(name.size() + 1));
+  return true;
+}
+
+bool IsWeakEtag(std::string_view etag) { return StartsWithNoCase(etag, "W/"); }
+
 }  // namespace upager::internal::http

@@ -1,5 +1,5 @@
-// The bits of HTTP/1.x response headers HttpProvider reads: status lines and
-// Content-Range. Plain text parsing, no libcurl.
+// The bits of HTTP/1.x response headers HttpProvider reads: status lines, Content-Range
+// and the object's validators (ETag, Last-Modified). Plain text parsing, no libcurl.
 #ifndef UPAGER_SRC_PROVIDERS_HTTP_PARSE_H_
 #define UPAGER_SRC_PROVIDERS_HTTP_PARSE_H_
 
@@ -28,6 +28,13 @@ struct ContentRange {
 
 // The value of a "Content-Range:" header line, or false if `line` is not one.
 bool ParseContentRange(std::string_view line, ContentRange* out);
+
+// The trimmed value of `line` if it is a header named `name` (no colon, any case), e.g.
+// HeaderValue("ETag: \"abc\"\r\n", "etag", &v) sets v to "\"abc\"".
+bool HeaderValue(std::string_view line, std::string_view name, std::string_view* value);
+
+// Whether an entity tag is weak (W/"..."): If-Match never matches a weak tag.
+bool IsWeakEtag(std::string_view etag);
 
 }  // namespace upager::internal::http
 

@@ -1,6 +1,7 @@
 // Creating an HttpProvider, before any fetch: the options and the URL checked, libcurl set
-// up, and the object's size learned with blocking requests (HEAD, and a one-byte Range
-// probe where HEAD cannot tell).
+// up, and the object's size and version (its validators) learned with blocking requests: a
+// one-byte Range GET, which also shows at once whether the server honours ranges, and a
+// HEAD where that GET cannot tell the size.
 #ifndef UPAGER_SRC_PROVIDERS_HTTP_PROBE_H_
 #define UPAGER_SRC_PROVIDERS_HTTP_PROBE_H_
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "providers/http_endpoint.h"
 #include "upager/providers/http_provider.h"
 #include "upager/status.h"
 
@@ -18,9 +20,13 @@ namespace upager::internal::http {
 // libcurl in the process may still need it).
 bool GlobalInit();
 
-// Options shared by every easy handle, blocking or not (the fetcher's too).
-void SetCommonOptions(CURL* easy, const std::string& url, const HttpProviderOptions& options,
-                      char* error_buffer);
+// Options shared by every easy handle, blocking or not (the fetcher's too): the endpoint,
+// the timeouts, and `resolve` (ResolveList(options), owned by the caller, who keeps it for
+// the handle's life).
+void SetCommonOptions(CURL* easy, const Endpoint& endpoint, const HttpProviderOptions& options,
+                      curl_slist* resolve, char* error_buffer);
+// options.resolve as a list for CURLOPT_RESOLVE (null if empty); curl_slist_free_all it.
+curl_slist* ResolveList(const HttpProviderOptions& options);
 
 // kInvalidArgs with a reason for options HttpProvider cannot use.
 Status ValidateOptions(const HttpProviderOptions& options, std::string* why);
@@ -32,13 +38,16 @@ struct RemoteObject {
   std::string url;  // after redirects
   bool size_known = false;
   uint64_t size = 0;
-  bool accept_ranges = false;
+  // The version seen: its ETag (with quotes, as sent) and Last-Modified, each empty if the
+  // server did not send it. Every range is asked for on the condition that it still holds.
+  std::string etag;
+  std::string last_modified;
 };
 
-// HEAD for the size and "Accept-Ranges"; a range probe where HEAD cannot tell. The statuses
-// of HttpProvider::Create.
-Status ProbeObject(const std::string& url, const HttpProviderOptions& options, RemoteObject* object,
-                   std::string* why);
+// The Range GET (and a HEAD where needed) for the size and the validators. The statuses of
+// HttpProvider::Create.
+Status ProbeObject(const Endpoint& endpoint, const HttpProviderOptions& options,
+                   RemoteObject* object, std::string* why);
 
 }  // namespace upager::internal::http
 

@@ -59,6 +59,15 @@ ReadAheadGap Provider::AbsentRun(uint64_t offset, uint64_t low, uint64_t high) c
   return gap;
 }
 
+uint64_t Provider::FirstAbsent(uint64_t offset, uint64_t end) const {
+  end = std::min(end, vmo_size_);
+  for (uint64_t page = offset & ~(kPageSize - 1); page < end; page += kPageSize) {
+    const ReadAheadGap gap = AbsentRun(page, page, page + kPageSize);
+    if (gap.high > gap.low) return page;
+  }
+  return end;
+}
+
 Status Provider::Supply(uint64_t offset, uint64_t length, const void* data) {
   if (offset >= vmo_size_) return Status::kOutOfRange;
   length = std::min(length, vmo_size_ - offset);

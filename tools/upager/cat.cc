@@ -40,17 +40,52 @@ WriteResult WriteOut(const void* data, size_t len) {
   return WriteResult::kFailed;
 }
 
-int ReadFailure(uint64_t offset, Status status) {
-  return Error(ExitCodeForReadFailure(status), "read failed at offset " + std::to_string(offset) +
-                                                   ": " + StatusDescription(status));
+// A failed read of `provider`'s VMO, with the provider's explanation where it has one.
+int ReadFailure(const Provider& provider, uint64_t offset, Status status) {
+  std::string message =
+      "read failed at offset " + std::to_string(offset) + ": " + StatusDescription(status);
+  if (const std::string why = SourceError(provider); !why.empty()) message += ": " + why;
+  return Error(ExitCodeForReadFailure(status), message);
 }
 
 int WriteFailureCode(WriteResult r) {
   return r == WriteResult::kReaderGone ? kExitOk : kExitFailure;
 }
 
+struct AscendingCopy {
+  void* dst;
+  const void* src;
+  size_t len;
+  static void Run(void* arg) {
+    const auto* self = static_cast<const AscendingCopy*>(arg);
+    CopyAscending(self->dst, self->src, self->len);
+  }
+};
+
+// Copies `n` bytes at `src` (`offset` in `provider`'s VMO, mapped) to `dst`, ascending, and
+// returns how many bytes at the start of `dst` hold the source (*fault saying why the next
+// page failed). The page that failed is the first one absent after the fault (the pages are
+// touched in ascending order), so that is where the copy ends, without touching it again:
+// that would ask for it again, and take another round of retries from a remote source.
+// If every page is there after all, CopyUntilFailure reads the range again page by page.
+size_t CopyMapped(const Provider& provider, char* dst, const std::byte* src, uint64_t offset,
+                  size_t n, FaultInfo* fault) {
+  AscendingCopy copy{dst, src, n};
+  if (GuardedCall(&AscendingCopy::Run, &copy, fault)) return n;
+  const uint64_t absent = std::max(offset, provider.FirstAbsent(offset, offset + n));
+  if (absent >= offset + n) return CopyUntilFailure(dst, src, n, fault);
+  const size_t good = static_cast<size_t>(absent - offset);
+  FaultInfo again;
+  copy.len = good;  // present pages: no fault expected (an eviction in between: start over)
+  if (good > 0 && !GuardedCall(&AscendingCopy::Run, &copy, &again)) {
+    return CopyUntilFailure(dst, src, n, fault);
+  }
+  return good;
+}
+
 // Copies [offset, offset + length) out of a mapping of the pages covering it.
-int CatMapped(const Vmo& vmo, uint64_t offset, uint64_t length, bool* fall_back) {
+int CatMapped(const Provider& provider, uint64_t offset, uint64_t length, bool* fall_back) {
+  const Vmo& vmo = provider.vmo();
   const uint64_t map_start = offset & ~(kPageSize - 1);
   const uint64_t map_end = (offset + length + kPageSize - 1) & ~(kPageSize - 1);
   Mapping map;
@@ -70,23 +105,28 @@ int CatMapped(const Vmo& vmo, uint64_t offset, uint64_t length, bool* fall_back)
   while (pos < end) {
     const size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
     // Page by page, ascending (a reader read-ahead recognises); on a failure, the bytes
-    // before the first failing page, whatever order the pages were touched in.
+    // before the first failing page.
     FaultInfo fault;
-    const size_t copied = CopyUntilFailure(buffer.data(), base + (pos - map_start), n, &fault);
+    const size_t copied =
+        CopyMapped(provider, buffer.data(), base + (pos - map_start), pos, n, &fault);
     if (copied > 0) {
       if (WriteResult w = WriteOut(buffer.data(), copied); w != WriteResult::kOk) {
         return WriteFailureCode(w);
       }
     }
-    if (copied < n) return ReadFailure(pos + copied, fault.status);
+    if (copied < n) return ReadFailure(provider, pos + copied, fault.status);
     pos += n;
   }
   return kExitOk;
 }
 
-// The same through Vmo::Read. A failed piece is read again page by page to find the page
-// that fails (failures are not sticky: if every page then reads, the piece is fine).
-int CatRead(const Vmo& vmo, uint64_t offset, uint64_t length) {
+// The same through Vmo::Read. A failed piece is written up to its first page that is not
+// there (the one whose read failed: pages are asked for in ascending order), and the failure
+// reported there, without asking for that page again (which would take a whole round of
+// retries more than a mapping takes). If every page is there after all, the piece is read
+// again page by page (failures are not sticky: if every page then reads, the piece is fine).
+int CatRead(const Provider& provider, uint64_t offset, uint64_t length) {
+  const Vmo& vmo = provider.vmo();
   std::vector<char> buffer(kPiece);
   uint64_t pos = offset;
   const uint64_t end = offset + length;
@@ -94,6 +134,17 @@ int CatRead(const Vmo& vmo, uint64_t offset, uint64_t length) {
     size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
     Status s = vmo.Read(buffer.data(), pos, n);
     if (s != Status::kOk) {
+      const uint64_t absent = std::max(pos, provider.FirstAbsent(pos, pos + n));
+      if (absent < pos + n) {
+        if (absent > pos) {
+          if (vmo.Read(buffer.data(), pos, absent - pos) != Status::kOk)
+            return ReadFailure(provider, pos, s);
+          if (WriteResult w = WriteOut(buffer.data(), absent - pos); w != WriteResult::kOk) {
+            return WriteFailureCode(w);
+          }
+        }
+        return ReadFailure(provider, absent, s);
+      }
       uint64_t p = pos;
       while (p < pos + n) {
         uint64_t page_end = std::min<uint64_t>((p & ~(kPageSize - 1)) + kPageSize, pos + n);
@@ -104,7 +155,7 @@ int CatRead(const Vmo& vmo, uint64_t offset, uint64_t length) {
               return WriteFailureCode(w);
             }
           }
-          return ReadFailure(p, ps);
+          return ReadFailure(provider, p, ps);
         }
         p = page_end;
       }
@@ -158,7 +209,14 @@ int RunCat(const CatCommandOptions& options) {
     return Error(kExitFailure, std::string("cannot start the pager: ") + StatusDescription(s));
   }
   OpenedSource source;
-  int code = OpenSource(&loop, options.source, read_ahead, &source);
+  RemoteSourceOptions remote;
+  remote.endpoint = options.endpoint;
+  remote.region = options.region;
+  remote.profile = options.profile;
+  if (options.retries >= 0) remote.retries = static_cast<uint32_t>(options.retries);
+  if (options.stall_timeout > 0)
+    remote.stall_timeout_s = static_cast<uint32_t>(options.stall_timeout);
+  int code = OpenSource(&loop, options.source, read_ahead, &source, remote);
   if (code != kExitOk) {
     return code;
   }
@@ -175,16 +233,15 @@ int RunCat(const CatCommandOptions& options) {
   if (len == 0) {
     return kExitOk;
   }
-  const Vmo& vmo = source.provider->vmo();
   bool use_map = !options.no_map && MappingSupport() == Status::kOk;
   if (use_map) {
     bool fall_back = false;
-    code = CatMapped(vmo, offset, len, &fall_back);
+    code = CatMapped(*source.provider, offset, len, &fall_back);
     if (!fall_back) {
       return code;
     }
   }
-  return CatRead(vmo, offset, len);
+  return CatRead(*source.provider, offset, len);
 }
 
 }  // namespace upager::cli

@@ -25,6 +25,13 @@ struct CatCommandOptions {
   std::string read_ahead;  // empty: the provider's default
   std::string access;      // normal, random or sequential (Provider::SetAccessPattern)
   bool no_map = false;
+  // For s3:// sources (empty: the AWS conventions: AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE).
+  std::string endpoint;
+  std::string region;
+  std::string profile;
+  // For http(s):// and s3:// sources (negative, zero: the provider's defaults).
+  int retries = -1;
+  int stall_timeout = 0;  // seconds
 };
 int RunCat(const CatCommandOptions& options);
 

@@ -82,7 +82,8 @@ int Main(int argc, char** argv) {
       app.add_subcommand("cat", "Write a SOURCE's content to stdout through a pager");
   cat_cmd
       ->add_option("SOURCE", cat.source,
-                   "http(s) URL, upager blob (detected by its magic) or plain file")
+                   "http(s) URL, s3://BUCKET/KEY, upager blob (detected by its magic) or plain "
+                   "file")
       ->required();
   cat_cmd->add_option("--offset", cat.offset, "First byte to write (K/M/G suffixes)")
       ->capture_default_str();
@@ -97,6 +98,20 @@ int Main(int argc, char** argv) {
       ->check(OneOf({"normal", "random", "sequential"}))
       ->type_name("PATTERN");
   cat_cmd->add_flag("--no-map", cat.no_map, "Read with Vmo::Read instead of a mapping");
+  cat_cmd->add_option("--endpoint", cat.endpoint,
+                      "S3 endpoint URL for s3:// sources (default: AWS_ENDPOINT_URL, else AWS)");
+  cat_cmd->add_option("--region", cat.region, "S3 region (default: AWS_REGION, else us-east-1)");
+  cat_cmd->add_option("--profile", cat.profile,
+                      "AWS profile of the shared credentials file (default: AWS_PROFILE)");
+  cat_cmd
+      ->add_option("--retries", cat.retries,
+                   "Retries of a failed range of an http(s):// or s3:// source (default 4)")
+      ->check(CLI::Range(0, 100));
+  cat_cmd
+      ->add_option("--stall-timeout", cat.stall_timeout,
+                   "Seconds an http(s):// or s3:// transfer may stall before it is retried "
+                   "(default 3)")
+      ->check(CLI::Range(1, 3600));
 
   DemoCommandOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(

@@ -10,6 +10,7 @@
 #include "upager/providers/blob_provider.h"
 #include "upager/providers/file_provider.h"
 #include "upager/providers/http_provider.h"
+#include "upager/providers/s3_provider.h"
 
 namespace upager::cli {
 namespace {
@@ -51,6 +52,11 @@ void ApplyReadAhead(std::optional<ReadAheadMode> mode, ReadAheadOptions* options
   }
 }
 
+void ApplyRemote(const RemoteSourceOptions& remote, HttpProviderOptions* options) {
+  if (remote.retries) options->retries = *remote.retries;
+  if (remote.stall_timeout_s) options->low_speed_time_s = *remote.stall_timeout_s;
+}
+
 // The exit code for a failed Create of a `kind` source.
 int ExitCodeForOpenFailure(SourceKind kind, Status status) {
   switch (status) {
@@ -76,10 +82,10 @@ std::string DescribeOpenFailure(SourceKind kind, Status status) {
   if (kind == SourceKind::kBlob && status == Status::kNotSupported) {
     return "unsupported blob version (" + std::string(StatusString(status)) + ")";
   }
-  if (kind == SourceKind::kHttp && status == Status::kNotSupported) {
+  if ((kind == SourceKind::kHttp || kind == SourceKind::kS3) && status == Status::kNotSupported) {
     return "server does not support range requests (" + std::string(StatusString(status)) + ")";
   }
-  if (kind == SourceKind::kHttp && status == Status::kUnavailable) {
+  if ((kind == SourceKind::kHttp || kind == SourceKind::kS3) && status == Status::kUnavailable) {
     return "server unreachable (" + std::string(StatusString(status)) + ")";
   }
   return StatusDescription(status);
@@ -105,12 +111,13 @@ const char* SourceKindName(SourceKind kind) {
     case SourceKind::kFile: return "file";
     case SourceKind::kBlob: return "blob";
     case SourceKind::kHttp: return "http";
+    case SourceKind::kS3: return "s3";
   }
   return "?";
 }
 
 int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAheadMode> read_ahead,
-               OpenedSource* out) {
+               OpenedSource* out, const RemoteSourceOptions& remote) {
   if (spec.empty()) {
     return Error(kExitUsage, "empty SOURCE");
   }
@@ -118,13 +125,33 @@ int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAhead
   Status status = Status::kOk;
   SourceKind kind = SourceKind::kFile;
   std::string scheme = UrlScheme(spec);
-  if (!scheme.empty() && !PathExists(spec)) {
+  if (!scheme.empty() && !PathExists(spec) && scheme == "s3") {
+    kind = SourceKind::kS3;
+    std::string bucket, key;
+    if (!S3Provider::ParseUri(spec, &bucket, &key)) {
+      return Error(kExitUsage, "not an s3://BUCKET/KEY URI: '" + spec + "'");
+    }
+    S3ProviderOptions options;
+    ApplyReadAhead(read_ahead, &options.http.read_ahead);
+    ApplyRemote(remote, &options.http);
+    options.endpoint = remote.endpoint;
+    options.region = remote.region;
+    options.profile = remote.profile;
+    std::unique_ptr<S3Provider> provider;
+    status = S3Provider::Create(loop, bucket, key, options, &provider, &why);
+    out->provider = std::move(provider);
+  } else if (!scheme.empty() && !PathExists(spec)) {
     if (scheme != "http" && scheme != "https") {
       return Error(kExitUsage, "unsupported URL scheme '" + scheme + "' in '" + spec +
-                                   "' (only http:// and https:// are supported)");
+                                   "' (only http://, https:// and s3:// are supported)");
     }
     kind = SourceKind::kHttp;
-    status = CreateProvider<HttpProvider, HttpProviderOptions>(loop, spec, read_ahead, out, &why);
+    HttpProviderOptions options;
+    ApplyReadAhead(read_ahead, &options.read_ahead);
+    ApplyRemote(remote, &options);
+    std::unique_ptr<HttpProvider> provider;
+    status = HttpProvider::Create(loop, spec, options, &provider, &why);
+    out->provider = std::move(provider);
   } else if (LooksLikeBlob(spec)) {
     kind = SourceKind::kBlob;
     status = CreateProvider<BlobProvider, BlobProviderOptions>(loop, spec, read_ahead, out, &why);
@@ -140,8 +167,9 @@ int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAhead
     out->provider.reset();
     std::string message = "cannot open '" + spec + "': " + DescribeOpenFailure(kind, status);
     // Providers often start their explanation the way this message does: say it once.
-    for (const std::string& prefix : {"cannot open '" + spec + "': ", "cannot open " + spec + ": ",
-                                      "open " + spec + ": ", spec + ": "}) {
+    for (const std::string& prefix :
+         {"cannot open '" + spec + "': ", "cannot open " + spec + ": ", "open " + spec + ": ",
+          "GET (Range: bytes=0-0) " + spec + ": ", spec + ": "}) {
       if (why.rfind(prefix, 0) == 0) {
         why.erase(0, prefix.size());
         break;
@@ -153,6 +181,13 @@ int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAhead
     return Error(ExitCodeForOpenFailure(kind, status), message);
   }
   return kExitOk;
+}
+
+std::string SourceError(const Provider& provider) {
+  if (const auto* http = dynamic_cast<const HttpProvider*>(&provider)) {
+    return http->last_error();
+  }
+  return {};
 }
 
 }  // namespace upager::cli

@@ -73,6 +73,12 @@ class Provider : public PagerLoop::Handler {
   void SetAccessPattern(AccessPattern pattern);
   AccessPattern access_pattern() const;
 
+  // The first page (its offset) in [offset, end) that is absent from the VMO now, or `end`
+  // (at most vmo_size()) if every page there is present; `offset` is rounded down to its
+  // page. A snapshot, for
+  // a reader whose Vmo::Read failed to find where without asking for the pages again.
+  uint64_t FirstAbsent(uint64_t offset, uint64_t end) const;
+
  protected:
   Provider() = default;
 
