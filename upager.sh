@@ -27,7 +27,10 @@ DEB_PACKAGES=(cmake ninja-build g++ clang libboost-dev libgtest-dev libgmock-dev
               liburing-dev libzstd-dev libxxhash-dev libcurl4-openssl-dev libcli11-dev
               # HttpProvider's tests serve files with nginx; `upager bench` compares with
               # zstd and curl
-              nginx zstd curl)
+              nginx zstd curl
+              # S3Provider's tests run against a one-node Ceph object gateway
+              # (tests/s3/start-ceph-rgw.sh)
+              radosgw ceph-mon ceph-osd ceph-common)
 
 log() { printf '\n==> %s\n' "$*"; }
 die() {
