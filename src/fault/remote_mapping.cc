@@ -112,6 +112,9 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   uint64_t size = 0;
   if (Status s = remote->GetSize(&size); s != Status::kOk) return s;
   if (vmo_offset > size || len > size - vmo_offset) return Status::kOutOfRange;
+  // FaultStatusForAddress runs in signal handlers: make what it reads exist now, not in a
+  // handler (this process may have no mapping of its own).
+  FaultService::Get().StatusForAddress(0);
   std::unique_ptr<RemoteMapping> m(new RemoteMapping());
   m->len_ = len;
   m->writable_ = writable;
