@@ -1,0 +1,157 @@
+// process_bench: a mapped fault served across processes against the same fault in the
+// pager's own process.
+//
+// The pager (this process) serves a pager-backed VMO through a PagerLoop whose handler
+// supplies each READ from memory. Each page of the VMO is touched once, in random order,
+// by one thread: here, through this process's own Mapping ("local"), and in a child
+// process that received the VMO over a Channel and mapped it ("remote", its faults served
+// by this process from the child's userfaultfd, docs/processes.md). The two are
+// interleaved, a fresh VMO each run; the figure is the median time per fault, and the
+// ratio remote / local is what issue 11's target (<= 1.3) is about.
+//
+//   process_bench [pages per run, default 4096] [runs, default 5]
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "upager/channel.h"
+#include "upager/mapping.h"
+#include "upager/pager_loop.h"
+#include "upager/vmo.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr int kChildFd = 3;
+
+class FromMemory : public upager::PagerLoop::Handler {
+ public:
+  void OnRead(const upager::PagerLoop::Request& r) override {
+    std::vector<char> data(r.length, static_cast<char>(r.offset / upager::kPageSize));
+    r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, data.data());
+  }
+};
+
+std::vector<uint32_t> Order(uint64_t pages) {
+  std::vector<uint32_t> order(pages);
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), std::mt19937(7));
+  return order;
+}
+
+// Touches every page once in `order`; nanoseconds per page.
+double Touch(const std::byte* base, const std::vector<uint32_t>& order) {
+  uint64_t sum = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (uint32_t page : order) {
+    sum += *reinterpret_cast<const volatile uint8_t*>(base + uint64_t{page} * upager::kPageSize);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  if (sum == 1) std::puts("");  // keeps the loads
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / order.size();
+}
+
+// The child: maps each VMO it receives, touches it, answers with the ns per page.
+int Child() {
+  upager::Channel parent;
+  if (upager::Channel::FromFd(kChildFd, &parent) != upager::Status::kOk) return 2;
+  while (parent.Wait(upager::kInfiniteDeadline) == upager::Status::kOk) {
+    uint64_t pages = 0;
+    uint32_t n = 0, h = 0;
+    upager::Vmo vmo;
+    if (parent.Read(&pages, sizeof pages, &n, &vmo, 1, &h) != upager::Status::kOk) return 0;
+    upager::Mapping map;
+    if (upager::Mapping::Create(vmo, 0, pages * upager::kPageSize, upager::kMapRead, &map) !=
+        upager::Status::kOk) {
+      return 3;
+    }
+    const double ns = Touch(map.data(), Order(pages));
+    parent.Write(&ns, sizeof ns, nullptr, 0);
+  }
+  return 0;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("UPAGER_PROCESS_BENCH_CHILD") != nullptr) return Child();
+  const uint64_t pages = argc > 1 ? std::strtoull(argv[1], nullptr, 0) : 4096;
+  const int runs = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::string why;
+  if (upager::MappingSupport(&why) != upager::Status::kOk) {
+    std::fprintf(stderr, "process_bench: no mappings here: %s\n", why.c_str());
+    return 1;
+  }
+  upager::Channel mine, theirs;
+  upager::Channel::Create(0, &mine, &theirs);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, theirs.fd(), kChildFd);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  std::string role = "UPAGER_PROCESS_BENCH_CHILD=1";
+  env.push_back(role.data());
+  env.push_back(nullptr);
+  char exe[] = "/proc/self/exe";
+  char* child_argv[] = {exe, nullptr};
+  pid_t child = -1;
+  if (posix_spawn(&child, exe, &actions, nullptr, child_argv, env.data()) != 0) return 1;
+  theirs.Reset();
+
+  upager::PagerLoop loop(1);
+  loop.Start();
+  FromMemory handler;
+  const std::vector<uint32_t> order = Order(pages);
+  std::vector<double> local, remote;
+  for (int run = 0; run < runs; ++run) {
+    {
+      upager::Vmo vmo;
+      loop.CreateVmo(0, pages * upager::kPageSize, &handler, &vmo);
+      upager::Mapping map;
+      upager::Mapping::Create(vmo, 0, pages * upager::kPageSize, upager::kMapRead, &map);
+      local.push_back(Touch(map.data(), order));
+    }
+    {
+      upager::Vmo vmo;
+      loop.CreateVmo(0, pages * upager::kPageSize, &handler, &vmo);
+      if (mine.Write(&pages, sizeof pages, &vmo, 1) != upager::Status::kOk) return 1;
+      double ns = 0;
+      uint32_t n = 0, h = 0;
+      if (mine.Wait(upager::kInfiniteDeadline) != upager::Status::kOk ||
+          mine.Read(&ns, sizeof ns, &n, nullptr, 0, &h) != upager::Status::kOk) {
+        std::fprintf(stderr, "process_bench: the child failed\n");
+        return 1;
+      }
+      remote.push_back(ns);
+    }
+  }
+  mine.Reset();
+  int status = 0;
+  waitpid(child, &status, 0);
+  const double l = Median(local), r = Median(remote);
+  std::printf(
+      "## process_bench: %llu pages touched once in random order, 1 thread, median of %d\n\n",
+      static_cast<unsigned long long>(pages), runs);
+  std::printf(
+      "| where the fault is taken | ns / fault | faults/s | / local |\n|---|---:|---:|---:|\n");
+  std::printf("| the pager's process (local) | %.0f | %.0f | 1.00x |\n", l, 1e9 / l);
+  std::printf("| another process (remote) | %.0f | %.0f | %.2fx |\n", r, 1e9 / r, r / l);
+  return 0;
+}
