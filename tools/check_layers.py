@@ -66,6 +66,7 @@ PUBLIC_LAYERS = {
     "vmo.h": "vm",
     "dirty_state.h": "vm",
     "port.h": "pager",
+    "channel.h": "pager",
     "pager.h": "pager",
     "pager_loop.h": "pager",
     "mapping.h": "fault",

@@ -1,4 +1,5 @@
 // A Mapping of a VMO held from another process, on the holder's side (remote_mapping.h).
+// Section numbers refer to docs/zircon-semantics.md.
 #include "fault/remote_mapping.h"
 
 #include <linux/userfaultfd.h>
@@ -191,7 +192,7 @@ void RemoteMapping::ServeOrphanFaults() {
   for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
     if (msgs[i].event != UFFD_EVENT_PAGEFAULT) continue;
     // An absent page of a VMO whose pager is gone, or a first store to a clean page that
-    // nobody can acknowledge: as after a detach (zircon-semantics section 9.2).
+    // nobody can acknowledge: as after a detach (section 9.2).
     FaultService::Get().FailAccess(uffd_, static_cast<uintptr_t>(msgs[i].arg.pagefault.address),
                                    static_cast<pid_t>(msgs[i].arg.pagefault.feat.ptid),
                                    Status::kBadState);

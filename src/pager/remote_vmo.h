@@ -1,5 +1,5 @@
 // RemoteVmo: a VMO handle received from another process; the holder's side of a handle
-// connection (handle_protocol.h).
+// connection (handle_protocol.h). Section numbers refer to docs/zircon-semantics.md.
 //
 // Each call is one request to the VMO's owner, answered there through the owner's own Vmo
 // calls with this handle's rights (vmo_export.h): a read of an absent page waits, in the
@@ -9,7 +9,7 @@
 // waits for the first); separate handles to one VMO (Duplicate) do not wait for each other.
 //
 // When the owner is gone (its process died, or it dropped the connection), the handle
-// behaves as a handle to a detached VMO (zircon-semantics section 9.2): pages that were
+// behaves as a handle to a detached VMO (section 9.2): pages that were
 // present stay readable through the read-only memfd received with the welcome; reading an
 // absent page of a pager-backed VMO, and every other call that needs the owner, is
 // kBadState. Never zeros in place of data: a page counts as present only if the memfd holds
