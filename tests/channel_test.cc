@@ -8,7 +8,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,8 +22,10 @@
 
 #include "pager/handle_protocol.h"
 #include "pager/remote_vmo.h"
+#include "pager/seqpacket.h"
 #include "pager/vmo_export.h"
 #include "pager/vmo_wire.h"
+#include "upager/mapping.h"
 #include "upager/rights.h"
 #include "upager/thread.h"
 #include "upager/vmo.h"
@@ -417,6 +422,60 @@ TEST(RemoteVmo, APagerFailureReachesTheHolder) {
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(pager.FailPages(*vmo, 0, 1, Status::kIoDataIntegrity), Status::kOk);
   reader.join();
+}
+
+// A kMap request whose descriptors are not what the protocol says: the owner refuses it
+// (kInvalidArgs), maps and serves nothing, and keeps serving the connection.
+Status SendMap(int fd, int uffd, int failure_page) {
+  const internal::HandleMapRequest map{0x10000000, 0, 0};
+  std::vector<std::byte> packet(sizeof(internal::HandleRequest) + sizeof map);
+  const internal::HandleRequest header =
+      internal::MakeRequest(internal::HandleOp::kMap, 0, 0, kPageSize, sizeof map);
+  std::memcpy(packet.data(), &header, sizeof header);
+  std::memcpy(packet.data() + sizeof header, &map, sizeof map);
+  const int fds[2] = {uffd, failure_page};
+  if (internal::SendMessage(fd, packet.data(), packet.size(), fds, 2) !=
+      internal::SendResult::kOk) {
+    return Status::kInternal;
+  }
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 10000) != 1) return Status::kTimedOut;
+  internal::HandleReply reply{};
+  internal::Received received;
+  if (internal::ReceiveMessage(fd, &reply, sizeof reply, false, &received) !=
+      internal::ReceiveResult::kOk) {
+    return Status::kPeerClosed;
+  }
+  return static_cast<Status>(reply.status);
+}
+
+TEST(RemoteVmo, AMapRequestWithForeignDescriptorsIsRefused) {
+  ASSERT_EQ(MappingSupport(), Status::kOk);  // this process serves mappings
+  UserPager pager;
+  std::unique_ptr<TestVmo> vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  int fd = -1;
+  ASSERT_EQ(internal::VmoToWire(vmo->vmo, &fd), Status::kOk);
+  char welcome[64];
+  ASSERT_GT(::recv(fd, welcome, sizeof welcome, 0), 0);
+  const size_t fds_before = OpenFds();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  // A pipe where the userfaultfd should be.
+  const int page = ::memfd_create("page", MFD_ALLOW_SEALING);
+  ASSERT_EQ(::ftruncate(page, kPageSize), 0);
+  ASSERT_EQ(::fcntl(page, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+  EXPECT_EQ(SendMap(fd, pipe_fds[0], page), Status::kInvalidArgs);
+  // A failure page its sender could shrink under the owner.
+  const int uffd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+  ASSERT_GE(uffd, 0);
+  const int unsealed = ::memfd_create("page", 0);
+  ASSERT_EQ(::ftruncate(unsealed, kPageSize), 0);
+  EXPECT_EQ(SendMap(fd, uffd, unsealed), Status::kInvalidArgs);
+  for (int f : {pipe_fds[0], pipe_fds[1], page, uffd, unsealed}) ::close(f);
+  EXPECT_EQ(OpenFds(), fds_before);  // the owner kept none of them
+  ::close(fd);
+  EXPECT_FALSE(pager.AnyPacket());
 }
 
 TEST(RemoteVmo, TheLastRemoteHandleBringsTheComplete) {

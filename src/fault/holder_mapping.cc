@@ -9,13 +9,16 @@
 // can do only to itself: the owner cannot zap the holder's page tables (punching the memfd
 // is enough) and cannot fail a copy in the holder's kernel; a failure is a queued SIGBUS to
 // the holder's thread, with the status written first to the holder's failure page.
+#include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 
 #include "base/handle_access.h"
@@ -56,8 +59,31 @@ class HolderMapping final : public ExportedMapping {
   std::unique_ptr<MappingObject> mapping_;
 };
 
+// Whether `fd` is a userfaultfd (the only descriptor whose messages the service may trust to
+// be fault messages).
+bool IsUserfaultfd(int fd) {
+  char path[64], target[64] = {};
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  const ssize_t n = ::readlink(path, target, sizeof target - 1);
+  return n > 0 && std::strcmp(target, "anon_inode:[userfaultfd]") == 0;
+}
+
+// Whether `fd` is a memfd of at least a page that nobody can shrink any more: the owner maps
+// it and stores into it, and a holder that could truncate it would crash the owner.
+bool IsSealedFailurePage(int fd) {
+  const int seals = ::fcntl(fd, F_GET_SEALS);
+  struct stat st;
+  return seals >= 0 && (seals & F_SEAL_SHRINK) != 0 && ::fstat(fd, &st) == 0 &&
+         S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= sizeof(RemoteFailurePage);
+}
+
 Status MapForHolder(const Vmo& vmo, const RemoteMapRequest& r,
                     std::unique_ptr<ExportedMapping>* out) {
+  if (!IsUserfaultfd(r.uffd) || !IsSealedFailurePage(r.failure_page)) {
+    ::close(r.uffd);
+    ::close(r.failure_page);
+    return Status::kInvalidArgs;
+  }
   void* page = ::mmap(nullptr, sizeof(RemoteFailurePage), PROT_READ | PROT_WRITE, MAP_SHARED,
                       r.failure_page, 0);
   ::close(r.failure_page);

@@ -2,6 +2,7 @@
 // Section numbers refer to docs/zircon-semantics.md.
 #include "fault/remote_mapping.h"
 
+#include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -139,8 +140,10 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (!m->uffd_.Register(start, len, writable, false)) return Status::kNotSupported;
   // Clean pages are write-protected, so that the first store is seen (as locally).
   if (writable) m->uffd_.WriteProtect(start, len, true);
-  m->failure_fd_ = ::memfd_create("upager-failures", MFD_CLOEXEC);
-  if (m->failure_fd_ < 0 || ::ftruncate(m->failure_fd_, sizeof(RemoteFailurePage)) != 0) {
+  // Sealed at its size: the owner maps it, and checks that nobody can shrink it under it.
+  m->failure_fd_ = ::memfd_create("upager-failures", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (m->failure_fd_ < 0 || ::ftruncate(m->failure_fd_, sizeof(RemoteFailurePage)) != 0 ||
+      ::fcntl(m->failure_fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     return Status::kNoResources;
   }
   void* page = ::mmap(nullptr, sizeof(RemoteFailurePage), PROT_READ | PROT_WRITE, MAP_SHARED,
