@@ -12,7 +12,7 @@
 // faulting thread maps the page from the memfd after the supply (one more minor fault),
 // the second shared ones, which the supply copies into directly.
 //
-//   process_bench [pages per run, default 4096] [runs, default 5]
+//   process_bench [pages per run, default 4096] [runs, default 5] [loop | inline]
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -119,7 +119,10 @@ int main(int argc, char** argv) {
   if (posix_spawn(&child, exe, &actions, nullptr, child_argv, env.data()) != 0) return 1;
   theirs.Reset();
 
-  upager::PagerLoop loop(1);
+  // A loop thread, or (argument 3 "inline") the handler run on the thread that reads the
+  // fault: the fault thread here, the ExportService thread for another process's faults.
+  const bool inline_loop = argc > 3 && std::strcmp(argv[3], "inline") == 0;
+  upager::PagerLoop loop(inline_loop ? 0 : 1, inline_loop);
   loop.Start();
   FromMemory handler;
   const std::vector<uint32_t> order = Order(pages);
@@ -161,8 +164,10 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(child, &status, 0);
   std::printf(
-      "## process_bench: %llu pages touched once in random order, 1 thread, median of %d\n\n",
-      static_cast<unsigned long long>(pages), runs);
+      "## process_bench: %llu pages touched once in random order, 1 thread, median of %d, the "
+      "pager %s\n\n",
+      static_cast<unsigned long long>(pages), runs,
+      inline_loop ? "inline (PagerLoop(0, true))" : "on a loop thread (PagerLoop(1))");
   std::printf(
       "| mapping | where the fault is taken | ns / fault | faults/s | / local |\n"
       "|---|---|---:|---:|---:|\n");
