@@ -56,8 +56,10 @@ Status PwriteAll(int fd, const void* buf, uint64_t len, uint64_t offset,
 bool HasStorage(int fd, uint64_t page);
 // Copies `len` bytes between memfds inside the kernel.
 Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, uint64_t len);
-// A memfd of `size` bytes, all holes.
-Status MakeMemfd(uint64_t size, int* out);
+// A memfd of `size` bytes, all holes, sealed so that no process that is ever given a
+// descriptor of it (docs/processes.md) can add seals, nor, unless `resizable`, change its
+// size under the VMO.
+Status MakeMemfd(uint64_t size, bool resizable, int* out);
 
 // Everything guarded by the VMO lock.
 struct VmObjectPaged::Impl {

@@ -33,7 +33,9 @@ Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
   if (size > kMaxVmoSize) return Status::kOutOfRange;
   size = Bytes(PageCeil(size));
   int fd;
-  if (Status s = MakeMemfd(size, &fd); s != Status::kOk) return s;
+  if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
+    return s;
+  }
   out->reset(new VmObjectPaged(size, options, fd, nullptr, 0));
   return Status::kOk;
 }
@@ -44,7 +46,9 @@ Status VmObjectPaged::CreatePagerBacked(uint64_t size, uint32_t options,
   if (size > kMaxVmoSize) return Status::kOutOfRange;
   size = Bytes(PageCeil(size));
   int fd;
-  if (Status s = MakeMemfd(size, &fd); s != Status::kOk) return s;
+  if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
+    return s;
+  }
   out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid));
   // A grown-from-nothing VMO has no content yet: every slot is absent.
   return Status::kOk;

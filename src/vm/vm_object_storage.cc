@@ -76,12 +76,19 @@ Status CopyFdRange(int from, uint64_t from_offset, int to, uint64_t to_offset, u
   return Status::kOk;
 }
 
-Status MakeMemfd(uint64_t size, int* out) {
-  const int fd = ::memfd_create("upager-vmo", MFD_CLOEXEC);
+Status MakeMemfd(uint64_t size, bool resizable, int* out) {
+  const int fd = ::memfd_create("upager-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return Status::kNoResources;
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     ::close(fd);
     return Status::kNoMemory;
+  }
+  // A holder with a writable descriptor could otherwise seal writes away from the pager, or
+  // truncate the pages from under everyone's mappings.
+  const int seals = F_SEAL_SEAL | (resizable ? 0 : F_SEAL_SHRINK | F_SEAL_GROW);
+  if (::fcntl(fd, F_ADD_SEALS, seals) != 0) {
+    ::close(fd);
+    return Status::kNoResources;
   }
   *out = fd;
   return Status::kOk;
