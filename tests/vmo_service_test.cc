@@ -2,6 +2,8 @@
 // clients and stopping. Most clients run in this process (a handle that comes back to its
 // owner's process is a local one, with the rights granted); the test binary re-executes
 // itself (UPAGER_TEST_CHILD) for a client in another process and for one of another user.
+#include "upager/vmo_service.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,7 +29,6 @@
 #include "upager/channel.h"
 #include "upager/rights.h"
 #include "upager/vmo.h"
-#include "upager/vmo_service.h"
 
 extern char** environ;
 
@@ -305,9 +306,8 @@ TEST_F(VmoServiceTest, StaleSocketsAreReplacedAndEverythingElseKept) {
 TEST_F(VmoServiceTest, HostileClientsAreDroppedAndOthersServed) {
   Start();
   ExpectServing();  // the export service's own descriptors exist from here on
-  ASSERT_TRUE(Eventually([&] {
-    return internal::ExportCountForTesting() == 0 && service_->connection_count() == 0;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return internal::ExportCountForTesting() == 0 && service_->connection_count() == 0; }));
   const size_t fds_before = CountEntries("/proc/self/fd");
   const std::string fds_before_list = FdList();
   // Garbage: bytes no Channel wrote.
@@ -376,8 +376,7 @@ TEST_F(VmoServiceTest, HostileClientsAreDroppedAndOthersServed) {
   // The service kept none of their descriptors (nor of the handles it exported to them).
   ASSERT_TRUE(Eventually([&] { return service_->connection_count() == 0; }));
   ASSERT_TRUE(Eventually([] { return internal::ExportCountForTesting() == 0; }));
-  EXPECT_EQ(CountEntries("/proc/self/fd"), fds_before) << fds_before_list << "now:\n"
-                                                       << FdList();
+  EXPECT_EQ(CountEntries("/proc/self/fd"), fds_before) << fds_before_list << "now:\n" << FdList();
 }
 
 TEST_F(VmoServiceTest, AClientThatNeverReadsIsDropped) {
@@ -479,7 +478,8 @@ int SpawnAndWait(const char* role, const std::string& socket) {
 TEST_F(VmoServiceTest, AnotherProcessOpensByName) {
   Start();
   EXPECT_EQ(SpawnAndWait("opener", path_), 0);
-  ASSERT_TRUE(Eventually([] { return internal::ExportCountForTesting() == 0; }));  // its handle went with it
+  ASSERT_TRUE(Eventually(
+      [] { return internal::ExportCountForTesting() == 0; }));  // its handle went with it
 }
 
 TEST_F(VmoServiceTest, AnotherUserCannotConnectToA0600Socket) {

@@ -59,8 +59,8 @@ namespace upager {
 // do not modify anything (wait, inspect, get-property). No kRightWrite: a holder cannot
 // change the pages, nor the VMO's size.
 inline constexpr uint32_t kServedReadOnlyRights = kRightRead | kRightMap | kRightTransfer |
-                                                  kRightDuplicate | kRightWait |
-                                                  kRightInspect | kRightGetProperty;
+                                                  kRightDuplicate | kRightWait | kRightInspect |
+                                                  kRightGetProperty;
 
 // The longest name a service exports (bytes; any bytes but NUL).
 inline constexpr size_t kVmoServiceMaxName = 255;

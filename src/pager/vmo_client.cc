@@ -26,8 +26,8 @@ Status WaitWritable(int fd, Deadline deadline) {
   while (true) {
     int timeout_ms = -1;
     if (deadline != kInfiniteDeadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return Status::kTimedOut;
       timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
     }
@@ -94,14 +94,11 @@ Status VmoClient::Connect(std::string_view path, Deadline deadline, VmoClient* o
     ::close(fd);
     switch (err) {
       case EACCES:
-      case EPERM:
-        return Status::kAccessDenied;
-      case ENAMETOOLONG:
-        return Status::kInvalidArgs;
+      case EPERM: return Status::kAccessDenied;
+      case ENAMETOOLONG: return Status::kInvalidArgs;
       case EAGAIN:
       case ENOMEM:
-      case ENOBUFS:
-        return Status::kNoResources;
+      case ENOBUFS: return Status::kNoResources;
       default:  // ENOENT, ECONNREFUSED, ENOTDIR, ...: no service there
         return Status::kPeerClosed;
     }
@@ -166,8 +163,8 @@ Status VmoClient::Open(std::string_view name, Vmo* out, uint64_t* content_size,
   }
 }
 
-Status OpenServedVmo(std::string_view path, std::string_view name, Vmo* out,
-                     uint64_t* content_size, Deadline deadline) {
+Status OpenServedVmo(std::string_view path, std::string_view name, Vmo* out, uint64_t* content_size,
+                     Deadline deadline) {
   VmoClient client;
   if (Status s = VmoClient::Connect(path, deadline, &client); s != Status::kOk) return s;
   return client.Open(name, out, content_size, deadline);

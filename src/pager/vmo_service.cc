@@ -4,6 +4,8 @@
 // connection. A request is answered on that thread: it only looks a name up and duplicates
 // a handle, which never waits for a pager. Connections are the thread's alone; the names,
 // which Export and Remove change from any thread, are under the service's mutex.
+#include "upager/vmo_service.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,7 +28,6 @@
 #include "pager/vmo_service_wire.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
-#include "upager/vmo_service.h"
 
 namespace upager {
 
@@ -58,19 +59,14 @@ Status StatusForPathError(int err) {
   switch (err) {
     case EACCES:
     case EPERM:
-    case EROFS:
-      return Status::kAccessDenied;
+    case EROFS: return Status::kAccessDenied;
     case ENOENT:
-    case ENOTDIR:
-      return Status::kNotFound;
+    case ENOTDIR: return Status::kNotFound;
     case EADDRINUSE:
-    case EEXIST:
-      return Status::kAlreadyExists;
+    case EEXIST: return Status::kAlreadyExists;
     case ENAMETOOLONG:
-    case ELOOP:
-      return Status::kInvalidArgs;
-    default:
-      return Status::kNoResources;
+    case ELOOP: return Status::kInvalidArgs;
+    default: return Status::kNoResources;
   }
 }
 
@@ -91,8 +87,7 @@ bool IsStaleSocket(const sockaddr_un& addr) {
 
 class VmoService::Impl {
  public:
-  Impl(std::string path, const VmoServiceOptions& options, int listen_fd, int wake_fd,
-       ino_t inode)
+  Impl(std::string path, const VmoServiceOptions& options, int listen_fd, int wake_fd, ino_t inode)
       : path_(std::move(path)),
         options_(options),
         listen_fd_(listen_fd),
@@ -116,7 +111,9 @@ class VmoService::Impl {
     ::close(wake_fd_);
   }
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
 
   Status Export(std::string_view name, const Vmo& vmo, uint32_t rights, uint64_t content_size) {
     if (!internal::ValidServiceName(name)) return Status::kInvalidArgs;
@@ -131,7 +128,7 @@ class VmoService::Impl {
     entry->content_size = content_size;
     internal::MutexLock lock(&mutex_);
     return names_.emplace(std::string(name), std::move(entry)).second ? Status::kOk
-                                                                       : Status::kAlreadyExists;
+                                                                      : Status::kAlreadyExists;
   }
 
   Status Remove(std::string_view name) {
@@ -184,8 +181,7 @@ class VmoService::Impl {
   std::thread thread_;
 
   mutable internal::Mutex mutex_;
-  std::map<std::string, std::shared_ptr<const Entry>, std::less<>> names_
-      UPAGER_GUARDED_BY(mutex_);
+  std::map<std::string, std::shared_ptr<const Entry>, std::less<>> names_ UPAGER_GUARDED_BY(mutex_);
   size_t connection_count_ UPAGER_GUARDED_BY(mutex_) = 0;
 
   // The service thread's alone (and the destructor's, once the thread is joined).
@@ -194,8 +190,8 @@ class VmoService::Impl {
 };
 
 void VmoService::Impl::Log(const PeerCredentials& peer, const std::string& what) const {
-  std::fprintf(stderr, "upager: vmo service %s: %s (pid %d, uid %u)\n", path_.c_str(),
-               what.c_str(), static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid));
+  std::fprintf(stderr, "upager: vmo service %s: %s (pid %d, uid %u)\n", path_.c_str(), what.c_str(),
+               static_cast<int>(peer.pid), static_cast<unsigned>(peer.uid));
 }
 
 void VmoService::Impl::Run() {
@@ -297,10 +293,8 @@ bool VmoService::Impl::Serve(Connection* c) {
     uint32_t len = 0, handles = 0;
     const Status s = c->channel.Read(buffer, sizeof buffer, &len, nullptr, 0, &handles);
     switch (s) {
-      case Status::kOk:
-        break;
-      case Status::kShouldWait:
-        return true;
+      case Status::kOk: break;
+      case Status::kShouldWait: return true;
       case Status::kBufferTooSmall:
         Log(c->peer, handles > 0 ? "dropped a connection: a request carrying handles"
                                  : "dropped a connection: a request of " + std::to_string(len) +
@@ -314,8 +308,7 @@ bool VmoService::Impl::Serve(Connection* c) {
     ServiceMessage request;
     std::string_view name;
     if (!internal::DecodeOpen(buffer, len, &request, &name)) {
-      Log(c->peer, "dropped a connection: a malformed request (" + std::to_string(len) +
-                       " bytes)");
+      Log(c->peer, "dropped a connection: a malformed request (" + std::to_string(len) + " bytes)");
       return false;
     }
     if (!Answer(c, request, name)) return false;
@@ -323,8 +316,7 @@ bool VmoService::Impl::Serve(Connection* c) {
   return true;
 }
 
-bool VmoService::Impl::Answer(Connection* c, const ServiceMessage& request,
-                              std::string_view name) {
+bool VmoService::Impl::Answer(Connection* c, const ServiceMessage& request, std::string_view name) {
   std::shared_ptr<const Entry> entry;
   {
     internal::MutexLock lock(&mutex_);

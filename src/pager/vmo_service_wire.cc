@@ -20,8 +20,8 @@ bool DecodeOpen(const void* data, size_t len, ServiceMessage* header, std::strin
       header->name_len != len - sizeof(ServiceMessage)) {
     return false;
   }
-  *name = std::string_view(static_cast<const char*>(data) + sizeof(ServiceMessage),
-                           header->name_len);
+  *name =
+      std::string_view(static_cast<const char*>(data) + sizeof(ServiceMessage), header->name_len);
   return ValidServiceName(*name);
 }
 

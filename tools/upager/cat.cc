@@ -1,10 +1,14 @@
 // `upager cat`: streams a byte range of a SOURCE to stdout, reading it through a Mapping of
-// the provider's VMO (or Vmo::Read with --no-map or where mappings are unavailable).
+// the provider's VMO (or Vmo::Read with --no-map or where mappings are unavailable). With
+// --connect PATH, the VMO is the one `upager serve` exports under the name given: the same
+// copy (CatVmo) reads it, with a mapping where a remote VMO can be mapped and through
+// Vmo::Read where Mapping::Create says kNotSupported.
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstring>
 #include <optional>
@@ -19,6 +23,7 @@
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/read_ahead.h"
+#include "upager/vmo_service.h"
 
 namespace upager::cli {
 namespace {
@@ -40,9 +45,17 @@ WriteResult WriteOut(const void* data, size_t len) {
   return WriteResult::kFailed;
 }
 
+// Set when the VMO is served by another process (--connect).
+bool g_remote = false;
+
 int ReadFailure(uint64_t offset, Status status) {
-  return Error(ExitCodeForReadFailure(status), "read failed at offset " + std::to_string(offset) +
-                                                   ": " + StatusDescription(status));
+  std::string why = StatusDescription(status);
+  if (g_remote && (status == Status::kBadState || status == Status::kPeerClosed)) {
+    // A remote VMO whose owner is gone: pages it had are still readable, the others not.
+    why = "the serving process is gone (" + std::string(StatusString(status)) + ")";
+  }
+  return Error(ExitCodeForReadFailure(status),
+               "read failed at offset " + std::to_string(offset) + ": " + why);
 }
 
 int WriteFailureCode(WriteResult r) {
@@ -118,6 +131,70 @@ int CatRead(const Vmo& vmo, uint64_t offset, uint64_t length) {
   return kExitOk;
 }
 
+// Writes [offset, offset + len) of `vmo` (content_size bytes of content) to stdout.
+int CatVmo(const Vmo& vmo, uint64_t offset, uint64_t len, bool no_map) {
+  if (!no_map && MappingSupport() == Status::kOk) {
+    bool fall_back = false;
+    const int code = CatMapped(vmo, offset, len, &fall_back);
+    if (!fall_back) {
+      return code;
+    }
+  }
+  return CatRead(vmo, offset, len);
+}
+
+// The exit code and message for a failed --connect.
+int ConnectFailure(const std::string& path, const std::string& name, Status s) {
+  const std::string at = "cannot open '" + name + "' at '" + path + "': ";
+  switch (s) {
+    case Status::kInvalidArgs: return Error(kExitUsage, at + "invalid socket path or name");
+    case Status::kPeerClosed:
+      return Error(kExitCannotOpen, at + "no service there (is `upager serve` running?)");
+    case Status::kNotFound: return Error(kExitCannotOpen, at + "no such name");
+    case Status::kAccessDenied: return Error(kExitCannotOpen, at + "permission denied");
+    case Status::kNotSupported:
+      return Error(kExitCannotOpen, at + "the service speaks another protocol version");
+    case Status::kTimedOut: return Error(kExitCannotOpen, at + "the service did not answer");
+    default: return Error(kExitFailure, at + StatusDescription(s));
+  }
+}
+
+// Bounds [offset, offset + *length) by `content` bytes; an error exit if offset is past it.
+int ClampRange(const std::string& what, uint64_t content, uint64_t offset,
+               std::optional<uint64_t> length, uint64_t* len) {
+  if (offset > content) {
+    return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +
+                                 what + "' (" + std::to_string(content) + " bytes)");
+  }
+  *len = content - offset;
+  if (length && *length < *len) {
+    *len = *length;
+  }
+  return kExitOk;
+}
+
+int CatConnected(const CatCommandOptions& options, uint64_t offset,
+                 std::optional<uint64_t> length) {
+  if (!options.read_ahead.empty() || !options.access.empty()) {
+    return Error(kExitUsage,
+                 "--read-ahead and --access apply to the serving process (upager serve), "
+                 "not to cat --connect");
+  }
+  g_remote = true;
+  Vmo vmo;
+  uint64_t content = 0;
+  const Status s = OpenServedVmo(options.connect, options.source, &vmo, &content,
+                                 DeadlineAfter(std::chrono::seconds(30)));
+  if (s != Status::kOk) {
+    return ConnectFailure(options.connect, options.source, s);
+  }
+  uint64_t len = 0;
+  if (int code = ClampRange(options.source, content, offset, length, &len); code != kExitOk) {
+    return code;
+  }
+  return len == 0 ? kExitOk : CatVmo(vmo, offset, len, options.no_map);
+}
+
 }  // namespace
 
 int RunCat(const CatCommandOptions& options) {
@@ -151,6 +228,9 @@ int RunCat(const CatCommandOptions& options) {
   }
   // A closed pipe is an EPIPE from write(2), handled there, not a signal.
   signal(SIGPIPE, SIG_IGN);
+  if (!options.connect.empty()) {
+    return CatConnected(options, offset, length);
+  }
 
   PagerLoop loop(2);
   Status s = loop.Start();
@@ -163,28 +243,12 @@ int RunCat(const CatCommandOptions& options) {
     return code;
   }
   source.provider->SetAccessPattern(access);
-  const uint64_t content = source.provider->content_size();
-  if (offset > content) {
-    return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +
-                                 options.source + "' (" + std::to_string(content) + " bytes)");
+  uint64_t len = 0;
+  code = ClampRange(options.source, source.provider->content_size(), offset, length, &len);
+  if (code != kExitOk) {
+    return code;
   }
-  uint64_t len = content - offset;
-  if (length && *length < len) {
-    len = *length;
-  }
-  if (len == 0) {
-    return kExitOk;
-  }
-  const Vmo& vmo = source.provider->vmo();
-  bool use_map = !options.no_map && MappingSupport() == Status::kOk;
-  if (use_map) {
-    bool fall_back = false;
-    code = CatMapped(vmo, offset, len, &fall_back);
-    if (!fall_back) {
-      return code;
-    }
-  }
-  return CatRead(vmo, offset, len);
+  return len == 0 ? kExitOk : CatVmo(source.provider->vmo(), offset, len, options.no_map);
 }
 
 }  // namespace upager::cli
