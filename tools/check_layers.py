@@ -68,6 +68,7 @@ PUBLIC_LAYERS = {
     "port.h": "pager",
     "pager.h": "pager",
     "pager_loop.h": "pager",
+    "channel.h": "pager",
     "vmo_service.h": "pager",
     "mapping.h": "fault",
     "upager.h": "fault",  # the umbrella: everything of the core library
