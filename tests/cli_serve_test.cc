@@ -51,8 +51,8 @@ class CliServeTest : public CliTest {
     argv.push_back(nullptr);
     b.pid = fork();
     if (b.pid == 0) {
-      const int out = stdout_fd >= 0 ? stdout_fd
-                                     : open(b.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int out =
+          stdout_fd >= 0 ? stdout_fd : open(b.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = open(b.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int in = open("/dev/null", O_RDONLY);
       if (out < 0 || err < 0 || in < 0) _exit(127);
@@ -111,6 +111,9 @@ class CliServeTest : public CliTest {
     CliTest::SetUp();
     socket_ = Path("serve.sock");
   }
+
+  // Kills the server with `signo` while a cat reads from it (below).
+  void KilledMidCat(int signo);
 
   std::string socket_;
   std::vector<Background*> running_;
@@ -175,14 +178,18 @@ TEST_F(CliServeTest, SigintStopsTheServerCleanly) {
   ExpectOneErrorLine(r, "no service there");
 }
 
-// The server dies while a cat is half-way: the pages it had supplied are still read, the
-// next absent one fails, and cat says so and exits 1 (never hangs, never writes zeros).
-TEST_F(CliServeTest, ACatWhoseServerIsKilledFailsWithExit1) {
+// The server dies (or is stopped) while a cat is half-way: the pages it had supplied are
+// still read, the next absent one fails, and cat says so and exits 1 (never hangs, never
+// writes zeros).
+TEST_F(CliServeTest, ACatWhoseServerIsKilledFailsWithExit1) { KilledMidCat(SIGKILL); }
+
+TEST_F(CliServeTest, ACatWhoseServerIsStoppedFailsWithExit1) { KilledMidCat(SIGTERM); }
+
+void CliServeTest::KilledMidCat(int signo) {
   const std::string content = RandomBytes(32 * 1024 * 1024, 12);
   WriteFile(Path("big"), content);
   // No read-ahead nor read-around: the pages beyond what cat asked for stay absent.
-  Background server =
-      Serve({"big=" + Path("big")}, {"--read-ahead", "off", "--access", "random"});
+  Background server = Serve({"big=" + Path("big")}, {"--read-ahead", "off", "--access", "random"});
   running_.push_back(&server);
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
@@ -197,8 +204,8 @@ TEST_F(CliServeTest, ACatWhoseServerIsKilledFailsWithExit1) {
     ASSERT_GT(n, 0);
     got.append(buf, static_cast<size_t>(n));
   }
-  ::kill(server.pid, SIGKILL);
-  EXPECT_EQ(Wait(&server), 128 + SIGKILL);
+  ::kill(server.pid, signo);
+  EXPECT_EQ(Wait(&server), signo == SIGKILL ? 128 + SIGKILL : 0);
   // Drain what it still writes, with a bound (a hang fails the test).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -214,8 +221,8 @@ TEST_F(CliServeTest, ACatWhoseServerIsKilledFailsWithExit1) {
   EXPECT_TRUE(got == content.substr(0, got.size()));  // never a wrong byte
   RunResult r;
   r.err = ReadFile(cat.err_path);
-  ExpectOneErrorLine(r, "read failed at offset " + std::to_string(got.size()) +
-                            ": the serving process is gone");
+  ExpectOneErrorLine(
+      r, "read failed at offset " + std::to_string(got.size()) + ": the serving process is gone");
 }
 
 TEST_F(CliServeTest, ErrorsHaveTheirExitCodes) {
@@ -261,9 +268,9 @@ TEST_F(CliServeTest, ErrorsHaveTheirExitCodes) {
 }
 
 TEST_F(CliServeTest, DemoProcessesShareOneBlob) {
-  RunResult r = Run({"demo", "--size", "8M", "--chunk-size", "64K", "--processes", "3", "--dir",
-                     dir_},
-                    RunOptions{{}, -1, std::chrono::seconds(120)});
+  RunResult r =
+      Run({"demo", "--size", "8M", "--chunk-size", "64K", "--processes", "3", "--dir", dir_},
+          RunOptions{{}, -1, std::chrono::seconds(120)});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::map<std::string, std::string> v;
   for (const std::string& line : Lines(r.out)) {
