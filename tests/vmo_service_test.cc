@@ -433,6 +433,79 @@ TEST_F(VmoServiceTest, StoppingClosesEveryConnection) {
   EXPECT_EQ(page, content_.substr(0, kPageSize));
 }
 
+// A listening socket that is no VmoService: what Connect says of what it finds there.
+TEST_F(VmoServiceTest, ConnectSaysWhatItFoundThere) {
+  const int listener = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path_.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  VmoClient client;
+  // Nobody greets: the deadline.
+  EXPECT_EQ(VmoClient::Connect(path_, DeadlineAfter(std::chrono::milliseconds(50)), &client),
+            Status::kTimedOut);
+  ::close(::accept(listener, nullptr, nullptr));
+  // A greeting of another version of the protocol, or none at all.
+  for (uint16_t version : {uint16_t{2}, uint16_t{0}}) {
+    Status connected = Status::kInternal;
+    std::thread connect([&] { connected = VmoClient::Connect(path_, Soon(), &client); });
+    Channel server;
+    ASSERT_EQ(Channel::FromFd(::accept(listener, nullptr, nullptr), &server), Status::kOk);
+    if (version != 0) {
+      internal::ServiceMessage hello;
+      hello.op = static_cast<uint16_t>(internal::ServiceOp::kHello);
+      hello.version = version;
+      ASSERT_EQ(server.Write(&hello, sizeof hello, nullptr, 0), Status::kOk);
+    }
+    server.Reset();
+    connect.join();
+    EXPECT_EQ(connected, version != 0 ? Status::kNotSupported : Status::kPeerClosed);
+    EXPECT_FALSE(client.is_valid());
+  }
+  ::close(listener);
+}
+
+// The service's decoding accepts only a whole, well-formed kOpen: mutated and truncated
+// copies of one are refused unless they still are one.
+TEST(VmoServiceWire, DecodingAcceptsOnlyWellFormedRequests) {
+  internal::ServiceMessage m;
+  m.op = static_cast<uint16_t>(internal::ServiceOp::kOpen);
+  m.name_len = 7;
+  std::vector<char> good(sizeof m + 7);
+  std::memcpy(good.data(), &m, sizeof m);
+  std::memcpy(good.data() + sizeof m, "weights", 7);
+  internal::ServiceMessage header;
+  std::string_view name;
+  ASSERT_TRUE(internal::DecodeOpen(good.data(), good.size(), &header, &name));
+  EXPECT_EQ(name, "weights");
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    std::vector<char> bytes = good;
+    const int flips = 1 + static_cast<int>(next() % 3);
+    for (int f = 0; f < flips; ++f)
+      bytes[next() % bytes.size()] ^= static_cast<char>(1 + next() % 255);
+    bytes.resize(next() % 4 == 0 ? next() % (bytes.size() + 1) : bytes.size());
+    if (!internal::DecodeOpen(bytes.data(), bytes.size(), &header, &name)) continue;
+    // Accepted: then it is a kOpen whose name is exactly the rest of the message.
+    EXPECT_EQ(header.magic, internal::kServiceWireMagic);
+    EXPECT_EQ(header.version, internal::kServiceWireVersion);
+    EXPECT_EQ(header.op, static_cast<uint16_t>(internal::ServiceOp::kOpen));
+    EXPECT_EQ(header.name_len + sizeof header, bytes.size());
+    EXPECT_EQ(name.data(), bytes.data() + sizeof header);
+    EXPECT_TRUE(internal::ValidServiceName(name));
+  }
+  EXPECT_FALSE(internal::DecodeOpen(nullptr, 0, &header, &name));
+  std::vector<char> long_name(internal::kServiceMaxRequest + 1, 'a');
+  m.name_len = static_cast<uint32_t>(long_name.size() - sizeof m);
+  std::memcpy(long_name.data(), &m, sizeof m);
+  EXPECT_FALSE(internal::DecodeOpen(long_name.data(), long_name.size(), &header, &name));
+}
+
 // ---- Other processes ----
 
 // A child that opens `name` at UPAGER_TEST_SOCKET and reads its first page; its exit code
