@@ -338,8 +338,7 @@ TEST(RemoteVmo, EveryCallReachesTheOwnersVmo) {
 TEST(RemoteVmo, TheOwnerEnforcesTheHandlesRights) {
   Vmo local = MakeVmo("secret");
   Vmo reader;
-  ASSERT_EQ(local.Duplicate(kRightRead | kRightDuplicate | kRightTransfer, &reader),
-            Status::kOk);
+  ASSERT_EQ(local.Duplicate(kRightRead | kRightDuplicate | kRightTransfer, &reader), Status::kOk);
   Vmo remote = AsRemote(reader);
   EXPECT_EQ(remote.rights(), kRightRead | kRightDuplicate | kRightTransfer);
   EXPECT_EQ(remote.Write("x", 0, 1), Status::kAccessDenied);
@@ -413,9 +412,8 @@ TEST(RemoteVmo, APagerFailureReachesTheHolder) {
   ASSERT_NE(vmo, nullptr);
   Vmo remote = AsRemote(vmo->vmo);
   std::vector<char> buf(kPageSize);
-  std::thread reader([&] {
-    EXPECT_EQ(remote.Read(buf.data(), 0, kPageSize), Status::kIoDataIntegrity);
-  });
+  std::thread reader(
+      [&] { EXPECT_EQ(remote.Read(buf.data(), 0, kPageSize), Status::kIoDataIntegrity); });
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(pager.FailPages(*vmo, 0, 1, Status::kIoDataIntegrity), Status::kOk);
   reader.join();

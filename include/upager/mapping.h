@@ -52,7 +52,8 @@ inline constexpr uint32_t kMapRead = 1, kMapWrite = 2;
 
 namespace internal {
 class MappingObject;
-}
+class RemoteMapping;
+}  // namespace internal
 
 class Mapping {
  public:
@@ -74,13 +75,15 @@ class Mapping {
 
   std::byte* data() const;
   uint64_t size() const;
-  bool is_valid() const { return object_ != nullptr; }
+  bool is_valid() const { return object_ != nullptr || remote_ != nullptr; }
   // Unmaps. A thread blocked in a fault on this mapping is woken and its retried access
   // finds nothing mapped (SIGSEGV, as Zircon's VmarUnmapTest).
   void Reset();
 
  private:
   std::unique_ptr<internal::MappingObject> object_;
+  // Instead, for a VMO held from another process (channel.h).
+  std::unique_ptr<internal::RemoteMapping> remote_;
 };
 
 // The Status behind the latest SIGBUS upager raised at the page of `addr` (kIo, kBadState,

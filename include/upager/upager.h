@@ -3,6 +3,7 @@
 #define UPAGER_UPAGER_H_
 
 #include "upager/anonymous_page_requester.h"
+#include "upager/channel.h"
 #include "upager/dirty_state.h"
 #include "upager/event.h"
 #include "upager/mapping.h"
@@ -14,7 +15,6 @@
 #include "upager/pager.h"
 #include "upager/pager_loop.h"
 #include "upager/port.h"
-#include "upager/channel.h"
 #include "upager/rights.h"
 #include "upager/stats.h"
 #include "upager/status.h"

@@ -174,6 +174,7 @@ FaultService& FaultService::Get() {
   static FaultService* service = [] {
     SetFaultBlockedQuery(&IsFaultBlocked);
     KernelCopyScope::SetCloseHook(&FaultService::ClearPoisons);
+    ServeHolderMappings();  // other processes' mappings of this process's VMOs
     return new FaultService;
   }();
   return *service;

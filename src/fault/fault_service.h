@@ -40,6 +40,10 @@ namespace upager::internal {
 
 class MappingObject;
 
+// Lets this process serve the faults of other processes' mappings of its VMOs
+// (holder_mapping.cc); called when the service starts.
+void ServeHolderMappings();
+
 // The reclaimer's clock runs when mappings get MINOR faults (minor_faults.cc): called with
 // whether a new mapping's userfaultfd has them; logs the fallback once.
 void NoteMinorFaults(bool available);

@@ -1,8 +1,10 @@
 // The public Mapping handle and the process-wide fault functions.
 #include "upager/mapping.h"
 
+#include "base/handle_access.h"
 #include "fault/fault_service.h"
 #include "fault/mapping_object.h"
+#include "fault/remote_mapping.h"
 
 namespace upager {
 
@@ -14,21 +16,52 @@ Mapping& Mapping::operator=(Mapping&& other) noexcept = default;
 Status Mapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        Mapping* out) {
   if (out == nullptr) return Status::kInvalidArgs;
+  if (internal::HandleAccess::Remote(vmo) != nullptr) {
+    // A VMO held from another process: MappingObject::Create checks the handle's rights and
+    // the arguments first, then says so (kNotSupported), and the owner serves it.
+    std::unique_ptr<internal::MappingObject> unused;
+    if (Status s = internal::MappingObject::Create(vmo, vmo_offset, len, flags, &unused);
+        s != Status::kNotSupported) {
+      return s;
+    }
+    std::unique_ptr<internal::RemoteMapping> remote;
+    if (Status s = internal::RemoteMapping::Create(vmo, vmo_offset, len, (flags & kMapWrite) != 0,
+                                                   &remote);
+        s != Status::kOk) {
+      return s;
+    }
+    out->object_.reset();
+    out->remote_ = std::move(remote);
+    return Status::kOk;
+  }
   std::unique_ptr<internal::MappingObject> object;
   if (Status s = internal::MappingObject::Create(vmo, vmo_offset, len, flags, &object);
       s != Status::kOk) {
     return s;
   }
+  out->remote_.reset();
   out->object_ = std::move(object);
   return Status::kOk;
 }
 
-std::byte* Mapping::data() const { return object_ ? object_->data() : nullptr; }
-uint64_t Mapping::size() const { return object_ ? object_->length() : 0; }
-void Mapping::Reset() { object_.reset(); }
+std::byte* Mapping::data() const {
+  if (remote_) return remote_->data();
+  return object_ ? object_->data() : nullptr;
+}
+uint64_t Mapping::size() const {
+  if (remote_) return remote_->size();
+  return object_ ? object_->length() : 0;
+}
+void Mapping::Reset() {
+  object_.reset();
+  remote_.reset();
+}
 
 Status FaultStatusForAddress(const void* addr) {
-  return internal::FaultService::Get().StatusForAddress(reinterpret_cast<uintptr_t>(addr));
+  const auto address = reinterpret_cast<uintptr_t>(addr);
+  const Status local = internal::FaultService::Get().StatusForAddress(address);
+  if (local != Status::kNotFound) return local;
+  return internal::RemoteMapping::FailureFor(address);
 }
 
 Status MappingSupport(std::string* why) { return internal::FaultService::Get().Support(why); }

@@ -133,7 +133,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
 
 MappingObject::~MappingObject() {
   const auto start = reinterpret_cast<uintptr_t>(base_);
-  FaultService::Get().Detach(this, start, generation_ != nullptr);
+  if (!for_holder()) FaultService::Get().Detach(this, start, generation_ != nullptr);
   // No fault thread uses the mapping now and none will: no new records. Stop the VMO from
   // installing into it, then withdraw the requests still outstanding (a completion racing
   // with this is ordered by the source lock; after the cancel none can run).
@@ -150,7 +150,11 @@ MappingObject::~MappingObject() {
       if (StateOf(*record).in_use) FreeRecordLocked(record.get());
     }
   }
-  ::munmap(base_, length());
+  if (for_holder()) {
+    ::munmap(holder_failures_, sizeof(RemoteFailurePage));
+  } else {
+    ::munmap(base_, length());
+  }
   // Threads still asleep in a fault here retry and find nothing mapped.
   stripes_.ForEach(0, takes_faults() ? length() : 0,
                    [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
@@ -318,7 +322,7 @@ void MappingObject::CheckOvertime(Deadline now) {
   }
   for (const Failure& f : failures) {
     std::fprintf(stderr, "upager: page fault of thread %d timed out\n", static_cast<int>(f.tid));
-    FaultService::Get().FailAccess(UffdAt(f.address), f.address, f.tid, Status::kTimedOut);
+    Fail(f.address, f.tid, Status::kTimedOut);
   }
 }
 
@@ -341,7 +345,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     RecordState& state = StateOf(*record);
     if (state.in_use && state.generation == generation) {
       // Blocked on the pager from now on (the packet is queued), like a Wait.
-      state.blocked_token = FaultService::MarkBlocked(tid);
+      if (!for_holder()) state.blocked_token = FaultService::MarkBlocked(tid);
       state.waiting = true;
       FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
     }
@@ -351,7 +355,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     MutexLock lock(&records_mutex_);
     FreeRecordLocked(record);
   }
-  if (status != Status::kOk) FaultService::Get().FailAccess(UffdAt(address), address, tid, status);
+  if (status != Status::kOk) Fail(address, tid, status);
 }
 
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
@@ -374,6 +378,14 @@ void MappingObject::OnRecordDone(FaultRecord* record, Status status) {
     if (!woken_by_install) {
       UffdAt(address).Wake(address & ~static_cast<uintptr_t>(kPageSize - 1), kPageSize);
     }
+  } else {
+    Fail(address, tid, status);
+  }
+}
+
+void MappingObject::Fail(uintptr_t address, pid_t tid, Status status) {
+  if (for_holder()) {
+    FailInHolder(address, tid, status);
   } else {
     FaultService::Get().FailAccess(UffdAt(address), address, tid, status);
   }

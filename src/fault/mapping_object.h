@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fault/fault_service.h"
+#include "pager/handle_protocol.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/page_request.h"
@@ -32,10 +33,25 @@ class MappingObject final : public VmMapping {
  public:
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        std::unique_ptr<MappingObject>* out);
+  // A mapping in another process (a holder's, remote_mapping.h) whose faults are served
+  // here: `base` is an address there, `uffd` its userfaultfd, taken over. Failures are
+  // written to `failures` (the holder's failure page, mapped here; taken over) and signalled
+  // to the faulting thread of process `pid`. Not in the process's registry: the caller
+  // reads `uffd` and passes its faults to OnFault.
+  static Status CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t vmo_offset, uint64_t len,
+                                bool writable, pid_t pid, int uffd, RemoteFailurePage* failures,
+                                std::unique_ptr<MappingObject>* out);
   // Unmaps; threads blocked in a fault here are woken and find nothing mapped.
   ~MappingObject() override;
 
   std::byte* data() const { return base_; }
+  // The holder's userfaultfd of a mapping made by CreateForHolder.
+  int holder_uffd() const { return holder_uffd_.fd(); }
+  // Whether `address` lies in this mapping.
+  bool Contains(uintptr_t address) const {
+    return address >= reinterpret_cast<uintptr_t>(base_) &&
+           address - reinterpret_cast<uintptr_t>(base_) < length();
+  }
 
   // A fault at `address` in this mapping (called by a fault thread).
   void OnFault(uintptr_t address, bool write, bool wp, pid_t tid);
@@ -93,6 +109,11 @@ class MappingObject final : public VmMapping {
   void NoteInstalled(uint64_t offset, uint64_t len);
   // Runs under the source lock of the VMO (a completion).
   void OnRecordDone(FaultRecord* record, Status status);
+  // Fails the access of thread `tid` at `address` with `status` (SIGBUS): through the
+  // FaultService for a mapping of this process, to the holder's process otherwise.
+  void Fail(uintptr_t address, pid_t tid, Status status);
+  void FailInHolder(uintptr_t address, pid_t tid, Status status);
+  bool for_holder() const { return holder_pid_ != 0; }
 
   const std::shared_ptr<VmObjectPaged> vmo_;
   std::byte* const base_;
@@ -108,6 +129,11 @@ class MappingObject final : public VmMapping {
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<FaultRecord*> free_records_ UPAGER_GUARDED_BY(records_mutex_);
   std::vector<RecordState> record_states_ UPAGER_GUARDED_BY(records_mutex_);  // by index
+  // Set by CreateForHolder, then constant.
+  pid_t holder_pid_ = 0;
+  Userfaultfd holder_uffd_;
+  RemoteFailurePage* holder_failures_ = nullptr;
+  Mutex failures_mutex_;  // one writer of the failure page at a time
   // Some record is marked woken_by_install (EndInstalls has work to do).
   bool any_woken_by_install_ UPAGER_GUARDED_BY(records_mutex_) = false;
 };

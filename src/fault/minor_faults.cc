@@ -49,7 +49,9 @@ void MappingObject::OnMinorFault(uintptr_t address) {
 }
 
 void MappingObject::Unmap(uint64_t offset, uint64_t len) {
-  if (!takes_faults() || !Clip(&offset, &len)) return;
+  // A holder's mapping is in another address space: it keeps its entries (a punched page
+  // leaves it all the same).
+  if (!takes_faults() || for_holder() || !Clip(&offset, &len)) return;
   // On a MAP_SHARED mapping of a memfd this zaps the page table entries and leaves the
   // page in the memfd (tests/clock_test.cc checks both). A write-protected entry leaves a
   // write-protect marker behind; HandleMinorFault protects the page again in any case.

@@ -32,6 +32,9 @@ struct uffdio_poison {
 #ifndef UFFDIO_CONTINUE_MODE_WP
 #define UFFDIO_CONTINUE_MODE_WP ((__u64)1 << 1)
 #endif
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
 #ifndef USERFAULTFD_IOC_NEW
 #define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
 #endif
@@ -50,6 +53,10 @@ int OpenRaw(std::string* why) {
     ::close(dev);
     if (fd >= 0) return fd;
   }
+  // An unprivileged process may still have faults from user mode only (its kernel copies
+  // from absent pages of such a range then fail with EFAULT instead of waiting).
+  fd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY));
+  if (fd >= 0) return fd;
   if (why) *why = std::string("userfaultfd: ") + std::strerror(syscall_errno);
   return -1;
 }
@@ -73,6 +80,11 @@ bool ContinueTakesWriteProtect(int fd) {
 
 Userfaultfd::~Userfaultfd() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+void Userfaultfd::Adopt(int fd, bool write_protect) {
+  fd_ = fd;
+  has_wp_ = write_protect;
 }
 
 Status Userfaultfd::Open(std::string* why) {

@@ -24,6 +24,9 @@ class Userfaultfd {
   // exact fault addresses, and shmem write protection if the kernel has it. kNotSupported
   // with the reason in `why` when the kernel or the permissions refuse.
   Status Open(std::string* why);
+  // Takes over `fd`, a userfaultfd whose API handshake another process made (a holder's,
+  // sent to serve its mapping here), with the features it reported.
+  void Adopt(int fd, bool write_protect);
   int fd() const { return fd_; }
   bool has_write_protect() const { return has_wp_; }
   bool has_poison() const { return has_poison_; }

@@ -90,8 +90,7 @@ Status Channel::FromFd(int fd, Channel* out) {
   return Status::kOk;
 }
 
-Status Channel::Write(const void* bytes, uint32_t num_bytes, Vmo* vmos,
-                      uint32_t num_vmos) const {
+Status Channel::Write(const void* bytes, uint32_t num_bytes, Vmo* vmos, uint32_t num_vmos) const {
   if (fd_ < 0) return Status::kBadHandle;
   if ((bytes == nullptr && num_bytes > 0) || (vmos == nullptr && num_vmos > 0)) {
     return Status::kInvalidArgs;
@@ -126,12 +125,9 @@ Status Channel::Write(const void* bytes, uint32_t num_bytes, Vmo* vmos,
     case internal::SendResult::kOk:
       for (uint32_t i = 0; i < num_vmos; ++i) vmos[i].Reset();
       return Status::kOk;
-    case internal::SendResult::kWouldBlock:
-      return Status::kShouldWait;
-    case internal::SendResult::kPeerClosed:
-      return Status::kPeerClosed;
-    default:
-      return Status::kNoResources;
+    case internal::SendResult::kWouldBlock: return Status::kShouldWait;
+    case internal::SendResult::kPeerClosed: return Status::kPeerClosed;
+    default: return Status::kNoResources;
   }
 }
 
@@ -145,18 +141,14 @@ Status Channel::Read(void* bytes, uint32_t bytes_capacity, uint32_t* actual_byte
   ChannelHeader header{};
   size_t len = 0;
   switch (internal::PeekMessage(fd_, &header, sizeof header, &len)) {
-    case internal::ReceiveResult::kOk:
-      break;
-    case internal::ReceiveResult::kWouldBlock:
-      return Status::kShouldWait;
-    default:
-      return Status::kPeerClosed;
+    case internal::ReceiveResult::kOk: break;
+    case internal::ReceiveResult::kWouldBlock: return Status::kShouldWait;
+    default: return Status::kPeerClosed;
   }
-  const bool well_formed = len >= sizeof header && header.magic == kChannelMagic &&
-                           header.version == kChannelVersion &&
-                           header.num_bytes == len - sizeof header &&
-                           header.num_bytes <= kChannelMaxMsgBytes &&
-                           header.num_handles <= kChannelMaxMsgHandles;
+  const bool well_formed =
+      len >= sizeof header && header.magic == kChannelMagic && header.version == kChannelVersion &&
+      header.num_bytes == len - sizeof header && header.num_bytes <= kChannelMaxMsgBytes &&
+      header.num_handles <= kChannelMaxMsgHandles;
   if (well_formed) {
     if (actual_bytes != nullptr) *actual_bytes = header.num_bytes;
     if (actual_vmos != nullptr) *actual_vmos = header.num_handles;
@@ -202,8 +194,8 @@ Status Channel::Wait(Deadline deadline) const {
   while (true) {
     int timeout_ms = -1;
     if (deadline != kInfiniteDeadline) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       timeout_ms = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left.count(), 1 << 30)));
     }
     pollfd p{fd_, POLLIN, 0};

@@ -24,8 +24,8 @@ bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedReques
                                : "a request with a bad magic or version";
     return false;
   }
-  if (num_fds != 0) {
-    *why = "descriptors attached to a request";
+  if (num_fds != (header.op == static_cast<uint16_t>(HandleOp::kMap) ? 2u : 0u)) {
+    *why = "a request with the wrong number of descriptors";
     return false;
   }
   if (header.data_len != len - sizeof header) {
@@ -57,20 +57,32 @@ bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedReques
     case HandleOp::kGetInfo:
     case HandleOp::kDuplicate:
     case HandleOp::kTransfer:
+    case HandleOp::kMemfd:
       if (header.data_len != 0) {
         *why = "data attached to a request that takes none";
         return false;
       }
       return true;
-    case HandleOp::kWelcome:
-      break;
+    case HandleOp::kMap:
+      if (header.data_len != sizeof(HandleMapRequest)) {
+        *why = "a map request of the wrong size";
+        return false;
+      }
+      std::memcpy(&out->map, out->data, sizeof out->map);
+      if (out->map.writable > 1 || out->map.base % 4096 != 0 || out->offset % 4096 != 0 ||
+          out->len == 0 || out->len % 4096 != 0 || out->map.base + out->len < out->map.base) {
+        *why = "a map request with a bad range";
+        return false;
+      }
+      return true;
+    case HandleOp::kWelcome: break;
   }
   *why = "an unknown request";
   return false;
 }
 
-bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity,
-                 HandleReply* out, const std::byte** data) {
+bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity, HandleReply* out,
+                 const std::byte** data) {
   if (!ReadHeader(packet, len, out)) return false;
   if (out->op != static_cast<uint16_t>(op) || out->data_len != len - sizeof *out ||
       out->data_len > capacity) {

@@ -48,16 +48,43 @@ enum class HandleOp : uint16_t {
   kDuplicate = 8,  // arg = rights -> one descriptor
   kTransfer = 9,   // -> one descriptor: another connection for this handle, same rights,
                    //    for sending it on (the sender then closes this one)
+  kMemfd = 10,     // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
+  kMap = 11,       // offset, len, data = HandleMapRequest, two descriptors (the holder's
+                   //    userfaultfd, its failure page): serve that mapping's faults here
 };
+
+// What a kMap request says of the mapping, besides its VMO range (offset, len).
+struct HandleMapRequest {
+  uint64_t base;      // the mapping's address in the holder's process
+  uint32_t writable;  // mapped PROT_WRITE (registered for write-protect faults)
+  uint32_t reserved;
+};
+
+// The holder's failure page, shared with the owner: when the owner fails a fault of the
+// mapping, it writes the page's address and the status in a slot, then sends the faulting
+// thread SIGBUS; the holder's FaultStatusForAddress reads it back (the newest slot of that
+// page wins). One page; all fields are written with atomic stores.
+struct RemoteFailureSlot {
+  uint64_t page;  // 0: empty
+  int32_t status;
+  uint32_t serial;  // larger is newer
+};
+inline constexpr size_t kRemoteFailureSlots = 4096 / sizeof(RemoteFailureSlot) - 1;
+struct RemoteFailurePage {
+  uint32_t next_serial;
+  uint32_t reserved[3];
+  RemoteFailureSlot slots[kRemoteFailureSlots];
+};
+static_assert(sizeof(RemoteFailurePage) <= 4096);
 
 struct HandleWelcome {
   uint32_t magic;
   uint16_t version;
-  uint16_t op;          // kWelcome
-  uint32_t rights;      // of this handle
-  uint32_t vmo_flags;   // VmoInfo::flags
+  uint16_t op;         // kWelcome
+  uint32_t rights;     // of this handle
+  uint32_t vmo_flags;  // VmoInfo::flags
   uint64_t koid;
-  int32_t owner_pid;    // the owner's process id (in the owner's pid namespace)
+  int32_t owner_pid;  // the owner's process id (in the owner's pid namespace)
   uint32_t reserved;
 };
 
@@ -66,7 +93,7 @@ struct HandleRequest {
   uint16_t version;
   uint16_t op;
   uint32_t arg;
-  uint32_t data_len;    // bytes following the header (kWrite only)
+  uint32_t data_len;  // bytes following the header (kWrite only)
   uint64_t offset;
   uint64_t len;
 };
@@ -74,10 +101,10 @@ struct HandleRequest {
 struct HandleReply {
   uint32_t magic;
   uint16_t version;
-  uint16_t op;          // the request's
+  uint16_t op;  // the request's
   int32_t status;
-  uint32_t data_len;    // bytes following the header
-  uint64_t value;       // kGetSize: the size
+  uint32_t data_len;  // bytes following the header
+  uint64_t value;     // kGetSize: the size
 };
 
 // What kGetInfo returns: VmoInfo, fixed in size and layout on the wire.
@@ -98,17 +125,19 @@ struct DecodedRequest {
   uint64_t len;
   const std::byte* data;
   uint32_t data_len;
+  HandleMapRequest map;  // kMap
 };
 
-// Checks one received packet (`len` bytes, `num_fds` descriptors) as a request. On failure
+// Checks one received packet (`len` bytes, `num_fds` descriptors: two for kMap, none for
+// the others) as a request. On failure
 // returns false and says why in `*why` (for the owner's log line).
 bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedRequest* out,
                    std::string* why);
 
 // Checks a reply to a request of `op`: header, op, and a data length that fits `capacity`
 // and is what the op returns. `*data` points at the data in `packet`.
-bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity,
-                 HandleReply* out, const std::byte** data);
+bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity, HandleReply* out,
+                 const std::byte** data);
 
 // Checks a welcome packet.
 bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out);

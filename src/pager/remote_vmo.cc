@@ -57,39 +57,38 @@ Status RemoteVmo::Import(int connection, Vmo* out) {
   return Status::kOk;
 }
 
-Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
-                       const void* data, uint32_t data_len, void* reply_data, uint32_t capacity,
-                       uint64_t* value, int* fd_out) {
-  if (gone_) return Status::kPeerClosed;
+namespace {
+
+// One request on `fd` and its reply (see RemoteVmo::Call); kPeerClosed if the owner is gone
+// or answered outside the protocol.
+Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
+              uint32_t data_len, const int* fds, size_t num_fds, void* reply_data,
+              uint32_t capacity, uint64_t* value, int* fd_out) {
   std::vector<std::byte> packet(sizeof(HandleRequest) +
                                 std::max<size_t>(data_len, capacity + sizeof(HandleReply)));
   const HandleRequest request = MakeRequest(op, arg, offset, len, data_len);
   std::memcpy(packet.data(), &request, sizeof request);
   if (data_len > 0) std::memcpy(packet.data() + sizeof request, data, data_len);
-  SendResult sent = SendMessage(fd_, packet.data(), sizeof request + data_len, nullptr, 0);
-  if (sent != SendResult::kOk) {
-    gone_ = true;
+  if (SendMessage(fd, packet.data(), sizeof request + data_len, fds, num_fds) != SendResult::kOk) {
     return Status::kPeerClosed;
   }
   while (true) {
-    WaitReadable(fd_);
+    WaitReadable(fd);
     Received received;
     const ReceiveResult r =
-        ReceiveMessage(fd_, packet.data(), packet.size(), /*blocking=*/false, &received);
+        ReceiveMessage(fd, packet.data(), packet.size(), /*blocking=*/false, &received);
     if (r == ReceiveResult::kWouldBlock) continue;
     HandleReply reply;
     const std::byte* payload = nullptr;
     if (r != ReceiveResult::kOk || received.num_fds > (fd_out != nullptr ? 1u : 0u) ||
         !DecodeReply(packet.data(), received.len, op, capacity, &reply, &payload)) {
       CloseFds(received.fds, received.num_fds);
-      gone_ = true;
       return Status::kPeerClosed;
     }
     const auto status = static_cast<Status>(reply.status);
     if (fd_out != nullptr) {
       if (status == Status::kOk && received.num_fds != 1) {
         CloseFds(received.fds, received.num_fds);
-        gone_ = true;
         return Status::kPeerClosed;
       }
       *fd_out = received.num_fds == 1 ? received.fds[0] : -1;
@@ -102,15 +101,26 @@ Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
   }
 }
 
+}  // namespace
+
+Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
+                       uint32_t data_len, void* reply_data, uint32_t capacity, uint64_t* value,
+                       int* fd_out) {
+  if (gone_) return Status::kPeerClosed;
+  const Status s = CallOn(fd_, op, arg, offset, len, data, data_len, nullptr, 0, reply_data,
+                          capacity, value, fd_out);
+  if (s == Status::kPeerClosed) gone_ = true;
+  return s;
+}
+
 Status RemoteVmo::Read(void* data, uint64_t offset, uint64_t len) {
   MutexLock lock(&mutex_);
   auto* to = static_cast<std::byte*>(data);
   uint64_t done = 0;
   while (done < len || len == 0) {
     const auto piece = static_cast<uint32_t>(std::min<uint64_t>(kHandleWireMaxData, len - done));
-    const Status s =
-        Call(HandleOp::kRead, 0, offset + done, piece, nullptr, 0, to + done, piece, nullptr,
-             nullptr);
+    const Status s = Call(HandleOp::kRead, 0, offset + done, piece, nullptr, 0, to + done, piece,
+                          nullptr, nullptr);
     if (s == Status::kPeerClosed) return ReadDetached(to + done, offset + done, len - done);
     if (s != Status::kOk || len == 0) return s;
     done += piece;
@@ -142,8 +152,8 @@ Status RemoteVmo::Write(const void* data, uint64_t offset, uint64_t len) {
   uint64_t done = 0;
   while (done < len || len == 0) {
     const auto piece = static_cast<uint32_t>(std::min<uint64_t>(kHandleWireMaxData, len - done));
-    const Status s = Call(HandleOp::kWrite, 0, offset + done, piece, from + done, piece, nullptr,
-                          0, nullptr, nullptr);
+    const Status s = Call(HandleOp::kWrite, 0, offset + done, piece, from + done, piece, nullptr, 0,
+                          nullptr, nullptr);
     if (s == Status::kPeerClosed) return Status::kBadState;
     if (s != Status::kOk || len == 0) return s;
     done += piece;
@@ -177,11 +187,11 @@ Status RemoteVmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
 Status RemoteVmo::GetInfo(VmoInfo* out) {
   MutexLock lock(&mutex_);
   HandleWireInfo wire{};
-  const Status s = Call(HandleOp::kGetInfo, 0, 0, 0, nullptr, 0, &wire, sizeof wire, nullptr,
-                        nullptr);
+  const Status s =
+      Call(HandleOp::kGetInfo, 0, 0, 0, nullptr, 0, &wire, sizeof wire, nullptr, nullptr);
   if (s == Status::kOk) {
-    *out = VmoInfo{wire.koid, wire.size_bytes, wire.committed_bytes, wire.populated_bytes,
-                   wire.flags};
+    *out =
+        VmoInfo{wire.koid, wire.size_bytes, wire.committed_bytes, wire.populated_bytes, wire.flags};
     return s;
   }
   if (s != Status::kPeerClosed) return s;
@@ -197,8 +207,7 @@ Status RemoteVmo::Duplicate(uint32_t rights, Vmo* out) {
   int fd = -1;
   {
     MutexLock lock(&mutex_);
-    const Status s =
-        Call(HandleOp::kDuplicate, rights, 0, 0, nullptr, 0, nullptr, 0, nullptr, &fd);
+    const Status s = Call(HandleOp::kDuplicate, rights, 0, 0, nullptr, 0, nullptr, 0, nullptr, &fd);
     if (s == Status::kPeerClosed) return Status::kBadState;
     if (s != Status::kOk) return s;
   }
@@ -209,6 +218,40 @@ Status RemoteVmo::Transfer(int* fd) {
   MutexLock lock(&mutex_);
   const Status s = Call(HandleOp::kTransfer, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, fd);
   return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
+Status RemoteVmo::MemfdForMapping(bool writable, int* fd) {
+  MutexLock lock(&mutex_);
+  const Status s =
+      Call(HandleOp::kMemfd, writable ? 1 : 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, fd);
+  return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
+Status RemoteVmo::Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
+                      int failure_page, int* connection) {
+  // The mapping gets a connection of its own: it lives as long as the mapping, whatever
+  // becomes of this handle.
+  int fd = -1;
+  if (Status s = Transfer(&fd); s != Status::kOk) return s;
+  HandleWelcome welcome;
+  Received received;
+  if (ReceiveMessage(fd, &welcome, sizeof welcome, false, &received) != ReceiveResult::kOk ||
+      !DecodeWelcome(&welcome, received.len, &welcome)) {
+    CloseFds(received.fds, received.num_fds);
+    ::close(fd);
+    return Status::kBadState;
+  }
+  CloseFds(received.fds, received.num_fds);
+  const HandleMapRequest map{base, writable ? 1u : 0u, 0};
+  const int fds[2] = {uffd, failure_page};
+  const Status s = CallOn(fd, HandleOp::kMap, 0, vmo_offset, len, &map, sizeof map, fds, 2, nullptr,
+                          0, nullptr, nullptr);
+  if (s != Status::kOk) {
+    ::close(fd);
+    return s == Status::kPeerClosed ? Status::kBadState : s;
+  }
+  *connection = fd;
+  return Status::kOk;
 }
 
 }  // namespace upager::internal

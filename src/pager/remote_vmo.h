@@ -55,6 +55,15 @@ class RemoteVmo final : public VmoRemote {
   // sender then drops this one). `*fd` is the caller's. kBadState if the owner is gone.
   Status Transfer(int* fd) override;
 
+  // A descriptor of the VMO's memfd to map (read-write needs kRightWrite); the caller's.
+  Status MemfdForMapping(bool writable, int* fd) override;
+  // Asks the owner to serve the faults of a mapping of [vmo_offset, vmo_offset+len) at
+  // `base` in this process, registered with `uffd`, failures reported through
+  // `failure_page` (both sent, and still the caller's). On kOk `*connection` is the
+  // mapping's own connection: the owner serves the mapping until it closes.
+  Status Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
+             int failure_page, int* connection) override;
+
   pid_t owner_pid() const { return owner_pid_; }
 
  private:
@@ -64,8 +73,8 @@ class RemoteVmo final : public VmoRemote {
   // `fd_out` (a descriptor in the reply) when not null. kPeerClosed if the owner is gone
   // (then `gone_` is set for good).
   Status Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
-              uint32_t data_len, void* reply_data, uint32_t capacity, uint64_t* value,
-              int* fd_out) UPAGER_REQUIRES(mutex_);
+              uint32_t data_len, void* reply_data, uint32_t capacity, uint64_t* value, int* fd_out)
+      UPAGER_REQUIRES(mutex_);
   // Reads [offset, offset+len) from the memfd once the owner is gone.
   Status ReadDetached(void* data, uint64_t offset, uint64_t len) const;
 

@@ -14,7 +14,7 @@ namespace {
 
 // Room for the largest SCM_RIGHTS message we accept, aligned for cmsghdr.
 union ControlBuffer {
-  char bytes[CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
+  char bytes[CMSG_SPACE(sizeof(int) * kMaxMessageFds) + CMSG_SPACE(sizeof(ucred))];
   cmsghdr align;
 };
 
@@ -26,8 +26,7 @@ void CloseFds(const int* fds, size_t n) {
   }
 }
 
-SendResult SendMessage(int socket, const void* data, size_t len, const int* fds,
-                       size_t num_fds) {
+SendResult SendMessage(int socket, const void* data, size_t len, const int* fds, size_t num_fds) {
   if (num_fds > kMaxMessageFds) return SendResult::kTooBig;
   iovec iov{const_cast<void*>(data), len};
   msghdr msg{};
@@ -47,18 +46,13 @@ SendResult SendMessage(int socket, const void* data, size_t len, const int* fds,
   while (true) {
     if (::sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return SendResult::kOk;
     switch (errno) {
-      case EINTR:
-        continue;
-      case EAGAIN:
-        return SendResult::kWouldBlock;
+      case EINTR: continue;
+      case EAGAIN: return SendResult::kWouldBlock;
       case EPIPE:
       case ECONNRESET:
-      case ENOTCONN:
-        return SendResult::kPeerClosed;
-      case EMSGSIZE:
-        return SendResult::kTooBig;
-      default:
-        return SendResult::kError;
+      case ENOTCONN: return SendResult::kPeerClosed;
+      case EMSGSIZE: return SendResult::kTooBig;
+      default: return SendResult::kError;
     }
   }
 }
@@ -67,6 +61,8 @@ ReceiveResult ReceiveMessage(int socket, void* buffer, size_t capacity, bool blo
                              Received* out) {
   out->len = 0;
   out->num_fds = 0;
+  out->pid = 0;
+  out->uid = 0;
   iovec iov{buffer, capacity};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -85,6 +81,14 @@ ReceiveResult ReceiveMessage(int socket, void* buffer, size_t capacity, bool blo
   }
   // Whatever descriptors arrived are ours now, whether or not the message is usable.
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS &&
+        cmsg->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred cred;
+      std::memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
+      out->pid = cred.pid;
+      out->uid = cred.uid;
+      continue;
+    }
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     const auto* data = reinterpret_cast<const unsigned char*>(CMSG_DATA(cmsg));

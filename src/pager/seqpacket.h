@@ -10,6 +10,8 @@
 #ifndef UPAGER_SRC_PAGER_SEQPACKET_H_
 #define UPAGER_SRC_PAGER_SEQPACKET_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -27,9 +29,13 @@ SendResult SendMessage(int socket, const void* data, size_t len, const int* fds,
 enum class ReceiveResult { kOk, kWouldBlock, kPeerClosed, kTruncated, kError };
 
 struct Received {
-  size_t len = 0;        // bytes of the message
-  size_t num_fds = 0;    // descriptors received (now the caller's), in fds[0 .. num_fds)
+  size_t len = 0;      // bytes of the message
+  size_t num_fds = 0;  // descriptors received (now the caller's), in fds[0 .. num_fds)
   int fds[kMaxMessageFds];
+  // The sender's credentials, checked by the kernel (when the receiving socket has
+  // SO_PASSCRED); pid 0 if none came.
+  pid_t pid = 0;
+  uid_t uid = 0;
 };
 
 // Takes the next message into `buffer`. kTruncated if it was longer than `capacity` or

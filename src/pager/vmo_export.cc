@@ -6,11 +6,13 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cinttypes>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -24,6 +26,7 @@
 #include "pager/seqpacket.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
+#include "upager/rights.h"
 #include "vm/vm_object_paged.h"
 #include "vm/vmo_remote.h"
 
@@ -37,8 +40,22 @@ constexpr size_t kMaxWorkers = 32;
 // Vmo call is made with it held.
 Mutex g_mutex;
 
+std::atomic<RemoteMapper> g_mapper{nullptr};
+
+struct Connection;
+
+// What an epoll event is about: a connection's socket, or the userfaultfd of its mapping.
+struct Watch {
+  Connection* connection;
+  bool faults;
+};
+
 // One holder's end: the handle it stands for and where its request is.
 struct Connection {
+  Watch socket_watch{this, false};
+  Watch fault_watch{this, true};
+  // A holder's mapping served here (kMap); only the service thread touches it.
+  std::unique_ptr<ExportedMapping> mapping;
   // Set before the connection is published, then constant.
   int fd = -1;  // the owner's end, registered with the service's epoll
   ino_t holder_ino = 0;
@@ -68,20 +85,20 @@ class Service {
   bool TakeLocal(int holder_fd, Vmo* out);
   size_t Count() {
     MutexLock lock(&g_mutex);
-    return connections_.size();
+    return alive_;
   }
   size_t Waiters() {
     MutexLock lock(&g_mutex);
     size_t n = 0;
-    for (const auto& [c, owned] : connections_) {
+    for (const auto& [c, unused] : connections_) {
       if (c->worker && c->worker->blocked_on_pager.load(std::memory_order_acquire)) ++n;
     }
     return n;
   }
   bool WaitForCount(size_t n, Deadline deadline) {
     MutexLock lock(&g_mutex);
-    while (connections_.size() != n) {
-      if (count_changed_.WaitUntil(&g_mutex, deadline)) return connections_.size() == n;
+    while (alive_ != n) {
+      if (!count_changed_.WaitUntil(&g_mutex, deadline)) return alive_ == n;
     }
     return true;
   }
@@ -92,6 +109,7 @@ class Service {
   void Run();
   void OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* buffer);
   void ServeInline(Connection* c, const DecodedRequest& r);
+  void ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page, pid_t pid);
   void Drop(Connection* c, const char* why);
   void Destroy(Connection* c);
   void Worker();
@@ -107,6 +125,8 @@ class Service {
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_
       UPAGER_GUARDED_BY(g_mutex);
   std::unordered_map<ino_t, Connection*> by_holder_ UPAGER_GUARDED_BY(g_mutex);
+  // Connections made and not yet wholly gone (descriptor closed, handle dropped).
+  size_t alive_ UPAGER_GUARDED_BY(g_mutex) = 0;
   std::deque<Job> jobs_ UPAGER_GUARDED_BY(g_mutex);
   std::vector<Connection*> finished_ UPAGER_GUARDED_BY(g_mutex);
   size_t workers_ UPAGER_GUARDED_BY(g_mutex) = 0;
@@ -186,6 +206,9 @@ Status Service::Export(Vmo vmo, int* holder_fd) {
   connection->fd = ends[0];
   connection->vmo = std::move(vmo);
   connection->holder_ino = InodeOf(ends[1]);
+  // The kernel then tells which process sent each request (a kMap names its sender).
+  const int on = 1;
+  ::setsockopt(ends[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
   Connection* c = connection.get();
   MutexLock lock(&g_mutex);
   if (Status s = StartLocked(); s != Status::kOk) {
@@ -195,7 +218,7 @@ Status Service::Export(Vmo vmo, int* holder_fd) {
   }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
-  ev.data.ptr = c;
+  ev.data.ptr = &c->socket_watch;
   if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
     ::close(ends[0]);
     ::close(ends[1]);
@@ -203,6 +226,7 @@ Status Service::Export(Vmo vmo, int* holder_fd) {
   }
   by_holder_[c->holder_ino] = c;
   connections_.emplace(c, std::move(connection));
+  ++alive_;
   count_changed_.NotifyAll();
   *holder_fd = ends[1];
   return Status::kOk;
@@ -231,7 +255,12 @@ void Service::Run() {
         }
         continue;
       }
-      OnEvent(static_cast<Connection*>(events[i].data.ptr), events[i].events, &buffer);
+      const Watch* watch = static_cast<const Watch*>(events[i].data.ptr);
+      if (watch->faults) {
+        watch->connection->mapping->ServeFaults();
+        continue;
+      }
+      OnEvent(watch->connection, events[i].events, &buffer);
     }
   }
 }
@@ -281,10 +310,11 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
     case HandleOp::kGetInfo:
     case HandleOp::kDuplicate:
     case HandleOp::kTransfer:
-      ServeInline(c, request);
+    case HandleOp::kMemfd: ServeInline(c, request); return;
+    case HandleOp::kMap:
+      ServeMap(c, request, received.fds[0], received.fds[1], received.pid);
       return;
-    default:
-      break;
+    default: break;
   }
   // A request that may wait: to a worker; meanwhile only hang-ups are watched.
   Job job;
@@ -294,12 +324,13 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
   job.request.data = job.data.data();
   epoll_event ev{};
   ev.events = EPOLLRDHUP;
-  ev.data.ptr = c;
+  ev.data.ptr = &c->socket_watch;
   MutexLock lock(&g_mutex);
   ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd, &ev);
   c->busy = true;
   jobs_.push_back(std::move(job));
-  if (idle_workers_ > 0) {
+  // Each idle worker takes one queued job; start another worker if they do not suffice.
+  if (idle_workers_ >= jobs_.size()) {
     job_ready_.NotifyOne();
   } else if (workers_ < kMaxWorkers) {
     ++workers_;
@@ -318,8 +349,8 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
     case HandleOp::kGetInfo: {
       VmoInfo info{};
       const Status s = c->vmo.GetInfo(&info);
-      HandleWireInfo wire{info.koid, info.size_bytes, info.committed_bytes, info.populated_bytes,
-                          info.flags, 0};
+      HandleWireInfo wire{
+          info.koid, info.size_bytes, info.committed_bytes, info.populated_bytes, info.flags, 0};
       const bool ok = s == Status::kOk ? Reply(c, r.op, s, &wire, sizeof wire, 0)
                                        : Reply(c, r.op, s, nullptr, 0, 0);
       if (!ok) Drop(c, "it does not read its replies");
@@ -346,9 +377,65 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
       if (!ok) Drop(c, "it does not read its replies");
       return;
     }
-    default:
+    case HandleOp::kMemfd: {
+      int fd = -1;
+      const bool writable = r.arg != 0;
+      const uint32_t needed = kRightMap | kRightRead | (writable ? kRightWrite : 0);
+      Status s = (c->vmo.rights() & needed) == needed ? Status::kOk : Status::kAccessDenied;
+      if (s == Status::kOk) {
+        fd = writable ? ::dup(HandleAccess::Object(c->vmo)->memfd()) : ReadOnlyMemfd(c->vmo);
+        if (fd < 0) s = Status::kNoResources;
+      }
+      const bool ok = Reply(c, r.op, s, nullptr, 0, 0, fd);
+      if (fd >= 0) ::close(fd);
+      if (!ok) Drop(c, "it does not read its replies");
       return;
+    }
+    default: return;
   }
+}
+
+void Service::ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page,
+                       pid_t pid) {
+  // zx_vmar_map's checks, again here: the holder's own are advisory.
+  const uint32_t needed = kRightMap | kRightRead | (r.map.writable != 0 ? kRightWrite : 0);
+  uint64_t size = 0;
+  c->vmo.GetSize(&size);
+  Status s = Status::kOk;
+  const RemoteMapper mapper = g_mapper.load(std::memory_order_acquire);
+  if ((c->vmo.rights() & needed) != needed) {
+    s = Status::kAccessDenied;
+  } else if (r.offset > size || r.len > size - r.offset) {
+    s = Status::kOutOfRange;
+  } else if (c->mapping != nullptr || pid <= 0) {
+    s = Status::kBadState;
+  } else if (mapper == nullptr) {
+    std::fprintf(stderr,
+                 "upager: a process asked to map VMO %" PRIu64
+                 ", but this process serves no "
+                 "mappings (it has not started upager's fault layer: see docs/processes.md)\n",
+                 c->vmo.koid());
+    s = Status::kNotSupported;
+  }
+  if (s != Status::kOk) {
+    ::close(uffd);
+    ::close(failure_page);
+  } else {
+    const RemoteMapRequest request{r.map.base, r.offset, r.len,       r.map.writable != 0,
+                                   pid,        uffd,     failure_page};
+    s = mapper(c->vmo, request, &c->mapping);
+  }
+  if (s == Status::kOk) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c->fault_watch;
+    MutexLock lock(&g_mutex);
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c->mapping->fault_fd(), &ev) != 0) {
+      c->mapping.reset();
+      s = Status::kNoResources;
+    }
+  }
+  if (!Reply(c, r.op, s, nullptr, 0, 0)) Drop(c, "it does not read its replies");
 }
 
 bool Service::Reply(Connection* c, HandleOp op, Status status, const void* data, uint32_t len,
@@ -364,8 +451,7 @@ bool Service::Reply(Connection* c, HandleOp op, Status status, const void* data,
 }
 
 void Service::Drop(Connection* c, const char* why) {
-  std::fprintf(stderr, "upager: dropped a connection to VMO %" PRIu64 ": %s\n", c->vmo.koid(),
-               why);
+  std::fprintf(stderr, "upager: dropped a connection to VMO %" PRIu64 ": %s\n", c->vmo.koid(), why);
   Destroy(c);
 }
 
@@ -375,15 +461,20 @@ void Service::Destroy(Connection* c) {
     MutexLock lock(&g_mutex);
     epoll_event ev{};
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
+    if (c->mapping != nullptr) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->mapping->fault_fd(), &ev);
     by_holder_.erase(c->holder_ino);
     auto it = connections_.find(c);
     owned = std::move(it->second);
     connections_.erase(it);
-    count_changed_.NotifyAll();
   }
+  // The mapping first (it wakes the holder's threads still asleep in it), then the
+  // handle, outside the lock: the last one closes the VMO.
+  owned->mapping.reset();
   ::close(owned->fd);
-  // The handle goes outside the lock: the last one closes the VMO.
   owned.reset();
+  MutexLock lock(&g_mutex);
+  --alive_;
+  count_changed_.NotifyAll();
 }
 
 void Service::Worker() {
@@ -425,18 +516,10 @@ void Service::RunJob(Job* job) {
       s = c->vmo.Read(out.data(), r.offset, r.len);
       if (s != Status::kOk) out.clear();
       break;
-    case HandleOp::kWrite:
-      s = c->vmo.Write(r.data, r.offset, r.len);
-      break;
-    case HandleOp::kSetSize:
-      s = c->vmo.SetSize(r.offset);
-      break;
-    case HandleOp::kOpRange:
-      s = c->vmo.OpRange(r.arg, r.offset, r.len);
-      break;
-    default:
-      s = Status::kNotSupported;
-      break;
+    case HandleOp::kWrite: s = c->vmo.Write(r.data, r.offset, r.len); break;
+    case HandleOp::kSetSize: s = c->vmo.SetSize(r.offset); break;
+    case HandleOp::kOpRange: s = c->vmo.OpRange(r.arg, r.offset, r.len); break;
+    default: s = Status::kNotSupported; break;
   }
   // The connection stays registered while busy, so its fd is still this holder's.
   if (!Reply(c, r.op, s, out.data(), static_cast<uint32_t>(out.size()), 0)) {
@@ -460,7 +543,7 @@ void Service::FinishJobs() {
       if (!closing) {
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.ptr = c;
+        ev.data.ptr = &c->socket_watch;
         ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd, &ev);
       }
     }
@@ -470,7 +553,11 @@ void Service::FinishJobs() {
 
 }  // namespace
 
-Status ExportVmo(Vmo vmo, int* holder_fd) { return Service::Get().Export(std::move(vmo), holder_fd); }
+void SetRemoteMapper(RemoteMapper mapper) { g_mapper.store(mapper, std::memory_order_release); }
+
+Status ExportVmo(Vmo vmo, int* holder_fd) {
+  return Service::Get().Export(std::move(vmo), holder_fd);
+}
 
 bool TakeLocalExport(int holder_fd, Vmo* out) { return Service::Get().TakeLocal(holder_fd, out); }
 

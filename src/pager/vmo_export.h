@@ -20,10 +20,42 @@
 #ifndef UPAGER_SRC_PAGER_VMO_EXPORT_H_
 #define UPAGER_SRC_PAGER_VMO_EXPORT_H_
 
+#include <sys/types.h>
+
+#include <memory>
+
 #include "upager/status.h"
 #include "upager/vmo.h"
 
 namespace upager::internal {
+
+// A mapping in a holder's process whose faults are served here: the holder sent its
+// userfaultfd (kMap), and the service thread reads it. Made by the fault layer.
+class ExportedMapping {
+ public:
+  virtual ~ExportedMapping() = default;
+  // The holder's userfaultfd, polled by the service thread.
+  virtual int fault_fd() const = 0;
+  // Reads and serves the fault messages waiting there. Never blocks.
+  virtual void ServeFaults() = 0;
+};
+
+struct RemoteMapRequest {
+  uint64_t base;  // in the holder's address space
+  uint64_t vmo_offset;
+  uint64_t len;
+  bool writable;
+  pid_t pid;         // the holder's process, as the kernel vouched for it
+  int uffd;          // the holder's userfaultfd: taken over by the mapper, even on failure
+  int failure_page;  // its failure page (handle_protocol.h): the same
+};
+
+// Makes the ExportedMapping for `request` on `vmo` (rights already checked).
+using RemoteMapper = Status (*)(const Vmo& vmo, const RemoteMapRequest& request,
+                                std::unique_ptr<ExportedMapping>* out);
+// Installed by the fault layer when it starts (FaultService::Get): until then, holders'
+// mapping requests are refused with kNotSupported (and one log line says why).
+void SetRemoteMapper(RemoteMapper mapper);
 
 // Makes a new connection for `vmo` (a handle of this process, consumed: the service keeps
 // it for as long as the connection lives) and returns in `*holder_fd` the end to send, which

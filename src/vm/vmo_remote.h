@@ -31,6 +31,10 @@ class VmoRemote {
   // Another descriptor for this handle with the same rights, for sending it on (the
   // caller owns it; the sender then drops this handle).
   virtual Status Transfer(int* fd) = 0;
+  // Mappings of the VMO in this process (src/pager/remote_vmo.h says what they do).
+  virtual Status MemfdForMapping(bool writable, int* fd) = 0;
+  virtual Status Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
+                     int failure_page, int* connection) = 0;
   // The connection descriptor that is this handle.
   virtual int connection() const = 0;
 };

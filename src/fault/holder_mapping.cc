@@ -1,0 +1,142 @@
+// The owner's side of a mapping in another process: a MappingObject whose base is an
+// address in the holder's process and whose userfaultfd is the holder's (remote_mapping.h
+// has the holder's side, docs/processes.md the design).
+//
+// The holder sent its userfaultfd with the kMap request, so the owner reads that mapping's
+// faults itself, on its ExportService thread, and answers them with the same code as its
+// own mappings' faults: the same VMO, PageSource and requests, UFFDIO_COPY and WAKE on the
+// holder's userfaultfd (which act on the holder's memory). What differs is what a process
+// can do only to itself: the owner cannot zap the holder's page tables (punching the memfd
+// is enough) and cannot fail a copy in the holder's kernel; a failure is a queued SIGBUS to
+// the holder's thread, with the status written first to the holder's failure page.
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "base/handle_access.h"
+#include "fault/mapping_object.h"
+#include "pager/inline_loops.h"
+#include "pager/vmo_export.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+namespace {
+
+class HolderMapping final : public ExportedMapping {
+ public:
+  explicit HolderMapping(std::unique_ptr<MappingObject> mapping) : mapping_(std::move(mapping)) {}
+
+  int fault_fd() const override { return mapping_->holder_uffd(); }
+
+  void ServeFaults() override {
+    uffd_msg msgs[16];
+    const ssize_t n = ::read(mapping_->holder_uffd(), msgs, sizeof msgs);
+    if (n <= 0) return;
+    for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
+      const uffd_msg& msg = msgs[i];
+      if (msg.event != UFFD_EVENT_PAGEFAULT) continue;
+      const auto address = static_cast<uintptr_t>(msg.arg.pagefault.address);
+      const uint64_t flags = msg.arg.pagefault.flags;
+      if (!mapping_->Contains(address)) continue;  // the holder registered no more than this
+      mapping_->OnFault(address, (flags & UFFD_PAGEFAULT_FLAG_WRITE) != 0,
+                        (flags & UFFD_PAGEFAULT_FLAG_WP) != 0,
+                        static_cast<pid_t>(msg.arg.pagefault.feat.ptid));
+    }
+    // Pagers served inline answer the requests just made, as after a fault thread's batch.
+    InlineLoops::Get().PollAll();
+  }
+
+ private:
+  std::unique_ptr<MappingObject> mapping_;
+};
+
+Status MapForHolder(const Vmo& vmo, const RemoteMapRequest& r,
+                    std::unique_ptr<ExportedMapping>* out) {
+  void* page = ::mmap(nullptr, sizeof(RemoteFailurePage), PROT_READ | PROT_WRITE, MAP_SHARED,
+                      r.failure_page, 0);
+  ::close(r.failure_page);
+  if (page == MAP_FAILED) {
+    ::close(r.uffd);
+    return Status::kInvalidArgs;  // not a page the holder can share
+  }
+  std::unique_ptr<MappingObject> mapping;
+  if (Status s =
+          MappingObject::CreateForHolder(vmo, r.base, r.vmo_offset, r.len, r.writable, r.pid,
+                                         r.uffd, static_cast<RemoteFailurePage*>(page), &mapping);
+      s != Status::kOk) {
+    return s;
+  }
+  *out = std::make_unique<HolderMapping>(std::move(mapping));
+  return Status::kOk;
+}
+
+// Wherever the fault layer is linked in, this process serves its holders' mappings from
+// the start (FaultService::Get installs it too, for the record).
+[[maybe_unused]] const bool g_serving = (SetRemoteMapper(&MapForHolder), true);
+
+}  // namespace
+
+void ServeHolderMappings() { SetRemoteMapper(&MapForHolder); }
+
+Status MappingObject::CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t vmo_offset,
+                                      uint64_t len, bool writable, pid_t pid, int uffd,
+                                      RemoteFailurePage* failures,
+                                      std::unique_ptr<MappingObject>* out) {
+  const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);
+  if (object == nullptr || !object->is_pager_backed()) {
+    // Only a pager-backed VMO takes faults; the holder maps any other one by itself.
+    ::close(uffd);
+    ::munmap(failures, sizeof(RemoteFailurePage));
+    return Status::kNotSupported;
+  }
+  std::unique_ptr<MappingObject> mapping(
+      new MappingObject(object, reinterpret_cast<std::byte*>(base), vmo_offset, len, writable));
+  mapping->holder_pid_ = pid;
+  mapping->holder_uffd_.Adopt(uffd, writable);
+  mapping->holder_failures_ = failures;
+  mapping->stripes_.uffd[0] = &mapping->holder_uffd_;
+  mapping->stripes_.count = 1;
+  mapping->stripes_.shift = 63;
+  {
+    MutexLock lock(&mapping->records_mutex_);
+    for (int i = 0; i < 4; ++i) {
+      mapping->AddRecordLocked();
+      mapping->free_records_.push_back(mapping->records_.back().get());
+    }
+  }
+  object->AddMapping(mapping.get());
+  *out = std::move(mapping);
+  return Status::kOk;
+}
+
+void MappingObject::FailInHolder(uintptr_t address, pid_t tid, Status status) {
+  const uintptr_t page = address & ~static_cast<uintptr_t>(kPageSize - 1);
+  {
+    MutexLock lock(&failures_mutex_);
+    std::atomic_ref<uint32_t> next(holder_failures_->next_serial);
+    const uint32_t serial = next.fetch_add(1, std::memory_order_relaxed) + 1;
+    RemoteFailureSlot& slot = holder_failures_->slots[serial % kRemoteFailureSlots];
+    std::atomic_ref<uint64_t>(slot.page).store(0, std::memory_order_relaxed);
+    std::atomic_ref<int32_t>(slot.status)
+        .store(static_cast<int32_t>(status), std::memory_order_relaxed);
+    std::atomic_ref<uint32_t>(slot.serial).store(serial, std::memory_order_relaxed);
+    std::atomic_ref<uint64_t>(slot.page).store(page, std::memory_order_release);
+  }
+  // As for a thread of this process (FaultService::FailAccess): SIGBUS queued with the
+  // address in si_addr, then a wake for a thread that blocks the signal.
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  info.si_signo = SIGBUS;
+  info.si_code = SI_QUEUE;
+  info.si_addr = reinterpret_cast<void*>(address);
+  ::syscall(SYS_rt_tgsigqueueinfo, holder_pid_, tid, SIGBUS, &info);
+  holder_uffd_.Wake(page, kPageSize);
+}
+
+}  // namespace upager::internal

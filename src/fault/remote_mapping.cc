@@ -1,0 +1,218 @@
+// A Mapping of a VMO held from another process, on the holder's side (remote_mapping.h).
+#include "fault/remote_mapping.h"
+
+#include <linux/userfaultfd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <thread>
+#include <unordered_set>
+
+#include "base/handle_access.h"
+#include "fault/fault_service.h"
+#include "upager/internal/mutex.h"
+#include "upager/internal/thread_annotations.h"
+#include "vm/vmo_remote.h"
+
+namespace upager::internal {
+
+namespace {
+
+// The failure pages of this process's remote mappings, for FaultStatusForAddress, which
+// may run in a signal handler: plain atomics, no lock.
+constexpr int kMaxRemoteMappings = 256;
+struct FailureSlot {
+  std::atomic<uintptr_t> base{0};
+  std::atomic<uint64_t> len{0};
+  std::atomic<RemoteFailurePage*> page{nullptr};
+};
+FailureSlot g_failure_slots[kMaxRemoteMappings];
+
+// Watches every remote mapping's connection; takes over the userfaultfd of a mapping whose
+// owner is gone.
+class OrphanWatcher {
+ public:
+  static OrphanWatcher& Get() {
+    static OrphanWatcher* watcher = new OrphanWatcher();  // its thread runs for the process
+    return *watcher;
+  }
+
+  Status Add(RemoteMapping* m) {
+    MutexLock lock(&mutex_);
+    if (epoll_ < 0) {
+      epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+      if (epoll_ < 0) return Status::kNoResources;
+      std::thread([this] { Run(); }).detach();
+    }
+    epoll_event ev{};
+    ev.events = EPOLLRDHUP | EPOLLIN;
+    ev.data.u64 = reinterpret_cast<uintptr_t>(m);
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->connection(), &ev) != 0) {
+      return Status::kNoResources;
+    }
+    live_.insert(m);
+    return Status::kOk;
+  }
+
+  // Once it returns, the watcher does not touch `m` again.
+  void Remove(RemoteMapping* m) {
+    MutexLock lock(&mutex_);
+    epoll_event ev{};
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->uffd(), &ev);
+    live_.erase(m);
+  }
+
+ private:
+  OrphanWatcher() = default;
+
+  void Run() {
+    int epoll;
+    {
+      MutexLock lock(&mutex_);
+      epoll = epoll_;
+    }
+    epoll_event events[16];
+    while (true) {
+      const int n = ::epoll_wait(epoll, events, 16, -1);
+      for (int i = 0; i < n; ++i) {
+        const uint64_t tag = events[i].data.u64;
+        auto* m = reinterpret_cast<RemoteMapping*>(tag & ~uint64_t{1});
+        MutexLock lock(&mutex_);
+        if (live_.count(m) == 0) continue;  // removed since epoll_wait returned
+        if ((tag & 1) != 0) {
+          m->ServeOrphanFaults();
+          continue;
+        }
+        // The owner sends nothing unasked on a mapping's connection: any event means it
+        // is gone (or broke the protocol, which ends the mapping's service all the same).
+        epoll_event ev{};
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+        ev.events = EPOLLIN;
+        ev.data.u64 = tag | 1;
+        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->uffd(), &ev);
+        m->Orphan();
+      }
+    }
+  }
+
+  Mutex mutex_;
+  int epoll_ UPAGER_GUARDED_BY(mutex_) = -1;
+  std::unordered_set<RemoteMapping*> live_ UPAGER_GUARDED_BY(mutex_);
+};
+
+}  // namespace
+
+Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, bool writable,
+                             std::unique_ptr<RemoteMapping>* out) {
+  VmoRemote* remote = HandleAccess::Remote(vmo);
+  uint64_t size = 0;
+  if (Status s = remote->GetSize(&size); s != Status::kOk) return s;
+  if (vmo_offset > size || len > size - vmo_offset) return Status::kOutOfRange;
+  std::unique_ptr<RemoteMapping> m(new RemoteMapping());
+  m->len_ = len;
+  m->writable_ = writable;
+  std::string why;
+  if (m->uffd_.Open(&why) != Status::kOk) return Status::kNotSupported;
+  if (writable && !m->uffd_.has_write_protect()) return Status::kNotSupported;
+  int memfd = -1;
+  if (Status s = remote->MemfdForMapping(writable, &memfd); s != Status::kOk) return s;
+  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, memfd,
+                      static_cast<off_t>(vmo_offset));
+  ::close(memfd);
+  if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  m->base_ = static_cast<std::byte*>(addr);
+  ::madvise(addr, len, MADV_DONTFORK);
+  const auto start = reinterpret_cast<uintptr_t>(addr);
+  // MISSING faults only: a page the memfd holds is mapped by the kernel with no question.
+  if (!m->uffd_.Register(start, len, writable, false)) return Status::kNotSupported;
+  // Clean pages are write-protected, so that the first store is seen (as locally).
+  if (writable) m->uffd_.WriteProtect(start, len, true);
+  m->failure_fd_ = ::memfd_create("upager-failures", MFD_CLOEXEC);
+  if (m->failure_fd_ < 0 || ::ftruncate(m->failure_fd_, sizeof(RemoteFailurePage)) != 0) {
+    return Status::kNoResources;
+  }
+  void* page = ::mmap(nullptr, sizeof(RemoteFailurePage), PROT_READ | PROT_WRITE, MAP_SHARED,
+                      m->failure_fd_, 0);
+  if (page == MAP_FAILED) return Status::kNoResources;
+  m->failures_ = static_cast<RemoteFailurePage*>(page);
+  if (Status s = remote->Map(vmo_offset, len, writable, start, m->uffd_.fd(), m->failure_fd_,
+                             &m->connection_);
+      s != Status::kOk) {
+    return s;
+  }
+  for (int i = 0; i < kMaxRemoteMappings && m->slot_ < 0; ++i) {
+    RemoteFailurePage* expected = nullptr;
+    if (g_failure_slots[i].page.compare_exchange_strong(expected, m->failures_)) {
+      g_failure_slots[i].len.store(len, std::memory_order_relaxed);
+      g_failure_slots[i].base.store(start, std::memory_order_release);
+      m->slot_ = i;
+    }
+  }
+  if (Status s = OrphanWatcher::Get().Add(m.get()); s != Status::kOk) return s;
+  *out = std::move(m);
+  return Status::kOk;
+}
+
+RemoteMapping::~RemoteMapping() {
+  if (connection_ >= 0) OrphanWatcher::Get().Remove(this);
+  if (slot_ >= 0) {
+    g_failure_slots[slot_].base.store(0, std::memory_order_relaxed);
+    g_failure_slots[slot_].page.store(nullptr, std::memory_order_release);
+  }
+  if (base_ != nullptr) ::munmap(base_, len_);
+  // The owner stops serving the range once the connection closes; threads still asleep in
+  // it are woken there and find nothing mapped.
+  if (connection_ >= 0) ::close(connection_);
+  if (failures_ != nullptr) ::munmap(failures_, sizeof(RemoteFailurePage));
+  if (failure_fd_ >= 0) ::close(failure_fd_);
+}
+
+void RemoteMapping::Orphan() {
+  // The owner read some faults and will never answer them: their threads retry, and the
+  // retried accesses come here.
+  uffd_.Wake(reinterpret_cast<uintptr_t>(base_), len_);
+}
+
+void RemoteMapping::ServeOrphanFaults() {
+  uffd_msg msgs[16];
+  const ssize_t n = ::read(uffd_.fd(), msgs, sizeof msgs);
+  if (n <= 0) return;
+  for (size_t i = 0; i < static_cast<size_t>(n) / sizeof(uffd_msg); ++i) {
+    if (msgs[i].event != UFFD_EVENT_PAGEFAULT) continue;
+    // An absent page of a VMO whose pager is gone, or a first store to a clean page that
+    // nobody can acknowledge: as after a detach (zircon-semantics section 9.2).
+    FaultService::Get().FailAccess(uffd_, static_cast<uintptr_t>(msgs[i].arg.pagefault.address),
+                                   static_cast<pid_t>(msgs[i].arg.pagefault.feat.ptid),
+                                   Status::kBadState);
+  }
+}
+
+Status RemoteMapping::FailureFor(uintptr_t address) {
+  const uintptr_t page = address & ~static_cast<uintptr_t>(kPageSize - 1);
+  for (const FailureSlot& slot : g_failure_slots) {
+    const uintptr_t base = slot.base.load(std::memory_order_acquire);
+    if (base == 0 || address < base || address - base >= slot.len.load(std::memory_order_relaxed)) {
+      continue;
+    }
+    RemoteFailurePage* failures = slot.page.load(std::memory_order_acquire);
+    if (failures == nullptr) continue;
+    uint32_t best = 0;
+    int32_t status = 0;
+    for (RemoteFailureSlot& s : failures->slots) {
+      if (std::atomic_ref<uint64_t>(s.page).load(std::memory_order_acquire) != page) continue;
+      const uint32_t serial = std::atomic_ref<uint32_t>(s.serial).load(std::memory_order_relaxed);
+      if (best == 0 || serial > best) {
+        best = serial;
+        status = std::atomic_ref<int32_t>(s.status).load(std::memory_order_relaxed);
+      }
+    }
+    if (best != 0) return static_cast<Status>(status);
+  }
+  return Status::kNotFound;
+}
+
+}  // namespace upager::internal

@@ -1,0 +1,70 @@
+// RemoteMapping: a Mapping of a VMO held from another process (channel.h), on the
+// holder's side. docs/processes.md has the design; holder_mapping.cc the owner's side.
+//
+// The holder maps the VMO's memfd itself (read-only unless the handle has kRightWrite),
+// registers the range with a userfaultfd of its own and sends that userfaultfd to the
+// VMO's owner, whose service thread then reads the faults and answers them exactly as it
+// answers its own: the faulting thread here sleeps in the kernel until the owner's supply
+// copies the page in, with no thread of this process in between. A page supplied once is
+// in the memfd, seen by every process that maps it.
+//
+// Failure: the owner writes the status to this mapping's failure page, then queues SIGBUS
+// to the faulting thread (si_addr = the address); FaultStatusForAddress reads the status
+// back (FailureFor).
+//
+// The owner's death: a watcher thread of this process notices the mapping's connection
+// close, wakes the threads asleep in the range (their faults were the owner's, now
+// unanswered) and from then on reads the userfaultfd itself, failing every access to an
+// absent page with kBadState (SIGBUS), as after a detach. Present pages stay mapped and
+// readable.
+#ifndef UPAGER_SRC_FAULT_REMOTE_MAPPING_H_
+#define UPAGER_SRC_FAULT_REMOTE_MAPPING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "fault/userfaultfd.h"
+#include "pager/handle_protocol.h"
+#include "upager/status.h"
+#include "upager/vmo.h"
+
+namespace upager::internal {
+
+class RemoteMapping {
+ public:
+  // As Mapping::Create, for a remote `vmo` (rights and flags already checked).
+  static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, bool writable,
+                       std::unique_ptr<RemoteMapping>* out);
+  // Unmaps and ends the mapping's connection (the owner stops serving it).
+  ~RemoteMapping();
+
+  std::byte* data() const { return base_; }
+  uint64_t size() const { return len_; }
+
+  // The status the owner reported for the latest failed access to the page of `address`
+  // in a remote mapping; kNotFound if none. Async-signal-safe.
+  static Status FailureFor(uintptr_t address);
+
+  // For the watcher (remote_mapping.cc): the owner is gone.
+  void Orphan();
+  void ServeOrphanFaults();
+  int connection() const { return connection_; }
+  int uffd() const { return uffd_.fd(); }
+
+ private:
+  RemoteMapping() = default;
+
+  std::byte* base_ = nullptr;
+  uint64_t len_ = 0;
+  bool writable_ = false;
+  Userfaultfd uffd_;
+  int connection_ = -1;
+  int failure_fd_ = -1;
+  RemoteFailurePage* failures_ = nullptr;
+  int slot_ = -1;  // in the process's table of failure pages
+};
+
+}  // namespace upager::internal
+
+#endif  // UPAGER_SRC_FAULT_REMOTE_MAPPING_H_
