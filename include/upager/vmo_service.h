@@ -6,6 +6,7 @@
 // one PageSource of the pager's process) with exactly those rights.
 //
 //   // The pager's process:
+//   upager::MappingSupport();   // clients' mapped faults are served here
 //   std::unique_ptr<upager::VmoService> service;
 //   upager::VmoService::Create("/run/weights.sock", {}, &service);
 //   service->Export("weights", provider->vmo(), upager::kServedReadOnlyRights,
@@ -22,6 +23,10 @@
 // in must be trusted too. On top of that, the service can check each peer's credentials as
 // the kernel reports them at connect time (SO_PEERCRED: pid, uid, gid): an allowed-uid list
 // and/or a callback. A refused peer is told kAccessDenied and dropped.
+//
+// Clients that map what they open (Mapping::Create) have their faults served in the
+// service's process by upager's fault layer: call MappingSupport() (mapping.h) there once
+// before exporting, or their Mapping::Create says kNotSupported (Vmo::Read works anyway).
 //
 // A client can reach only the names exported, with only the rights exported: the handle
 // it receives cannot be widened (rights.h), and with no kRightWrite nothing it can do

@@ -1,8 +1,8 @@
 // `upager cat`: streams a byte range of a SOURCE to stdout, reading it through a Mapping of
 // the provider's VMO (or Vmo::Read with --no-map or where mappings are unavailable). With
-// --connect PATH, the VMO is the one `upager serve` exports under the name given: the same
-// copy (CatVmo) reads it, with a mapping where a remote VMO can be mapped and through
-// Vmo::Read where Mapping::Create says kNotSupported.
+// --connect PATH, the VMO is the one `upager serve` exports under the name given, read by
+// the same copy (CatVmo): mapped (its faults served in the serving process), or through
+// Vmo::Read with --no-map or where mappings are unavailable.
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>

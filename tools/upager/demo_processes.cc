@@ -1,6 +1,7 @@
 // `upager demo --processes N`: one pager process (this one) serves the demo's blob through a
 // VmoService; N reader processes (this binary again, as the hidden `demo-reader` command)
-// open it by name and each read and verify all of it, starting at different places. The
+// open it by name and each read and verify all of it, starting at different places,
+// through a mapping of the remote VMO (or Vmo::Read where mappings are unavailable). The
 // report shows that the blob was fetched as if one process had read it: the READ requests
 // this pager received, and every chunk decompressed once (BlobProvider's counters).
 #include "demo_processes.h"
@@ -22,7 +23,9 @@
 #include "commands.h"
 #include "common.h"
 #include "dataset.h"
+#include "fault_guard.h"
 #include "report.h"
+#include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/blob_provider.h"
 #include "upager/stats.h"
@@ -43,6 +46,7 @@ struct Reader {
   uint64_t errors = 0;
   double seconds = 0;
   bool finished = false;
+  bool mapped = false;  // it read through a mapping (else Vmo::Read)
 };
 
 // Starts `upager demo-reader` number `index` of `count`, its stdout a pipe to us.
@@ -79,9 +83,11 @@ void FinishReader(Reader* r) {
   int status = 0;
   ::waitpid(r->pid, &status, 0);
   unsigned long long verified = 0, errors = 0;
-  r->finished = std::sscanf(line.c_str(), "verified_pages=%llu errors=%llu seconds=%lf", &verified,
-                            &errors, &r->seconds) == 3 &&
+  int mapped = 0;
+  r->finished = std::sscanf(line.c_str(), "verified_pages=%llu errors=%llu seconds=%lf mapped=%d",
+                            &verified, &errors, &r->seconds, &mapped) == 4 &&
                 WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  r->mapped = mapped != 0;
   r->verified_pages = verified;
   r->errors = errors;
 }
@@ -97,6 +103,20 @@ int RunDemoReader(const DemoReaderOptions& options) {
     return Error(kExitCannotOpen, "demo-reader: cannot open '" + std::string(kBlobName) + "' at '" +
                                       options.socket + "': " + StatusDescription(s));
   }
+  // Mapped where a remote VMO can be (its faults are served in the pager's process), else
+  // through Vmo::Read.
+  Mapping map;
+  std::string no_map;
+  Status map_status = MappingSupport(&no_map);
+  if (map_status == Status::kOk) {
+    map_status = Mapping::Create(vmo, 0, (size + kPageSize - 1) & ~(kPageSize - 1), kMapRead, &map);
+    no_map = std::string("Mapping::Create: ") + StatusDescription(map_status);
+  }
+  const bool mapped = map_status == Status::kOk;
+  if (!mapped && options.index == 0) {
+    std::fprintf(stderr, "demo: note: the readers cannot map the blob (%s); they use Vmo::Read\n",
+                 no_map.c_str());
+  }
   const uint64_t pieces = (size + kPiece - 1) / kPiece;
   const uint64_t count = static_cast<uint64_t>(std::max(1, options.count));
   const uint64_t first = pieces * static_cast<uint64_t>(std::max(0, options.index)) / count;
@@ -106,7 +126,11 @@ int RunDemoReader(const DemoReaderOptions& options) {
   for (uint64_t i = 0; i < pieces; ++i) {
     const uint64_t offset = ((first + i) % pieces) * kPiece;
     const uint64_t len = std::min(kPiece, size - offset);
-    if (vmo.Read(buffer.data(), offset, len) != Status::kOk) {
+    FaultInfo fault;
+    const bool read = mapped
+                          ? CopyUntilFailure(buffer.data(), map.data() + offset, len, &fault) == len
+                          : vmo.Read(buffer.data(), offset, len) == Status::kOk;
+    if (!read) {
       errors += (len + kPageSize - 1) / kPageSize;
       continue;
     }
@@ -122,8 +146,8 @@ int RunDemoReader(const DemoReaderOptions& options) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("verified_pages=%" PRIu64 " errors=%" PRIu64 " seconds=%.4f\n", verified, errors,
-              seconds);
+  std::printf("verified_pages=%" PRIu64 " errors=%" PRIu64 " seconds=%.4f mapped=%d\n", verified,
+              errors, seconds, mapped ? 1 : 0);
   return errors == 0 ? kExitOk : kExitFailure;
 }
 
@@ -139,6 +163,7 @@ int RunSharedReaders(const SharedReadersInput& in) {
                  "cannot open '" + in.blob_path + "': " + StatusDescription(s) +
                      (why.empty() ? "" : ": " + why));
   }
+  MappingSupport();  // the readers' faults are served here, by the fault layer
   std::unique_ptr<VmoService> service;
   if (Status s = VmoService::Create(in.socket_path, {}, &service); s != Status::kOk) {
     return Error(kExitFailure, "cannot serve on '" + in.socket_path + "': " + StatusDescription(s));
@@ -166,8 +191,9 @@ int RunSharedReaders(const SharedReadersInput& in) {
   const Counters counters = GetCounters();
   const ProviderStats stats = blob->stats();
   const uint64_t chunks = blob->chunk_count();
-  uint64_t verified = 0, errors = 0, finished = 0;
+  uint64_t verified = 0, errors = 0, finished = 0, mapped = 0;
   for (const Reader& r : readers) {
+    mapped += r.mapped ? 1 : 0;
     verified += r.verified_pages;
     errors += r.errors;
     finished += r.finished ? 1 : 0;
@@ -183,6 +209,7 @@ int RunSharedReaders(const SharedReadersInput& in) {
   report.Add("chunks", chunks);
   report.Add("reader_processes", static_cast<uint64_t>(in.processes));
   report.Add("readers_finished", finished);
+  report.Add("readers_mapped", mapped);
   report.Add("pages_total", (in.size + kPageSize - 1) / kPageSize);
   report.Add("read_requests", counters.read_requests);
   report.Add("pages_requested", counters.pages_requested);

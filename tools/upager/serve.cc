@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "common.h"
 #include "source.h"
+#include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/vmo_service.h"
 
@@ -113,6 +114,9 @@ int RunServe(const ServeCommandOptions& options) {
     }
     s.opened.provider->SetAccessPattern(access);
   }
+  // Clients map what they open: their faults are served here, by the fault layer, which
+  // MappingSupport starts (where userfaultfd is refused, clients read with Vmo::Read).
+  MappingSupport();
   VmoServiceOptions service_options;
   service_options.mode = mode;
   std::unique_ptr<VmoService> service;
