@@ -39,6 +39,10 @@
 //
 // The protocol is versioned (docs/processes.md): the service greets each connection with
 // its version; a client of another version gets kNotSupported from Connect.
+//
+// Threads: a VmoService answers on one thread of its own (a request only looks a name up
+// and duplicates a handle: it never waits for a pager). Export, Remove and the getters may
+// be called from any thread while it runs.
 #ifndef UPAGER_VMO_SERVICE_H_
 #define UPAGER_VMO_SERVICE_H_
 
@@ -159,7 +163,7 @@ class VmoClient {
   //   kNoResources    the service has all the connections it takes, or this process
   //                   cannot make a socket
   //   kNotSupported   the service speaks another version of the protocol
-  //   kTimedOut       no greeting by `deadline`
+  //   kTimedOut       no greeting by `deadline` (or the service's backlog stayed full)
   static Status Connect(std::string_view path, Deadline deadline, VmoClient* out);
 
   // Opens `name`: on kOk, `*out` is a new handle to the VMO exported under it, with the

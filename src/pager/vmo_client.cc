@@ -87,16 +87,23 @@ Status VmoClient::Connect(std::string_view path, Deadline deadline, VmoClient* o
     return Status::kInvalidArgs;
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Status::kNoResources;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+  // A Unix socket connects at once or not at all; EAGAIN means that the service's backlog
+  // is full: try again until the deadline.
+  while (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
     const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN && std::chrono::steady_clock::now() < deadline) {
+      ::poll(nullptr, 0, 1);
+      continue;
+    }
     ::close(fd);
     switch (err) {
       case EACCES:
       case EPERM: return Status::kAccessDenied;
       case ENAMETOOLONG: return Status::kInvalidArgs;
-      case EAGAIN:
+      case EAGAIN: return Status::kTimedOut;
       case ENOMEM:
       case ENOBUFS: return Status::kNoResources;
       default:  // ENOENT, ECONNREFUSED, ENOTDIR, ...: no service there
