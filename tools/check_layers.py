@@ -69,6 +69,8 @@ PUBLIC_LAYERS = {
     "channel.h": "pager",
     "pager.h": "pager",
     "pager_loop.h": "pager",
+    "channel.h": "pager",
+    "vmo_service.h": "pager",
     "mapping.h": "fault",
     "upager.h": "fault",  # the umbrella: everything of the core library
     "providers/": "providers",

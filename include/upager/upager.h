@@ -21,5 +21,6 @@
 #include "upager/thread.h"
 #include "upager/trace.h"
 #include "upager/vmo.h"
+#include "upager/vmo_service.h"
 
 #endif  // UPAGER_UPAGER_H_

@@ -19,6 +19,7 @@
 #include "upager/mapping.h"
 #include "upager/pager_loop.h"
 #include "upager/providers/read_ahead.h"
+#include "upager/vmo_service.h"
 
 namespace upager::cli {
 namespace {
@@ -40,12 +41,28 @@ WriteResult WriteOut(const void* data, size_t len) {
   return WriteResult::kFailed;
 }
 
-// A failed read of `provider`'s VMO, with the provider's explanation where it has one.
-int ReadFailure(const Provider& provider, uint64_t offset, Status status) {
-  std::string message =
-      "read failed at offset " + std::to_string(offset) + ": " + StatusDescription(status);
-  if (const std::string why = SourceError(provider); !why.empty()) message += ": " + why;
+// Set when the VMO is served by another process (--connect).
+bool g_remote = false;
+
+// A failed read, with the provider's explanation where there is one (`provider` is null for a
+// VMO served by another process).
+int ReadFailure(const Provider* provider, uint64_t offset, Status status) {
+  std::string why = StatusDescription(status);
+  if (g_remote && (status == Status::kBadState || status == Status::kPeerClosed)) {
+    // A remote VMO whose owner is gone: pages it had are still readable, the others not.
+    why = "the serving process is gone (" + std::string(StatusString(status)) + ")";
+  }
+  std::string message = "read failed at offset " + std::to_string(offset) + ": " + why;
+  if (provider != nullptr) {
+    if (const std::string source = SourceError(*provider); !source.empty()) message += ": " + source;
+  }
   return Error(ExitCodeForReadFailure(status), message);
+}
+
+// The first page of [from, to) that is not in the VMO, as far as this process can tell: the
+// provider knows; for a VMO served by another process, `from` (nothing is known).
+uint64_t FirstAbsent(const Provider* provider, uint64_t from, uint64_t to) {
+  return provider != nullptr ? std::max(from, provider->FirstAbsent(from, to)) : from;
 }
 
 int WriteFailureCode(WriteResult r) {
@@ -68,11 +85,12 @@ struct AscendingCopy {
 // touched in ascending order), so that is where the copy ends, without touching it again:
 // that would ask for it again, and take another round of retries from a remote source.
 // If every page is there after all, CopyUntilFailure reads the range again page by page.
-size_t CopyMapped(const Provider& provider, char* dst, const std::byte* src, uint64_t offset,
+size_t CopyMapped(const Provider* provider, char* dst, const std::byte* src, uint64_t offset,
                   size_t n, FaultInfo* fault) {
   AscendingCopy copy{dst, src, n};
   if (GuardedCall(&AscendingCopy::Run, &copy, fault)) return n;
-  const uint64_t absent = std::max(offset, provider.FirstAbsent(offset, offset + n));
+  if (provider == nullptr) return CopyUntilFailure(dst, src, n, fault);
+  const uint64_t absent = FirstAbsent(provider, offset, offset + n);
   if (absent >= offset + n) return CopyUntilFailure(dst, src, n, fault);
   const size_t good = static_cast<size_t>(absent - offset);
   FaultInfo again;
@@ -84,8 +102,8 @@ size_t CopyMapped(const Provider& provider, char* dst, const std::byte* src, uin
 }
 
 // Copies [offset, offset + length) out of a mapping of the pages covering it.
-int CatMapped(const Provider& provider, uint64_t offset, uint64_t length, bool* fall_back) {
-  const Vmo& vmo = provider.vmo();
+int CatMapped(const Vmo& vmo, const Provider* provider, uint64_t offset, uint64_t length,
+              bool* fall_back) {
   const uint64_t map_start = offset & ~(kPageSize - 1);
   const uint64_t map_end = (offset + length + kPageSize - 1) & ~(kPageSize - 1);
   Mapping map;
@@ -125,8 +143,7 @@ int CatMapped(const Provider& provider, uint64_t offset, uint64_t length, bool* 
 // reported there, without asking for that page again (which would take a whole round of
 // retries more than a mapping takes). If every page is there after all, the piece is read
 // again page by page (failures are not sticky: if every page then reads, the piece is fine).
-int CatRead(const Provider& provider, uint64_t offset, uint64_t length) {
-  const Vmo& vmo = provider.vmo();
+int CatRead(const Vmo& vmo, const Provider* provider, uint64_t offset, uint64_t length) {
   std::vector<char> buffer(kPiece);
   uint64_t pos = offset;
   const uint64_t end = offset + length;
@@ -134,7 +151,7 @@ int CatRead(const Provider& provider, uint64_t offset, uint64_t length) {
     size_t n = static_cast<size_t>(std::min(kPiece, end - pos));
     Status s = vmo.Read(buffer.data(), pos, n);
     if (s != Status::kOk) {
-      const uint64_t absent = std::max(pos, provider.FirstAbsent(pos, pos + n));
+      const uint64_t absent = provider != nullptr ? FirstAbsent(provider, pos, pos + n) : pos + n;
       if (absent < pos + n) {
         if (absent > pos) {
           if (vmo.Read(buffer.data(), pos, absent - pos) != Status::kOk)
@@ -167,6 +184,71 @@ int CatRead(const Provider& provider, uint64_t offset, uint64_t length) {
     pos += n;
   }
   return kExitOk;
+}
+
+// Writes [offset, offset + len) of `vmo` to stdout: through a mapping, or Vmo::Read with
+// --no-map or where mappings are unavailable. `provider` is null for a served VMO.
+int CatVmo(const Vmo& vmo, const Provider* provider, uint64_t offset, uint64_t len, bool no_map) {
+  if (!no_map && MappingSupport() == Status::kOk) {
+    bool fall_back = false;
+    const int code = CatMapped(vmo, provider, offset, len, &fall_back);
+    if (!fall_back) {
+      return code;
+    }
+  }
+  return CatRead(vmo, provider, offset, len);
+}
+
+// The exit code and message for a failed --connect.
+int ConnectFailure(const std::string& path, const std::string& name, Status s) {
+  const std::string at = "cannot open '" + name + "' at '" + path + "': ";
+  switch (s) {
+    case Status::kInvalidArgs: return Error(kExitUsage, at + "invalid socket path or name");
+    case Status::kPeerClosed:
+      return Error(kExitCannotOpen, at + "no service there (is `upager serve` running?)");
+    case Status::kNotFound: return Error(kExitCannotOpen, at + "no such name");
+    case Status::kAccessDenied: return Error(kExitCannotOpen, at + "permission denied");
+    case Status::kNotSupported:
+      return Error(kExitCannotOpen, at + "the service speaks another protocol version");
+    case Status::kTimedOut: return Error(kExitCannotOpen, at + "the service did not answer");
+    default: return Error(kExitFailure, at + StatusDescription(s));
+  }
+}
+
+// Bounds [offset, offset + *length) by `content` bytes; an error exit if offset is past it.
+int ClampRange(const std::string& what, uint64_t content, uint64_t offset,
+               std::optional<uint64_t> length, uint64_t* len) {
+  if (offset > content) {
+    return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +
+                                 what + "' (" + std::to_string(content) + " bytes)");
+  }
+  *len = content - offset;
+  if (length && *length < *len) {
+    *len = *length;
+  }
+  return kExitOk;
+}
+
+int CatConnected(const CatCommandOptions& options, uint64_t offset,
+                 std::optional<uint64_t> length) {
+  if (!options.read_ahead.empty() || !options.access.empty()) {
+    return Error(kExitUsage,
+                 "--read-ahead and --access apply to the serving process (upager serve), "
+                 "not to cat --connect");
+  }
+  g_remote = true;
+  Vmo vmo;
+  uint64_t content = 0;
+  const Status s = OpenServedVmo(options.connect, options.source, &vmo, &content,
+                                 DeadlineAfter(std::chrono::seconds(30)));
+  if (s != Status::kOk) {
+    return ConnectFailure(options.connect, options.source, s);
+  }
+  uint64_t len = 0;
+  if (int code = ClampRange(options.source, content, offset, length, &len); code != kExitOk) {
+    return code;
+  }
+  return len == 0 ? kExitOk : CatVmo(vmo, nullptr, offset, len, options.no_map);
 }
 
 }  // namespace
@@ -202,6 +284,9 @@ int RunCat(const CatCommandOptions& options) {
   }
   // A closed pipe is an EPIPE from write(2), handled there, not a signal.
   signal(SIGPIPE, SIG_IGN);
+  if (!options.connect.empty()) {
+    return CatConnected(options, offset, length);
+  }
 
   PagerLoop loop(2);
   Status s = loop.Start();
@@ -221,27 +306,14 @@ int RunCat(const CatCommandOptions& options) {
     return code;
   }
   source.provider->SetAccessPattern(access);
-  const uint64_t content = source.provider->content_size();
-  if (offset > content) {
-    return Error(kExitUsage, "--offset " + std::to_string(offset) + " is beyond the end of '" +
-                                 options.source + "' (" + std::to_string(content) + " bytes)");
+  uint64_t len = 0;
+  code = ClampRange(options.source, source.provider->content_size(), offset, length, &len);
+  if (code != kExitOk) {
+    return code;
   }
-  uint64_t len = content - offset;
-  if (length && *length < len) {
-    len = *length;
-  }
-  if (len == 0) {
-    return kExitOk;
-  }
-  bool use_map = !options.no_map && MappingSupport() == Status::kOk;
-  if (use_map) {
-    bool fall_back = false;
-    code = CatMapped(*source.provider, offset, len, &fall_back);
-    if (!fall_back) {
-      return code;
-    }
-  }
-  return CatRead(*source.provider, offset, len);
+  return len == 0 ? kExitOk
+                  : CatVmo(source.provider->vmo(), source.provider.get(), offset, len,
+                           options.no_map);
 }
 
 }  // namespace upager::cli

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace upager::cli {
 
@@ -32,8 +33,20 @@ struct CatCommandOptions {
   // For http(s):// and s3:// sources (negative, zero: the provider's defaults).
   int retries = -1;
   int stall_timeout = 0;  // seconds
+  std::string connect;  // --connect PATH: `source` is a NAME served there (upager serve)
 };
 int RunCat(const CatCommandOptions& options);
+
+// `upager serve --socket PATH NAME=SOURCE...`: serves each SOURCE's VMO under NAME,
+// read-only, to other processes (VmoService), until SIGINT or SIGTERM.
+struct ServeCommandOptions {
+  std::string socket;
+  std::vector<std::string> specs;  // NAME=SOURCE
+  std::string mode;                // octal permission bits of the socket; empty: 0600
+  std::string read_ahead;          // as for cat, for every source
+  std::string access;
+};
+int RunServe(const ServeCommandOptions& options);
 
 // `upager demo`: packs a synthetic data set and reads it through a mapped blob, against
 // plain mmap of the same data.
@@ -43,8 +56,19 @@ struct DemoCommandOptions {
   std::string chunk_size = "128K";
   std::string dir;  // empty: $TMPDIR or /tmp
   bool keep = false;
+  int processes = 0;  // > 0: serve the blob to this many reader processes instead
 };
 int RunDemo(const DemoCommandOptions& options);
+
+// `upager demo-reader` (hidden): one reader process of `upager demo --processes N`. Opens
+// the demo's blob at `socket`, reads all of it (starting at piece index/count of it) and
+// verifies it; prints "verified_pages=N errors=N seconds=S".
+struct DemoReaderOptions {
+  std::string socket;
+  int index = 0;
+  int count = 1;
+};
+int RunDemoReader(const DemoReaderOptions& options);
 
 }  // namespace upager::cli
 

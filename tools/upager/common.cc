@@ -16,9 +16,11 @@ namespace upager::cli {
 const char* ExitCodeHelp() {
   return "Exit codes:\n"
          "  0  success\n"
-         "  1  failure while working (I/O error, read failure, server error mid-run)\n"
+         "  1  failure while working (I/O error, read failure, server error mid-run;\n"
+         "     cat --connect: the serving process went away mid-read)\n"
          "  2  usage error or invalid argument (unknown option, bad number, bad URL)\n"
-         "  3  the source cannot be opened (missing file, permission, HTTP 404, unreachable)\n"
+         "  3  the source cannot be opened (missing file, permission, HTTP 404, unreachable;\n"
+         "     cat --connect: no service at PATH, no such NAME, refused; serve: PATH in use)\n"
          "  4  corrupt or unsupported data (damaged blob, unsupported blob version)\n"
          "Errors are reported as one line on stderr starting with \"upager: \".";
 }

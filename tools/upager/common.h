@@ -15,9 +15,11 @@ namespace upager::cli {
 
 // The exit codes of every subcommand (also listed in `upager --help`):
 //   0  success
-//   1  failure while working: I/O error, read failure, server error mid-run
+//   1  failure while working: I/O error, read failure, server error mid-run (for cat
+//      --connect: the serving process went away)
 //   2  usage error or invalid argument: unknown option, bad number, bad URL syntax
 //   3  the source cannot be opened: missing file, permission, HTTP 404, unreachable server
+//      (cat --connect: no service at PATH, no such NAME, refused; serve: PATH in use)
 //   4  corrupt or unsupported data: damaged blob, not a blob, unsupported blob version
 enum ExitCode : int {
   kExitOk = 0,

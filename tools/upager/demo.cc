@@ -1,7 +1,8 @@
 // `upager demo`: the end-to-end tour. Generates a verifiable synthetic data set, packs it
 // into a blob, maps the blob through a BlobProvider and reads it with several verifying
 // threads, then runs the same workload on a plain mmap of the uncompressed file, and prints
-// a "key: value" report comparing the two.
+// a "key: value" report comparing the two. With --processes N, the readers are N processes
+// served by this one instead (demo_processes.cc).
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "commands.h"
 #include "common.h"
 #include "dataset.h"
+#include "demo_processes.h"
 #include "providers/blob_layout.h"
 #include "report.h"
 #include "upager/mapping.h"
@@ -236,6 +238,11 @@ int RunDemo(const DemoCommandOptions& options) {
                pack_seconds);
   DropFromCache(dir.blob_path());
   DropFromCache(dir.data_path());
+
+  if (options.processes > 0) {
+    // The same blob, served by this process to N reader processes.
+    return RunSharedReaders({dir.blob_path(), dir.path() + "/blob.sock", size, options.processes});
+  }
 
   // (3) Pager loop, blob provider, mapping.
   const WorkloadPlan plan = MakePlan(size, threads);

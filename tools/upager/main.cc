@@ -3,9 +3,11 @@
 // into an exit code:
 //
 //   0  success
-//   1  failure while working: I/O error, read failure, server error mid-run
+//   1  failure while working: I/O error, read failure, server error mid-run (for cat
+//      --connect: the serving process went away)
 //   2  usage error or invalid argument: unknown option, bad number, bad URL syntax
 //   3  the source cannot be opened: missing file, permission, HTTP 404, unreachable server
+//      (cat --connect: no service at PATH, no such NAME, refused; serve: PATH in use)
 //   4  corrupt or unsupported data: damaged blob, not a blob, unsupported blob version
 //
 // Every error is one line on stderr starting with "upager: ".
@@ -112,6 +114,34 @@ int Main(int argc, char** argv) {
                    "Seconds an http(s):// or s3:// transfer may stall before it is retried "
                    "(default 3)")
       ->check(CLI::Range(1, 3600));
+  cat_cmd
+      ->add_option("--connect", cat.connect,
+                   "Read SOURCE as a NAME served at the socket PATH by `upager serve`: the "
+                   "same pages as every other client's, fetched once by the serving process. "
+                   "--read-ahead and --access are the server's then")
+      ->type_name("PATH");
+
+  ServeCommandOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve",
+      "Serve SOURCEs to other processes, read-only: each NAME=SOURCE is opened as cat opens a "
+      "SOURCE (one pager source each) and exported under NAME on a Unix socket, until SIGINT "
+      "or SIGTERM (exit 0). Prints one \"serving ...\" line on stdout once clients can connect");
+  serve_cmd->add_option("--socket", serve.socket, "Unix socket to listen on")
+      ->type_name("PATH")
+      ->required();
+  serve_cmd->add_option("NAME=SOURCE", serve.specs, "A name and what it serves")->required();
+  serve_cmd->add_option("--mode", serve.mode, "Permission bits of the socket file (octal)")
+      ->type_name("MODE")
+      ->default_str("0600");
+  serve_cmd->add_option("--read-ahead", serve.read_ahead, "off, fixed or adaptive (every source)")
+      ->check(OneOf({"off", "fixed", "adaptive"}))
+      ->type_name("MODE");
+  serve_cmd
+      ->add_option("--access", serve.access,
+                   "normal, random or sequential, as for cat (every source)")
+      ->check(OneOf({"normal", "random", "sequential"}))
+      ->type_name("PATTERN");
 
   DemoCommandOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
@@ -125,6 +155,19 @@ int Main(int argc, char** argv) {
   demo_cmd->add_option("--dir", demo.dir,
                        "Parent of the scratch directory (default $TMPDIR or /tmp)");
   demo_cmd->add_flag("--keep", demo.keep, "Keep the scratch directory");
+  demo_cmd
+      ->add_option("--processes", demo.processes,
+                   "Instead: serve the blob from this process to N reader processes, each "
+                   "reading all of it, and report the requests and decompressions made")
+      ->check(CLI::Range(1, 64));
+
+  DemoReaderOptions demo_reader;
+  CLI::App* demo_reader_cmd =
+      app.add_subcommand("demo-reader", "One reader process of demo --processes");
+  demo_reader_cmd->group("");  // hidden
+  demo_reader_cmd->add_option("--socket", demo_reader.socket)->required();
+  demo_reader_cmd->add_option("--index", demo_reader.index);
+  demo_reader_cmd->add_option("--count", demo_reader.count);
 
   BenchOptions bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Benchmark the providers");
@@ -175,7 +218,7 @@ int Main(int argc, char** argv) {
       ->type_name("FILE")
       ->needs(faults);
 
-  for (CLI::App* sub : {pack_cmd, cat_cmd, demo_cmd, bench_cmd}) {
+  for (CLI::App* sub : {pack_cmd, cat_cmd, serve_cmd, demo_cmd, demo_reader_cmd, bench_cmd}) {
     sub->fallthrough();
   }
 
@@ -200,6 +243,13 @@ int Main(int argc, char** argv) {
   if (*cat_cmd) {
     Session session(global, /*want_latency=*/false);
     return session.End(RunCat(cat), stderr);  // stdout carries the data
+  }
+  if (*serve_cmd) {
+    Session session(global, /*want_latency=*/false);
+    return session.End(RunServe(serve), stdout);
+  }
+  if (*demo_reader_cmd) {
+    return RunDemoReader(demo_reader);
   }
   if (*demo_cmd) {
     Session session(global, /*want_latency=*/true);
