@@ -54,7 +54,8 @@ int ReadFailure(const Provider* provider, uint64_t offset, Status status) {
   }
   std::string message = "read failed at offset " + std::to_string(offset) + ": " + why;
   if (provider != nullptr) {
-    if (const std::string source = SourceError(*provider); !source.empty()) message += ": " + source;
+    if (const std::string source = SourceError(*provider); !source.empty())
+      message += ": " + source;
   }
   return Error(ExitCodeForReadFailure(status), message);
 }
@@ -311,9 +312,9 @@ int RunCat(const CatCommandOptions& options) {
   if (code != kExitOk) {
     return code;
   }
-  return len == 0 ? kExitOk
-                  : CatVmo(source.provider->vmo(), source.provider.get(), offset, len,
-                           options.no_map);
+  return len == 0
+             ? kExitOk
+             : CatVmo(source.provider->vmo(), source.provider.get(), offset, len, options.no_map);
 }
 
 }  // namespace upager::cli

@@ -33,7 +33,7 @@ struct CatCommandOptions {
   // For http(s):// and s3:// sources (negative, zero: the provider's defaults).
   int retries = -1;
   int stall_timeout = 0;  // seconds
-  std::string connect;  // --connect PATH: `source` is a NAME served there (upager serve)
+  std::string connect;    // --connect PATH: `source` is a NAME served there (upager serve)
 };
 int RunCat(const CatCommandOptions& options);
 
