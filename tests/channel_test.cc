@@ -262,6 +262,7 @@ TEST(Channel, FromFdTakesOnlyAConnectedSeqpacketSocket) {
 TEST(Channel, AForeignMessageShutsTheChannelAndLeaksNoDescriptor) {
   Channel a, b;
   ASSERT_EQ(Channel::Create(0, &a, &b), Status::kOk);
+  ASSERT_TRUE(internal::WaitForExportCount(0, Soon()));  // earlier tests' connections gone
   const size_t fds_before = OpenFds();
   // Bytes no Channel wrote.
   ASSERT_EQ(::send(a.fd(), "garbage!", 8, 0), 8);
@@ -275,6 +276,7 @@ TEST(Channel, AForeignMessageShutsTheChannelAndLeaksNoDescriptor) {
 TEST(Channel, ADescriptorThatIsNotAHandleIsRefusedAndClosed) {
   Channel a, b;
   ASSERT_EQ(Channel::Create(0, &a, &b), Status::kOk);
+  ASSERT_TRUE(internal::WaitForExportCount(0, Soon()));  // earlier tests' connections gone
   const size_t fds_before = OpenFds();
   // A well-formed header that announces one handle, and a pipe in its place.
   const uint32_t header[4] = {0x4d435055, 1u | (1u << 16), 0, 0};
@@ -454,6 +456,8 @@ TEST(RemoteVmo, AMapRequestWithForeignDescriptorsIsRefused) {
   UserPager pager;
   std::unique_ptr<TestVmo> vmo = pager.CreateVmo(1);
   ASSERT_NE(vmo, nullptr);
+  // Earlier tests' connections close on the service thread: let them, before counting.
+  ASSERT_TRUE(internal::WaitForExportCount(0, Soon()));
   int fd = -1;
   ASSERT_EQ(internal::VmoToWire(vmo->vmo, &fd), Status::kOk);
   char welcome[64];

@@ -11,7 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "base/handle_access.h"
 #include "fault/fault_service.h"
@@ -49,13 +49,17 @@ class OrphanWatcher {
       if (epoll_ < 0) return Status::kNoResources;
       std::thread([this] { Run(); }).detach();
     }
+    // Events name a mapping by a serial number, never reused: an event already taken from
+    // epoll for a mapping that is gone must not reach another made at the same address.
+    const uint64_t id = ++next_id_;
     epoll_event ev{};
     ev.events = EPOLLRDHUP | EPOLLIN;
-    ev.data.u64 = reinterpret_cast<uintptr_t>(m);
+    ev.data.u64 = id << 1;
     if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->connection(), &ev) != 0) {
       return Status::kNoResources;
     }
-    live_.insert(m);
+    live_[id] = m;
+    ids_[m] = id;
     return Status::kOk;
   }
 
@@ -65,7 +69,10 @@ class OrphanWatcher {
     epoll_event ev{};
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->uffd(), &ev);
-    live_.erase(m);
+    if (auto it = ids_.find(m); it != ids_.end()) {
+      live_.erase(it->second);
+      ids_.erase(it);
+    }
   }
 
  private:
@@ -82,9 +89,10 @@ class OrphanWatcher {
       const int n = ::epoll_wait(epoll, events, 16, -1);
       for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64;
-        auto* m = reinterpret_cast<RemoteMapping*>(tag & ~uint64_t{1});
         MutexLock lock(&mutex_);
-        if (live_.count(m) == 0) continue;  // removed since epoll_wait returned
+        auto it = live_.find(tag >> 1);
+        if (it == live_.end()) continue;  // removed since epoll_wait returned
+        RemoteMapping* m = it->second;
         if ((tag & 1) != 0) {
           m->ServeOrphanFaults();
           continue;
@@ -103,7 +111,9 @@ class OrphanWatcher {
 
   Mutex mutex_;
   int epoll_ UPAGER_GUARDED_BY(mutex_) = -1;
-  std::unordered_set<RemoteMapping*> live_ UPAGER_GUARDED_BY(mutex_);
+  uint64_t next_id_ UPAGER_GUARDED_BY(mutex_) = 0;
+  std::unordered_map<uint64_t, RemoteMapping*> live_ UPAGER_GUARDED_BY(mutex_);
+  std::unordered_map<RemoteMapping*, uint64_t> ids_ UPAGER_GUARDED_BY(mutex_);
 };
 
 }  // namespace

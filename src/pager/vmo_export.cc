@@ -56,6 +56,9 @@ struct Connection {
   Watch fault_watch{this, true};
   // A holder's mapping served here (kMap); only the service thread touches it.
   std::unique_ptr<ExportedMapping> mapping;
+  // Destroyed, and waiting for the end of the service thread's batch of events (which may
+  // still name it); only the service thread touches it.
+  bool doomed = false;
   // Set before the connection is published, then constant.
   int fd = -1;  // the owner's end, registered with the service's epoll
   ino_t holder_ino = 0;
@@ -111,7 +114,9 @@ class Service {
   void ServeInline(Connection* c, const DecodedRequest& r);
   void ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page, pid_t pid);
   void Drop(Connection* c, const char* why);
+  // Takes `c` out of service; it is freed by FreeDoomed, once no event in hand names it.
   void Destroy(Connection* c);
+  void FreeDoomed();
   void Worker();
   void RunJob(Job* job);
   void FinishJobs();
@@ -129,6 +134,8 @@ class Service {
   size_t alive_ UPAGER_GUARDED_BY(g_mutex) = 0;
   std::deque<Job> jobs_ UPAGER_GUARDED_BY(g_mutex);
   std::vector<Connection*> finished_ UPAGER_GUARDED_BY(g_mutex);
+  // Only the service thread touches it.
+  std::vector<std::unique_ptr<Connection>> doomed_;
   size_t workers_ UPAGER_GUARDED_BY(g_mutex) = 0;
   size_t idle_workers_ UPAGER_GUARDED_BY(g_mutex) = 0;
   CondVar job_ready_;
@@ -247,6 +254,7 @@ void Service::Run() {
   std::vector<std::byte> buffer(sizeof(HandleRequest) + kHandleWireMaxData);
   while (true) {
     FinishJobs();
+    FreeDoomed();
     const int n = ::epoll_wait(epoll_fd_, events, 32, -1);
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == nullptr) {
@@ -256,12 +264,14 @@ void Service::Run() {
         continue;
       }
       const Watch* watch = static_cast<const Watch*>(events[i].data.ptr);
+      if (watch->connection->doomed) continue;  // destroyed by an earlier event of the batch
       if (watch->faults) {
         watch->connection->mapping->ServeFaults();
         continue;
       }
       OnEvent(watch->connection, events[i].events, &buffer);
     }
+    FreeDoomed();
   }
 }
 
@@ -456,25 +466,31 @@ void Service::Drop(Connection* c, const char* why) {
 }
 
 void Service::Destroy(Connection* c) {
-  std::unique_ptr<Connection> owned;
-  {
-    MutexLock lock(&g_mutex);
-    epoll_event ev{};
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
-    if (c->mapping != nullptr) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->mapping->fault_fd(), &ev);
-    by_holder_.erase(c->holder_ino);
-    auto it = connections_.find(c);
-    owned = std::move(it->second);
-    connections_.erase(it);
-  }
-  // The mapping first (it wakes the holder's threads still asleep in it), then the
-  // handle, outside the lock: the last one closes the VMO.
-  owned->mapping.reset();
-  ::close(owned->fd);
-  owned.reset();
   MutexLock lock(&g_mutex);
-  --alive_;
-  count_changed_.NotifyAll();
+  epoll_event ev{};
+  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
+  if (c->mapping != nullptr) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->mapping->fault_fd(), &ev);
+  by_holder_.erase(c->holder_ino);
+  auto it = connections_.find(c);
+  c->doomed = true;
+  doomed_.push_back(std::move(it->second));
+  connections_.erase(it);
+}
+
+void Service::FreeDoomed() {
+  if (doomed_.empty()) return;
+  std::vector<std::unique_ptr<Connection>> doomed;
+  doomed.swap(doomed_);
+  for (std::unique_ptr<Connection>& c : doomed) {
+    // The mapping first (it wakes the holder's threads still asleep in it), then the
+    // handle, outside the lock: the last one closes the VMO.
+    c->mapping.reset();
+    ::close(c->fd);
+    c.reset();
+    MutexLock lock(&g_mutex);
+    --alive_;
+    count_changed_.NotifyAll();
+  }
 }
 
 void Service::Worker() {
