@@ -4,11 +4,14 @@
 // secret and a missing key are exit 3 with S3's error code; no secret reaches stderr, the
 // trace or --stats.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "cli_background.h"
 #include "cli_test_util.h"
 #include "s3_gateway.h"
 #include "skip.h"
@@ -16,10 +19,10 @@
 namespace upager::cli_test {
 namespace {
 
-class CliS3Test : public CliTest {
+class CliS3Test : public CliBackgroundTest {
  protected:
   void SetUp() override {
-    CliTest::SetUp();
+    CliBackgroundTest::SetUp();
     std::string why;
     if (!gateway_.Load(&why)) UPAGER_SKIP_OR_FAIL(why);
   }
@@ -57,6 +60,33 @@ TEST_F(CliS3Test, RoundTrip) {
 
 // Credentials from a profile of the shared credentials file, chosen with --profile; the
 // endpoint and region from the environment.
+// `upager serve NAME=s3://...`: one server fetches the object for every client; two
+// `cat --connect` read it back byte for byte, mapped and not.
+TEST_F(CliS3Test, ServedToTwoClients) {
+  const std::string content = RandomBytes(2 * 1024 * 1024 + 5, 23);
+  std::string why;
+  ASSERT_TRUE(gateway_.Put("cli/served.bin", content, &why)) << why;
+  // The server inherits the gateway's keys from this process's environment.
+  for (const std::string& kv : Env(gateway_.secret_key).env) {
+    const size_t eq = kv.find('=');
+    ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+  }
+  Background server = Serve({"obj=" + Uri("cli/served.bin")},
+                            {"--endpoint", gateway_.endpoint, "--region", gateway_.region});
+  running_.push_back(&server);
+  RunResult mapped = Run({"cat", "--connect", socket_, "obj"});
+  ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
+  EXPECT_TRUE(mapped.out == content) << mapped.out.size() << " bytes";
+  RunResult read = Run({"cat", "--connect", socket_, "obj", "--no-map", "--offset", "1000"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_TRUE(read.out == content.substr(1000));
+  ::kill(server.pid, SIGTERM);
+  EXPECT_EQ(Wait(&server), 0);
+  for (const std::string& kv : Env(gateway_.secret_key).env) {
+    ::unsetenv(kv.substr(0, kv.find('=')).c_str());
+  }
+}
+
 TEST_F(CliS3Test, ProfileOption) {
   const std::string content = RandomBytes(100000, 22);
   std::string why;

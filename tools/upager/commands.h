@@ -45,6 +45,10 @@ struct ServeCommandOptions {
   std::string mode;                // octal permission bits of the socket; empty: 0600
   std::string read_ahead;          // as for cat, for every source
   std::string access;
+  // For s3:// sources, as for cat.
+  std::string endpoint;
+  std::string region;
+  std::string profile;
 };
 int RunServe(const ServeCommandOptions& options);
 

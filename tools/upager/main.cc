@@ -137,6 +137,12 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--read-ahead", serve.read_ahead, "off, fixed or adaptive (every source)")
       ->check(OneOf({"off", "fixed", "adaptive"}))
       ->type_name("MODE");
+  serve_cmd->add_option("--endpoint", serve.endpoint,
+                        "S3 endpoint URL for s3:// sources (default: AWS_ENDPOINT_URL, else AWS)");
+  serve_cmd->add_option("--region", serve.region,
+                        "S3 region (default: AWS_REGION, else us-east-1)");
+  serve_cmd->add_option("--profile", serve.profile,
+                        "AWS profile of the shared credentials file (default: AWS_PROFILE)");
   serve_cmd
       ->add_option("--access", serve.access,
                    "normal, random or sequential, as for cat (every source)")

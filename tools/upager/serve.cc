@@ -108,8 +108,12 @@ int RunServe(const ServeCommandOptions& options) {
     served[i].name = names[i];
     served[i].source = sources[i];
   }
+  RemoteSourceOptions remote;  // for s3:// sources
+  remote.endpoint = options.endpoint;
+  remote.region = options.region;
+  remote.profile = options.profile;
   for (Served& s : served) {
-    if (int code = OpenSource(&loop, s.source, read_ahead, &s.opened); code != kExitOk) {
+    if (int code = OpenSource(&loop, s.source, read_ahead, &s.opened, remote); code != kExitOk) {
       return code;
     }
     s.opened.provider->SetAccessPattern(access);
