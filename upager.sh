@@ -265,7 +265,7 @@ cmd_ci() {
       -DUPAGER_BUILD_FUZZERS=ON -DUPAGER_BUILD_TESTS=OFF -DUPAGER_BUILD_PROVIDERS=OFF \
       "${san_flags[@]}"
     local fuzzer
-    for fuzzer in handle_service_fuzz channel_read_fuzz; do
+    for fuzzer in handle_service_fuzz channel_read_fuzz vmo_service_fuzz; do
       log "fuzz $fuzzer for ${UPAGER_FUZZ_SECONDS:-60} s"
       mkdir -p "build/ci-fuzz/corpus/$fuzzer"
       "build/ci-fuzz/tests/fuzz/$fuzzer" -max_total_time="${UPAGER_FUZZ_SECONDS:-60}" \
