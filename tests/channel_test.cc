@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -411,6 +412,54 @@ TEST(RemoteVmo, ReadersInEveryProcessShareOnePageRequest) {
   EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 1, 1, local_buf.data()));
   EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 1, 1, remote_buf.data()));
   EXPECT_FALSE(pager.AnyPacket());
+}
+
+// A holder's thread waiting for the owner's pager is killable and suspendable as a local
+// waiter is: kIntrKilled / kIntrRetry, blocked-on-pager meanwhile, and the owner's thread
+// that ran the request is killed in its place (no waiter is left on the request).
+TEST(RemoteVmo, AThreadWaitingForTheOwnerIsKillableAndSuspendable) {
+  UserPager pager;
+  std::unique_ptr<TestVmo> vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  Vmo remote = AsRemote(vmo->vmo);
+  for (const bool kill : {false, true}) {
+    ThreadHandle handle;
+    std::atomic<bool> ready{false};
+    Status result = Status::kOk;
+    std::thread reader([&] {
+      handle = ThreadHandle::Current();
+      ready = true;
+      std::vector<char> buf(kPageSize);
+      result = remote.Read(buf.data(), 0, kPageSize);
+    });
+    for (int i = 0; i < 10000 && (!ready || !handle.IsBlockedOnPager()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(handle.IsBlockedOnPager());
+    for (int i = 0; i < 10000 && internal::ExportWaitersForTesting() < 1; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(internal::ExportWaitersForTesting(), 1u);
+    if (kill) {
+      handle.Kill();
+    } else {
+      handle.Suspend();
+    }
+    reader.join();
+    EXPECT_EQ(result, kill ? Status::kIntrKilled : Status::kIntrRetry);
+    EXPECT_FALSE(handle.IsBlockedOnPager());
+    for (int i = 0; i < 10000 && internal::ExportWaitersForTesting() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(internal::ExportWaitersForTesting(), 0u);
+  }
+  // The handle still works: the next read is served.
+  std::vector<char> buf(kPageSize);
+  std::thread reader([&] { EXPECT_EQ(remote.Read(buf.data(), 0, kPageSize), Status::kOk); });
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  reader.join();
+  EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 0, 1, buf.data()));
 }
 
 TEST(RemoteVmo, APagerFailureReachesTheHolder) {

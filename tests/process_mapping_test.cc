@@ -31,17 +31,18 @@ constexpr uint32_t kLoad = 1, kStore = 2;
 // The first note's value: how to map, and whether to drop root first.
 constexpr uint32_t kMapWritable = 1, kBecomeNobody = 2;
 
-// The access a thread is making, and how it ended if SIGBUS cut it short.
+// The access a thread is making, and how it ended if SIGBUS cut it short. Volatile: the
+// handler reads and writes them between the compiler's view of the access.
 thread_local sigjmp_buf t_jump;
-thread_local bool t_armed = false;
-thread_local int t_si_code = 0;
-thread_local int32_t t_status = 0;
+thread_local volatile sig_atomic_t t_armed = 0;
+thread_local volatile int t_si_code = 0;
+thread_local volatile int32_t t_status = 0;
 
 void OnSigbus(int /*sig*/, siginfo_t* info, void* /*context*/) {
   if (!t_armed) ::abort();
   t_si_code = info->si_code;
   t_status = static_cast<int32_t>(FaultStatusForAddress(info->si_addr));
-  t_armed = false;
+  t_armed = 0;
   siglongjmp(t_jump, 1);
 }
 
@@ -56,14 +57,14 @@ void InstallSigbus() {
 // Loads (or stores `value` to) the word at `p`; kOk, or the status behind the SIGBUS.
 Status Access(std::byte* p, bool store, uint64_t value, uint64_t* loaded) {
   if (sigsetjmp(t_jump, 1) != 0) return static_cast<Status>(t_status);
-  t_armed = true;
+  t_armed = 1;
   auto* word = reinterpret_cast<volatile uint64_t*>(p);
   if (store) {
     *word = value;
   } else {
     *loaded = *word;
   }
-  t_armed = false;
+  t_armed = 0;
   return Status::kOk;
 }
 

@@ -1,5 +1,6 @@
 #include "upager/thread.h"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -31,15 +32,46 @@ ThreadState* ThreadState::Current() {
   return state;
 }
 
+namespace {
+
+void Poke(int fd) {
+  if (fd < 0) return;
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+}
+
+}  // namespace
+
+ThreadState::~ThreadState() {
+  MutexLock lock(&mutex_);
+  if (interrupt_fd_ >= 0) ::close(interrupt_fd_);
+}
+
+int ThreadState::InterruptFd() {
+  MutexLock lock(&mutex_);
+  if (interrupt_fd_ < 0) interrupt_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return interrupt_fd_;
+}
+
+void ThreadState::DrainInterrupt() {
+  MutexLock lock(&mutex_);
+  uint64_t count;
+  if (interrupt_fd_ >= 0) {
+    [[maybe_unused]] const ssize_t n = ::read(interrupt_fd_, &count, sizeof count);
+  }
+}
+
 void ThreadState::Kill() {
   MutexLock lock(&mutex_);
   killed_ = true;
+  Poke(interrupt_fd_);
   cv_.NotifyAll();
 }
 
 void ThreadState::Suspend() {
   MutexLock lock(&mutex_);
   suspended_ = true;
+  Poke(interrupt_fd_);
   cv_.NotifyAll();
 }
 

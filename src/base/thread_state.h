@@ -32,6 +32,14 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   Status SleepOn(const Event& event, Deadline deadline, bool suspendable);
   // Wakes the thread if it sleeps, so it re-checks its conditions.
   void Notify();
+
+  // A descriptor that becomes readable when the thread is killed or suspended, for a thread
+  // that waits in poll(2) rather than on an Event (a wait for another process's answer):
+  // made on first use, by the thread itself; -1 if the system refuses one. The waiter
+  // drains it and re-checks killed() / suspended().
+  int InterruptFd();
+  void DrainInterrupt();
+  ~ThreadState();
   // Parks while suspended; kIntrKilled if killed.
   Status Park();
 
@@ -45,6 +53,7 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   mutable Mutex mutex_;
   CondVar cv_;
   bool killed_ UPAGER_GUARDED_BY(mutex_) = false;
+  int interrupt_fd_ UPAGER_GUARDED_BY(mutex_) = -1;  // an eventfd, once InterruptFd made it
   bool suspended_ UPAGER_GUARDED_BY(mutex_) = false;
 };
 

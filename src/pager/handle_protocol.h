@@ -51,6 +51,10 @@ enum class HandleOp : uint16_t {
   kMemfd = 10,     // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
   kMap = 11,       // offset, len, data = HandleMapRequest, two descriptors (the holder's
                    //    userfaultfd, its failure page): serve that mapping's faults here
+  kCancel = 12,    // no reply: the thread waiting for the outstanding request was killed or
+                   //    suspended; kill the owner's thread that runs it (its reply, kIntrKilled
+                   //    or whatever it got first, still comes). The one message a holder may
+                   //    send while a request is outstanding; ignored when none is.
 };
 
 // What a kMap request says of the mapping, besides its VMO range (offset, len).

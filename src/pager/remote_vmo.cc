@@ -9,24 +9,15 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/full_io.h"
 #include "base/handle_access.h"
+#include "base/thread_state.h"
 #include "pager/seqpacket.h"
 
 namespace upager::internal {
-
-namespace {
-
-// Waits until `fd` has something to read or hung up.
-void WaitReadable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-  }
-}
-
-}  // namespace
 
 RemoteVmo::RemoteVmo(int fd, int memfd, const HandleWelcome& welcome)
     : fd_(fd),
@@ -63,7 +54,15 @@ namespace {
 // or answered outside the protocol.
 Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
               uint32_t data_len, const int* fds, size_t num_fds, void* reply_data,
-              uint32_t capacity, uint64_t* value, int* fd_out) {
+              uint32_t capacity, uint64_t* value, int* fd_out, bool interruptible = false) {
+  // A request that may wait for the pager waits as Zircon's page-request waits do: killable
+  // and suspendable (ThreadHandle), and seen as blocked on the pager meanwhile.
+  ThreadState* self = interruptible ? ThreadState::Current() : nullptr;
+  if (self != nullptr && self->killed()) return Status::kIntrKilled;
+  std::optional<BlockedOnPagerScope> blocked;
+  if (self != nullptr) blocked.emplace();
+  const int interrupt = self != nullptr ? self->InterruptFd() : -1;
+  Status interrupted = Status::kOk;  // set once the request is cancelled
   std::vector<std::byte> packet(sizeof(HandleRequest) +
                                 std::max<size_t>(data_len, capacity + sizeof(HandleReply)));
   const HandleRequest request = MakeRequest(op, arg, offset, len, data_len);
@@ -73,7 +72,22 @@ Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, 
     return Status::kPeerClosed;
   }
   while (true) {
-    WaitReadable(fd);
+    pollfd p[2] = {{fd, POLLIN, 0}, {interrupt, POLLIN, 0}};
+    const bool watch_interrupt = interrupt >= 0 && interrupted == Status::kOk;
+    if (::poll(p, watch_interrupt ? 2 : 1, -1) < 0) continue;  // EINTR
+    if (watch_interrupt && p[1].revents != 0) {
+      self->DrainInterrupt();
+      if (self->killed() || self->suspended()) {
+        // The owner kills the thread running the request; its reply still comes, and is
+        // taken below so that the connection stays in step.
+        interrupted = self->killed() ? Status::kIntrKilled : Status::kIntrRetry;
+        const HandleRequest cancel = MakeRequest(HandleOp::kCancel, 0, 0, 0, 0);
+        if (SendMessage(fd, &cancel, sizeof cancel, nullptr, 0) != SendResult::kOk) {
+          return Status::kPeerClosed;
+        }
+      }
+      continue;
+    }
     Received received;
     const ReceiveResult r =
         ReceiveMessage(fd, packet.data(), packet.size(), /*blocking=*/false, &received);
@@ -97,7 +111,7 @@ Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, 
     if (reply_data != nullptr && reply.data_len > 0) {
       std::memcpy(reply_data, payload, reply.data_len);
     }
-    return status;
+    return interrupted != Status::kOk ? interrupted : status;
   }
 }
 
@@ -107,8 +121,11 @@ Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
                        uint32_t data_len, void* reply_data, uint32_t capacity, uint64_t* value,
                        int* fd_out) {
   if (gone_) return Status::kPeerClosed;
+  // The calls the owner may make wait for its pager.
+  const bool may_wait = op == HandleOp::kRead || op == HandleOp::kWrite ||
+                        op == HandleOp::kSetSize || op == HandleOp::kOpRange;
   const Status s = CallOn(fd_, op, arg, offset, len, data, data_len, nullptr, 0, reply_data,
-                          capacity, value, fd_out);
+                          capacity, value, fd_out, may_wait);
   if (s == Status::kPeerClosed) gone_ = true;
   return s;
 }

@@ -15,8 +15,10 @@
 // kBadState. Never zeros in place of data: a page counts as present only if the memfd holds
 // it, and nobody can add or drop pages once the owner is gone.
 //
-// Not yet: a wait for the owner is neither killable nor suspendable (ThreadHandle::Kill
-// does not reach a thread blocked in a remote call).
+// Waits for the owner (Read, Write, SetSize, OpRange) are Zircon's page-request waits: the
+// thread counts as blocked on the pager, and ThreadHandle::Kill / Suspend end the wait with
+// kIntrKilled / kIntrRetry. The holder then cancels the request (kCancel): the owner kills
+// the thread it ran on, as if the holder's thread had been killed there.
 #ifndef UPAGER_SRC_PAGER_REMOTE_VMO_H_
 #define UPAGER_SRC_PAGER_REMOTE_VMO_H_
 

@@ -282,14 +282,33 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
     busy = c->busy;
   }
   if (busy) {
-    // Only hang-ups are watched while a worker has the request.
-    if ((events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) != 0) {
-      MutexLock lock(&g_mutex);
-      c->closing = true;
-      if (c->worker) c->worker->Kill();
-      epoll_event ev{};
-      ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
+    // A worker has the request. The holder may cancel it (kCancel); any other message
+    // waits for the job to end (the holder may have its reply already), unwatched until then.
+    const bool hung_up = (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) != 0;
+    HandleRequest head{};
+    size_t len = 0;
+    const bool cancel = (events & EPOLLIN) != 0 &&
+                        PeekMessage(c->fd, &head, sizeof head, &len) == ReceiveResult::kOk &&
+                        len == sizeof head && head.magic == kHandleWireMagic &&
+                        head.op == static_cast<uint16_t>(HandleOp::kCancel);
+    if (cancel) {
+      Received received;
+      ReceiveMessage(c->fd, buffer->data(), buffer->size(), false, &received);
+      CloseFds(received.fds, received.num_fds);
     }
+    MutexLock lock(&g_mutex);
+    epoll_event ev{};
+    if (hung_up) {
+      c->closing = true;
+      ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
+    } else if (!cancel) {
+      ev.events = EPOLLRDHUP;
+      ev.data.ptr = &c->socket_watch;
+      ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd, &ev);
+      return;
+    }
+    // Cancelled or gone: the worker's wait ends with kIntrKilled; its reply goes out as usual.
+    if (c->worker) c->worker->Kill();
     return;
   }
   std::vector<std::byte>& packet = *buffer;
@@ -326,14 +345,15 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
       return;
     default: break;
   }
-  // A request that may wait: to a worker; meanwhile only hang-ups are watched.
+  if (request.op == HandleOp::kCancel) return;  // nothing outstanding to cancel
+  // A request that may wait: to a worker; meanwhile only a cancel or a hang-up may come.
   Job job;
   job.connection = c;
   job.request = request;
   job.data.assign(request.data, request.data + request.data_len);
   job.request.data = job.data.data();
   epoll_event ev{};
-  ev.events = EPOLLRDHUP;
+  ev.events = EPOLLIN | EPOLLRDHUP;
   ev.data.ptr = &c->socket_watch;
   MutexLock lock(&g_mutex);
   ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd, &ev);
