@@ -22,6 +22,7 @@
 
 #include "base/handle_access.h"
 #include "base/thread_state.h"
+#include "pager/export_requests.h"
 #include "pager/handle_protocol.h"
 #include "pager/seqpacket.h"
 #include "upager/internal/mutex.h"
@@ -147,20 +148,6 @@ class Service {
 ino_t InodeOf(int fd) {
   struct stat st;
   return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-// A read-only descriptor of the VMO's memfd, for the holder to keep: after the owner dies
-// it still reads the pages that were present (remote_vmo.cc). The memfd is narrowed to
-// owner-read first, so that a holder running as another user cannot reopen it read-write
-// through /proc (docs/processes.md).
-int ReadOnlyMemfd(const Vmo& vmo) {
-  const auto& object = HandleAccess::Object(vmo);
-  if (object == nullptr) return -1;
-  const int memfd = object->memfd();
-  ::fchmod(memfd, 0400);
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
-  return ::open(path, O_RDONLY | O_CLOEXEC);
 }
 
 Status Service::StartLocked() {
@@ -409,13 +396,7 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
     }
     case HandleOp::kMemfd: {
       int fd = -1;
-      const bool writable = r.arg != 0;
-      const uint32_t needed = kRightMap | kRightRead | (writable ? kRightWrite : 0);
-      Status s = (c->vmo.rights() & needed) == needed ? Status::kOk : Status::kAccessDenied;
-      if (s == Status::kOk) {
-        fd = writable ? ::dup(HandleAccess::Object(c->vmo)->memfd()) : ReadOnlyMemfd(c->vmo);
-        if (fd < 0) s = Status::kNoResources;
-      }
+      const Status s = MemfdForHolder(c->vmo, r.arg != 0, &fd);
       const bool ok = Reply(c, r.op, s, nullptr, 0, 0, fd);
       if (fd >= 0) ::close(fd);
       if (!ok) Drop(c, "it does not read its replies");
@@ -427,33 +408,13 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
 
 void Service::ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page,
                        pid_t pid) {
-  // zx_vmar_map's checks, again here: the holder's own are advisory.
-  const uint32_t needed = kRightMap | kRightRead | (r.map.writable != 0 ? kRightWrite : 0);
-  uint64_t size = 0;
-  c->vmo.GetSize(&size);
-  Status s = Status::kOk;
-  const RemoteMapper mapper = g_mapper.load(std::memory_order_acquire);
-  if ((c->vmo.rights() & needed) != needed) {
-    s = Status::kAccessDenied;
-  } else if (r.offset > size || r.len > size - r.offset) {
-    s = Status::kOutOfRange;
-  } else if (c->mapping != nullptr || pid <= 0) {
-    s = Status::kBadState;
-  } else if (mapper == nullptr) {
-    std::fprintf(stderr,
-                 "upager: a process asked to map VMO %" PRIu64
-                 ", but this process serves no "
-                 "mappings (it has not started upager's fault layer: see docs/processes.md)\n",
-                 c->vmo.koid());
-    s = Status::kNotSupported;
-  }
-  if (s != Status::kOk) {
+  Status s = c->mapping != nullptr ? Status::kBadState : Status::kOk;  // one per connection
+  if (s == Status::kOk) {
+    s = MapForHolderChecked(c->vmo, r, uffd, failure_page, pid,
+                            g_mapper.load(std::memory_order_acquire), &c->mapping);
+  } else {
     ::close(uffd);
     ::close(failure_page);
-  } else {
-    const RemoteMapRequest request{r.map.base, r.offset, r.len,       r.map.writable != 0,
-                                   pid,        uffd,     failure_page};
-    s = mapper(c->vmo, request, &c->mapping);
   }
   if (s == Status::kOk) {
     epoll_event ev{};
