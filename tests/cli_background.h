@@ -19,24 +19,27 @@
 
 namespace upager::cli_test {
 
-// A `upager` process running in the background.
+// A `upager` process running in the background; killed (and reaped) when it goes, if it is
+// still running then (a test that failed half-way leaves none behind).
 struct Background {
+  Background() = default;
+  Background(Background&& other) noexcept
+      : pid(other.pid), out_path(std::move(other.out_path)), err_path(std::move(other.err_path)) {
+    other.pid = -1;
+  }
+  Background& operator=(Background&&) = delete;
+  ~Background() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
   pid_t pid = -1;
   std::string out_path, err_path;
 };
 
 class CliBackgroundTest : public CliTest {
  protected:
-  void TearDown() override {
-    for (Background* b : running_) {
-      if (b->pid > 0) {
-        ::kill(b->pid, SIGKILL);
-        ::waitpid(b->pid, nullptr, 0);
-      }
-    }
-    CliTest::TearDown();
-  }
-
   // Starts `upager args...` with stdout to `stdout_fd` (or a file) and stderr to a file.
   Background Start(const std::string& tag, const std::vector<std::string>& args,
                    int stdout_fd = -1) {
@@ -112,7 +115,6 @@ class CliBackgroundTest : public CliTest {
   }
 
   std::string socket_;
-  std::vector<Background*> running_;
 };
 
 }  // namespace upager::cli_test

@@ -73,7 +73,6 @@ TEST_F(CliS3Test, ServedToTwoClients) {
   }
   Background server = Serve({"obj=" + Uri("cli/served.bin")},
                             {"--endpoint", gateway_.endpoint, "--region", gateway_.region});
-  running_.push_back(&server);
   RunResult mapped = Run({"cat", "--connect", socket_, "obj"});
   ASSERT_EQ(mapped.exit_code, 0) << mapped.err;
   EXPECT_TRUE(mapped.out == content) << mapped.out.size() << " bytes";

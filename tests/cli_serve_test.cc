@@ -32,7 +32,6 @@ TEST_F(CliServeTest, TwoCatsAtOnceReadWhatIsServed) {
   WriteFile(Path("plain.bin"), content);
   const std::string blob = MakeBlob("packed", content);
   Background server = Serve({"plain=" + Path("plain.bin"), "packed=" + blob});
-  running_.push_back(&server);
   EXPECT_EQ(Lines(ReadFile(server.out_path)),
             std::vector<std::string>{"serving 2 names on " + socket_ + ": plain (file, " +
                                      std::to_string(content.size()) + " bytes) packed (blob, " +
@@ -45,14 +44,11 @@ TEST_F(CliServeTest, TwoCatsAtOnceReadWhatIsServed) {
   for (const char* name : {"plain", "packed"}) {
     Background a = Start("a", {"cat", "--connect", socket_, name});
     Background b = Start("b", {"cat", "--connect", socket_, name});
-    running_.push_back(&a);
-    running_.push_back(&b);
     EXPECT_EQ(Wait(&a), 0) << ReadFile(a.err_path);
     EXPECT_EQ(Wait(&b), 0) << ReadFile(b.err_path);
     EXPECT_TRUE(ReadFile(a.out_path) == content) << name;
     EXPECT_TRUE(ReadFile(b.out_path) == content) << name;
     EXPECT_EQ(ReadFile(a.err_path), "");
-    running_.resize(1);
   }
   // The output options of cat.
   RunResult r = Run({"cat", "--connect", socket_, "packed", "--offset", "1M", "--length", "5000"});
@@ -71,7 +67,6 @@ TEST_F(CliServeTest, TwoCatsAtOnceReadWhatIsServed) {
 TEST_F(CliServeTest, SigintStopsTheServerCleanly) {
   WriteFile(Path("f"), "hello");
   Background server = Serve({"f=" + Path("f")}, {"--mode", "0660"});
-  running_.push_back(&server);
   struct stat st;
   ASSERT_EQ(::lstat(socket_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
@@ -98,11 +93,9 @@ void CliServeTest::KilledMidCat(int signo) {
   WriteFile(Path("big"), content);
   // No read-ahead nor read-around: the pages beyond what cat asked for stay absent.
   Background server = Serve({"big=" + Path("big")}, {"--read-ahead", "off", "--access", "random"});
-  running_.push_back(&server);
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   Background cat = Start("cat", {"cat", "--connect", socket_, "big"}, fds[1]);
-  running_.push_back(&cat);
   ::close(fds[1]);
   // Take 1 MiB of its output: cat is then blocked on the pipe, well before the end.
   std::string got;
@@ -156,7 +149,6 @@ TEST_F(CliServeTest, ErrorsHaveTheirExitCodes) {
   EXPECT_EQ(r.exit_code, 2);
 
   Background server = Serve({"f=" + Path("f")});
-  running_.push_back(&server);
   r = Run({"cat", "--connect", socket_, "g"});
   EXPECT_EQ(r.exit_code, 3);
   ExpectOneErrorLine(r, "cannot open 'g' at '" + socket_ + "': no such name");
