@@ -266,9 +266,9 @@ cmd_ci() {
       "${san_flags[@]}"
     local fuzzer
     for fuzzer in handle_service_fuzz channel_read_fuzz vmo_service_fuzz; do
-      log "fuzz $fuzzer for ${UPAGER_FUZZ_SECONDS:-60} s"
+      log "fuzz $fuzzer for ${UPAGER_FUZZ_SECONDS:-30} s"
       mkdir -p "build/ci-fuzz/corpus/$fuzzer"
-      "build/ci-fuzz/tests/fuzz/$fuzzer" -max_total_time="${UPAGER_FUZZ_SECONDS:-60}" \
+      "build/ci-fuzz/tests/fuzz/$fuzzer" -max_total_time="${UPAGER_FUZZ_SECONDS:-30}" \
         -print_final_stats=1 "build/ci-fuzz/corpus/$fuzzer" </dev/null 2>&1 |
         tail -n 12 || die "$fuzzer found a failure"
     done
