@@ -270,18 +270,10 @@ int RunCat(const CatCommandOptions& options) {
     length = len;
   }
   std::optional<ReadAheadMode> read_ahead;
-  if (!options.read_ahead.empty()) {
-    ReadAheadMode mode;
-    if (ParseReadAheadMode(options.read_ahead, &mode) != Status::kOk) {
-      return Error(kExitUsage,
-                   "invalid --read-ahead '" + options.read_ahead + "' (off, fixed or adaptive)");
-    }
-    read_ahead = mode;
-  }
   AccessPattern access = AccessPattern::kNormal;
-  if (!options.access.empty() && ParseAccessPattern(options.access, &access) != Status::kOk) {
-    return Error(kExitUsage,
-                 "invalid --access '" + options.access + "' (normal, random or sequential)");
+  if (int code = ParseReadPolicy(options.read_ahead, options.access, &read_ahead, &access);
+      code != kExitOk) {
+    return code;
   }
   // A closed pipe is an EPIPE from write(2), handled there, not a signal.
   signal(SIGPIPE, SIG_IGN);

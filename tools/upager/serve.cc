@@ -57,18 +57,10 @@ int ListenFailure(const std::string& path, Status s) {
 
 int RunServe(const ServeCommandOptions& options) {
   std::optional<ReadAheadMode> read_ahead;
-  if (!options.read_ahead.empty()) {
-    ReadAheadMode mode;
-    if (ParseReadAheadMode(options.read_ahead, &mode) != Status::kOk) {
-      return Error(kExitUsage,
-                   "invalid --read-ahead '" + options.read_ahead + "' (off, fixed or adaptive)");
-    }
-    read_ahead = mode;
-  }
   AccessPattern access = AccessPattern::kNormal;
-  if (!options.access.empty() && ParseAccessPattern(options.access, &access) != Status::kOk) {
-    return Error(kExitUsage,
-                 "invalid --access '" + options.access + "' (normal, random or sequential)");
+  if (int code = ParseReadPolicy(options.read_ahead, options.access, &read_ahead, &access);
+      code != kExitOk) {
+    return code;
   }
   mode_t mode = 0600;
   if (!options.mode.empty()) {

@@ -116,6 +116,23 @@ const char* SourceKindName(SourceKind kind) {
   return "?";
 }
 
+int ParseReadPolicy(const std::string& read_ahead_option, const std::string& access_option,
+                    std::optional<ReadAheadMode>* read_ahead, AccessPattern* access) {
+  if (!read_ahead_option.empty()) {
+    ReadAheadMode mode;
+    if (ParseReadAheadMode(read_ahead_option, &mode) != Status::kOk) {
+      return Error(kExitUsage,
+                   "invalid --read-ahead '" + read_ahead_option + "' (off, fixed or adaptive)");
+    }
+    *read_ahead = mode;
+  }
+  if (!access_option.empty() && ParseAccessPattern(access_option, access) != Status::kOk) {
+    return Error(kExitUsage,
+                 "invalid --access '" + access_option + "' (normal, random or sequential)");
+  }
+  return kExitOk;
+}
+
 int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAheadMode> read_ahead,
                OpenedSource* out, const RemoteSourceOptions& remote) {
   if (spec.empty()) {

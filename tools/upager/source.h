@@ -37,6 +37,11 @@ struct RemoteSourceOptions {
 // Opens `spec` on `loop` (started). `read_ahead`, if set, replaces the provider's default
 // mode. Returns kExitOk, or prints the error and returns its exit code (2 for a bad URL or
 // option, 3 if the source cannot be opened, 4 for a corrupt or unsupported blob).
+// The --read-ahead and --access options of cat and serve (empty: the defaults). Returns
+// kExitOk, or prints the error and returns kExitUsage.
+int ParseReadPolicy(const std::string& read_ahead_option, const std::string& access_option,
+                    std::optional<ReadAheadMode>* read_ahead, AccessPattern* access);
+
 int OpenSource(PagerLoop* loop, const std::string& spec, std::optional<ReadAheadMode> read_ahead,
                OpenedSource* out, const RemoteSourceOptions& remote = {});
 
