@@ -26,6 +26,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "upager/channel.h"
@@ -92,6 +93,62 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The kernel's floor for the same hop shape. A fault served by a loop thread passes a token
+// around three threads: the faulting one, the one that reads the fault, the pager's. Across
+// processes the first is in another address space, and on a CPU that runs both, every lap
+// switches address spaces twice: a cost of the machine, not of upager (cheap on hardware
+// with PCID, expensive in some virtual machines). This ring passes one byte around three
+// threads over pipes, the first thread here or in a forked process; with `inline_loop` the
+// ring is two threads, as the inline pager's hop shape is. Nanoseconds per lap.
+double RingNs(bool cross_process, bool inline_loop, int laps) {
+  const int hops = inline_loop ? 2 : 3;
+  int p[3][2];
+  for (int i = 0; i < hops; ++i) {
+    if (::pipe(p[i]) != 0) return 0;
+  }
+  // Thread i reads pipe i and writes pipe (i + 1) % hops; thread 0 starts and times.
+  auto relay = [&p, hops, laps](int i) {
+    char c;
+    for (int n = 0; n < laps; ++n) {
+      if (::read(p[i][0], &c, 1) != 1 || ::write(p[(i + 1) % hops][1], &c, 1) != 1) return;
+    }
+  };
+  double ns = 0;
+  auto first = [&] {
+    char c = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int n = 0; n < laps; ++n) {
+      if (::write(p[1][1], &c, 1) != 1 || ::read(p[0][0], &c, 1) != 1) return;
+    }
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+         laps;
+  };
+  std::vector<std::thread> relays;
+  for (int i = 1; i < hops; ++i) relays.emplace_back(relay, i);
+  if (cross_process) {
+    int result[2];
+    if (::pipe(result) != 0) return 0;
+    const pid_t pid = ::fork();
+    if (pid == 0) {  // only read, write and the clock until _exit
+      first();
+      [[maybe_unused]] ssize_t w = ::write(result[1], &ns, sizeof ns);
+      ::_exit(0);
+    }
+    if (::read(result[0], &ns, sizeof ns) != static_cast<ssize_t>(sizeof ns)) ns = 0;
+    ::waitpid(pid, nullptr, 0);
+    ::close(result[0]);
+    ::close(result[1]);
+  } else {
+    first();
+  }
+  for (auto& t : relays) t.join();
+  for (int i = 0; i < hops; ++i) {
+    ::close(p[i][0]);
+    ::close(p[i][1]);
+  }
+  return ns;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,16 +187,19 @@ int main(int argc, char** argv) {
   // ones (MAP_SHARED, write-protected), each loaded from.
   const uint32_t kinds[2] = {upager::kMapRead, upager::kMapRead | upager::kMapWrite};
   std::vector<double> local[2], remote[2];
+  // UPAGER_PROCESS_BENCH_ONLY=local|remote runs one side only (for profiling one path).
+  const char* only_env = std::getenv("UPAGER_PROCESS_BENCH_ONLY");
+  const std::string only = only_env != nullptr ? only_env : "";
   for (int run = 0; run < runs; ++run) {
     for (int k = 0; k < 2; ++k) {
-      {
+      if (only != "remote") {
         upager::Vmo vmo;
         loop.CreateVmo(0, pages * upager::kPageSize, &handler, &vmo);
         upager::Mapping map;
         upager::Mapping::Create(vmo, 0, pages * upager::kPageSize, kinds[k], &map);
         local[k].push_back(Touch(map.data(), order));
       }
-      {
+      if (only != "local") {
         upager::Vmo vmo;
         loop.CreateVmo(0, pages * upager::kPageSize, &handler, &vmo);
         if (k == 0) {
@@ -160,6 +220,12 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // The floor, interleaved likewise.
+  std::vector<double> ring_local, ring_cross;
+  for (int run = 0; run < runs; ++run) {
+    ring_local.push_back(RingNs(false, inline_loop, 20000));
+    ring_cross.push_back(RingNs(true, inline_loop, 20000));
+  }
   mine.Reset();
   int status = 0;
   waitpid(child, &status, 0);
@@ -173,11 +239,24 @@ int main(int argc, char** argv) {
       "|---|---|---:|---:|---:|\n");
   const char* names[2] = {"read-only", "writable"};
   for (int k = 0; k < 2; ++k) {
-    const double l = Median(local[k]), r = Median(remote[k]);
+    const double l = local[k].empty() ? 0 : Median(local[k]);
+    const double r = remote[k].empty() ? 0 : Median(remote[k]);
     std::printf("| %s | the pager's process (local) | %.0f | %.0f | 1.00x |\n", names[k], l,
                 1e9 / l);
     std::printf("| %s | another process (remote) | %.0f | %.0f | %.2fx |\n", names[k], r, 1e9 / r,
                 r / l);
   }
+  const double rl = Median(ring_local), rc = Median(ring_cross);
+  std::printf(
+      "\nThe kernel's floor for this hop shape (a byte passed around %d threads over pipes, "
+      "median of %d):\n\n"
+      "| ring | ns / lap | / one process |\n|---|---:|---:|\n"
+      "| all threads in one process | %.0f | 1.00x |\n"
+      "| the first thread in another process | %.0f | %.2fx |\n\n"
+      "The address-space switches cost across processes: %.0f ns a lap; the remote fault's "
+      "ratio with that cost taken off: writable %.2fx, read-only %.2fx.\n",
+      inline_loop ? 2 : 3, runs, rl, rc, rc / rl, rc - rl,
+      (Median(remote[1]) - (rc - rl)) / Median(local[1]),
+      (Median(remote[0]) - (rc - rl)) / Median(local[0]));
   return 0;
 }
