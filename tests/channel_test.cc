@@ -500,6 +500,44 @@ Status SendMap(int fd, int uffd, int failure_page) {
   return static_cast<Status>(reply.status);
 }
 
+// A handle names its owner in its welcome; the kernel names the process that made the
+// connection. A peer that claims to be another process, or hands out another process's
+// koids, is refused: its handle would pass for a VMO it does not hold.
+TEST(RemoteVmo, AWelcomeFromAFakeOwnerIsRefused) {
+  const auto self = static_cast<uint64_t>(::getpid());
+  struct Case {
+    int32_t owner_pid;
+    uint64_t koid;
+    Status expected;
+  } cases[] = {
+      {1, (uint64_t{1} << 32) | 5, Status::kInvalidArgs},                           // names pid 1
+      {static_cast<int32_t>(self), (uint64_t{1} << 32) | 5, Status::kInvalidArgs},  // pid 1's koid
+      {1, (self << 32) | 5, Status::kInvalidArgs},                                  // names pid 1
+      {static_cast<int32_t>(self), (self << 32) | 5, Status::kOk},  // itself, truthfully
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "owner_pid " << c.owner_pid << " koid " << c.koid);
+    int ends[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends), 0);
+    internal::HandleWelcome welcome{};
+    welcome.magic = internal::kHandleWireMagic;
+    welcome.version = internal::kHandleWireVersion;
+    welcome.op = static_cast<uint16_t>(internal::HandleOp::kWelcome);
+    welcome.rights = kRightRead | kRightTransfer;
+    welcome.koid = c.koid;
+    welcome.owner_pid = c.owner_pid;
+    ASSERT_EQ(internal::SendMessage(ends[0], &welcome, sizeof welcome, nullptr, 0),
+              internal::SendResult::kOk);
+    Vmo vmo;
+    EXPECT_EQ(internal::RemoteVmo::Import(ends[1], &vmo), c.expected);  // takes ends[1]
+    EXPECT_EQ(vmo.is_valid(), c.expected == Status::kOk);
+    if (vmo.is_valid()) {
+      EXPECT_EQ(vmo.koid(), c.koid);
+    }
+    ::close(ends[0]);
+  }
+}
+
 TEST(RemoteVmo, AMapRequestWithForeignDescriptorsIsRefused) {
   ASSERT_EQ(MappingSupport(), Status::kOk);  // this process serves mappings
   UserPager pager;

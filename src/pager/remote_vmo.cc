@@ -2,11 +2,13 @@
 #include "pager/remote_vmo.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -31,12 +33,36 @@ RemoteVmo::~RemoteVmo() {
   if (memfd_ >= 0) ::close(memfd_);
 }
 
+namespace {
+
+// Whether the welcome on `connection` comes from the process it names. The owner makes
+// every connection to a handle with socketpair(2), so the kernel records the owner as the
+// connection's peer, which no process can forge; and a koid carries the pid of the process
+// that made it (koid.h). A peer that names another process, or koids of another process, is
+// a fake owner: a handle from it would pass for a VMO it does not hold.
+bool FromNamedOwner(int connection, const HandleWelcome& welcome) {
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return false;
+  if (peer.pid == welcome.owner_pid && (welcome.koid >> 32) == static_cast<uint32_t>(peer.pid)) {
+    return true;
+  }
+  std::fprintf(stderr,
+               "upager: a VMO handle's owner says it is pid %d (koid %llu), but pid %d made its "
+               "connection (a fake owner, or a process in another pid namespace): refused\n",
+               static_cast<int>(welcome.owner_pid), static_cast<unsigned long long>(welcome.koid),
+               static_cast<int>(peer.pid));
+  return false;
+}
+
+}  // namespace
+
 Status RemoteVmo::Import(int connection, Vmo* out) {
   HandleWelcome welcome;
   Received received;
   const ReceiveResult r = ReceiveMessage(connection, &welcome, sizeof welcome, false, &received);
   if (r != ReceiveResult::kOk || !DecodeWelcome(&welcome, received.len, &welcome) ||
-      received.num_fds > 1) {
+      received.num_fds > 1 || !FromNamedOwner(connection, welcome)) {
     CloseFds(received.fds, received.num_fds);
     ::close(connection);
     return Status::kInvalidArgs;
@@ -253,7 +279,7 @@ Status RemoteVmo::Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_
   HandleWelcome welcome;
   Received received;
   if (ReceiveMessage(fd, &welcome, sizeof welcome, false, &received) != ReceiveResult::kOk ||
-      !DecodeWelcome(&welcome, received.len, &welcome)) {
+      !DecodeWelcome(&welcome, received.len, &welcome) || !FromNamedOwner(fd, welcome)) {
     CloseFds(received.fds, received.num_fds);
     ::close(fd);
     return Status::kBadState;
