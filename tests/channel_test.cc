@@ -21,11 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/handle_access.h"
 #include "pager/handle_protocol.h"
 #include "pager/remote_vmo.h"
 #include "pager/seqpacket.h"
 #include "pager/vmo_export.h"
 #include "pager/vmo_wire.h"
+#include "remote_handle.h"
 #include "upager/mapping.h"
 #include "upager/rights.h"
 #include "upager/thread.h"
@@ -35,6 +37,7 @@
 namespace upager {
 namespace {
 
+using testing::AsRemote;
 using testing::TestVmo;
 using testing::UserPager;
 
@@ -53,16 +56,6 @@ Vmo MakeVmo(const char* text) {
   EXPECT_EQ(Vmo::Create(kPageSize, 0, &vmo), Status::kOk);
   EXPECT_EQ(vmo.Write(text, 0, std::strlen(text)), Status::kOk);
   return vmo;
-}
-
-// A handle to `vmo`'s object as another process would hold it: a connection to this
-// process's ExportService, not the local shortcut.
-Vmo AsRemote(const Vmo& vmo) {
-  int fd = -1;
-  EXPECT_EQ(internal::VmoToWire(vmo, &fd), Status::kOk);
-  Vmo remote;
-  EXPECT_EQ(internal::RemoteVmo::Import(fd, &remote), Status::kOk);
-  return remote;
 }
 
 TEST(Channel, CreateTakesNoOptions) {
@@ -498,44 +491,6 @@ Status SendMap(int fd, int uffd, int failure_page) {
     return Status::kPeerClosed;
   }
   return static_cast<Status>(reply.status);
-}
-
-// A handle names its owner in its welcome; the kernel names the process that made the
-// connection. A peer that claims to be another process, or hands out another process's
-// koids, is refused: its handle would pass for a VMO it does not hold.
-TEST(RemoteVmo, AWelcomeFromAFakeOwnerIsRefused) {
-  const auto self = static_cast<uint64_t>(::getpid());
-  struct Case {
-    int32_t owner_pid;
-    uint64_t koid;
-    Status expected;
-  } cases[] = {
-      {1, (uint64_t{1} << 32) | 5, Status::kInvalidArgs},                           // names pid 1
-      {static_cast<int32_t>(self), (uint64_t{1} << 32) | 5, Status::kInvalidArgs},  // pid 1's koid
-      {1, (self << 32) | 5, Status::kInvalidArgs},                                  // names pid 1
-      {static_cast<int32_t>(self), (self << 32) | 5, Status::kOk},  // itself, truthfully
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << "owner_pid " << c.owner_pid << " koid " << c.koid);
-    int ends[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends), 0);
-    internal::HandleWelcome welcome{};
-    welcome.magic = internal::kHandleWireMagic;
-    welcome.version = internal::kHandleWireVersion;
-    welcome.op = static_cast<uint16_t>(internal::HandleOp::kWelcome);
-    welcome.rights = kRightRead | kRightTransfer;
-    welcome.koid = c.koid;
-    welcome.owner_pid = c.owner_pid;
-    ASSERT_EQ(internal::SendMessage(ends[0], &welcome, sizeof welcome, nullptr, 0),
-              internal::SendResult::kOk);
-    Vmo vmo;
-    EXPECT_EQ(internal::RemoteVmo::Import(ends[1], &vmo), c.expected);  // takes ends[1]
-    EXPECT_EQ(vmo.is_valid(), c.expected == Status::kOk);
-    if (vmo.is_valid()) {
-      EXPECT_EQ(vmo.koid(), c.koid);
-    }
-    ::close(ends[0]);
-  }
 }
 
 TEST(RemoteVmo, AMapRequestWithForeignDescriptorsIsRefused) {

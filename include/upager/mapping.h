@@ -68,7 +68,8 @@ class Mapping {
   // kInvalidArgs for other flags, a zero length or an unaligned offset or length;
   // kOutOfRange if the range is not inside the VMO; kBadHandle for an invalid VMO;
   // kNotSupported where userfaultfd is unavailable (the reason is logged once and given by
-  // MappingSupport(&why)). Counts as a handle of the VMO: the VMO stays alive (and its
+  // MappingSupport(&why)), and for a writable mapping of a resizable VMO whose handle came
+  // from another process (docs/processes.md). Counts as a handle of the VMO: the VMO stays alive (and its
   // pager keeps serving it) while mapped.
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        Mapping* out);

@@ -29,6 +29,11 @@ Status MemfdForHolder(const Vmo& vmo, bool writable, int* fd) {
   if ((vmo.rights() & needed) != needed) return Status::kAccessDenied;
   const auto& object = HandleAccess::Object(vmo);
   if (object == nullptr) return Status::kNoResources;
+  // A writable descriptor of a resizable VMO's memfd could truncate it: the memfd of a
+  // resizable VMO cannot be sealed against that, since the owner resizes it. The holder
+  // would take the pages from under the owner's own mappings, so it gets no such descriptor
+  // and cannot map the VMO writable (docs/processes.md).
+  if (writable && object->is_resizable()) return Status::kNotSupported;
   *fd = writable ? ::dup(object->memfd()) : ReadOnlyMemfd(vmo);
   return *fd >= 0 ? Status::kOk : Status::kNoResources;
 }

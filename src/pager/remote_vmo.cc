@@ -48,10 +48,11 @@ bool FromNamedOwner(int connection, const HandleWelcome& welcome) {
     return true;
   }
   std::fprintf(stderr,
-               "upager: a VMO handle's owner says it is pid %d (koid %llu), but pid %d made its "
-               "connection (a fake owner, or a process in another pid namespace): refused\n",
+               "upager: refused a VMO handle whose owner names pid %d and koid %llu (made by pid "
+               "%llu), while pid %d made its connection: a fake owner, or a process in another "
+               "pid namespace\n",
                static_cast<int>(welcome.owner_pid), static_cast<unsigned long long>(welcome.koid),
-               static_cast<int>(peer.pid));
+               static_cast<unsigned long long>(welcome.koid >> 32), static_cast<int>(peer.pid));
   return false;
 }
 

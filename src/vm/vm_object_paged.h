@@ -46,6 +46,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   uint64_t koid() const { return koid_; }
   uint64_t pager_koid() const { return pager_koid_; }
   bool is_pager_backed() const { return source_ != nullptr; }
+  bool is_resizable() const { return (options_ & kVmoResizable) != 0; }
   const std::shared_ptr<PageSource>& source() const { return source_; }
 
   // Handles and mappings count here; when the last goes, the page source is
