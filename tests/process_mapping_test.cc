@@ -218,6 +218,36 @@ TEST(ProcessMapping, AFailedLoadIsSigbusWithItsStatusInTheChild) {
   EXPECT_EQ(child.Wait(), 0);
 }
 
+// The overtime limits hold a child's mapped fault as they hold this process's: the owner
+// serves the child's faults, so the owner's limits apply (PagerTimeouts).
+TEST(ProcessMapping, AChildsFaultThePagerNeverAnswersTimesOut) {
+  struct RestoreTimeouts {
+    PagerTimeouts saved = GetPagerTimeouts();
+    ~RestoreTimeouts() { SetPagerTimeouts(saved); }
+  } restore;
+  UserPager pager;
+  std::unique_ptr<TestVmo> vmo = pager.CreateVmo(4);
+  ASSERT_NE(vmo, nullptr);
+  Child child = StartMapper(vmo->vmo, 4 * kPageSize, 0);
+  SetPagerTimeouts({std::chrono::milliseconds(0), std::chrono::milliseconds(300)});
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(Send(child.channel, Note{0, kLoad, 2 * kPageSize, 0}), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 2, 1));
+  Note answer{};
+  ASSERT_EQ(Receive(child.channel, &answer), Status::kOk);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(answer.status, static_cast<int32_t>(Status::kTimedOut));
+  EXPECT_EQ(static_cast<int>(answer.value), SI_QUEUE);
+  // Not sticky: supplied, the page loads.
+  ASSERT_EQ(pager.SupplyPages(*vmo, 2, 1), Status::kOk);
+  ASSERT_EQ(Send(child.channel, Note{0, kLoad, 2 * kPageSize, 0}), Status::kOk);
+  ASSERT_EQ(Receive(child.channel, &answer), Status::kOk);
+  EXPECT_EQ(answer.status, 0);
+  EXPECT_EQ(answer.offset, FirstWord(vmo->key, 2));
+  child.channel.Reset();
+  EXPECT_EQ(child.Wait(), 0);
+}
+
 TEST(ProcessMapping, AnUnprivilegedChildMapsReadOnly) {
   UserPager pager;
   std::unique_ptr<TestVmo> vmo = pager.CreateVmo(2);

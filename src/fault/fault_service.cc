@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/kernel_copy.h"
+#include "base/overtime.h"
 #include "base/side_work.h"
 #include "base/telemetry.h"
 #include "base/thread_state.h"
@@ -370,13 +371,7 @@ void FaultService::Run(const std::shared_ptr<Generation>& generation, Lane* lane
 }
 
 std::chrono::milliseconds FaultService::ScanInterval() {
-  // A quarter of the shortest limit, between 10 ms and 1 s.
-  const PagerTimeouts t = GetPagerTimeouts();
-  std::chrono::milliseconds shortest{1000};
-  for (const auto limit : {t.overtime_wait, t.overtime_timeout}) {
-    if (limit.count() > 0) shortest = std::min(shortest, limit);
-  }
-  return std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  return OvertimeScanInterval(GetPagerTimeouts());
 }
 
 std::chrono::milliseconds FaultService::WatchInterval() {

@@ -55,6 +55,8 @@ class HolderMapping final : public ExportedMapping {
     InlineLoops::Get().PollAll();
   }
 
+  void CheckOvertime(Deadline now) override { mapping_->CheckOvertime(now); }
+
  private:
   std::unique_ptr<MappingObject> mapping_;
 };

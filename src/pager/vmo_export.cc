@@ -9,7 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "base/handle_access.h"
+#include "base/overtime.h"
 #include "base/thread_state.h"
 #include "pager/export_requests.h"
 #include "pager/handle_protocol.h"
@@ -118,6 +121,8 @@ class Service {
   // Takes `c` out of service; it is freed by FreeDoomed, once no event in hand names it.
   void Destroy(Connection* c);
   void FreeDoomed();
+  // Holds the holders' faults to the overtime limits; the epoll timeout until the next scan.
+  int ScanOvertime();
   void Worker();
   void RunJob(Job* job);
   void FinishJobs();
@@ -135,8 +140,10 @@ class Service {
   size_t alive_ UPAGER_GUARDED_BY(g_mutex) = 0;
   std::deque<Job> jobs_ UPAGER_GUARDED_BY(g_mutex);
   std::vector<Connection*> finished_ UPAGER_GUARDED_BY(g_mutex);
-  // Only the service thread touches it.
+  // Only the service thread touches these.
   std::vector<std::unique_ptr<Connection>> doomed_;
+  std::vector<Connection*> mapped_;  // connections with a mapping, for the overtime scan
+  Deadline last_scan_{};
   size_t workers_ UPAGER_GUARDED_BY(g_mutex) = 0;
   size_t idle_workers_ UPAGER_GUARDED_BY(g_mutex) = 0;
   CondVar job_ready_;
@@ -242,7 +249,7 @@ void Service::Run() {
   while (true) {
     FinishJobs();
     FreeDoomed();
-    const int n = ::epoll_wait(epoll_fd_, events, 32, -1);
+    const int n = ::epoll_wait(epoll_fd_, events, 32, ScanOvertime());
     for (int i = 0; i < n; ++i) {
       if (events[i].data.ptr == nullptr) {
         uint64_t count;
@@ -260,6 +267,19 @@ void Service::Run() {
     }
     FreeDoomed();
   }
+}
+
+int Service::ScanOvertime() {
+  const PagerTimeouts limits = GetPagerTimeouts();
+  if (mapped_.empty() || !AnyOvertimeLimit(limits)) return -1;
+  const std::chrono::milliseconds interval = OvertimeScanInterval(limits);
+  const Deadline now = std::chrono::steady_clock::now();
+  if (now - last_scan_ >= interval) {
+    last_scan_ = now;
+    for (Connection* c : mapped_) c->mapping->CheckOvertime(now);
+  }
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(last_scan_ + interval - now);
+  return static_cast<int>(std::max<int64_t>(1, left.count()));
 }
 
 void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* buffer) {
@@ -424,6 +444,8 @@ void Service::ServeMap(Connection* c, const DecodedRequest& r, int uffd, int fai
     if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c->mapping->fault_fd(), &ev) != 0) {
       c->mapping.reset();
       s = Status::kNoResources;
+    } else {
+      mapped_.push_back(c);
     }
   }
   if (!Reply(c, r.op, s, nullptr, 0, 0)) Drop(c, "it does not read its replies");
@@ -450,7 +472,10 @@ void Service::Destroy(Connection* c) {
   MutexLock lock(&g_mutex);
   epoll_event ev{};
   ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->fd, &ev);
-  if (c->mapping != nullptr) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->mapping->fault_fd(), &ev);
+  if (c->mapping != nullptr) {
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, c->mapping->fault_fd(), &ev);
+    mapped_.erase(std::find(mapped_.begin(), mapped_.end(), c));
+  }
   by_holder_.erase(c->holder_ino);
   auto it = connections_.find(c);
   c->doomed = true;

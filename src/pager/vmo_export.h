@@ -38,6 +38,9 @@ class ExportedMapping {
   virtual int fault_fd() const = 0;
   // Reads and serves the fault messages waiting there. Never blocks.
   virtual void ServeFaults() = 0;
+  // Holds the faults waiting for the pager to the overtime limits (PagerTimeouts): logs
+  // those waiting long, fails those waiting too long with kTimedOut. Never blocks.
+  virtual void CheckOvertime(Deadline now) = 0;
 };
 
 struct RemoteMapRequest {
