@@ -2,10 +2,14 @@
 // misbehaves: it stalls after the headers (the failure comes after the same bounded time,
 // and the same requests, through a mapping and through Vmo::Read), it replaces the object
 // mid-run (exit 4, the change named), it ignores Range (refused at opening, saying so).
+// And `upager serve` of a URL: clients in other processes read it, and a change of the
+// object reaches them as it reaches a local reader.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <string>
 
+#include "cli_background.h"
 #include "cli_test_util.h"
 #include "http_test_server.h"
 
@@ -14,10 +18,10 @@ namespace {
 
 using upager::testing::HttpTestServer;
 
-class CliHttpTest : public CliTest {
+class CliHttpTest : public CliBackgroundTest {
  protected:
   void SetUp() override {
-    CliTest::SetUp();
+    CliBackgroundTest::SetUp();
     std::string why;
     ASSERT_TRUE(server_.Start(&why)) << why;
     content_ = RandomBytes(256 * 1024, 3);
@@ -78,6 +82,37 @@ TEST_F(CliHttpTest, IgnoredRangeIsRefusedAtOpening) {
                             "': server does not support range requests (ZX_ERR_NOT_SUPPORTED): "
                             "the server ignored the Range header (answered HTTP 200 with the "
                             "whole object to Range: bytes=0-0)");
+}
+
+// Served: two clients read the object through the server's one VMO. The object then
+// changes; a client reading pages the server has not fetched fails as a local reader
+// would (exit 4), with no byte of the new version, and the server goes on.
+TEST_F(CliHttpTest, ServedToTwoClientsAndAChangeReachesThem) {
+  Background server = Serve({"obj=" + server_.Url()}, {"--read-ahead", "off"});
+  const RunResult part = Run({"cat", "--connect", socket_, "obj", "--length", "64K"});
+  ASSERT_EQ(part.exit_code, 0) << part.err;
+  EXPECT_TRUE(part.out == content_.substr(0, 64 * 1024));
+  const RunResult again = Run({"cat", "--connect", socket_, "obj", "--no-map", "--length", "64K"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(again.out == part.out);
+  const uint64_t ranges = server_.range_requests();
+  server_.SetObject(RandomBytes(content_.size(), 5), "\"v2\"");
+  for (const bool no_map : {false, true}) {
+    SCOPED_TRACE(no_map ? "--no-map" : "mapped");
+    std::vector<std::string> args = {"cat", "--connect", socket_, "obj", "--offset", "128K"};
+    if (no_map) args.push_back("--no-map");
+    const RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find("ZX_ERR_IO_DATA_INTEGRITY"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_GT(server_.range_requests(), ranges);
+  // The pages fetched before the change are still served.
+  const RunResult cached = Run({"cat", "--connect", socket_, "obj", "--length", "64K"});
+  ASSERT_EQ(cached.exit_code, 0) << cached.err;
+  EXPECT_TRUE(cached.out == part.out);
+  ::kill(server.pid, SIGTERM);
+  EXPECT_EQ(Wait(&server), 0);
 }
 
 }  // namespace
