@@ -38,12 +38,24 @@ class ThreadHandle {
   // Suspends the thread: a suspendable wait returns kIntrRetry at once; a non-suspendable
   // one keeps waiting. The thread then parks at its next safe point (ParkWhileSuspended)
   // until Resume.
+  //
+  // A thread asleep in a fault on a Mapping of this process is held where it is, as
+  // Zircon suspends a thread blocked in a page fault: its wait is abandoned (the request is
+  // cancelled unless another waiter shares it), and on Resume the fault is taken again,
+  // which asks the pager afresh (a new READ packet if the page is still absent). A supply
+  // from a buffer that places the page straight into the mapping meanwhile wakes it, and it
+  // runs on to its next safe point. Kill releases a held fault as Resume does.
   void Suspend();
   void Resume();
 
   // True exactly while the thread is inside a page-request wait (PageRequest::Wait on a
   // PageSource) or asleep in a fault on a Mapping, like ZX_THREAD_STATE_BLOCKED_PAGER.
   bool IsBlockedOnPager() const;
+
+  // True while a suspension has stopped the thread: parked at a safe point, or held in a
+  // fault on a Mapping (see Suspend), like ZX_THREAD_STATE_SUSPENDED. A held thread is not
+  // blocked on the pager.
+  bool IsParked() const;
 
   bool is_killed() const;
   bool is_suspended() const;

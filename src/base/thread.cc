@@ -14,10 +14,21 @@ namespace internal {
 
 namespace {
 std::atomic<bool (*)(int)> g_fault_blocked_query{nullptr};
+std::atomic<void (*)(ThreadState*)> g_fault_suspend_changed{nullptr};
+std::atomic<bool (*)(int)> g_fault_held_query{nullptr};
+
+void FaultSuspendChanged(ThreadState* state) {
+  if (auto* changed = g_fault_suspend_changed.load(std::memory_order_acquire)) changed(state);
+}
 }  // namespace
 
 void SetFaultBlockedQuery(bool (*query)(int tid)) {
   g_fault_blocked_query.store(query, std::memory_order_release);
+}
+
+void SetFaultSuspendHooks(void (*changed)(ThreadState* state), bool (*held)(int tid)) {
+  g_fault_held_query.store(held, std::memory_order_release);
+  g_fault_suspend_changed.store(changed, std::memory_order_release);
 }
 
 ThreadState::ThreadState() : tid(static_cast<int>(::gettid())) {}
@@ -62,23 +73,37 @@ void ThreadState::DrainInterrupt() {
 }
 
 void ThreadState::Kill() {
-  MutexLock lock(&mutex_);
-  killed_ = true;
-  Poke(interrupt_fd_);
-  cv_.NotifyAll();
+  {
+    MutexLock lock(&mutex_);
+    killed_ = true;
+    Poke(interrupt_fd_);
+    cv_.NotifyAll();
+  }
+  FaultSuspendChanged(this);
 }
 
 void ThreadState::Suspend() {
-  MutexLock lock(&mutex_);
-  suspended_ = true;
-  Poke(interrupt_fd_);
-  cv_.NotifyAll();
+  {
+    MutexLock lock(&mutex_);
+    suspended_ = true;
+    Poke(interrupt_fd_);
+    cv_.NotifyAll();
+  }
+  FaultSuspendChanged(this);
 }
 
 void ThreadState::Resume() {
+  {
+    MutexLock lock(&mutex_);
+    suspended_ = false;
+    cv_.NotifyAll();
+  }
+  FaultSuspendChanged(this);
+}
+
+bool ThreadState::parked() const {
   MutexLock lock(&mutex_);
-  suspended_ = false;
-  cv_.NotifyAll();
+  return parked_;
 }
 
 bool ThreadState::killed() const {
@@ -126,9 +151,11 @@ Status ThreadState::SleepOn(const Event& event, Deadline deadline, bool suspenda
 Status ThreadState::Park() {
   MutexLock lock(&mutex_);
   while (suspended_ && !killed_) {
+    parked_ = true;
     ReachSyncPoint(SyncPoint::kThreadParks);
     cv_.Wait(&mutex_);
   }
+  parked_ = false;
   return killed_ ? Status::kIntrKilled : Status::kOk;
 }
 
@@ -164,6 +191,12 @@ bool ThreadHandle::IsBlockedOnPager() const {
   if (state_->blocked_on_pager.load(std::memory_order_acquire)) return true;
   auto* query = internal::g_fault_blocked_query.load(std::memory_order_acquire);
   return query != nullptr && query(state_->tid);
+}
+bool ThreadHandle::IsParked() const {
+  if (!state_) return false;
+  if (state_->parked()) return true;
+  auto* held = internal::g_fault_held_query.load(std::memory_order_acquire);
+  return held != nullptr && held(state_->tid);
 }
 bool ThreadHandle::is_killed() const { return state_ && state_->killed(); }
 bool ThreadHandle::is_suspended() const { return state_ && state_->suspended(); }

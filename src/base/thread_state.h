@@ -42,6 +42,8 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   ~ThreadState();
   // Parks while suspended; kIntrKilled if killed.
   Status Park();
+  // True while the thread is parked in Park.
+  bool parked() const;
 
   std::atomic<bool> blocked_on_pager{false};
   // The kernel's id of the thread (a fault on a mapping names its thread by it).
@@ -55,11 +57,19 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   bool killed_ UPAGER_GUARDED_BY(mutex_) = false;
   int interrupt_fd_ UPAGER_GUARDED_BY(mutex_) = -1;  // an eventfd, once InterruptFd made it
   bool suspended_ UPAGER_GUARDED_BY(mutex_) = false;
+  bool parked_ UPAGER_GUARDED_BY(mutex_) = false;
 };
 
 // Asked by ThreadHandle::IsBlockedOnPager for threads not in a PageRequest::Wait: the fault
 // backend answers whether the thread sleeps in a page fault waiting for a pager.
 void SetFaultBlockedQuery(bool (*query)(int tid));
+
+// The fault backend's part in suspension. A thread asleep in a fault on a Mapping cannot
+// park at a safe point: Suspend and Resume (and Kill) call `changed` with the thread's
+// state, once its flags are set, and the backend holds the thread's faults while it is
+// suspended (and not killed), releasing them otherwise. `held` tells ThreadHandle::IsParked
+// whether the backend holds a fault of thread `tid`.
+void SetFaultSuspendHooks(void (*changed)(ThreadState* state), bool (*held)(int tid));
 
 // Marks the calling thread blocked on a pager for the lifetime of the scope.
 class BlockedOnPagerScope {

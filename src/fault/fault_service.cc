@@ -174,6 +174,7 @@ FaultService& FaultService::Get() {
   // Never destroyed: fault threads and late mapping destructors may still use it at exit.
   static FaultService* service = [] {
     SetFaultBlockedQuery(&IsFaultBlocked);
+    SetFaultSuspendHooks(&FaultService::OnSuspendChanged, &FaultService::IsHeld);
     KernelCopyScope::SetCloseHook(&FaultService::ClearPoisons);
     ServeHolderMappings();  // other processes' mappings of this process's VMOs
     return new FaultService;
@@ -389,7 +390,8 @@ void FaultService::WatchUntracked() {
   std::vector<pid_t> confirmed;
   {
     MutexLock lock(&watch_mutex_);
-    watch_.Scan([](pid_t tid) { return IsFaultBlocked(tid); }, &confirmed);
+    // A thread whose fault a suspension holds sleeps there on purpose (held_faults.cc).
+    watch_.Scan([](pid_t tid) { return IsFaultBlocked(tid) || IsHeld(tid); }, &confirmed);
   }
   g_watch_scans.fetch_add(1, std::memory_order_relaxed);
   if (confirmed.empty()) return;

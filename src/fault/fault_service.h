@@ -38,6 +38,8 @@
 
 namespace upager::internal {
 
+class ThreadState;
+
 class MappingObject;
 
 // Lets this process serve the faults of other processes' mappings of its VMOs
@@ -108,6 +110,14 @@ class FaultService {
   // Mark returns a token for Unmark (-1 if the table is full: the thread is then not seen).
   static int MarkBlocked(pid_t tid);
   static void UnmarkBlocked(int token);
+  // Threads whose fault a suspension holds (held_faults.cc), for ThreadHandle::IsParked:
+  // the same kind of table.
+  static int MarkHeld(pid_t tid);
+  static void UnmarkHeld(int token);
+  static bool IsHeld(pid_t tid);
+  // ThreadState's suspend hook (thread_state.h): holds the faults of a suspended thread on
+  // every mapping, releases them once it is resumed or killed. Serialised per process.
+  static void OnSuspendChanged(ThreadState* state);
 
   // Faults waiting for a pager, process-wide: while there are any, fault threads wake up
   // periodically to check them against the overtime limits.
@@ -148,6 +158,10 @@ class FaultService {
   void Stop(std::shared_ptr<Generation> generation);
   // Runs MappingObject::CheckOvertime on every mapping, at most once per scan interval.
   void ScanOvertime();
+  // Runs `fn` on every mapping, each held like a fault in progress meanwhile.
+  template <typename Fn>
+  void ForEachMapping(Fn fn);
+  Mutex suspend_mutex_;  // orders OnSuspendChanged calls
   static std::chrono::milliseconds ScanInterval();
   // Runs the untracked-fault watch at most once per watch interval; wakes the mapped ranges
   // if it confirms a thread (untracked_faults.h).

@@ -240,7 +240,8 @@ void MappingObject::Wake(uint64_t offset, uint64_t len) {
                    });
 }
 
-MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, uint64_t* generation) {
+MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, bool write, bool wp,
+                                                       uint64_t* generation) {
   MutexLock lock(&records_mutex_);
   FaultRecord* record;
   if (free_records_.empty()) {
@@ -253,6 +254,8 @@ MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, uin
   RecordState& state = StateOf(*record);
   state.in_use = true;
   state.page_offset = page_offset;
+  state.write = write;
+  state.wp = wp;
   state.woken_by_install = false;
   *generation = ++state.generation;
   state.started = std::chrono::steady_clock::now();
@@ -276,6 +279,9 @@ void MappingObject::FreeRecordLocked(FaultRecord* record) {
   RecordState& state = StateOf(*record);
   FaultService::UnmarkBlocked(state.blocked_token);
   state.blocked_token = -1;
+  FaultService::UnmarkHeld(state.held_token);
+  state.held_token = -1;
+  state.held = false;
   if (state.waiting) FaultService::waiting_faults.fetch_sub(1, std::memory_order_relaxed);
   state.waiting = false;
   state.in_use = false;
@@ -334,7 +340,7 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
   const uint64_t page_offset = vmo_offset() + ((address & ~static_cast<uintptr_t>(kPageSize - 1)) -
                                                reinterpret_cast<uintptr_t>(base_));
   uint64_t generation = 0;
-  FaultRecord* record = AllocRecord(page_offset, &generation);
+  FaultRecord* record = AllocRecord(page_offset, write, wp, &generation);
   record->address = address;
   record->tid = tid;
   Status status;
@@ -360,6 +366,62 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     FreeRecordLocked(record);
   }
   if (status != Status::kOk) Fail(address, tid, status);
+}
+
+void MappingObject::HoldFaultsOf(pid_t tid) {
+  // As the overtime scan cancels (CheckOvertime): marked first, so that a completion racing
+  // with the cancel leaves the record to us.
+  std::vector<FaultRecord*> hit;
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) {
+      RecordState& state = StateOf(*record);
+      if (!state.in_use || !state.waiting || state.timing_out || record->tid != tid) continue;
+      state.timing_out = true;
+      hit.push_back(record.get());
+    }
+  }
+  if (hit.empty()) return;
+  for (FaultRecord* record : hit) record->request()->CancelRequest();
+  MutexLock lock(&records_mutex_);
+  for (FaultRecord* record : hit) {
+    RecordState& state = StateOf(*record);
+    state.timing_out = false;
+    if (state.completed_while_timing_out) {
+      // Answered first: the thread was woken (or failed) and runs on to a safe point.
+      state.completed_while_timing_out = false;
+      FreeRecordLocked(record);
+      continue;
+    }
+    // The thread sleeps on in the kernel, with no request: held, not blocked on a pager.
+    FaultService::UnmarkBlocked(state.blocked_token);
+    state.blocked_token = -1;
+    FaultService::waiting_faults.fetch_sub(1, std::memory_order_relaxed);
+    state.waiting = false;
+    state.held = true;
+    state.held_token = FaultService::MarkHeld(tid);
+  }
+}
+
+void MappingObject::ReleaseFaultsOf(pid_t tid) {
+  struct Fault {
+    uintptr_t address;
+    bool write;
+    bool wp;
+  };
+  std::vector<Fault> faults;
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) {
+      RecordState& state = StateOf(*record);
+      if (!state.in_use || !state.held || record->tid != tid) continue;
+      faults.push_back({record->address, state.write, state.wp});
+      FreeRecordLocked(record.get());
+    }
+  }
+  // Taken again as a fault thread takes a fault just read. Had the page come meanwhile (and
+  // the thread run on), this only finds it present.
+  for (const Fault& f : faults) OnFault(f.address, f.write, f.wp, tid);
 }
 
 void MappingObject::OnRecordDone(FaultRecord* record, Status status) {

@@ -61,6 +61,12 @@ class MappingObject final : public VmMapping {
   // Logs faults waiting longer than the overtime wait and fails those waiting longer than
   // the overtime timeout with kTimedOut (PagerTimeouts), as Zircon's page faults do.
   void CheckOvertime(Deadline now);
+  // Suspension of a thread asleep in a fault here (held_faults.cc). Hold abandons the waits
+  // of thread `tid`'s faults: their requests are cancelled and the thread stays asleep in
+  // the kernel, marked held. Release takes each held fault again, as if it had just been
+  // read (a new request if the page is still absent). Never called with a lock held.
+  void HoldFaultsOf(pid_t tid);
+  void ReleaseFaultsOf(pid_t tid);
   // Write-protects `page` (an address in this mapping) again if the mapping is writable.
   void RearmWriteProtect(uintptr_t page);
   // True if `page` (an address in this mapping) lies beyond the VMO's current end.
@@ -93,6 +99,11 @@ class MappingObject final : public VmMapping {
     bool waiting = false;     // its request is outstanding (the overtime scan may cancel it)
     bool timing_out = false;  // being cancelled by the overtime scan
     bool completed_while_timing_out = false;
+    // Held by a suspension (HoldFaultsOf): no request, the thread asleep in the kernel.
+    bool held = false;
+    int held_token = -1;  // FaultService::MarkHeld's
+    bool write = false;   // the fault's kind, to take it again on release
+    bool wp = false;
     // The page-aligned VMO offset of the fault, and whether an Install has placed that page
     // here in the supply now resolving (which woke the faulting thread: the completion need
     // not wake it again).
@@ -101,7 +112,7 @@ class MappingObject final : public VmMapping {
     Deadline started{};
     Deadline next_log{};
   };
-  FaultRecord* AllocRecord(uint64_t page_offset, uint64_t* generation);
+  FaultRecord* AllocRecord(uint64_t page_offset, bool write, bool wp, uint64_t* generation);
   FaultRecord* AddRecordLocked() UPAGER_REQUIRES(records_mutex_);
   RecordState& StateOf(const FaultRecord& record) UPAGER_REQUIRES(records_mutex_);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
