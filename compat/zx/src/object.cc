@@ -130,6 +130,11 @@ bool Object::CancelAsync(zx_handle_t via, const PortObj* port, uint64_t key) {
   return async_waits_.size() != old_size;
 }
 
+size_t Object::waiter_count() {
+  internal::MutexLock lock(&mutex_);
+  return waiters_.size();
+}
+
 void Object::OnHandleClosed(zx_handle_t via) {
   std::vector<AsyncWait> dropped;  // released outside the lock (may hold the last port ref)
   internal::MutexLock lock(&mutex_);

@@ -51,6 +51,8 @@ class Object {
   // zx_port_cancel: drops the async waits made through `via` for `port` with `key`. True if
   // there was one.
   bool CancelAsync(zx_handle_t via, const PortObj* port, uint64_t key);
+  // Threads inside WaitOne on this object (tests wait for a waiter to be there).
+  size_t waiter_count();
   // The handle `via` was closed: its waits end (wait_one: ZX_ERR_CANCELED; async: dropped).
   void OnHandleClosed(zx_handle_t via);
 
