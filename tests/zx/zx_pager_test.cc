@@ -1,5 +1,5 @@
 // zx_pager_*: page requests as Zircon's packets, byte for byte, and every call's checks in
-// Zircon's order (zircon-semantics.md section 11).
+// Zircon's order (docs/zircon-semantics.md section 11).
 #include <gtest/gtest.h>
 #include <zircon/syscalls-next.h>
 #include <zircon/syscalls.h>
