@@ -216,6 +216,28 @@ TEST_F(ZxPager, ForeignVmoOfAnotherPagerIsInvalidArgs) {
   EXPECT_EQ(zx_pager_query_vmo_stats(pager_.get(), dup.get(), 0, &stats, sizeof stats), ZX_OK);
 }
 
+TEST_F(ZxPager, DetachChecksInOrder) {
+  EXPECT_EQ(zx_pager_detach_vmo(kBogusHandle, kBogusHandle), ZX_ERR_BAD_HANDLE);
+  EXPECT_EQ(zx_pager_detach_vmo(vmo_.get(), vmo_.get()), ZX_ERR_WRONG_TYPE);
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), kBogusHandle), ZX_ERR_BAD_HANDLE);
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), pager_.get()), ZX_ERR_WRONG_TYPE);
+  Owned ro = Without(vmo_.get(), ZX_RIGHT_WRITE);
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), ro.get()), ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), anon_.get()), ZX_ERR_INVALID_ARGS);
+  // Idempotent: the second detach is fine too, and only one COMPLETE is queued.
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), vmo_.get()), ZX_OK);
+  EXPECT_EQ(zx_pager_detach_vmo(pager_.get(), vmo_.get()), ZX_OK);
+  zx_port_packet_t packet;
+  ASSERT_EQ(zx_port_wait(port_.get(), zx_deadline_after(ZX_SEC(30)), &packet), ZX_OK);
+  ExpectPacket(packet, PageRequest(kKey, ZX_PAGER_VMO_COMPLETE, 0, 0));
+  EXPECT_EQ(zx_port_wait(port_.get(), 0, &packet), ZX_ERR_TIMED_OUT);
+  // A pager handle with MANAGE_VMO but not ATTACH_VMO cannot detach.
+  zx_handle_t manage_only;
+  ASSERT_EQ(zx_handle_replace(pager_.release(), ZX_RIGHT_MANAGE_VMO, &manage_only), ZX_OK);
+  Owned owned(manage_only);
+  EXPECT_EQ(zx_pager_detach_vmo(manage_only, vmo_.get()), ZX_ERR_ACCESS_DENIED);
+}
+
 TEST_F(ZxPager, OpRangeChecksInOrder) {
   EXPECT_EQ(zx_pager_op_range(kBogusHandle, 99, kBogusHandle, 1, kPage, 0), ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_pager_op_range(kBogusHandle, 99, kBogusHandle, 0, kPage, 0), ZX_ERR_BAD_HANDLE);

@@ -148,7 +148,7 @@ TEST(ZxEvent, WaitAsyncQueuesASignalPacket) {
   Owned event, port;
   ASSERT_EQ(zx_event_create(0, event.out()), ZX_OK);
   ASSERT_EQ(zx_port_create(0, port.out()), ZX_OK);
-  EXPECT_EQ(zx_object_wait_async(event.get(), port.get(), 5, ZX_EVENT_SIGNALED, 4),
+  EXPECT_EQ(zx_object_wait_async(event.get(), port.get(), 5, ZX_EVENT_SIGNALED, 1u << 6),
             ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_object_wait_async(event.get(), kBogusHandle, 5, ZX_EVENT_SIGNALED, 0),
             ZX_ERR_BAD_HANDLE);

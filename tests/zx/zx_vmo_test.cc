@@ -140,6 +140,9 @@ TEST(ZxVmo, CreateChildChecksThenNotSupported) {
   Owned vmo;
   ASSERT_EQ(zx_vmo_create(kPage, 0, vmo.out()), ZX_OK);
   zx_handle_t child = ZX_HANDLE_INVALID;
+  EXPECT_EQ(zx_vmo_create_child(kBogusHandle, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0,
+                                UINT64_MAX, &child),
+            ZX_ERR_OUT_OF_RANGE);  // the size cannot be rounded: before the handle
   EXPECT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_NO_WRITE | ZX_VMO_CHILD_RESIZABLE, 0, kPage,
                                 &child),
             ZX_ERR_INVALID_ARGS);

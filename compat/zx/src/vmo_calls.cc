@@ -103,7 +103,9 @@ extern "C" zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t
 
 extern "C" zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
                                            uint64_t size, zx_handle_t* out) {
-  if (size > upager::kMaxVmoSize) return ZX_ERR_OUT_OF_RANGE;
+  // Only a size that cannot be rounded up to pages fails before the handle is looked at;
+  // upager refuses other sizes too large after it.
+  if (size > UINT64_MAX - (upager::kPageSize - 1)) return ZX_ERR_OUT_OF_RANGE;
   if ((options & ZX_VMO_CHILD_NO_WRITE) != 0 && (options & ZX_VMO_CHILD_RESIZABLE) != 0) {
     return ZX_ERR_INVALID_ARGS;
   }
