@@ -204,6 +204,59 @@ TEST(ZxEvent, PortCancelDropsTheWait) {
   EXPECT_EQ(zx_port_cancel(port.get(), event.get(), 9), ZX_ERR_NOT_FOUND);
 }
 
+TEST(ZxEvent, PortCancelWithdrawsAFiredPacketNotYetRead) {
+  Owned event, port;
+  ASSERT_EQ(zx_event_create(0, event.out()), ZX_OK);
+  ASSERT_EQ(zx_port_create(0, port.out()), ZX_OK);
+  // Two fired waits, keys 1 and 2, and a user packet with key 1 in between.
+  ASSERT_EQ(zx_object_signal(event.get(), 0, ZX_USER_SIGNAL_0), ZX_OK);
+  ASSERT_EQ(zx_object_wait_async(event.get(), port.get(), 1, ZX_USER_SIGNAL_0, 0), ZX_OK);
+  zx_port_packet_t user;
+  std::memset(&user, 0, sizeof user);
+  user.key = 1;
+  ASSERT_EQ(zx_port_queue(port.get(), &user), ZX_OK);
+  ASSERT_EQ(zx_object_wait_async(event.get(), port.get(), 2, ZX_USER_SIGNAL_0, 0), ZX_OK);
+  // Canceling key 1 takes the signal packet only: the user packet and key 2 stay, in order.
+  EXPECT_EQ(zx_port_cancel(port.get(), event.get(), 1), ZX_OK);
+  EXPECT_EQ(zx_port_cancel(port.get(), event.get(), 1), ZX_ERR_NOT_FOUND);
+  zx_port_packet_t packet;
+  ASSERT_EQ(zx_port_wait(port.get(), 0, &packet), ZX_OK);
+  EXPECT_EQ(packet.key, 1u);
+  EXPECT_EQ(packet.type, ZX_PKT_TYPE_USER);
+  ASSERT_EQ(zx_port_wait(port.get(), 0, &packet), ZX_OK);
+  EXPECT_EQ(packet.key, 2u);
+  EXPECT_EQ(packet.type, ZX_PKT_TYPE_SIGNAL_ONE);
+  EXPECT_EQ(zx_port_wait(port.get(), 0, &packet), ZX_ERR_TIMED_OUT);
+  // Read already: nothing to cancel.
+  EXPECT_EQ(zx_port_cancel(port.get(), event.get(), 2), ZX_ERR_NOT_FOUND);
+}
+
+TEST(ZxEvent, EachFiredPacketIsReadOrCanceledExactlyOnce) {
+  Owned event, port;
+  ASSERT_EQ(zx_event_create(0, event.out()), ZX_OK);
+  ASSERT_EQ(zx_port_create(0, port.out()), ZX_OK);
+  ASSERT_EQ(zx_object_signal(event.get(), 0, ZX_USER_SIGNAL_0), ZX_OK);
+  constexpr uint64_t kRounds = 2000;
+  uint64_t read = 0;
+  std::thread reader([&] {
+    zx_port_packet_t p;
+    while (zx_port_wait(port.get(), ZX_TIME_INFINITE, &p) == ZX_OK && p.type != ZX_PKT_TYPE_USER) {
+      ++read;
+    }
+  });
+  uint64_t canceled = 0;
+  for (uint64_t key = 1; key <= kRounds; ++key) {
+    // Asserted already: the packet is queued at once, and races the reader to the cancel.
+    ASSERT_EQ(zx_object_wait_async(event.get(), port.get(), key, ZX_USER_SIGNAL_0, 0), ZX_OK);
+    if (zx_port_cancel(port.get(), event.get(), key) == ZX_OK) ++canceled;
+  }
+  zx_port_packet_t stop;
+  std::memset(&stop, 0, sizeof stop);
+  ASSERT_EQ(zx_port_queue(port.get(), &stop), ZX_OK);
+  reader.join();
+  EXPECT_EQ(read + canceled, kRounds);
+}
+
 TEST(ZxEvent, ClosingTheWaitedHandleDropsTheAsyncWait) {
   Owned port, keep;
   zx_handle_t event;

@@ -83,7 +83,9 @@ zx_status_t Object::WaitAsync(zx_handle_t via, std::shared_ptr<PortObj> port, ui
   std::vector<Fired> fired;
   {
     internal::MutexLock lock(&mutex_);
-    async_waits_.push_back(AsyncWait{via, std::move(port), key, signals, options});
+    auto packet = std::make_shared<SignalPacket>(port, via, key);
+    async_waits_.push_back(
+        AsyncWait{via, std::move(port), key, signals, options, std::move(packet)});
     if ((options & ZX_WAIT_ASYNC_EDGE) == 0) CollectFiredLocked(0, &fired);
   }
   Deliver(&fired);
@@ -99,26 +101,29 @@ void Object::CollectFiredLocked(zx_signals_t rising, std::vector<Fired>* fired) 
       ++it;
       continue;
     }
-    Fired f{std::move(it->port), {}};
-    f.packet.key = it->key;
-    f.packet.type = ZX_PKT_TYPE_SIGNAL_ONE;
-    f.packet.status = ZX_OK;
-    f.packet.signal.trigger = it->signals;
-    f.packet.signal.observed = signals_;
-    f.packet.signal.count = 1;
+    zx_port_packet_t p;
+    std::memset(&p, 0, sizeof p);
+    p.key = it->key;
+    p.type = ZX_PKT_TYPE_SIGNAL_ONE;
+    p.status = ZX_OK;
+    p.signal.trigger = it->signals;
+    p.signal.observed = signals_;
+    p.signal.count = 1;
     if ((it->options & ZX_WAIT_ASYNC_TIMESTAMP) != 0) {
       timespec now{};
       clock_gettime(CLOCK_MONOTONIC, &now);
-      f.packet.signal.timestamp =
+      p.signal.timestamp =
           static_cast<uint64_t>(now.tv_sec) * 1000000000u + static_cast<uint64_t>(now.tv_nsec);
     }
-    fired->push_back(std::move(f));
+    static_assert(sizeof(PortPacket) == sizeof p);
+    std::memcpy(&it->packet->owned()->packet, &p, sizeof p);  // not queued yet: ours
+    fired->push_back(Fired{std::move(it->port), std::move(it->packet)});
     it = async_waits_.erase(it);
   }
 }
 
 void Object::Deliver(std::vector<Fired>* fired) {
-  for (Fired& f : *fired) f.port->QueueAnyType(f.packet);
+  for (Fired& f : *fired) f.port->QueueSignal(std::move(f.packet));
 }
 
 bool Object::CancelAsync(zx_handle_t via, const PortObj* port, uint64_t key) {
@@ -173,6 +178,51 @@ zx_status_t PortObj::QueueAnyType(const zx_port_packet_t& packet) const {
   PortPacket p;
   std::memcpy(&p, &packet, sizeof p);
   return ToZx(internal::HandleAccess::Object(port_)->QueueUser(p));
+}
+
+void PortObj::QueueSignal(std::shared_ptr<SignalPacket> packet) {
+  {
+    internal::MutexLock lock(&mutex_);
+    signals_queued_.push_back(packet);  // before queueing: a reader may forget it at once
+  }
+  internal::OwnedPacket* owned = packet->owned();
+  internal::HandleAccess::Object(port_)->QueueOwned(owned, std::move(packet));
+}
+
+bool PortObj::WithdrawSignals(zx_handle_t via, uint64_t key) {
+  std::vector<std::shared_ptr<SignalPacket>> matching;
+  {
+    internal::MutexLock lock(&mutex_);
+    for (auto it = signals_queued_.begin(); it != signals_queued_.end();) {
+      if ((*it)->via() == via && (*it)->key() == key) {
+        matching.push_back(std::move(*it));
+        it = signals_queued_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  bool withdrawn = false;
+  for (auto& packet : matching) {
+    // False if a reader took it meanwhile: then it was delivered, not canceled.
+    withdrawn |= internal::HandleAccess::Object(port_)->Withdraw(packet->owned());
+  }
+  return withdrawn;
+}
+
+void PortObj::Forget(const SignalPacket* packet) {
+  std::shared_ptr<SignalPacket> gone;  // released after the lock
+  internal::MutexLock lock(&mutex_);
+  auto it = std::find_if(signals_queued_.begin(), signals_queued_.end(),
+                         [packet](const auto& p) { return p.get() == packet; });
+  if (it != signals_queued_.end()) {
+    gone = std::move(*it);
+    signals_queued_.erase(it);
+  }
+}
+
+void SignalPacket::OnPacketDequeued(internal::OwnedPacket*) {
+  if (std::shared_ptr<PortObj> port = port_.lock()) port->Forget(this);
 }
 
 EventObj::EventObj()

@@ -12,6 +12,7 @@
 
 #include <boost/intrusive/list.hpp>
 
+#include "pager/port_object.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "upager/pager.h"
@@ -22,6 +23,28 @@
 namespace upager::zx {
 
 class PortObj;
+
+// The packet of one zx_object_wait_async, made when the wait is, queued in place on the port
+// when the wait fires (so firing never allocates), and withdrawn by zx_port_cancel while it
+// is still unread.
+class SignalPacket final : public internal::PacketOwner {
+ public:
+  SignalPacket(std::weak_ptr<PortObj> port, zx_handle_t via, uint64_t key)
+      : port_(std::move(port)), via_(via), key_(key) {}
+  ~SignalPacket() override = default;
+
+  zx_handle_t via() const { return via_; }
+  uint64_t key() const { return key_; }
+  internal::OwnedPacket* owned() { return &owned_; }
+  // Read by a zx_port_wait: the port forgets it.
+  void OnPacketDequeued(internal::OwnedPacket* packet) override;
+
+ private:
+  const std::weak_ptr<PortObj> port_;
+  const zx_handle_t via_;
+  const uint64_t key_;
+  internal::OwnedPacket owned_;
+};
 
 // Signals, zx_object_wait_one and zx_object_wait_async, common to every object. An object
 // that is not waitable (ports, pagers) has no signals and refuses waits (ZX_ERR_NOT_SUPPORTED).
@@ -71,10 +94,11 @@ class Object {
     uint64_t key;
     zx_signals_t signals;
     uint32_t options;
+    std::shared_ptr<SignalPacket> packet;
   };
   struct Fired {
     std::shared_ptr<PortObj> port;
-    zx_port_packet_t packet;
+    std::shared_ptr<SignalPacket> packet;
   };
 
   // Moves the async waits that `signals_` satisfies (for an edge wait: that `rising` does)
@@ -125,11 +149,21 @@ class PortObj final : public Object {
   static constexpr zx_obj_type_t kType = ZX_OBJ_TYPE_PORT;
   explicit PortObj(Port port);
   const Port& port() const { return port_; }
-  // Queues a packet of any type (signal packets included), as the kernel does.
+  // Queues a copy of a packet of any type, as the kernel does for zx_port_queue.
   zx_status_t QueueAnyType(const zx_port_packet_t& packet) const;
+  // Queues a fired wait's packet in place; it stays withdrawable until read.
+  void QueueSignal(std::shared_ptr<SignalPacket> packet);
+  // zx_port_cancel's second half: withdraws the unread packets of the waits made through
+  // `via` with `key`. True if there was one.
+  bool WithdrawSignals(zx_handle_t via, uint64_t key);
+  // `packet` was read.
+  void Forget(const SignalPacket* packet);
 
  private:
   const Port port_;
+  internal::Mutex mutex_;
+  // Queued signal packets, until read or withdrawn.
+  std::vector<std::shared_ptr<SignalPacket>> signals_queued_ UPAGER_GUARDED_BY(mutex_);
 };
 
 class EventObj final : public Object {

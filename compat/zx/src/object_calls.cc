@@ -154,5 +154,8 @@ extern "C" zx_status_t zx_port_cancel(zx_handle_t handle, zx_handle_t source, ui
   }
   HandleEntry entry;
   if (zx_status_t s = HandleTable::Get().Lookup(source, &entry); s != ZX_OK) return s;
-  return entry.object->CancelAsync(source, port.get(), key) ? ZX_OK : ZX_ERR_NOT_FOUND;
+  // The waits not yet fired, and the packets of fired ones not yet read.
+  const bool canceled = entry.object->CancelAsync(source, port.get(), key);
+  const bool withdrawn = port->WithdrawSignals(source, key);
+  return canceled || withdrawn ? ZX_OK : ZX_ERR_NOT_FOUND;
 }

@@ -2,6 +2,8 @@
 #ifndef UPAGER_ZX_ZIRCON_LIMITS_H_
 #define UPAGER_ZX_ZIRCON_LIMITS_H_
 
+#include <stdint.h>
+
 #define ZX_PAGE_SHIFT ((uint32_t)12u)
 #define ZX_PAGE_SIZE ((uintptr_t)1u << ZX_PAGE_SHIFT)
 #define ZX_PAGE_MASK (ZX_PAGE_SIZE - 1u)
