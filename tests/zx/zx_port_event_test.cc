@@ -66,7 +66,32 @@ TEST(ZxPort, ChecksInOrder) {
   EXPECT_EQ(zx_port_cancel(event.get(), event.get(), 1), ZX_ERR_WRONG_TYPE);
   EXPECT_EQ(zx_port_cancel(unwritable.get(), event.get(), 1), ZX_ERR_ACCESS_DENIED);
   EXPECT_EQ(zx_port_cancel(port.get(), kBogusHandle, 1), ZX_ERR_BAD_HANDLE);
+  Owned blind = Without(event.get(), ZX_RIGHT_WAIT);
+  EXPECT_EQ(zx_port_cancel(port.get(), blind.get(), 1), ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_port_cancel(port.get(), port.get(), 1), ZX_ERR_ACCESS_DENIED);  // no WAIT
+
+  EXPECT_EQ(zx_port_cancel_key(port.get(), 1, 1), ZX_ERR_INVALID_ARGS);
+  EXPECT_EQ(zx_port_cancel_key(kBogusHandle, 0, 1), ZX_ERR_BAD_HANDLE);
+  EXPECT_EQ(zx_port_cancel_key(event.get(), 0, 1), ZX_ERR_WRONG_TYPE);
+  EXPECT_EQ(zx_port_cancel_key(unwritable.get(), 0, 1), ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_port_cancel_key(port.get(), 0, 1), ZX_ERR_NOT_FOUND);
   EXPECT_EQ(zx_port_cancel(port.get(), event.get(), 1), ZX_ERR_NOT_FOUND);
+}
+
+TEST(ZxPort, CancelKeyRemovesEveryPacketWithTheKey) {
+  Owned port;
+  ASSERT_EQ(zx_port_create(0, port.out()), ZX_OK);
+  zx_port_packet_t packet;
+  std::memset(&packet, 0, sizeof packet);
+  for (uint64_t key : {7u, 8u, 7u}) {
+    packet.key = key;
+    ASSERT_EQ(zx_port_queue(port.get(), &packet), ZX_OK);
+  }
+  ASSERT_EQ(zx_port_cancel_key(port.get(), 0, 7), ZX_OK);
+  ASSERT_EQ(zx_port_wait(port.get(), 0, &packet), ZX_OK);
+  EXPECT_EQ(packet.key, 8u);
+  EXPECT_EQ(zx_port_wait(port.get(), 0, &packet), ZX_ERR_TIMED_OUT);
+  EXPECT_EQ(zx_port_cancel_key(port.get(), 0, 7), ZX_ERR_NOT_FOUND);
 }
 
 TEST(ZxEvent, SignalChecks) {

@@ -52,6 +52,19 @@ TEST_F(ZxVmar, MapChecksInOrder) {
   Owned no_write = Without(vmo_.get(), ZX_RIGHT_WRITE);
   EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, no_write.get(), 0, 0, &addr),
             ZX_ERR_ACCESS_DENIED);
+  // The protection itself, then flags that only regions take.
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_WRITE, 0, no_write.get(), 0, 0, &addr),
+            ZX_ERR_INVALID_ARGS);  // write without read
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_CAN_MAP_READ, 0, no_write.get(), 0, 0, &addr),
+            ZX_ERR_INVALID_ARGS);
+  // The VMAR's rights count too.
+  Owned root_ro = Without(root, ZX_RIGHT_WRITE);
+  EXPECT_EQ(
+      zx_vmar_map(root_ro.get(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, vmo_.get(), 0, 0, &addr),
+      ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_vmar_protect(root_ro.get(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 1, 0),
+            ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_vmar_protect(root, ZX_VM_PERM_WRITE, 0, kPage), ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ, 0, vmo_.get(), 0, 0, &addr), ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ, 0, vmo_.get(), 1, kPage, &addr),
             ZX_ERR_INVALID_ARGS);
@@ -59,6 +72,9 @@ TEST_F(ZxVmar, MapChecksInOrder) {
             ZX_ERR_INVALID_ARGS);  // an offset without ZX_VM_SPECIFIC
   EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ, 0, vmo_.get(), 0, 3 * kPage, &addr),
             ZX_ERR_OUT_OF_RANGE);
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, kPage, vmo_.get(), 0, kPage, &addr),
+            ZX_ERR_NOT_SUPPORTED);  // fixed addresses: not yet
+  EXPECT_EQ(zx_vmar_map(root, 0, 0, vmo_.get(), 0, kPage, &addr), ZX_ERR_NOT_SUPPORTED);
   EXPECT_EQ(addr, 0u);
 }
 

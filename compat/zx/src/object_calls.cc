@@ -153,9 +153,19 @@ extern "C" zx_status_t zx_port_cancel(zx_handle_t handle, zx_handle_t source, ui
     return s;
   }
   HandleEntry entry;
-  if (zx_status_t s = HandleTable::Get().Lookup(source, &entry); s != ZX_OK) return s;
+  if (zx_status_t s = GetAny(source, ZX_RIGHT_WAIT, &entry); s != ZX_OK) return s;
+  if (!entry.object->waitable()) return ZX_ERR_NOT_SUPPORTED;
   // The waits not yet fired, and the packets of fired ones not yet read.
   const bool canceled = entry.object->CancelAsync(source, port.get(), key);
   const bool withdrawn = port->WithdrawSignals(source, key);
   return canceled || withdrawn ? ZX_OK : ZX_ERR_NOT_FOUND;
+}
+
+extern "C" zx_status_t zx_port_cancel_key(zx_handle_t handle, uint32_t options, uint64_t key) {
+  if (options != 0) return ZX_ERR_INVALID_ARGS;
+  std::shared_ptr<PortObj> port;
+  if (zx_status_t s = HandleTable::Get().Get(handle, ZX_RIGHT_WRITE, &port); s != ZX_OK) {
+    return s;
+  }
+  return ToZx(port->port().CancelKey(key));
 }

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "base/koid.h"
 #include "handle_table.h"
@@ -79,6 +80,18 @@ class VmarObj final : public Object {
 constexpr zx_rights_t kRootVmarRights =
     ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ | ZX_RIGHT_WRITE | ZX_RIGHT_EXECUTE;
 
+// Which right each mapping permission needs.
+constexpr std::pair<zx_vm_option_t, zx_rights_t> kPermRights[] = {
+    {ZX_VM_PERM_READ, ZX_RIGHT_READ},
+    {ZX_VM_PERM_WRITE, ZX_RIGHT_WRITE},
+    {ZX_VM_PERM_EXECUTE, ZX_RIGHT_EXECUTE}};
+
+// A protection the hardware can give: write and execute-only need read here (no
+// execute-only memory on the machines upager runs on).
+bool ValidProtection(zx_vm_option_t perms) {
+  return (perms & (ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE)) == 0 || (perms & ZX_VM_PERM_READ) != 0;
+}
+
 bool PageAligned(uint64_t v) { return (v & (kPageSize - 1)) == 0; }
 uint64_t RoundUpToPage(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 
@@ -104,28 +117,37 @@ extern "C" zx_status_t zx_vmar_map(zx_handle_t handle, zx_vm_option_t options, s
   }
   std::shared_ptr<VmoObj> vmo_obj;
   zx_rights_t vmo_rights = 0;
-  if (zx_status_t s = HandleTable::Get().Get(vmo, ZX_RIGHT_MAP, &vmo_obj, &vmo_rights);
+  if (zx_status_t s = HandleTable::Get().Get(vmo, ZX_RIGHT_NONE, &vmo_obj, &vmo_rights);
       s != ZX_OK) {
     return s;
   }
-  // Each permission asked for needs the matching right on the VMAR and on the VMO.
+  if ((vmo_rights & ZX_RIGHT_MAP) == 0) return ZX_ERR_ACCESS_DENIED;
   const zx_vm_option_t perms = options & (ZX_VM_PERM_READ | ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE);
-  zx_rights_t needed = 0;
-  if ((perms & ZX_VM_PERM_READ) != 0) needed |= ZX_RIGHT_READ;
-  if ((perms & ZX_VM_PERM_WRITE) != 0) needed |= ZX_RIGHT_WRITE;
-  if ((perms & ZX_VM_PERM_EXECUTE) != 0) needed |= ZX_RIGHT_EXECUTE;
-  if ((vmar_rights & needed) != needed || (vmo_rights & needed) != needed) {
-    return ZX_ERR_ACCESS_DENIED;
+  if (!ValidProtection(perms)) return ZX_ERR_INVALID_ARGS;
+  if ((options & ZX_VM_MAP_RANGE) != 0 && (options & ZX_VM_SPECIFIC_OVERWRITE) != 0) {
+    return ZX_ERR_INVALID_ARGS;
+  }
+  // Those describe regions, not mappings.
+  if ((options & (ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_EXECUTE)) != 0) {
+    return ZX_ERR_INVALID_ARGS;
+  }
+  // Each permission needs the matching right on both the VMAR and the VMO.
+  for (const auto& [perm, right] : kPermRights) {
+    if ((perms & perm) != 0 && ((vmar_rights & right) == 0 || (vmo_rights & right) == 0)) {
+      return ZX_ERR_ACCESS_DENIED;
+    }
+  }
+  if ((options & ZX_VM_FAULT_BEYOND_STREAM_SIZE) != 0 && (options & ZX_VM_ALLOW_FAULTS) == 0) {
+    return ZX_ERR_INVALID_ARGS;
   }
   if (mapped_addr == nullptr || len == 0 || !PageAligned(vmo_offset)) return ZX_ERR_INVALID_ARGS;
   constexpr zx_vm_option_t kSpecific = ZX_VM_SPECIFIC | ZX_VM_SPECIFIC_OVERWRITE;
   if ((options & kSpecific) == 0 && vmar_offset != 0) return ZX_ERR_INVALID_ARGS;
-  // Fixed addresses, MAP_RANGE, execute and write-only mappings are not in upager yet.
+  // Fixed addresses, MAP_RANGE and execute are not in upager yet.
   constexpr zx_vm_option_t kSupported = ZX_VM_PERM_READ | ZX_VM_PERM_WRITE | ZX_VM_ALLOW_FAULTS |
                                         ZX_VM_REQUIRE_NON_RESIZABLE | ZX_VM_ALIGN_MASK;
-  if ((options & ~kSupported) != 0 || (perms & ZX_VM_PERM_READ) == 0) {
-    return ZX_ERR_NOT_SUPPORTED;
-  }
+  if ((options & ~kSupported) != 0) return ZX_ERR_NOT_SUPPORTED;
+  if ((perms & ZX_VM_PERM_READ) == 0) return ZX_ERR_NOT_SUPPORTED;  // no-access mappings
   if ((options & ZX_VM_REQUIRE_NON_RESIZABLE) != 0 && vmo_obj->resizable()) {
     return ZX_ERR_NOT_SUPPORTED;
   }
@@ -150,14 +172,15 @@ extern "C" zx_status_t zx_vmar_unmap(zx_handle_t handle, zx_vaddr_t addr, size_t
 
 extern "C" zx_status_t zx_vmar_protect(zx_handle_t handle, zx_vm_option_t options, zx_vaddr_t addr,
                                        size_t len) {
+  // The VMAR must allow every permission asked for.
+  zx_rights_t needed = ZX_RIGHT_NONE;
+  for (const auto& [perm, right] : kPermRights) {
+    if ((options & perm) != 0) needed |= right;
+  }
   std::shared_ptr<VmarObj> vmar;
-  zx_rights_t rights = 0;
-  if (zx_status_t s = HandleTable::Get().Get(handle, ZX_RIGHT_NONE, &vmar, &rights); s != ZX_OK) {
-    return s;
-  }
-  if ((options & ~(ZX_VM_PERM_READ | ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE)) != 0) {
-    return ZX_ERR_INVALID_ARGS;
-  }
+  if (zx_status_t s = HandleTable::Get().Get(handle, needed, &vmar); s != ZX_OK) return s;
+  const zx_vm_option_t perms = ZX_VM_PERM_READ | ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE;
+  if ((options & ~perms) != 0 || !ValidProtection(options)) return ZX_ERR_INVALID_ARGS;
   if (!PageAligned(addr) || len == 0) return ZX_ERR_INVALID_ARGS;
   zx_vm_option_t current = 0;
   if (zx_status_t s = vmar->Find(addr, RoundUpToPage(len), &current); s != ZX_OK) return s;

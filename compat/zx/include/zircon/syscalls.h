@@ -45,6 +45,7 @@ zx_status_t zx_port_create(uint32_t options, zx_handle_t* out);
 zx_status_t zx_port_queue(zx_handle_t handle, const zx_port_packet_t* packet);
 zx_status_t zx_port_wait(zx_handle_t handle, zx_time_t deadline, zx_port_packet_t* packet);
 zx_status_t zx_port_cancel(zx_handle_t handle, zx_handle_t source, uint64_t key);
+zx_status_t zx_port_cancel_key(zx_handle_t handle, uint32_t options, uint64_t key);
 
 /* VMOs. */
 zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out);
