@@ -19,9 +19,9 @@ typedef struct zx_vmo_dirty_range {
 
 #define ZX_VMO_DIRTY_RANGE_IS_ZERO ((uint64_t)1u)
 
-zx_status_t zx_pager_query_dirty_ranges(zx_handle_t pager, zx_handle_t pager_vmo,
-                                        uint64_t offset, uint64_t length, void* buffer,
-                                        size_t buffer_size, size_t* actual, size_t* avail);
+zx_status_t zx_pager_query_dirty_ranges(zx_handle_t pager, zx_handle_t pager_vmo, uint64_t offset,
+                                        uint64_t length, void* buffer, size_t buffer_size,
+                                        size_t* actual, size_t* avail);
 
 __END_CDECLS
 

@@ -29,8 +29,8 @@ zx_status_t zx_handle_duplicate(zx_handle_t handle, zx_rights_t rights, zx_handl
 zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_handle_t* out);
 
 /* Objects. */
-zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer,
-                               size_t buffer_size, size_t* actual, size_t* avail);
+zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer, size_t buffer_size,
+                               size_t* actual, size_t* avail);
 zx_status_t zx_object_signal(zx_handle_t handle, uint32_t clear_mask, uint32_t set_mask);
 zx_status_t zx_object_wait_one(zx_handle_t handle, zx_signals_t signals, zx_time_t deadline,
                                zx_signals_t* observed);
@@ -62,16 +62,15 @@ zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t o
 /* Address space: the root VMAR only (sub-regions are not supported yet). */
 zx_handle_t zx_vmar_root_self(void);
 zx_status_t zx_vmar_map(zx_handle_t handle, zx_vm_option_t options, size_t vmar_offset,
-                        zx_handle_t vmo, uint64_t vmo_offset, size_t len,
-                        zx_vaddr_t* mapped_addr);
+                        zx_handle_t vmo, uint64_t vmo_offset, size_t len, zx_vaddr_t* mapped_addr);
 zx_status_t zx_vmar_unmap(zx_handle_t handle, zx_vaddr_t addr, size_t len);
 zx_status_t zx_vmar_protect(zx_handle_t handle, zx_vm_option_t options, zx_vaddr_t addr,
                             size_t len);
 
 /* Pagers. */
 zx_status_t zx_pager_create(uint32_t options, zx_handle_t* out);
-zx_status_t zx_pager_create_vmo(zx_handle_t pager, uint32_t options, zx_handle_t port,
-                                uint64_t key, uint64_t size, zx_handle_t* out);
+zx_status_t zx_pager_create_vmo(zx_handle_t pager, uint32_t options, zx_handle_t port, uint64_t key,
+                                uint64_t size, zx_handle_t* out);
 zx_status_t zx_pager_detach_vmo(zx_handle_t pager, zx_handle_t vmo);
 zx_status_t zx_pager_supply_pages(zx_handle_t pager, zx_handle_t pager_vmo, uint64_t offset,
                                   uint64_t length, zx_handle_t aux_vmo, uint64_t aux_offset);
