@@ -78,6 +78,27 @@ TEST_F(ZxVmar, MapChecksInOrder) {
   EXPECT_EQ(addr, 0u);
 }
 
+TEST_F(ZxVmar, AnonymousResizableVmoMappedAsABuffer) {
+  // What Fuchsia's pager test harness does: read a pager VMO into a mapped scratch VMO.
+  Owned scratch;
+  ASSERT_EQ(zx_vmo_create(2 * kPage, ZX_VMO_RESIZABLE, scratch.out()), ZX_OK);
+  zx_vaddr_t buf = 0;
+  ASSERT_EQ(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, scratch.get(),
+                        0, 2 * kPage, &buf),
+            ZX_OK);
+  std::vector<uint8_t> bytes(2 * kPage);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i % 251);
+  ASSERT_EQ(zx_vmo_write(vmo_.get(), bytes.data(), 0, bytes.size()), ZX_OK);
+  ASSERT_EQ(zx_vmo_read(vmo_.get(), reinterpret_cast<void*>(buf), 0, bytes.size()), ZX_OK);
+  EXPECT_EQ(std::memcmp(reinterpret_cast<const void*>(buf), bytes.data(), bytes.size()), 0);
+  // And the other way: a store through the mapping is the VMO's content.
+  reinterpret_cast<volatile uint8_t*>(buf)[kPage + 3] = 0xee;
+  uint8_t got = 0;
+  ASSERT_EQ(zx_vmo_read(scratch.get(), &got, kPage + 3, 1), ZX_OK);
+  EXPECT_EQ(got, 0xee);
+  EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), buf, 2 * kPage), ZX_OK);
+}
+
 TEST_F(ZxVmar, MapFaultsThroughThePager) {
   Owned pager, port, paged, aux;
   ASSERT_EQ(zx_pager_create(0, pager.out()), ZX_OK);
