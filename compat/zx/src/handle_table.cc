@@ -14,7 +14,10 @@ HandleTable& HandleTable::Get() {
 
 zx_handle_t HandleTable::Add(std::shared_ptr<Object> object, zx_rights_t rights) {
   internal::MutexLock lock(&mutex_);
-  const zx_handle_t value = (next_++ << 2) | ZX_HANDLE_FIXED_BITS_MASK;
+  zx_handle_t value;
+  do {  // after 2^30 handles the counter wraps: skip the values still in use
+    value = (next_++ << 2) | ZX_HANDLE_FIXED_BITS_MASK;
+  } while (entries_.contains(value));
   entries_.emplace(value, HandleEntry{std::move(object), rights});
   return value;
 }

@@ -1,8 +1,9 @@
 // The process's handle table: zx_handle_t values to {object, rights}, thread-safe.
 //
 // Lookups check in Zircon's order: ZX_ERR_BAD_HANDLE (no such handle), ZX_ERR_WRONG_TYPE
-// (another kind of object), ZX_ERR_ACCESS_DENIED (a right is missing). Values are never
-// reused while the process lives (a counter; the two low bits always set, as Zircon's).
+// (another kind of object), ZX_ERR_ACCESS_DENIED (a right is missing). Values come from a
+// counter, with the two low bits always set as Zircon's: a closed handle's value comes back
+// only after 2^30 more handles, and never while it is in use.
 #ifndef UPAGER_COMPAT_ZX_HANDLE_TABLE_H_
 #define UPAGER_COMPAT_ZX_HANDLE_TABLE_H_
 
