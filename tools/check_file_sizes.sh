@@ -4,7 +4,7 @@
 #
 # Usage: tools/check_file_sizes.sh [LIMIT] [FOLDER...]
 #   LIMIT    maximum lines per file (default 650: 600 and a margin)
-#   FOLDER   folders to check (default: src include tools bench tests examples)
+#   FOLDER   folders to check (default: src include compat tools bench tests examples)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +15,7 @@ if ! [[ "$limit" =~ ^[0-9]+$ ]]; then
 fi
 shift || true
 folders=("$@")
-[ ${#folders[@]} -gt 0 ] || folders=(src include tools bench tests examples)
+[ ${#folders[@]} -gt 0 ] || folders=(src include compat tools bench tests examples)
 
 cd "$root"
 offenders=0

@@ -9,6 +9,10 @@ The folders form layers, bottom up; each may include only from itself and the la
   - include/upager/ holds the public headers. Each one belongs to a layer too (PUBLIC_LAYERS
     below): anyone may include it whose layer is at or above it, and it may include only
     public headers at or below its own layer, never anything under src/.
+  - compat/ holds compatibility layers over the library, each in its own folder
+    (compat/zx: Zircon's zx_* C calls, docs/zx-compat.md). They sit above every library
+    layer: they may include public headers, internals of the layers below, and compat/ files;
+    their own C headers (compat/zx/include/zircon/...) include only each other.
   - tools/ (the `upager` command and its helpers) sits above every library layer and is
     built with the library: it may include public headers, the internals of any library
     layer (src/), and tools/ files.

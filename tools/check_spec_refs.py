@@ -37,7 +37,7 @@ import re
 import sys
 
 SPEC = "docs/zircon-semantics.md"
-SCAN_DIRS = ("src", "include", "tests", "docs", "bench", "tools", "examples")
+SCAN_DIRS = ("src", "include", "compat", "tests", "docs", "bench", "tools", "examples")
 TOP_FILES = ("README.md",)
 CODE_EXT = (".h", ".hh", ".hpp", ".c", ".cc", ".cpp", ".cxx", ".inc")
 HASH_EXT = (".py", ".sh", ".cmake", ".txt")  # '#' comments (CMakeLists.txt included)

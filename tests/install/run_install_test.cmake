@@ -1,6 +1,6 @@
-# Install test: installs a built upager into a scratch prefix and builds two consumers of it
-# from tests/install/main.cc, one through find_package(upager) and one through pkg-config,
-# then runs both. Script mode:
+# Install test: installs a built upager into a scratch prefix and builds consumers of it:
+# tests/install/main.cc through find_package(upager) and through pkg-config, and the C
+# zx_main.c through upager::zx and through upager-zx.pc; then runs them. Script mode:
 #
 #   cmake -DUPAGER_BUILD_DIR=<configured and built upager tree> -DWORK_DIR=<scratch dir>
 #         [-DCXX=<c++ compiler>] -P tests/install/run_install_test.cmake
@@ -59,6 +59,8 @@ if(EXISTS "${WORK_DIR}/cmake-consumer/provider_consumer")
   message(STATUS "install test: upager::providers consumer ran")
 endif()
 message(STATUS "install test: find_package consumer: ${run_output}")
+run("running the upager::zx consumer" "${WORK_DIR}/cmake-consumer/zx_consumer")
+message(STATUS "install test: upager::zx consumer: ${run_output}")
 
 # 3. pkg-config --cflags --libs upager, with PKG_CONFIG_PATH pointing into the prefix.
 find_program(PKG_CONFIG pkg-config)
@@ -88,4 +90,15 @@ run("building the pkg-config consumer" ${CXX} "${consumer_src}/main.cc"
     -o "${WORK_DIR}/pkgconfig-consumer" ${pc_flags})
 run("running the pkg-config consumer" "${WORK_DIR}/pkgconfig-consumer")
 message(STATUS "install test: pkg-config consumer: ${run_output}")
+
+# 4. pkg-config --cflags --libs upager-zx: a C file compiled as C, linked by the C++ driver.
+run("pkg-config --cflags --libs upager-zx" ${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_dir}"
+    ${PKG_CONFIG} --cflags --libs upager-zx)
+string(STRIP "${run_output}" zx_flags)
+message(STATUS "install test: pkg-config --cflags --libs upager-zx: ${zx_flags}")
+separate_arguments(zx_flags UNIX_COMMAND "${zx_flags}")
+run("building the upager-zx pkg-config consumer" ${CXX} -x c "${consumer_src}/zx_main.c" -x none
+    -o "${WORK_DIR}/pkgconfig-zx-consumer" ${zx_flags})
+run("running the upager-zx pkg-config consumer" "${WORK_DIR}/pkgconfig-zx-consumer")
+message(STATUS "install test: upager-zx pkg-config consumer: ${run_output}")
 message(STATUS "install test: PASSED")
