@@ -49,7 +49,11 @@ VmObjectPaged* VmObjectPaged::TreeRoot() const {
 
 VmObjectPaged::Where VmObjectPaged::Resolve(uint64_t page, bool from_parent) {
   VmObjectPaged* node = this;
-  bool skip_own = from_parent;
+  // Whether `node`'s own slots count: this node's (unless asked for its parent's view), and
+  // the parent of a slice, whose pages the slice shares. A read-through child never sees its
+  // parent's slots: it copied them when it was created (CreateChild), so a clone's later
+  // forks stay its own (snapshot-modified semantics, docs/clones.md).
+  bool own_slots = !from_parent;
   for (;;) {
     Impl& n = *node->impl_;
     n.mutex.AssertHeld();  // every node of the tree shares the lock the caller holds
@@ -62,11 +66,11 @@ VmObjectPaged::Where VmObjectPaged::Resolve(uint64_t page, bool from_parent) {
       return {Where::kMissing, node, page};
     }
     // A slot of a read-through clone (a forked page or a zero marker) is its own content.
-    if (!skip_own && node->kind_ == ChildKind::kReadThrough &&
+    if (own_slots && node->kind_ == ChildKind::kReadThrough &&
         n.pages.Lookup(page) != SlotKind::kAbsent) {
       return {Where::kStorage, node, page};
     }
-    skip_own = false;
+    own_slots = node->kind_ == ChildKind::kSlice;
     if (page >= n.parent_limit) return {Where::kZero, nullptr, 0};
     page += node->parent_offset_;
     node = node->parent_.get();
@@ -152,8 +156,10 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   const uint64_t first = PageOf(offset);
   c.parent_limit = std::min(PageOf(size), parent_pages > first ? parent_pages - first : 0);
   m.children.push_back(child.get());
-  if (type == CloneType::kSnapshotModified && kind_ == ChildKind::kReadThrough) {
-    // Snapshot semantics for what this clone has modified: its slots are copied now.
+  if (kind_ == ChildKind::kReadThrough) {
+    // The child of a clone sees at least the clone's state at creation, and a snapshot-
+    // modified child (or an at-least-on-write one, which Zircon upgrades to it here) keeps
+    // it: what the clone has modified is copied now (docs/clones.md).
     const uint64_t last = first + c.parent_limit;
     for (auto it = m.pages.pages().lower_bound(first);
          it != m.pages.pages().end() && it->first < last; ++it) {
