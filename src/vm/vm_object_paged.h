@@ -109,6 +109,8 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   // Mappings (src/fault). A mapping registers itself for as long as it is mapped, so that
   // supplies can install pages directly into it and state changes reach its page tables.
+  // -1 for a VMO that reads through its parent (a clone or a slice): its storage is not its
+  // content.
   int memfd() const;
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
