@@ -307,19 +307,6 @@ TEST(Pager, PageRequestBatchingChecksAncestorPages) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-// DECOMMIT is not supported on a pager-backed VMO, nor on its at-least-on-write child.
-TEST(Pager, DecommitTest) {
-  UserPager pager;
-  auto vmo = pager.CreateVmo(2);
-  ASSERT_NE(vmo, nullptr);
-  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
-  EXPECT_EQ(vmo->vmo.OpRange(kVmoOpDecommit, 0, P(2)), Status::kNotSupported);
-  auto clone = Clone(*vmo, 2);
-  ASSERT_NE(clone, nullptr);
-  EXPECT_EQ(clone->vmo.OpRange(kVmoOpDecommit, 0, P(2)), Status::kNotSupported);
-  EXPECT_TRUE(CheckVmo(*clone, 0, 2));
-}
-
 // Pages cut off by a shrink of the parent stay hidden from the clone when it grows again.
 TEST(Pager, CloneShrinkGrowParent) {
   UserPager pager;
