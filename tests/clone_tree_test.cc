@@ -5,9 +5,11 @@
 // Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "base/handle_access.h"
@@ -442,6 +444,85 @@ TEST(Snapshot, ResizeShrinkSnapshot) {
   EXPECT_EQ(Info(*snapshot).committed_bytes, 0u);
   EXPECT_EQ(ReadPages(*snapshot, 1, 1), Status::kOutOfRange);
   EXPECT_TRUE(CheckVmo(*vmo, 0, 2));
+}
+
+}  // namespace
+}  // namespace upager::testing
+
+namespace upager::testing {
+namespace {
+
+// Concurrency: writers fork pages of their own clones and read the rest while the root's
+// clean pages are evicted and a pager thread answers every READ. Each clone ends holding
+// exactly its own writes over the root's content (run under TSan too).
+TEST(Pager, CloneConcurrentForkReadEvict) {
+  UserPager pager;
+  constexpr uint64_t kPages = 16;
+  constexpr int kClones = 3;
+  constexpr int kRounds = 200;
+  auto vmo = pager.CreateVmo(kPages);
+  ASSERT_NE(vmo, nullptr);
+  std::vector<std::unique_ptr<TestVmo>> clones;
+  for (int i = 0; i < kClones; ++i) {
+    clones.push_back(Child(*vmo, kAlow, kPages));
+    ASSERT_NE(clones.back(), nullptr);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<bool> stop_evicting{false};
+  std::thread server([&] {
+    while (!stop.load()) {
+      uint64_t offset = 0;
+      uint64_t length = 0;
+      if (pager.GetPageReadRequest(*vmo, std::chrono::milliseconds(5), &offset, &length)) {
+        EXPECT_EQ(pager.SupplyPages(*vmo, offset, length), Status::kOk);
+      }
+    }
+  });
+  std::thread evictor([&] {
+    for (uint64_t i = 0; !stop_evicting.load(); ++i) {
+      internal::HandleAccess::Object(vmo->vmo)->EvictPage(i % kPages);
+      std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int c = 0; c < kClones; ++c) {
+    writers.emplace_back([&, c] {
+      // Clone c writes the pages p with p % kClones == c, reads all of them every round.
+      for (int round = 0; round < kRounds; ++round) {
+        const uint64_t page = (static_cast<uint64_t>(round) * kClones + c) % kPages;
+        if (page % kClones == static_cast<uint64_t>(c)) {
+          const uint64_t word = 0x1000 * (c + 1) + page;
+          EXPECT_EQ(clones[c]->vmo.Write(&word, P(page), sizeof(word)), Status::kOk);
+        }
+        std::vector<char> all(P(kPages));
+        EXPECT_EQ(clones[c]->vmo.Read(all.data(), 0, P(kPages)), Status::kOk);
+        if (::testing::Test::HasFailure()) return;
+      }
+    });
+  }
+  for (std::thread& w : writers) w.join();
+  stop_evicting.store(true);
+  evictor.join();
+
+  // Final content: each clone's own writes; every other page the root's pattern.
+  for (int c = 0; c < kClones; ++c) {
+    std::vector<char> all(P(kPages));
+    EXPECT_EQ(clones[c]->vmo.Read(all.data(), 0, P(kPages)), Status::kOk);
+    std::vector<char> expected = Expected(*vmo, 0, kPages);
+    for (uint64_t page = 0; page < kPages; ++page) {
+      bool written = false;
+      for (int round = 0; round < kRounds; ++round) {
+        written |= (static_cast<uint64_t>(round) * kClones + c) % kPages == page;
+      }
+      if (written && page % kClones == static_cast<uint64_t>(c)) {
+        const uint64_t word = 0x1000 * (c + 1) + page;
+        std::memcpy(expected.data() + P(page), &word, sizeof(word));
+      }
+    }
+    EXPECT_EQ(std::memcmp(all.data(), expected.data(), P(kPages)), 0) << c;
+  }
+  stop.store(true);  // the reads above may still need the pager (evicted root pages)
+  server.join();
 }
 
 }  // namespace
