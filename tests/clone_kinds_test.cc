@@ -4,6 +4,7 @@
 // Section numbers refer to docs/zircon-semantics.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -419,6 +420,114 @@ TEST(VmoChild, InfoPerNode) {
   EXPECT_EQ(Info(snapshot).flags, 0u);
   snapshot.Reset();
   EXPECT_EQ(Info(anonymous).num_children, 0u);
+}
+
+// Dirty ranges are queryable on the parent only: on a clone, kInvalidArgs.
+TEST(PagerWriteback, NoQueryOnClone) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  SetWord(vmo->vmo, 0, 1);
+  auto clone = Child(*vmo, kVmoChildSnapshotAtLeastOnWrite, 2);
+  ASSERT_NE(clone, nullptr);
+  SetWord(clone->vmo, P(1), 2);
+  ASSERT_EQ(pager.DirtyRanges(*vmo).size(), 1u);
+  size_t actual = 0;
+  size_t avail = 0;
+  EXPECT_EQ(pager.pager().QueryDirtyRanges(clone->vmo, 0, P(2), nullptr, 0, &actual, &avail),
+            Status::kInvalidArgs);
+}
+
+// Dropping a whole clone under a partial one keeps the root and the partial clone's view
+// intact, whichever side of the partial clone is released.
+TEST(Snapshot, ReleaseCowParentPages) {
+  for (uint64_t first : {0u, 1u, 2u}) {  // Right, LeftAndRight, Left
+    SCOPED_TRACE(first);
+    UserPager pager;
+    auto vmo = pager.CreateVmo(3);
+    ASSERT_NE(vmo, nullptr);
+    ASSERT_EQ(pager.SupplyPages(*vmo, 0, 3), Status::kOk);
+    auto full = Child(*vmo, kVmoChildSnapshotModified, 3);
+    ASSERT_NE(full, nullptr);
+    SetWord(full->vmo, P(first), 0xfu);
+    auto part = Child(*full, kVmoChildSnapshotModified, 1, first);
+    ASSERT_NE(part, nullptr);
+    full.reset();
+    EXPECT_EQ(Word(part->vmo, 0), 0xfu);
+    EXPECT_TRUE(CheckVmo(*vmo, 0, 3));
+    EXPECT_EQ(Info(vmo->vmo).num_children, 1u);
+    SetWord(part->vmo, 8, 0x1u);
+    EXPECT_EQ(Word(part->vmo, 0), 0xfu);
+    EXPECT_TRUE(CheckVmo(*vmo, 0, 3));
+    EXPECT_FALSE(pager.AnyPacket());
+  }
+}
+
+// A snapshot of a modified clone captures the modification; OP_ZERO in a snapshot after
+// the root was supplied does not show the root's content.
+TEST(Snapshot, SnapshotModifiedClone) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  auto clone = Child(*vmo, kVmoChildSnapshotModified, 2);
+  ASSERT_NE(clone, nullptr);
+  SetWord(clone->vmo, 0, 0xaa);
+  auto snapshot = Child(*clone, kVmoChildSnapshotModified, 2);
+  ASSERT_NE(snapshot, nullptr);
+  EXPECT_EQ(Word(snapshot->vmo, 0), 0xaau);
+  // ZeroRangeLeftInSnapshotPageInParent
+  ASSERT_EQ(snapshot->vmo.OpRange(kVmoOpZero, 0, P(2)), Status::kOk);
+  EXPECT_TRUE(CheckVmoData(*snapshot, 0, 2, std::vector<char>(P(2), 0).data()));
+  EXPECT_EQ(Word(clone->vmo, 0), 0xaau);
+  EXPECT_TRUE(CheckVmo(*vmo, 0, 2));
+}
+
+// A root shrink racing with snapshot creation: each snapshot sees the root's pages below
+// the root's size at some instant and zeros above, and nothing breaks.
+TEST(Snapshot, ResizeSnapshotRace) {
+  UserPager pager;
+  constexpr uint64_t kPages = 8;
+  auto vmo = pager.CreateVmo(kPages, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, kPages), Status::kOk);
+  auto clone = Child(*vmo, kVmoChildSnapshotModified, kPages);
+  ASSERT_NE(clone, nullptr);
+  SetWord(clone->vmo, P(kPages - 1), 0x77);
+  std::vector<std::unique_ptr<TestVmo>> snapshots(kPages);
+  TestThread shrinker([&] {
+    for (uint64_t pages = kPages; pages-- > 1;) {
+      if (vmo->vmo.SetSize(P(pages)) != Status::kOk) return false;
+    }
+    return true;
+  });
+  shrinker.Start();
+  for (auto& snapshot : snapshots) {
+    snapshot = Child(*clone, kVmoChildSnapshotModified, kPages);
+    ASSERT_NE(snapshot, nullptr);
+  }
+  ASSERT_TRUE(shrinker.Wait());
+  for (const auto& snapshot : snapshots) {
+    // Page 0 is always the root's; the clone's modified last page is always the snapshot's;
+    // every page in between is the root's or zeros, and zeros stay zeros upward.
+    std::vector<char> data(P(kPages));
+    ASSERT_EQ(snapshot->vmo.Read(data.data(), 0, P(kPages)), Status::kOk);
+    const std::vector<char> expected = Expected(*vmo, 0, kPages);
+    EXPECT_EQ(std::memcmp(data.data(), expected.data(), P(1)), 0);
+    bool zeros = false;
+    for (uint64_t page = 1; page + 1 < kPages; ++page) {
+      const bool is_zero = std::all_of(data.begin() + P(page), data.begin() + P(page + 1),
+                                       [](char c) { return c == 0; });
+      if (!is_zero) {
+        EXPECT_FALSE(zeros) << page;
+        EXPECT_EQ(std::memcmp(data.data() + P(page), expected.data() + P(page), P(1)), 0);
+      }
+      zeros = zeros || is_zero;
+    }
+    EXPECT_EQ(Word(snapshot->vmo, P(kPages - 1)), 0x77u);
+  }
+  EXPECT_FALSE(pager.AnyPacket());
 }
 
 }  // namespace
