@@ -455,6 +455,9 @@ TEST(Pager, EvictionHintsWithClones) {
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 2));
   ASSERT_EQ(pager.SupplyPages(*vmo, 1, 2), Status::kOk);
   ASSERT_TRUE(t.Wait());
+  // The root's pages the grandchild reads are always-need now: never evicted.
+  EXPECT_FALSE(internal::HandleAccess::Object(vmo->vmo)->EvictPage(1));
+  EXPECT_FALSE(internal::HandleAccess::Object(vmo->vmo)->EvictPage(2));
   EXPECT_EQ(grandchild->vmo.OpRange(kVmoOpDontNeed, 0, P(3)), Status::kOk);
   EXPECT_EQ(clone->vmo.OpRange(kVmoOpDontNeed, 0, P(3)), Status::kOk);
   EXPECT_FALSE(pager.AnyPacket());

@@ -394,10 +394,24 @@ Status VmObjectPaged::CloneOpRange(uint32_t op, uint64_t offset, uint64_t len) {
       return Status::kOk;
     }
     case kVmoOpPrefetch: return FetchThrough(first, last);
-    case kVmoOpAlwaysNeed:
-      (void)FetchThrough(first, last);
+    case kVmoOpAlwaysNeed: {
+      if (FetchThrough(first, last) == Status::kOk) {
+        // The root's pages this clone reads are never evicted from now on.
+        MutexLock lock(&m.mutex);
+        const uint64_t end = std::min(last, PageOf(m.size));
+        for (uint64_t page = first; page < end; ++page) {
+          const Where where = Resolve(page, /*from_parent=*/false);
+          if (where.kind != Where::kStorage || where.node->reads_through_parent()) continue;
+          Impl& root = *where.node->impl_;
+          root.mutex.AssertHeld();
+          if (root.pages.IsRealPage(root.pages.Lookup(where.page))) {
+            root.pages.SetAlwaysNeed(where.page);
+          }
+        }
+      }
       return Status::kOk;  // best effort, as on a root
-    case kVmoOpDontNeed: return Status::kOk;
+    }
+    case kVmoOpDontNeed: return Status::kOk;  // accepted; the root's order is the root's own
     default: return Status::kNotSupported;
   }
 }
