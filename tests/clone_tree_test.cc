@@ -387,8 +387,10 @@ TEST(Snapshot, SnapshotVmoWithSlice) {
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
   auto clone = Child(*vmo, kModified, 2);
   ASSERT_NE(clone, nullptr);
-  auto slice = Child(*clone, kVmoChildSlice, 1);
+  SetWord(*clone, P(1), 0xc0);  // a slice of a clone that has forked pages shares them
+  auto slice = Child(*clone, kVmoChildSlice, 2);
   ASSERT_NE(slice, nullptr);
+  EXPECT_EQ(Word(*slice, P(1)), 0xc0u);
   auto snapshot = Child(*clone, kModified, 2);
   ASSERT_NE(snapshot, nullptr);
   EXPECT_EQ(Info(*clone).num_children, 2u);

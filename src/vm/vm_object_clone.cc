@@ -156,10 +156,10 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   const uint64_t first = PageOf(offset);
   c.parent_limit = std::min(PageOf(size), parent_pages > first ? parent_pages - first : 0);
   m.children.push_back(child.get());
-  if (kind_ == ChildKind::kReadThrough) {
-    // The child of a clone sees at least the clone's state at creation, and a snapshot-
-    // modified child (or an at-least-on-write one, which Zircon upgrades to it here) keeps
-    // it: what the clone has modified is copied now (docs/clones.md).
+  if (kind == ChildKind::kReadThrough && kind_ == ChildKind::kReadThrough) {
+    // The clone child of a clone (a slice of it shares its pages instead) sees at least the clone's
+    // state at creation, and a snapshot- modified child (or an at-least-on-write one, which Zircon
+    // upgrades to it here) keeps it: what the clone has modified is copied now (docs/clones.md).
     const uint64_t last = first + c.parent_limit;
     for (auto it = m.pages.pages().lower_bound(first);
          it != m.pages.pages().end() && it->first < last; ++it) {
