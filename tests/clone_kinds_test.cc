@@ -210,6 +210,12 @@ TEST(Snapshot, AlowSlice) {
             Status::kNotSupported);
   auto root_slice_snapshot = Child(*slice, kVmoChildSnapshotModified, 1);
   EXPECT_NE(root_slice_snapshot, nullptr);
+  // A slice of a slice of the root is a slice of the root: its children are allowed.
+  auto slice_of_slice = Child(*slice, kVmoChildSlice, 1);
+  ASSERT_NE(slice_of_slice, nullptr);
+  auto alow2 = Child(*slice_of_slice, kVmoChildSnapshotAtLeastOnWrite, 1);
+  ASSERT_NE(alow2, nullptr);
+  EXPECT_TRUE(CheckVmoData(*alow2, 0, 1, Expected(*vmo, 1, 1).data()));
 }
 
 // ---- Snapshots of anonymous VMOs ----

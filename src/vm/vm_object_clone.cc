@@ -103,8 +103,11 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   if (offset % kPageSize != 0) return Status::kInvalidArgs;
   if (RangeOverflows(offset, size)) return Status::kOutOfRange;
   const bool pager_tree = TreeRoot()->source_ != nullptr;
-  // A slice whose parent is itself a clone cannot be cloned (Zircon's rule, 16).
-  const bool slice_of_clone = kind_ == ChildKind::kSlice && parent_->reads_through_parent();
+  // A slice of a clone cannot be cloned (Zircon's rule, 16); a slice of a slice is a slice of
+  // what lies under the slices.
+  const VmObjectPaged* under = this;
+  while (under->kind_ == ChildKind::kSlice) under = under->parent_.get();
+  const bool slice_of_clone = kind_ == ChildKind::kSlice && under->kind_ == ChildKind::kReadThrough;
   ChildKind kind = ChildKind::kNone;
   switch (type) {
     case CloneType::kSlice:
