@@ -254,6 +254,17 @@ TEST(VmoChild, SnapshotOfAnonymous) {
   EXPECT_EQ(seen, 0x1111u);
   EXPECT_EQ(snapshot.OpRange(kVmoOpDecommit, 0, P(1)), Status::kOk);
   EXPECT_EQ(Word(snapshot, 0), 0u);
+  // A snapshot of a slice copies the slice's window only: beyond it, zeros.
+  Vmo slice;
+  ASSERT_EQ(vmo.CreateChild(kVmoChildSlice, 0, P(1), &slice), Status::kOk);
+  SetWord(vmo, 0, 0x5555);
+  Vmo of_slice;
+  ASSERT_EQ(slice.CreateChild(kVmoChildSnapshot, 0, P(2), &of_slice), Status::kOk);
+  EXPECT_EQ(Word(of_slice, 0), 0x5555u);
+  EXPECT_EQ(Word(of_slice, P(1)), 0u);
+  Vmo past_slice;
+  ASSERT_EQ(slice.CreateChild(kVmoChildSnapshot, P(1), P(1), &past_slice), Status::kOk);
+  EXPECT_EQ(Word(past_slice, 0), 0u);
 }
 
 // ---- Snapshot-modified over a pager root (snapshot.cc) ----

@@ -160,9 +160,10 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   c.parent_limit = std::min(PageOf(size), parent_pages > first ? parent_pages - first : 0);
   m.children.push_back(child.get());
   if (kind == ChildKind::kReadThrough && kind_ == ChildKind::kReadThrough) {
-    // The clone child of a clone (a slice of it shares its pages instead) sees at least the clone's
-    // state at creation, and a snapshot- modified child (or an at-least-on-write one, which Zircon
-    // upgrades to it here) keeps it: what the clone has modified is copied now (docs/clones.md).
+    // The clone child of a clone (a slice of it shares its pages instead) sees at least the
+    // clone's state at creation, and a snapshot-modified child (or an at-least-on-write one,
+    // which Zircon upgrades to it here) keeps it: what the clone has modified is copied now
+    // (docs/clones.md).
     const uint64_t last = first + c.parent_limit;
     for (auto it = m.pages.pages().lower_bound(first);
          it != m.pages.pages().end() && it->first < last; ++it) {
@@ -183,9 +184,14 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
 }
 
 Status VmObjectPaged::CopyContentTo(uint64_t offset, uint64_t size, int child_fd) {
-  // Down through slices to the anonymous VMO that has the bytes.
+  // Down through slices to the anonymous VMO that has the bytes; what lies beyond a slice
+  // reads as zeros.
   VmObjectPaged* node = this;
   while (node->kind_ == ChildKind::kSlice) {
+    Impl& slice = *node->impl_;
+    slice.mutex.AssertHeld();
+    if (offset >= slice.size) return Status::kOk;
+    size = std::min(size, slice.size - offset);
     offset += Bytes(node->parent_offset_);
     node = node->parent_.get();
   }
