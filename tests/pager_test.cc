@@ -376,8 +376,7 @@ TEST(Pager, ResizeNonresizableVmo) {
   EXPECT_EQ(vmo.SetSize(P(2)), Status::kUnavailable);
 }
 
-// DECOMMIT is not supported on pager VMOs (11). The at-least-on-write child half of the peer
-// test waits for clones (issue 13): see the end of the test.
+// DECOMMIT is not supported on pager VMOs (11), nor on their at-least-on-write children (16).
 TEST(Pager, DecommitTest) {
   Pager pager;
   ASSERT_EQ(Pager::Create(0, &pager), Status::kOk);
@@ -404,13 +403,13 @@ TEST(Pager, DecommitTest) {
   PortPacket packet{};
   EXPECT_EQ(port.Wait(DeadlineAfter(std::chrono::nanoseconds(0)), &packet), Status::kTimedOut);
 
-  // The peer's second half, DECOMMIT on an at-least-on-write child (kNotSupported too, 16),
-  // waits for clones of pager VMOs. TODO(issue 13): once CreateChild makes them, expect kOk
-  // here and kNotSupported from the child's DECOMMIT.
-  constexpr uint32_t kChildSnapshotAtLeastOnWrite = 1u << 4;  // ZX_VMO_CHILD_...
+  // The peer's second half: DECOMMIT on an at-least-on-write child is kNotSupported too (16).
   Vmo child;
-  EXPECT_EQ(vmo.CreateChild(kChildSnapshotAtLeastOnWrite, 0, kPageSize, &child),
-            Status::kNotSupported);
+  ASSERT_EQ(vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, kPageSize, &child), Status::kOk);
+  EXPECT_EQ(child.OpRange(kVmoOpDecommit, 0, kPageSize), Status::kNotSupported);
+  ASSERT_EQ(child.Read(&read, 0, sizeof(read)), Status::kOk);
+  EXPECT_EQ(read, word);
+  EXPECT_EQ(port.Wait(DeadlineAfter(std::chrono::nanoseconds(0)), &packet), Status::kTimedOut);
 }
 
 // Creating VMOs while another thread closes the pager's last handle (5.3): creation either

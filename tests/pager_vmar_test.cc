@@ -16,7 +16,8 @@
 //  - Clones: CloneReadFromCloneTest, CloneReadFromParentTest, CloneSimultaneousReadTest,
 //    CloneSimultaneousChildReadTest, CloneWriteToCloneTest (VV), CloneDetachTest,
 //    CloneResizeCloneHazard, CloneResizeParentOK, CloneShrinkGrowParent; the clone half of
-//    DecommitOnDetachTest. upager has no clones (Vmo::CreateChild is kNotSupported).
+//    DecommitOnDetachTest. Mappings of clones are not built (Mapping::Create on a clone is
+//    kNotSupported, docs/clones.md); their Vmo variants are in clone_test.cc.
 //  - SuspendReadTestVmar: ThreadHandle::Suspend interrupts waits in PageRequest::Wait only; a
 //    thread asleep in a userfaultfd fault is in the kernel and cannot be suspended and
 //    resumed into a fresh request. SuspendInKernelTest / SuspendInKernelCaptureFaultsTest

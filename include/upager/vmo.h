@@ -38,6 +38,11 @@ inline constexpr uint32_t kVmoResizable = 1u << 1, kVmoTrapDirty = 1u << 3;
 inline constexpr uint32_t kVmoOpCommit = 1, kVmoOpDecommit = 2, kVmoOpZero = 10,
                           kVmoOpDontNeed = 12, kVmoOpAlwaysNeed = 13, kVmoOpPrefetch = 14;
 inline constexpr uint32_t kVmoInfoPagerBacked = 1u << 5;
+// CreateChild's options (Zircon's values; docs/clones.md says what each kind does).
+inline constexpr uint32_t kVmoChildSnapshot = 1u << 0, kVmoChildResizable = 1u << 2,
+                          kVmoChildSlice = 1u << 3, kVmoChildSnapshotAtLeastOnWrite = 1u << 4,
+                          kVmoChildNoWrite = 1u << 5, kVmoChildReference = 1u << 6,
+                          kVmoChildSnapshotModified = 1u << 7;
 // The largest VMO size. Page storage is a sparse memfd, whose size the kernel limits to
 // 2^63-1 bytes; 2^60 leaves room for range arithmetic.
 inline constexpr uint64_t kMaxVmoSize = 1ull << 60;
@@ -45,9 +50,11 @@ inline constexpr uint64_t kMaxVmoSize = 1ull << 60;
 struct VmoInfo {
   uint64_t koid;
   uint64_t size_bytes;
-  uint64_t committed_bytes;  // real pages held (Clean, Dirty, AwaitingClean)
-  uint64_t populated_bytes;  // same for a root VMO (no clones yet)
-  uint32_t flags;            // kVmoInfoPagerBacked
+  uint64_t committed_bytes;   // real pages this node holds (a child: the pages it forked)
+  uint64_t populated_bytes;   // the same (pages a child reads through are its root's)
+  uint32_t flags;             // kVmoInfoPagerBacked (every node of a pager-backed tree)
+  uint32_t num_children = 0;  // children alive (CreateChild)
+  uint64_t parent_koid = 0;   // the parent's koid; 0 for a VMO that is not a child
 };
 
 class Vmo : private internal::Handle<internal::VmObjectPaged> {
@@ -103,7 +110,15 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15). kAccessDenied
   // without kRightWrite (COMMIT, DECOMMIT, ZERO) or kRightRead (PREFETCH).
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) const;
-  // Clones are not supported yet: kNotSupported.
+  // A child of this VMO (zx_vmo_create_child; docs/clones.md): exactly one kind
+  // (kVmoChildSnapshot, kVmoChildSnapshotAtLeastOnWrite, kVmoChildSnapshotModified,
+  // kVmoChildSlice), with kVmoChildResizable and/or kVmoChildNoWrite (not together, nor
+  // with a slice). kOutOfRange for a size above kMaxVmoSize or an offset+size that
+  // overflows; kInvalidArgs for bad options, an offset not page-aligned or a slice outside
+  // the VMO; kBadHandle; kAccessDenied without kRightDuplicate and kRightRead;
+  // kNotSupported for a snapshot of a pager-backed VMO, a slice of a resizable one,
+  // kVmoChildReference, and a VMO held from another process. The child's handle has this
+  // handle's rights, with kRightWrite added for the snapshot kinds, removed for NoWrite.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
 

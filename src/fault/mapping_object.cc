@@ -62,6 +62,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (object == nullptr) {
     return Status::kNotSupported;  // a VMO held from another process: not mappable yet
   }
+  if (object->reads_through_parent()) return Status::kNotSupported;  // docs/clones.md
   if (vmo_offset > UINT64_MAX - len || vmo_offset + len > object->size()) {
     return Status::kOutOfRange;
   }

@@ -4,51 +4,16 @@
 #include <algorithm>
 #include <vector>
 
-#include "base/deferred_wakeups.h"
-#include "upager/thread.h"
+#include "vm/retry_loop.h"
 #include "vm/vm_object_impl.h"
 #include "vm/vm_object_paged.h"
 
 namespace upager::internal {
 
-// ---- The retry loop (18.1) ----
-//
-// Each operation below looks at the page list under the lock; when it needs the pager it
-// populates `req`, drops the lock, waits, and looks again from where it was. A suspended
-// waiter gets kIntrRetry: it parks until resumed and then carries on, which issues a new
-// request (8).
-namespace {
-Status WaitOnRequest(PageRequest* req) {
-  Status status = req->Wait(/*suspendable=*/true);
-  if (status == Status::kIntrRetry) {
-    status = ParkWhileSuspended();
-  }
-  return status;
-}
-
-// Runs `attempt(LazyPageRequest&)` until it is done. An attempt takes the VMO lock itself,
-// looks at the page list, and either ends the operation (any status but kShouldWait is
-// returned as it is) or populates the request (GetPages, RequestDirtyTransition) and returns
-// what that returned: on kShouldWait the loop waits on the request with no lock held and
-// tries again (the attempt keeps its progress in its captures); a failed wait ends the
-// operation with the wait's status. Packets queued under the lock wake their reader once
-// the attempt has let go of it.
-template <typename Attempt>
-Status RunRetryLoop(bool early_wake, Attempt&& attempt) {
-  LazyPageRequest req(early_wake);
-  for (;;) {
-    Status status;
-    {
-      DeferredWakeups defer;
-      status = attempt(req);
-    }
-    if (status != Status::kShouldWait) return status;
-    if (status = WaitOnRequest(req.get()); status != Status::kOk) return status;
-  }
-}
-}  // namespace
+// The retry loop (18.1) is in retry_loop.h.
 
 Status VmObjectPaged::Read(void* data, uint64_t offset, uint64_t len) {
+  if (reads_through_parent()) return CloneRead(data, offset, len);
   if (RangeOverflows(offset, len)) return Status::kOutOfRange;
   auto* out = static_cast<char*>(data);
   const uint64_t end = offset + len;

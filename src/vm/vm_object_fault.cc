@@ -15,7 +15,11 @@ namespace upager::internal {
 
 // ---- Mappings ----
 
-int VmObjectPaged::memfd() const { return impl_->memfd; }
+int VmObjectPaged::memfd() const {
+  // A clone's storage holds only the pages it forked: never hand it out to be mapped as the
+  // clone's content (docs/clones.md, Mapped clones).
+  return reads_through_parent() ? -1 : impl_->memfd;
+}
 
 void VmObjectPaged::AddMapping(VmMapping* mapping) {
   MutexLock lock(&impl_->mutex);

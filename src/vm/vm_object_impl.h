@@ -63,12 +63,24 @@ Status MakeMemfd(uint64_t size, bool resizable, int* out);
 
 // Everything guarded by the VMO lock.
 struct VmObjectPaged::Impl {
-  Impl(int fd, uint64_t size_bytes, PageReclaimer* reclaimer, VmObjectPaged* owner)
-      : memfd(fd), size(size_bytes), pages(reclaimer, owner) {}
+  // `tree_mutex`: the hierarchy lock of the tree a child joins (its root's mutex); null for
+  // a VMO that is the root of its own tree (docs/clones.md, Locking).
+  Impl(int fd, uint64_t size_bytes, PageReclaimer* reclaimer, VmObjectPaged* owner,
+       Mutex* tree_mutex)
+      : mutex(tree_mutex != nullptr ? *tree_mutex : own_mutex),
+        memfd(fd),
+        size(size_bytes),
+        pages(reclaimer, owner) {}
   // The storage goes off the caller's path where it is large (storage_reaper.h).
   ~Impl() { StorageReaper::Default().Close(memfd, pages.committed_pages()); }
 
-  Mutex mutex;
+ private:
+  Mutex own_mutex;  // the tree's lock, for a root (use `mutex`)
+
+ public:
+  // The lock of this VMO's whole tree: every node of a tree (root, read-through children,
+  // slices) refers to the root's mutex, so one lock guards the whole chain.
+  Mutex& mutex;
   const int memfd;
   uint64_t size UPAGER_GUARDED_BY(mutex);
   PageList pages UPAGER_GUARDED_BY(mutex);
@@ -87,6 +99,17 @@ struct VmObjectPaged::Impl {
     bool installed = false;
   };
   FaultWatch fault_watch UPAGER_GUARDED_BY(mutex);
+
+  // ---- Clones (docs/clones.md) ----
+  // A child sees its parent below this page (child coordinates) and zeros from it on; only
+  // ever lowered (a shrink of the parent or of the child). Unused by a root.
+  uint64_t parent_limit UPAGER_GUARDED_BY(mutex) = 0;
+  // The read-through and slice children, which share this tree's lock.
+  std::vector<VmObjectPaged*> children UPAGER_GUARDED_BY(mutex);
+  // The snapshot children that were copied (their own trees, with their own locks).
+  std::atomic<uint32_t> copy_children{0};
+  // Lowers every child's parent_limit to what this VMO's first `pages` pages leave it.
+  void ClipChildren(uint64_t pages) UPAGER_REQUIRES(mutex);
 
   // Runs this long are cleared from the mappings' page tables before they are punched.
   static constexpr uint64_t kZapFirstPages = 16;

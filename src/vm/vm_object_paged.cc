@@ -16,16 +16,34 @@
 namespace upager::internal {
 
 VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
-                             std::shared_ptr<PageSource> source, uint64_t pager_koid)
+                             std::shared_ptr<PageSource> source, uint64_t pager_koid,
+                             ChildLink link)
     : koid_(NextKoid()),
       pager_koid_(pager_koid),
       options_(options),
       source_(std::move(source)),
-      impl_(std::make_unique<Impl>(memfd, size, source_ ? &PageReclaimer::Default() : nullptr,
-                                   this)) {}
+      parent_koid_(link.parent ? link.parent->koid() : 0),
+      copied_from_(link.kind == ChildKind::kCopy ? link.parent : nullptr),
+      parent_(link.kind == ChildKind::kCopy ? nullptr : std::move(link.parent)),
+      parent_offset_(link.parent_offset),
+      kind_(link.kind),
+      impl_(std::make_unique<Impl>(memfd, size, source_ ? &PageReclaimer::Default() : nullptr, this,
+                                   parent_ ? &parent_->impl_->mutex : nullptr)) {}
 
 VmObjectPaged::~VmObjectPaged() {
   if (source_) source_->Close();
+  if (kind_ == ChildKind::kCopy) {
+    if (auto parent = copied_from_.lock()) parent->impl_->copy_children.fetch_sub(1);
+  } else if (parent_) {
+    // Leave the parent's list before letting go of the parent (docs/clones.md).
+    {
+      MutexLock lock(&impl_->mutex);
+      Impl& p = *parent_->impl_;
+      p.mutex.AssertHeld();  // the same tree lock
+      std::erase(p.children, this);
+    }
+    parent_->RemoveHandle();
+  }
 }
 
 Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
@@ -36,7 +54,7 @@ Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
-  out->reset(new VmObjectPaged(size, options, fd, nullptr, 0));
+  out->reset(new VmObjectPaged(size, options, fd, nullptr, 0, ChildLink{}));
   return Status::kOk;
 }
 
@@ -49,7 +67,7 @@ Status VmObjectPaged::CreatePagerBacked(uint64_t size, uint32_t options,
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
-  out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid));
+  out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid, ChildLink{}));
   // A grown-from-nothing VMO has no content yet: every slot is absent.
   return Status::kOk;
 }
@@ -74,13 +92,17 @@ void VmObjectPaged::GetInfo(VmoInfo* out) const {
   out->size_bytes = impl_->size;
   out->committed_bytes = Bytes(impl_->pages.committed_pages());
   out->populated_bytes = out->committed_bytes;
-  out->flags = source_ ? kVmoInfoPagerBacked : 0;
+  out->num_children = static_cast<uint32_t>(impl_->children.size()) +
+                      impl_->copy_children.load(std::memory_order_relaxed);
+  out->parent_koid = parent_koid_;
+  out->flags = TreeRoot()->source_ ? kVmoInfoPagerBacked : 0;
 }
 
 Status VmObjectPaged::SetSize(uint64_t new_size) {
   if ((options_ & kVmoResizable) == 0) return Status::kUnavailable;
   if (new_size > kMaxVmoSize) return Status::kOutOfRange;
   new_size = Bytes(PageCeil(new_size));
+  if (reads_through_parent()) return CloneSetSize(new_size);
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   const uint64_t old_size = m.size;
@@ -118,6 +140,7 @@ Status VmObjectPaged::SetSize(uint64_t new_size) {
     }
     m.pages.Truncate(first);
     if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
+    m.ClipChildren(first);  // the cut range is gone for existing children, for good (16)
   }
   m.size = new_size;
   m.modified = true;
@@ -131,6 +154,7 @@ Status VmObjectPaged::SetSize(uint64_t new_size) {
 // can be evicted.
 
 Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
+  if (reads_through_parent()) return CloneWrite(data, offset, len);
   // Writes may commit pages: wait while the budget is exceeded and nothing can be evicted.
   if (source_) {
     if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
@@ -141,6 +165,7 @@ Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
 }
 
 Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
+  if (reads_through_parent()) return CloneOpRange(op, offset, len);
   if (source_ && (op == kVmoOpCommit || op == kVmoOpZero)) {
     if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
   }

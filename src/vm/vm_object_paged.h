@@ -43,6 +43,28 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                                   std::shared_ptr<VmObjectPaged>* out);
   ~VmObjectPaged();
 
+  // What a child is (docs/clones.md): a root of its own tree (kNone, or kCopy for a
+  // snapshot that was copied from its parent), a read-through clone of a pager-backed
+  // chain, or a slice.
+  enum class ChildKind { kNone, kCopy, kReadThrough, kSlice };
+  // The kinds CreateChild is asked for, options already parsed by Vmo::CreateChild.
+  enum class CloneType { kSnapshot, kAtLeastOnWrite, kSnapshotModified, kSlice };
+  // A child of this VMO: `offset` and `size` in bytes, `size` rounded to pages already.
+  Status CreateChild(CloneType type, uint64_t offset, uint64_t size, bool resizable,
+                     std::shared_ptr<VmObjectPaged>* out);
+  // Whether this VMO reads (some of) its content through its parent: a read-through clone or
+  // a slice. Such a VMO cannot be mapped yet (docs/clones.md).
+  bool reads_through_parent() const {
+    return kind_ == ChildKind::kReadThrough || kind_ == ChildKind::kSlice;
+  }
+  // Where the content of a page of a tree is (vm_object_clone.cc): in `node`'s storage at
+  // `page`, zeros, or missing at the pager-backed root `node` (at root page `page`).
+  struct Where {
+    enum Kind { kStorage, kZero, kMissing } kind;
+    VmObjectPaged* node;
+    uint64_t page;
+  };
+
   uint64_t koid() const { return koid_; }
   uint64_t pager_koid() const { return pager_koid_; }
   bool is_pager_backed() const { return source_ != nullptr; }
@@ -88,6 +110,8 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   // Mappings (src/fault). A mapping registers itself for as long as it is mapped, so that
   // supplies can install pages directly into it and state changes reach its page tables.
+  // -1 for a VMO that reads through its parent (a clone or a slice): its storage is not its
+  // content.
   int memfd() const;
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
@@ -140,8 +164,37 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status GatherDirtyRanges(uint64_t offset, uint64_t len, size_t buffer_entries,
                            std::vector<VmoDirtyRange>* out, bool count_all, size_t* avail);
 
+  // Where a child sits in its tree; empty for a VMO that has no parent.
+  struct ChildLink {
+    std::shared_ptr<VmObjectPaged> parent;
+    uint64_t parent_offset = 0;  // pages
+    ChildKind kind = ChildKind::kNone;
+  };
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
-                uint64_t pager_koid);
+                uint64_t pager_koid, ChildLink link);
+
+  // ---- Clones (vm_object_clone.cc) ----
+  // Resolves page `page` of this node (of its parent first if `from_parent`), under the tree
+  // lock (this node's impl_->mutex, asserted held by the caller).
+  Where Resolve(uint64_t page, bool from_parent);
+  // The root of this node's tree (the first node up the chain that is not read-through or a
+  // slice).
+  VmObjectPaged* TreeRoot() const;
+  // The read-through / slice versions of the Vmo API.
+  Status CloneRead(void* data, uint64_t offset, uint64_t len);
+  Status CloneWrite(const void* data, uint64_t offset, uint64_t len);
+  Status CloneOpRange(uint32_t op, uint64_t offset, uint64_t len);
+  Status CloneSetSize(uint64_t size);
+  // Forks the pages of [first, last) this read-through node has not forked yet, each with
+  // the content it sees now: kShouldWait with `req` populated when a run is missing at the
+  // root (the pages before it are forked), kOk when all are. Under the tree lock.
+  Status ForkRange(uint64_t first, uint64_t last, PageRequest* req);
+  // Fetches the pages of [first, last) that are missing at the root, without forking them
+  // (PREFETCH, ALWAYS_NEED through a clone).
+  Status FetchThrough(uint64_t first, uint64_t last);
+  // Copies [offset, offset+size) of this VMO (an anonymous tree) into `child_fd`, its data
+  // extents only, under the tree lock.
+  Status CopyContentTo(uint64_t offset, uint64_t size, int child_fd);
 
   // HandleFault, minus the end of a fill: `*tried` is set to the filler it tried, which stays
   // counted in filler_users for the caller to release, and `*run` to the absent run it was
@@ -170,6 +223,14 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   const uint64_t pager_koid_;
   const uint32_t options_;
   const std::shared_ptr<PageSource> source_;
+  // A child's place in its tree (docs/clones.md): before impl_, which goes first. A copied
+  // snapshot (kCopy) keeps no hold on its parent, only its koid and a weak reference, to
+  // count itself out of the parent's children.
+  const uint64_t parent_koid_;
+  const std::weak_ptr<VmObjectPaged> copied_from_;
+  const std::shared_ptr<VmObjectPaged> parent_;  // read-through and slice children
+  const uint64_t parent_offset_;                 // pages
+  const ChildKind kind_;
   std::unique_ptr<Impl> impl_;
 };
 

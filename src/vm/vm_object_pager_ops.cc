@@ -24,6 +24,9 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
     MutexLock aux_lock(&a.mutex);
     return aux_offset + len > a.size ? Status::kOutOfRange : Status::kNotSupported;
   }
+  // A clone or slice aux has no pages of its own to give, and one in the destination's tree
+  // shares its lock (docs/clones.md).
+  if (aux->reads_through_parent()) return Status::kNotSupported;
   // Lock order between VMOs: pager-backed destination, then the (anonymous) aux.
   MutexLock lock(&m.mutex);
   MutexLock aux_lock(&a.mutex);

@@ -119,10 +119,62 @@ Status Vmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) const {
   return object()->OpRange(op, offset, len);
 }
 
-Status Vmo::CreateChild(uint32_t /*options*/, uint64_t /*offset*/, uint64_t /*size*/,
-                        Vmo* /*out*/) const {
+Status Vmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const {
+  // Zircon's order (docs/clones.md): the size, NoWrite with Resizable, the handle and its
+  // rights, then the kind, then the object's checks.
+  if (size > kMaxVmoSize) return Status::kOutOfRange;
+  size = (size + kPageSize - 1) / kPageSize * kPageSize;
+  if ((options & kVmoChildNoWrite) != 0 && (options & kVmoChildResizable) != 0) {
+    return Status::kInvalidArgs;
+  }
   if (!is_valid()) return Status::kBadHandle;
-  return Status::kNotSupported;  // clones are not built yet (issue 13)
+  constexpr uint32_t kNeeded = kRightDuplicate | kRightRead;
+  if ((rights_ & kNeeded) != kNeeded) return Status::kAccessDenied;
+  if (out == nullptr) return Status::kInvalidArgs;
+  const bool no_write = (options & kVmoChildNoWrite) != 0;
+  options &= ~kVmoChildNoWrite;
+  using CloneType = internal::VmObjectPaged::CloneType;
+  CloneType type;
+  bool resizable = false;
+  if ((options & kVmoChildSlice) != 0) {
+    if (options != kVmoChildSlice) return Status::kInvalidArgs;  // nothing else goes with it
+    type = CloneType::kSlice;
+  } else if ((options & kVmoChildReference) != 0) {
+    if ((options & ~(kVmoChildReference | kVmoChildResizable)) != 0) return Status::kInvalidArgs;
+    return Status::kNotSupported;  // reference children are not built
+  } else {
+    // One kind: a second one is left over below.
+    if ((options & kVmoChildSnapshot) != 0) {
+      type = CloneType::kSnapshot;
+      options &= ~kVmoChildSnapshot;
+    } else if ((options & kVmoChildSnapshotAtLeastOnWrite) != 0) {
+      type = CloneType::kAtLeastOnWrite;
+      options &= ~kVmoChildSnapshotAtLeastOnWrite;
+    } else if ((options & kVmoChildSnapshotModified) != 0) {
+      type = CloneType::kSnapshotModified;
+      options &= ~kVmoChildSnapshotModified;
+    } else {
+      return Status::kInvalidArgs;
+    }
+    resizable = (options & kVmoChildResizable) != 0;
+    options &= ~kVmoChildResizable;
+    if (options != 0) return Status::kInvalidArgs;
+  }
+  if (remote_) return Status::kNotSupported;  // children of remote VMOs are not built
+  std::shared_ptr<internal::VmObjectPaged> child;
+  if (Status s = object()->CreateChild(type, offset, size, resizable, &child); s != Status::kOk) {
+    return s;
+  }
+  // The parent handle's rights; a copy-on-write child is writable unless asked otherwise.
+  uint32_t rights = rights_ | kRightGetProperty | kRightSetProperty;
+  if (no_write) {
+    rights &= ~kRightWrite;
+  } else if (type != CloneType::kSlice) {
+    rights |= kRightWrite;
+  }
+  *out = internal::HandleAccess::Make<Vmo>(std::move(child));
+  out->rights_ = rights;
+  return Status::kOk;
 }
 
 Status Vmo::GetInfo(VmoInfo* out) const {
