@@ -34,6 +34,9 @@ Status MemfdForHolder(const Vmo& vmo, bool writable, int* fd) {
   // would take the pages from under the owner's own mappings, so it gets no such descriptor
   // and cannot map the VMO writable (docs/processes.md).
   if (writable && object->is_resizable()) return Status::kNotSupported;
+  // A clone's memfd holds only the pages it forked: mapping it would show holes for the
+  // rest. Clones are not mapped in other processes yet (docs/clones.md).
+  if (object->reads_through_parent()) return Status::kNotSupported;
   *fd = writable ? ::dup(object->memfd()) : ReadOnlyMemfd(vmo);
   return *fd >= 0 ? Status::kOk : Status::kNoResources;
 }
