@@ -6,6 +6,7 @@
 #include <zircon/syscalls.h>
 #include <zircon/time.h>
 
+#include <compare>
 #include <cstdint>
 
 namespace zx {
