@@ -1,10 +1,12 @@
 // The zxtest front end (<zxtest/zxtest.h>, test-only): Fuchsia-style assertions compile, pass
 // when they hold, and fail with the status names and the trailing message when they do not.
 #include <gtest/gtest-spi.h>
+#include <zircon/assert.h>
 #include <zircon/syscalls.h>
 #include <zxtest/zxtest.h>
 
 #include <cstdint>
+#include <mutex>
 
 namespace {
 
@@ -57,6 +59,54 @@ TEST(Zxtest, FailuresNameStatusesAndCarryTheMessage) {
   EXPECT_FATAL_FAILURE(ASSERT_BYTES_EQ(a, c, sizeof a), "first difference at byte 2:\n  03\n  04");
   EXPECT_FATAL_FAILURE(ASSERT_NOT_NULL(static_cast<int*>(nullptr), "ptr"), "is null\nptr");
   EXPECT_FATAL_FAILURE(FAIL("stop %d", 1), "stop 1");
+}
+
+// <zircon/compiler.h>'s __TA_ annotations are clang's thread-safety attributes: this class
+// compiles under clang's -Wthread-safety -Werror only if they are.
+class __TA_CAPABILITY("mutex") Lock {
+ public:
+  void Acquire() __TA_ACQUIRE() { mutex_.lock(); }
+  void Release() __TA_RELEASE() { mutex_.unlock(); }
+
+ private:
+  std::mutex mutex_;
+};
+
+class Counter {
+ public:
+  void Add(int n) __TA_EXCLUDES(lock_) {
+    lock_.Acquire();
+    AddLocked(n);
+    lock_.Release();
+  }
+  int Get() __TA_EXCLUDES(lock_) {
+    lock_.Acquire();
+    const int value = value_;
+    lock_.Release();
+    return value;
+  }
+
+ private:
+  void AddLocked(int n) __TA_REQUIRES(lock_) { value_ += n; }
+  Lock lock_;
+  int value_ __TA_GUARDED(lock_) = 0;
+};
+
+TEST(ZxCompiler, ThreadSafetyAnnotations) {
+  Counter counter;
+  counter.Add(2);
+  counter.Add(3);
+  EXPECT_EQ(counter.Get(), 5);
+}
+
+// <zircon/assert.h>: a failed ZX_ASSERT names the condition and aborts; a true one does nothing.
+TEST(ZxAssert, AbortsWithTheCondition) {
+  int pages = 2;
+  ZX_ASSERT(pages == 2);
+  ZX_ASSERT_MSG(pages > 0, "pages %d", pages);
+  EXPECT_DEATH(ZX_ASSERT(pages == 3), "ZX_ASSERT failed at .*: pages == 3");
+  EXPECT_DEATH(ZX_ASSERT_MSG(pages < 0, "pages %d", pages), "pages < 0: pages 2");
+  EXPECT_DEATH(ZX_PANIC("gone %d", 7), "ZX_PANIC at .*: gone 7");
 }
 
 TEST(Zxtest, SkipEndsTheTest) {
