@@ -150,9 +150,10 @@ TEST(LibZx, HandleOwnership) {
   EXPECT_NE(vmo.get(), value);
   EXPECT_FALSE(Valid(value));  // the parent's handle was closed by the reset
 
-  zx::handle any(vmo.release());
-  EXPECT_FALSE(vmo.is_valid());
-  const zx_handle_t child_value = any.get();
+  const zx_handle_t child_value = vmo.get();
+  zx::handle any(std::move(vmo));  // any type moves into a zx::handle
+  EXPECT_FALSE(vmo.is_valid());    // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(any.get(), child_value);
   zx::vmo back(std::move(any));
   EXPECT_EQ(back.get(), child_value);
   zx::vmo replaced;

@@ -8,6 +8,7 @@
 #include <zircon/syscalls.h>
 #include <zircon/types.h>
 
+#include <type_traits>
 #include <utility>
 
 namespace zx {
@@ -62,10 +63,12 @@ class object : public object_base {
  public:
   constexpr object() = default;
   explicit object(zx_handle_t value) : object_base(value) {}
+  // From the same type, or into zx::handle from any type.
   template <typename U>
-  object(object<U>&& other) : object_base(other.release()) {}  // NOLINT: as lib/zx
+  requires(std::is_void_v<T> || std::is_same_v<T, U>) object(object<U>&& other)
+      : object_base(other.release()) {}  // NOLINT: as lib/zx
   template <typename U>
-  object& operator=(object<U>&& other) {
+  requires(std::is_void_v<T> || std::is_same_v<T, U>) object& operator=(object<U>&& other) {
     reset(other.release());
     return *this;
   }
