@@ -136,7 +136,7 @@ TEST(ZxVmo, OpRangeRightsPerOp) {
   for (uint8_t b : got) EXPECT_EQ(b, 0);
 }
 
-TEST(ZxVmo, CreateChildChecksThenNotSupported) {
+TEST(ZxVmo, CreateChildChecksInZirconOrder) {
   Owned vmo;
   ASSERT_EQ(zx_vmo_create(kPage, 0, vmo.out()), ZX_OK);
   zx_handle_t child = ZX_HANDLE_INVALID;
@@ -157,11 +157,129 @@ TEST(ZxVmo, CreateChildChecksThenNotSupported) {
   EXPECT_EQ(
       zx_vmo_create_child(no_read.get(), ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, kPage, &child),
       ZX_ERR_ACCESS_DENIED);
-  // upager's Vmo::CreateChild has no clones yet.
+  EXPECT_EQ(zx_vmo_create_child(vmo.get(), 0, 0, kPage, &child), ZX_ERR_INVALID_ARGS);  // no kind
   EXPECT_EQ(
-      zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, kPage, &child),
-      ZX_ERR_NOT_SUPPORTED);
+      zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SLICE, 0, kPage, &child),
+      ZX_ERR_INVALID_ARGS);  // two kinds
+  EXPECT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT, 1, kPage, &child),
+            ZX_ERR_INVALID_ARGS);  // offset not page-aligned
+  EXPECT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SLICE, kPage, kPage, &child),
+            ZX_ERR_INVALID_ARGS);  // a slice outside its parent
+  EXPECT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT, 0, kPage, nullptr),
+            ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(child, ZX_HANDLE_INVALID);
+}
+
+// The rights of a child's handle (Zircon's rule): the parent handle's rights, plus
+// GET_PROPERTY and SET_PROPERTY; plus WRITE (minus EXECUTE) for a snapshot kind; minus WRITE
+// with NO_WRITE; RESIZE exactly when the child is resizable.
+TEST(ZxVmo, CreateChildRights) {
+  Owned vmo;
+  ASSERT_EQ(zx_vmo_create(2 * kPage, 0, vmo.out()), ZX_OK);
+  constexpr zx_rights_t kProps = ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
+  const zx_rights_t parent = RightsOf(vmo.get());
+  ASSERT_EQ(parent, ZX_DEFAULT_VMO_RIGHTS);
+
+  Owned snapshot;
+  ASSERT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT, 0, kPage, snapshot.out()), ZX_OK);
+  EXPECT_EQ(RightsOf(snapshot.get()), parent | kProps | ZX_RIGHT_WRITE);
+
+  Owned read_only = Without(vmo.get(), ZX_RIGHT_WRITE);
+  Owned from_read_only;
+  ASSERT_EQ(zx_vmo_create_child(read_only.get(), ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, kPage,
+                                from_read_only.out()),
+            ZX_OK);
+  EXPECT_EQ(RightsOf(from_read_only.get()), parent | kProps);  // WRITE added back
+
+  Owned no_write;
+  ASSERT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE, 0, kPage,
+                                no_write.out()),
+            ZX_OK);
+  EXPECT_EQ(RightsOf(no_write.get()), (parent | kProps) & ~ZX_RIGHT_WRITE);
+  const char byte = 'x';
+  EXPECT_EQ(zx_vmo_write(no_write.get(), &byte, 0, 1), ZX_ERR_ACCESS_DENIED);
+
+  Owned resizable;
+  ASSERT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_RESIZABLE, 0, kPage,
+                                resizable.out()),
+            ZX_OK);
+  EXPECT_EQ(RightsOf(resizable.get()), parent | kProps | ZX_RIGHT_WRITE | ZX_RIGHT_RESIZE);
+  EXPECT_EQ(zx_vmo_set_size(resizable.get(), 3 * kPage), ZX_OK);
+  EXPECT_EQ(zx_vmo_set_size(snapshot.get(), 3 * kPage), ZX_ERR_UNAVAILABLE);
+
+  Owned slice;
+  ASSERT_EQ(zx_vmo_create_child(read_only.get(), ZX_VMO_CHILD_SLICE, kPage, kPage, slice.out()),
+            ZX_OK);
+  EXPECT_EQ(RightsOf(slice.get()), (parent & ~ZX_RIGHT_WRITE) | kProps);  // no WRITE added
+}
+
+// A snapshot of an anonymous VMO: the child reads the parent's bytes at its offset, and
+// later writes on either side stay on that side. ZX_INFO_VMO names the parent.
+TEST(ZxVmo, CreateChildSnapshotBytesAndInfo) {
+  Owned vmo;
+  ASSERT_EQ(zx_vmo_create(2 * kPage, 0, vmo.out()), ZX_OK);
+  std::vector<char> page0(kPage, 'a'), page1(kPage, 'b');
+  ASSERT_EQ(zx_vmo_write(vmo.get(), page0.data(), 0, kPage), ZX_OK);
+  ASSERT_EQ(zx_vmo_write(vmo.get(), page1.data(), kPage, kPage), ZX_OK);
+
+  Owned child;
+  ASSERT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SNAPSHOT, kPage, 2 * kPage, child.out()),
+            ZX_OK);
+  uint64_t size = 0;
+  ASSERT_EQ(zx_vmo_get_size(child.get(), &size), ZX_OK);
+  EXPECT_EQ(size, 2 * kPage);
+  std::vector<char> got(2 * kPage, '?');
+  ASSERT_EQ(zx_vmo_read(child.get(), got.data(), 0, got.size()), ZX_OK);
+  std::vector<char> want(2 * kPage, 0);  // beyond the parent: zeros
+  std::memset(want.data(), 'b', kPage);
+  EXPECT_EQ(got, want);
+
+  const char c = 'c', p = 'p';
+  ASSERT_EQ(zx_vmo_write(child.get(), &c, 0, 1), ZX_OK);
+  ASSERT_EQ(zx_vmo_write(vmo.get(), &p, kPage + 1, 1), ZX_OK);
+  char two[2] = {};
+  ASSERT_EQ(zx_vmo_read(child.get(), two, 0, 2), ZX_OK);
+  EXPECT_EQ(two[0], 'c');
+  EXPECT_EQ(two[1], 'b');  // the parent's later write is not seen
+  ASSERT_EQ(zx_vmo_read(vmo.get(), two, kPage, 2), ZX_OK);
+  EXPECT_EQ(two[0], 'b');  // nor the child's by the parent
+  EXPECT_EQ(two[1], 'p');
+
+  zx_info_vmo_t parent_info{}, child_info{};
+  ASSERT_EQ(zx_object_get_info(vmo.get(), ZX_INFO_VMO, &parent_info, sizeof parent_info, nullptr,
+                               nullptr),
+            ZX_OK);
+  ASSERT_EQ(zx_object_get_info(child.get(), ZX_INFO_VMO, &child_info, sizeof child_info, nullptr,
+                               nullptr),
+            ZX_OK);
+  EXPECT_EQ(parent_info.num_children, 1u);
+  EXPECT_EQ(parent_info.parent_koid, 0u);
+  EXPECT_EQ(parent_info.flags & ZX_INFO_VMO_IS_COW_CLONE, 0u);
+  EXPECT_EQ(child_info.parent_koid, parent_info.koid);
+  EXPECT_NE(child_info.koid, parent_info.koid);
+  EXPECT_EQ(child_info.flags & ZX_INFO_VMO_IS_COW_CLONE, ZX_INFO_VMO_IS_COW_CLONE);
+}
+
+// A slice shares its parent's pages both ways.
+TEST(ZxVmo, CreateChildSliceSharesPages) {
+  Owned vmo;
+  ASSERT_EQ(zx_vmo_create(2 * kPage, 0, vmo.out()), ZX_OK);
+  Owned slice;
+  ASSERT_EQ(zx_vmo_create_child(vmo.get(), ZX_VMO_CHILD_SLICE, kPage, kPage, slice.out()), ZX_OK);
+  const char s = 's', v = 'v';
+  ASSERT_EQ(zx_vmo_write(slice.get(), &s, 0, 1), ZX_OK);
+  ASSERT_EQ(zx_vmo_write(vmo.get(), &v, kPage + 1, 1), ZX_OK);
+  char two[2] = {};
+  ASSERT_EQ(zx_vmo_read(vmo.get(), two, kPage, 2), ZX_OK);
+  EXPECT_EQ(two[0], 's');
+  EXPECT_EQ(two[1], 'v');
+  ASSERT_EQ(zx_vmo_read(slice.get(), two, 0, 2), ZX_OK);
+  EXPECT_EQ(two[0], 's');
+  EXPECT_EQ(two[1], 'v');
+  zx_info_vmo_t info{};
+  ASSERT_EQ(zx_object_get_info(slice.get(), ZX_INFO_VMO, &info, sizeof info, nullptr, nullptr),
+            ZX_OK);
+  EXPECT_EQ(info.flags & ZX_INFO_VMO_IS_COW_CLONE, 0u);
 }
 
 TEST(ZxVmo, UserSignalsAndZeroChildren) {

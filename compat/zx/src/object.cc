@@ -161,11 +161,12 @@ void Object::OnHandleClosed(zx_handle_t via) {
   }
 }
 
-VmoObj::VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid)
+VmoObj::VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid, bool cow_clone)
     : Object(kType, vmo.koid(), true, ZX_USER_SIGNAL_ALL, ZX_VMO_ZERO_CHILDREN),
       vmo_(std::move(vmo)),
       resizable_(resizable),
-      pager_koid_(pager_koid) {}
+      pager_koid_(pager_koid),
+      cow_clone_(cow_clone) {}
 
 PagerObj::PagerObj(Pager pager)
     : Object(kType, internal::NextKoid(), false, 0, 0), pager_(std::move(pager)) {}

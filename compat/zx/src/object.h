@@ -121,17 +121,20 @@ class Object {
 class VmoObj final : public Object {
  public:
   static constexpr zx_obj_type_t kType = ZX_OBJ_TYPE_VMO;
-  // `pager_koid`: the koid of the PagerObj that created it, 0 for an anonymous VMO.
-  VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid);
+  // `pager_koid`: the koid of the PagerObj that created it, 0 for an anonymous VMO or a
+  // child. `cow_clone`: a snapshot-kind child (ZX_INFO_VMO_IS_COW_CLONE).
+  VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid, bool cow_clone = false);
 
   const Vmo& vmo() const { return vmo_; }
   bool resizable() const { return resizable_; }
   zx_koid_t pager_koid() const { return pager_koid_; }
+  bool cow_clone() const { return cow_clone_; }
 
  private:
   const Vmo vmo_;
   const bool resizable_;
   const zx_koid_t pager_koid_;
+  const bool cow_clone_;
 };
 
 class PagerObj final : public Object {

@@ -39,8 +39,11 @@ zx_status_t VmoInfo(zx_handle_t handle, void* buffer, size_t buffer_size, size_t
   zx_info_vmo_t record{};
   record.koid = info.koid;
   record.size_bytes = info.size_bytes;
+  record.parent_koid = info.parent_koid;
+  record.num_children = info.num_children;
   record.flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE |
                  (vmo->resizable() ? ZX_INFO_VMO_RESIZABLE : 0u) |
+                 (vmo->cow_clone() ? ZX_INFO_VMO_IS_COW_CLONE : 0u) |
                  ((info.flags & kVmoInfoPagerBacked) != 0 ? ZX_INFO_VMO_PAGER_BACKED : 0u);
   record.committed_bytes = info.committed_bytes;
   record.populated_bytes = info.populated_bytes;

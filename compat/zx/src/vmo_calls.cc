@@ -120,7 +120,7 @@ extern "C" zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options,
   }
   upager::Vmo child;
   if (zx_status_t s = ToZx(parent->vmo().CreateChild(options, offset, size, &child)); s != ZX_OK) {
-    return s;  // ZX_ERR_NOT_SUPPORTED until upager has clones
+    return s;  // upager's own checks and kinds (docs/clones.md)
   }
   if (out == nullptr) return ZX_ERR_INVALID_ARGS;
   const bool resizable = (options & ZX_VMO_CHILD_RESIZABLE) != 0;
@@ -128,11 +128,13 @@ extern "C" zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options,
                        ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
   constexpr uint32_t kSnapshots = ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE |
                                   ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
+  const bool snapshot = (options & kSnapshots) != 0;
   if (no_write) {
     rights &= ~ZX_RIGHT_WRITE;
-  } else if ((options & kSnapshots) != 0) {
+  } else if (snapshot) {
     rights = (rights & ~ZX_RIGHT_EXECUTE) | ZX_RIGHT_WRITE;
   }
-  *out = HandleTable::Get().Add(std::make_shared<VmoObj>(std::move(child), resizable, 0), rights);
+  *out = HandleTable::Get().Add(std::make_shared<VmoObj>(std::move(child), resizable, 0, snapshot),
+                                rights);
   return ZX_OK;
 }
