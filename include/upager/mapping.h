@@ -69,8 +69,8 @@ class Mapping {
   // kOutOfRange if the range is not inside the VMO; kBadHandle for an invalid VMO;
   // kNotSupported where userfaultfd is unavailable (the reason is logged once and given by
   // MappingSupport(&why)), and for a writable mapping of a resizable VMO whose handle came
-  // from another process (docs/processes.md). Counts as a handle of the VMO: the VMO stays alive (and its
-  // pager keeps serving it) while mapped.
+  // from another process (docs/processes.md). Counts as a handle of the VMO: the VMO stays alive
+  // (and its pager keeps serving it) while mapped.
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        Mapping* out);
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace {
 
@@ -109,9 +110,27 @@ TEST(ZxAssert, AbortsWithTheCondition) {
   EXPECT_DEATH(ZX_PANIC("gone %d", 7), "ZX_PANIC at .*: gone 7");
 }
 
-TEST(Zxtest, SkipEndsTheTest) {
+// ZXTEST_SKIP ends the test body as skipped, with its message. Observed through a fake
+// reporter, so that this test itself passes: a skipped test counts as a failure in CI.
+void SkippingBody(bool* went_on) {
   ZXTEST_SKIP("skipped on %s", "purpose");
-  FAIL("ZXTEST_SKIP did not end the test");
+  *went_on = true;
+}
+
+TEST(Zxtest, SkipEndsTheTestWithItsMessage) {
+  ::testing::TestPartResultArray results;
+  bool went_on = false;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+    SkippingBody(&went_on);
+  }
+  EXPECT_FALSE(went_on);
+  ASSERT_EQ(results.size(), 1);
+  EXPECT_TRUE(results.GetTestPartResult(0).skipped());
+  EXPECT_NE(std::string(results.GetTestPartResult(0).message()).find("skipped on purpose"),
+            std::string::npos)
+      << results.GetTestPartResult(0).message();
 }
 
 }  // namespace
