@@ -51,6 +51,10 @@ class VmMapping {
   // caller wakes them).
   virtual void Unmap(uint64_t offset, uint64_t len) = 0;
   virtual bool Continue(uint64_t offset, uint64_t len, bool write_protect) = 0;
+  // Mapped clones (docs/clones.md): a mapping of a read-through clone maps its root's
+  // storage; MapOwnPage maps the clone's own storage over the page at `offset` instead (the
+  // clone owns that page now: forked or zeroed), and wakes the threads faulting there.
+  virtual void MapOwnPage(uint64_t offset) = 0;
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vm/retry_loop.h"
+#include "vm/vm_mapping.h"
 #include "vm/vm_object_impl.h"
 #include "vm/vm_object_paged.h"
 
@@ -269,6 +270,12 @@ Status VmObjectPaged::ForkRange(uint64_t first, uint64_t last, PageRequest* req)
     if (kind == SlotKind::kDirty) continue;
     if (kind != SlotKind::kAbsent) {
       m.pages.SetPage(page, SlotKind::kDirty);  // a zero marker: its storage is a hole
+      if (!m.mappings.empty()) {
+        // Mapped from the clone's storage already: a store there must not fault again.
+        for (VmMapping* mapping : m.mappings) {
+          mapping->WriteProtect(Bytes(page), kPageSize, false);
+        }
+      }
       continue;
     }
     const Where where = Resolve(page, /*from_parent=*/true);
@@ -291,8 +298,10 @@ Status VmObjectPaged::ForkRange(uint64_t first, uint64_t last, PageRequest* req)
         return s;
       }
     }
-    // Forked: the child's own page from now on (never written back, never evicted).
+    // Forked: the child's own page from now on (never written back, never evicted), and in
+    // its mappings (docs/clones.md, Mapped clones).
     m.pages.SetPage(page, SlotKind::kDirty);
+    if (!m.mappings.empty()) MapOwnPageLocked(page);
   }
   return Status::kOk;
 }
@@ -397,8 +406,11 @@ Status VmObjectPaged::CloneOpRange(uint32_t op, uint64_t offset, uint64_t len) {
       const uint64_t zero_first = PageCeil(offset);
       const uint64_t zero_last = std::min(PageOf(end), PageOf(m.size));
       for (uint64_t page = zero_first; page < zero_last; ++page) {
+        const bool owned = m.pages.Lookup(page) != SlotKind::kAbsent;
         m.pages.SetPage(page, SlotKind::kMarker);
+        if (!owned && !m.mappings.empty()) MapOwnPageLocked(page);
       }
+      // Write-protects them in the mappings too: a store makes a marker a real page again.
       m.PunchHole(zero_first, std::max(zero_first, zero_last));
       return Status::kOk;
     }
