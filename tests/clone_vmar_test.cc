@@ -270,17 +270,114 @@ TEST(PagerVmar, CloneReadAfterRootEvictionVmar) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-// A mapping of a clone beyond what it sees of its parent is not built (docs/clones.md).
-TEST(PagerVmar, CloneBeyondParentNotSupportedVmar) {
+// A clone larger than its parent maps zeros beyond it, and a store there is the clone's.
+TEST(PagerVmar, CloneBeyondParentReadsZerosVmar) {
   UPAGER_REQUIRE_MAPPINGS();
   UserPager pager;
   auto vmo = pager.CreateVmo(1);
   ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   auto clone = Clone(*vmo, 2);
   ASSERT_NE(clone, nullptr);
   Mapping map;
-  EXPECT_EQ(Mapping::Create(clone->vmo, 0, P(2), kMapRead, &map), Status::kNotSupported);
-  ASSERT_EQ(Mapping::Create(clone->vmo, 0, P(1), kMapRead, &map), Status::kOk);
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 1));
+  const std::vector<char> zeros(P(1), 0);
+  EXPECT_TRUE(CheckMappedData(map, 1, 1, zeros.data()));
+  ASSERT_TRUE(ProbeStore(map.data() + P(1), 0xbe).ok);
+  EXPECT_EQ(Word(clone->vmo, P(1)), 0xbeu);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Shrinking the resizable parent does not break the clone's mapping: the cut pages read as
+// zeros there, and stay zeros when the parent grows again (CloneShrinkGrowParent).
+TEST(PagerVmar, CloneResizeParentOKVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  auto clone = Clone(*vmo, 2);
+  ASSERT_NE(clone, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 2));
+
+  ASSERT_EQ(vmo->vmo.SetSize(P(1)), Status::kOk);
+  const std::vector<char> zeros(P(1), 0);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 1));
+  EXPECT_TRUE(CheckMappedData(map, 1, 1, zeros.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(PagerVmar, CloneShrinkGrowParentVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  auto clone = Clone(*vmo, 2);
+  ASSERT_NE(clone, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 2));
+
+  ASSERT_EQ(vmo->vmo.SetSize(P(1)), Status::kOk);
+  ASSERT_EQ(vmo->vmo.SetSize(P(2)), Status::kOk);
+  const std::vector<char> ones(P(1), 1);
+  ASSERT_EQ(vmo->vmo.Write(ones.data(), P(1), P(1)), Status::kOk);
+  const std::vector<char> zeros(P(1), 0);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 1));
+  EXPECT_TRUE(CheckMappedData(map, 1, 1, zeros.data()));
+  ASSERT_TRUE(ProbeStore(map.data() + P(1), 0x5a).ok);
+  EXPECT_EQ(Word(clone->vmo, P(1)), 0x5au);
+  EXPECT_EQ(Word(vmo->vmo, P(1)), 0x0101010101010101u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// Shrinking a resizable clone makes its mapping fault with OUT_OF_RANGE beyond the new end,
+// on loads and stores.
+TEST(PagerVmar, CloneResizeCloneHazardVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  auto clone = Clone(*vmo, 2, 0, kVmoChildSnapshotAtLeastOnWrite | kVmoChildResizable);
+  ASSERT_NE(clone, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 2));
+
+  ASSERT_EQ(clone->vmo.SetSize(P(1)), Status::kOk);
+  uint64_t word = 0;
+  EXPECT_TRUE(CrashedAt(Load(map.data() + P(1), &word), map.data() + P(1), Status::kOutOfRange));
+  EXPECT_TRUE(
+      CrashedAt(FencedRun([&] { *reinterpret_cast<volatile uint64_t*>(map.data() + P(1)) = 1; }),
+                map.data() + P(1), Status::kOutOfRange));
+  EXPECT_TRUE(CheckMapped(map, *vmo, 0, 1));
+  EXPECT_TRUE(CheckVmo(*vmo, 0, 2));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// A mapped clone waiting for a page its parent's shrink cuts off is woken and reads zeros.
+TEST(PagerVmar, CloneParentShrinkWakesReaderVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  auto clone = Clone(*vmo, 2);
+  ASSERT_NE(clone, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  const std::vector<char> zeros(P(1), 0);
+  TestThread t([&] { return CheckMappedData(map, 1, 1, zeros.data()); });
+  t.Start();
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 1, 1));
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_EQ(vmo->vmo.SetSize(P(1)), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
 }
 
 // ---- Memory ----

@@ -173,22 +173,24 @@ MappingObject::~MappingObject() {
   vmo_->RemoveHandle();
 }
 
-void MappingObject::MapOwnPage(uint64_t offset) {
-  uint64_t len = kPageSize;
+void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
   if (for_holder() || !Clip(&offset, &len)) return;
-  const uintptr_t page = AddressOf(offset);
-  // The clone's storage over this one page, in place of its root's (the VMA splits). Then
-  // registered again, as the new piece is not: faults on a zero marker there must still
-  // come to us (the piece takes no write-protect: it is the clone's own page).
+  const uintptr_t start = AddressOf(offset);
+  // The clone's storage over these pages, in place of its root's (the VMA splits). Then
+  // registered again, as the new piece is not: faults on a zero marker or a hole there must
+  // still come to us. The piece is not write-protected: a fork is the clone's own page.
   void* addr =
-      ::mmap(reinterpret_cast<void*>(page), kPageSize, PROT_READ | (writable() ? PROT_WRITE : 0),
+      ::mmap(reinterpret_cast<void*>(start), len, PROT_READ | (writable() ? PROT_WRITE : 0),
              MAP_SHARED | MAP_FIXED, vmo_->own_memfd(), static_cast<off_t>(offset));
   if (addr == MAP_FAILED) return;  // the access finds the root's page and faults again
-  ::madvise(addr, kPageSize, MADV_DONTFORK);
+  ::madvise(addr, len, MADV_DONTFORK);
   if (!takes_faults()) return;
-  const Userfaultfd& uffd = UffdAt(page);
-  uffd.Register(page, kPageSize, writable() && uffd.has_write_protect(), /*minor=*/false);
-  uffd.Wake(page, kPageSize);
+  stripes_.ForEach(RelOf(start), len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+    const uintptr_t piece = reinterpret_cast<uintptr_t>(base_) + rel;
+    uffd.Register(piece, n, writable() && uffd.has_write_protect(), /*minor=*/false);
+    uffd.Wake(piece, n);
+    return true;
+  });
 }
 
 void MappingObject::RearmWriteProtect(uintptr_t page) {

@@ -52,9 +52,10 @@ class VmMapping {
   virtual void Unmap(uint64_t offset, uint64_t len) = 0;
   virtual bool Continue(uint64_t offset, uint64_t len, bool write_protect) = 0;
   // Mapped clones (docs/clones.md): a mapping of a read-through clone maps its root's
-  // storage; MapOwnPage maps the clone's own storage over the page at `offset` instead (the
-  // clone owns that page now: forked or zeroed), and wakes the threads faulting there.
-  virtual void MapOwnPage(uint64_t offset) = 0;
+  // storage; MapOwn maps the clone's own storage over the part of the page-aligned
+  // [offset, offset+len) this mapping covers instead (the clone owns those pages now:
+  // forked or zeroed, or no longer seen in its parent), and wakes the threads faulting there.
+  virtual void MapOwn(uint64_t offset, uint64_t len) = 0;
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

@@ -94,6 +94,7 @@ void VmObjectPaged::Impl::ClipChildren(uint64_t pages_left) {
     c.mutex.AssertHeld();  // the same tree lock
     const uint64_t offset = child->parent_offset_;
     c.parent_limit = std::min(c.parent_limit, pages_left > offset ? pages_left - offset : 0);
+    child->HideCutPagesLocked();  // its mappings (docs/clones.md, Mapped clones)
   }
 }
 
@@ -447,6 +448,7 @@ Status VmObjectPaged::CloneSetSize(uint64_t new_size) {
     // What the child stops seeing of its parent stays hidden if it grows again.
     m.parent_limit = std::min(m.parent_limit, pages_left);
     m.ClipChildren(pages_left);
+    HideCutPagesLocked();
   }
   if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
   m.size = new_size;

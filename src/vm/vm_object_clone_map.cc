@@ -32,8 +32,6 @@ Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, ui
     if (node->kind_ == ChildKind::kSlice && node->parent_->kind_ == ChildKind::kReadThrough) {
       return Status::kNotSupported;
     }
-    // What a clone sees as zeros beyond its parent is not in the root's storage: not built.
-    if (last > n.parent_limit) return Status::kNotSupported;
     first += node->parent_offset_;
     last += node->parent_offset_;
     node = node->parent_;
@@ -53,8 +51,37 @@ void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
   Impl& m = *impl_;
   m.mutex.AssertHeld();
   for (VmMapping* mapping : m.mappings) {
-    if (mapping->Covers(Bytes(page))) mapping->MapOwnPage(Bytes(page));
+    if (mapping->Covers(Bytes(page))) mapping->MapOwn(Bytes(page), kPageSize);
   }
+}
+
+uint64_t VmObjectPaged::SeenLimitLocked() {
+  uint64_t limit = UINT64_MAX;
+  uint64_t shift = 0;  // this node's page p is page p + shift of `node`
+  for (VmObjectPaged* node = this; node->reads_through_parent(); node = node->parent_.get()) {
+    Impl& n = *node->impl_;
+    n.mutex.AssertHeld();  // the same tree lock
+    limit = std::min(limit, n.parent_limit > shift ? n.parent_limit - shift : 0);
+    shift += node->parent_offset_;
+  }
+  return limit;
+}
+
+void VmObjectPaged::HideCutPagesLocked() {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  if (kind_ == ChildKind::kReadThrough && !m.mappings.empty()) {
+    const uint64_t limit = SeenLimitLocked();
+    for (VmMapping* mapping : m.mappings) {
+      const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
+      const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
+      if (first >= last) continue;
+      mapping->MapOwn(Bytes(first), Bytes(last - first));
+      // A store to what it owns there (a zero marker, a fork) is seen again.
+      if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(last - first), true);
+    }
+  }
+  for (VmObjectPaged* child : m.children) child->HideCutPagesLocked();
 }
 
 Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& fault,
@@ -84,8 +111,15 @@ Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& faul
   const Where where = Resolve(page, /*from_parent=*/false);
   switch (where.kind) {
     case Where::kZero:
-      // Hidden from the clone by a shrink of its parent since it was mapped: not built.
-      return Status::kOutOfRange;
+      // Beyond what the clone sees of its parent: its own storage is mapped there
+      // (HideCutPagesLocked), zeros until a store forks the page.
+      if (fault.wp) return ForkRange(page, page + 1, req);
+      {
+        const bool installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
+        mapping->EndInstalls();
+        if (!installed) mapping->Wake(Bytes(page), kPageSize);
+      }
+      return Status::kOk;
     case Where::kMissing:
       if (fault.wp) {
         // Evicted since: the retried store finds the page missing and asks for it.

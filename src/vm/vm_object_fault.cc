@@ -35,8 +35,9 @@ void VmObjectPaged::AddMapping(VmMapping* mapping) {
     const uint64_t last = first + PageOf(mapping->length());
     for (auto it = m.pages.pages().lower_bound(first);
          it != m.pages.pages().end() && it->first < last; ++it) {
-      mapping->MapOwnPage(Bytes(it->first));
+      mapping->MapOwn(Bytes(it->first), kPageSize);
     }
+    HideCutPagesLocked();  // what it sees as zeros beyond its parent
   }
 }
 

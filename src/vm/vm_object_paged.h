@@ -118,8 +118,8 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // What a mapping of [offset, offset+len) of `vmo` maps (docs/clones.md, Mapped clones):
   // the VMO whose faults it takes (a slice of a root maps that root, translated), the file
   // and offset it maps, and whether it takes faults. A read-through clone maps its root's
-  // storage, its own pages placed over it (VmMapping::MapOwnPage). kNotSupported for a slice
-  // of a clone and for a range of a clone that reaches beyond what it sees of its parent.
+  // storage, its own pages (and what it no longer sees of its parent) placed over it
+  // (VmMapping::MapOwn). kNotSupported for a slice of a clone.
   struct MapTarget {
     std::shared_ptr<VmObjectPaged> vmo;
     uint64_t vmo_offset = 0;
@@ -229,6 +229,12 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
   // under the tree lock.
   void MapOwnPageLocked(uint64_t page);
+  // The pages of this node (its coordinates) below which it sees its parent chain, and zeros
+  // from there on; under the tree lock.
+  uint64_t SeenLimitLocked();
+  // Maps this clone's own storage (zeros, or its pages) over what it no longer sees of its
+  // parent in its mappings, and so for every node under it; under the tree lock (a shrink).
+  void HideCutPagesLocked();
   // A store to a write-protected present page (HandleFault), under the VMO lock.
   Status HandleWriteFaultLocked(VmMapping* mapping, uint64_t page, SlotKind kind, PageRequest* req);
 
