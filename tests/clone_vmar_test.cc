@@ -380,6 +380,27 @@ TEST(PagerVmar, CloneParentShrinkWakesReaderVmar) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
+// After detach, a mapped clone's forked pages still read, and its unforked ones fail with
+// kBadState (the root's source answers no more).
+TEST(PagerVmar, CloneDetachTestVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  auto clone = Clone(*vmo, 2);
+  ASSERT_NE(clone, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*clone, &map), Status::kOk);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(ProbeStore(map.data(), 0xde).ok);
+  ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
+  EXPECT_EQ(MappedWord(map, 0), 0xdeu);
+  uint64_t word = 0;
+  EXPECT_TRUE(CrashedAt(Load(map.data() + P(1), &word), map.data() + P(1), Status::kBadState));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 // ---- Memory ----
 
 // The process's proportional set size (smaps_rollup Pss), in bytes: a page mapped by n

@@ -67,7 +67,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   }
   // A child maps its root's storage (docs/clones.md, Mapped clones).
   VmObjectPaged::MapTarget target;
-  if (Status s = VmObjectPaged::GetMapTarget(handle_object, vmo_offset, len, &target);
+  if (Status s = VmObjectPaged::GetMapTarget(handle_object, vmo_offset, &target);
       s != Status::kOk) {
     return s;
   }

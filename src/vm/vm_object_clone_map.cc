@@ -15,25 +15,22 @@ alignas(4096) const char kCloneZeroPage[kPageSize] = {};
 }  // namespace
 
 Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
-                                   uint64_t len, MapTarget* out) {
+                                   MapTarget* out) {
   if (!vmo->reads_through_parent()) {
     *out = {vmo, offset, vmo->impl_->memfd, offset, vmo->is_pager_backed()};
     return Status::kOk;
   }
-  // Walk up to the root, translating the range, under the tree lock (parent_limit).
-  MutexLock lock(&vmo->impl_->mutex);
+  // Walk up to the root, translating the offset (the chain is fixed at creation). What the
+  // clone does not see of its parent is placed over the root's storage once the mapping is
+  // added (AddMapping, HideCutPagesLocked).
   std::shared_ptr<VmObjectPaged> node = vmo;
   uint64_t first = PageOf(offset);
-  uint64_t last = PageCeil(offset + len);
   while (node->reads_through_parent()) {
-    Impl& n = *node->impl_;
-    n.mutex.AssertHeld();  // the same tree lock
     // A slice of a clone shares the clone's own pages, which are not the root's: not built.
     if (node->kind_ == ChildKind::kSlice && node->parent_->kind_ == ChildKind::kReadThrough) {
       return Status::kNotSupported;
     }
     first += node->parent_offset_;
-    last += node->parent_offset_;
     node = node->parent_;
   }
   const uint64_t root_offset = Bytes(first) + offset % kPageSize;

@@ -115,7 +115,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   int memfd() const;
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
-  // What a mapping of [offset, offset+len) of `vmo` maps (docs/clones.md, Mapped clones):
+  // What a mapping of `vmo` from `offset` maps (docs/clones.md, Mapped clones):
   // the VMO whose faults it takes (a slice of a root maps that root, translated), the file
   // and offset it maps, and whether it takes faults. A read-through clone maps its root's
   // storage, its own pages (and what it no longer sees of its parent) placed over it
@@ -128,7 +128,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
     bool faults = false;
   };
   static Status GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
-                             uint64_t len, MapTarget* out);
+                             MapTarget* out);
   // A clone's own storage, mapped over its root's where it owns a page.
   int own_memfd() const;
   // The fault fast path (fault_filler.h). Set installs `filler` (or replaces it); Clear
