@@ -2,6 +2,7 @@
 // mapped as that root; a read-through clone maps its root's storage, so that its unforked
 // pages are the root's own page-cache pages, write-protected, and its own pages (forks, zero
 // markers) are its storage mapped over them one page at a time.
+// Section numbers refer to docs/zircon-semantics.md.
 #include <algorithm>
 
 #include "vm/vm_mapping.h"
