@@ -401,6 +401,59 @@ TEST(PagerVmar, CloneDetachTestVmar) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
+// Threads storing at once to the unforked pages of a mapped clone (through two mappings and
+// Vmo::Write) fork each page once and lose no store; the root's mapping sees none of them.
+TEST(PagerVmar, ConcurrentStoresForkOnceVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kPages = 16;
+  constexpr int kThreads = 4;
+  UserPager pager;
+  auto vmo = pager.CreateVmo(kPages);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, kPages), Status::kOk);
+  auto clone = Clone(*vmo, kPages);
+  ASSERT_NE(clone, nullptr);
+  Mapping root_map;
+  ASSERT_EQ(MapVmo(*vmo, &root_map, kMapRead), Status::kOk);
+  Mapping maps[2];
+  ASSERT_EQ(MapVmo(*clone, &maps[0]), Status::kOk);
+  ASSERT_EQ(MapVmo(*clone, &maps[1]), Status::kOk);
+
+  std::vector<std::unique_ptr<TestThread>> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.push_back(std::make_unique<TestThread>([&, i] {
+      bool ok = true;
+      for (uint64_t p = 0; p < kPages; ++p) {
+        const uint64_t value = (p << 8) | static_cast<uint64_t>(i + 1);
+        const uint64_t offset = P(p) + 8 * static_cast<uint64_t>(i + 1);
+        if (i == kThreads - 1) {
+          ok &= clone->vmo.Write(&value, offset, sizeof(value)) == Status::kOk;
+        } else {
+          ok &= ProbeStore(maps[i % 2].data() + offset, value).ok;
+        }
+      }
+      return ok;
+    }));
+  }
+  for (auto& t : threads) t->Start();
+  for (auto& t : threads) ASSERT_TRUE(t->Wait());
+
+  for (uint64_t p = 0; p < kPages; ++p) {
+    std::vector<char> expected = Pattern(*vmo, p, 1);
+    for (int i = 0; i < kThreads; ++i) {
+      const uint64_t value = (p << 8) | static_cast<uint64_t>(i + 1);
+      std::memcpy(expected.data() + 8 * (i + 1), &value, sizeof(value));
+    }
+    EXPECT_TRUE(CheckMappedData(maps[0], p, 1, expected.data())) << "page " << p;
+    EXPECT_TRUE(CheckMappedData(maps[1], p, 1, expected.data())) << "page " << p;
+  }
+  VmoInfo info{};
+  ASSERT_EQ(clone->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, P(kPages));
+  EXPECT_TRUE(CheckMapped(root_map, *vmo, 0, kPages));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 // ---- Memory ----
 
 // The process's proportional set size (smaps_rollup Pss), in bytes: a page mapped by n
