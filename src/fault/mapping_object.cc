@@ -194,7 +194,6 @@ void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
   stripes_.ForEach(RelOf(start), len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
     const uintptr_t piece = reinterpret_cast<uintptr_t>(base_) + rel;
     uffd.Register(piece, n, writable() && uffd.has_write_protect(), /*minor=*/false);
-    uffd.Wake(piece, n);
     return true;
   });
 }

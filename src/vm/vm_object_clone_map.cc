@@ -51,6 +51,8 @@ void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
   for (VmMapping* mapping : m.mappings) {
     if (mapping->Covers(Bytes(page))) mapping->MapOwn(Bytes(page), kPageSize);
   }
+  // Only now: a thread woken in one mapping may look at another at once.
+  for (VmMapping* mapping : m.mappings) mapping->Wake(Bytes(page), kPageSize);
 }
 
 uint64_t VmObjectPaged::SeenLimitLocked() {
@@ -77,6 +79,11 @@ void VmObjectPaged::HideCutPagesLocked() {
       mapping->MapOwn(Bytes(first), Bytes(last - first));
       // A store to what it owns there (a zero marker, a fork) is seen again.
       if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(last - first), true);
+    }
+    for (VmMapping* mapping : m.mappings) {
+      const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
+      const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
+      if (first < last) mapping->Wake(Bytes(first), Bytes(last - first));
     }
   }
   for (VmObjectPaged* child : m.children) child->HideCutPagesLocked();
