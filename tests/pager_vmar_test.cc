@@ -13,11 +13,8 @@
 // process.
 //
 // Not here (need features upager lacks, or are not about mappings):
-//  - Clones: CloneReadFromCloneTest, CloneReadFromParentTest, CloneSimultaneousReadTest,
-//    CloneSimultaneousChildReadTest, CloneWriteToCloneTest (VV), CloneDetachTest,
-//    CloneResizeCloneHazard, CloneResizeParentOK, CloneShrinkGrowParent; the clone half of
-//    DecommitOnDetachTest. Mappings of clones are not built (Mapping::Create on a clone is
-//    kNotSupported, docs/clones.md); their Vmo variants are in clone_test.cc.
+//  - Clones: their mapped variants are in clone_vmar_test.cc, their Vmo variants in
+//    clone_test.cc (docs/clones.md).
 //  - SuspendReadTestVmar: ThreadHandle::Suspend interrupts waits in PageRequest::Wait only; a
 //    thread asleep in a userfaultfd fault is in the kernel and cannot be suspended and
 //    resumed into a fresh request. SuspendInKernelTest / SuspendInKernelCaptureFaultsTest

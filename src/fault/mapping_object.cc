@@ -1,6 +1,8 @@
 #include "fault/mapping_object.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -58,22 +60,29 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (len == 0 || vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
     return Status::kInvalidArgs;
   }
-  const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);
-  if (object == nullptr) {
+  const std::shared_ptr<VmObjectPaged>& handle_object = HandleAccess::Object(vmo);
+  if (handle_object == nullptr) {
     return Status::kNotSupported;  // a VMO held from another process: not mappable yet
   }
-  if (object->reads_through_parent()) return Status::kNotSupported;  // docs/clones.md
-  if (vmo_offset > UINT64_MAX - len || vmo_offset + len > object->size()) {
+  if (vmo_offset > UINT64_MAX - len || vmo_offset + len > handle_object->size()) {
     return Status::kOutOfRange;
   }
+  // A child maps its root's storage (docs/clones.md, Mapped clones).
+  VmObjectPaged::MapTarget target;
+  if (Status s = VmObjectPaged::GetMapTarget(handle_object, vmo_offset, &target);
+      s != Status::kOk) {
+    return s;
+  }
+  const std::shared_ptr<VmObjectPaged>& object = target.vmo;
+  vmo_offset = target.vmo_offset;
   const bool writable = (flags & kMapWrite) != 0;
-  const bool faults = object->is_pager_backed();
+  const bool faults = target.faults;
   FaultService& service = FaultService::Get();
   if (faults) {
     if (Status s = service.Support(nullptr); s != Status::kOk) return s;
   }
-  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED,
-                      object->memfd(), static_cast<off_t>(vmo_offset));
+  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, target.fd,
+                      static_cast<off_t>(target.fd_offset));
   if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
   // A child process must not inherit a range nobody serves (its accesses would fill holes
   // in the shared memfd behind the pager's back).
@@ -104,7 +113,8 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
     // Should the kernel refuse them for this range after all, the mapping works without
     // (registering again replaces the modes of a range already registered).
-    bool minor = stripes.At(0).has_minor();
+    // Not on a clone's mapping: its unforked pages are the root's, whose clock is the root's.
+    bool minor = stripes.At(0).has_minor() && !object->reads_through_parent();
     if (minor && !register_all(true)) minor = false;
     NoteMinorFaults(minor);
     if (!minor && !register_all(false)) {
@@ -163,6 +173,29 @@ MappingObject::~MappingObject() {
                      return true;
                    });
   vmo_->RemoveHandle();
+}
+
+void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
+  if (for_holder() || !Clip(&offset, &len)) return;
+  const uintptr_t start = AddressOf(offset);
+  // The clone's storage over these pages, in place of its root's (the VMA splits). Then
+  // registered again, as the new piece is not: faults on a zero marker or a hole there must
+  // still come to us. The piece is not write-protected: a fork is the clone's own page.
+  // The system call itself, not the libc wrapper: a sanitizer's mmap interceptor takes the
+  // replacement for a fresh write of the whole range by this thread, but the threads that
+  // read it after are ordered by the kernel (their fault waits for the wake below), which
+  // it cannot see. The bytes are the same ones the access would have seen.
+  const long ret = ::syscall(SYS_mmap, start, len, PROT_READ | (writable() ? PROT_WRITE : 0),
+                             MAP_SHARED | MAP_FIXED, vmo_->own_memfd(), static_cast<off_t>(offset));
+  if (ret == -1) return;  // the access finds the root's page and faults again
+  void* addr = reinterpret_cast<void*>(ret);
+  ::madvise(addr, len, MADV_DONTFORK);
+  if (!takes_faults()) return;
+  stripes_.ForEach(RelOf(start), len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+    const uintptr_t piece = reinterpret_cast<uintptr_t>(base_) + rel;
+    uffd.Register(piece, n, writable() && uffd.has_write_protect(), /*minor=*/false);
+    return true;
+  });
 }
 
 void MappingObject::RearmWriteProtect(uintptr_t page) {

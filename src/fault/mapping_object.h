@@ -79,6 +79,7 @@ class MappingObject final : public VmMapping {
   void Wake(uint64_t offset, uint64_t len) override;
   void Unmap(uint64_t offset, uint64_t len) override;
   bool Continue(uint64_t offset, uint64_t len, bool write_protect) override;
+  void MapOwn(uint64_t offset, uint64_t len) override;
 
  private:
   class FaultRecord;

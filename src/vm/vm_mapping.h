@@ -51,6 +51,13 @@ class VmMapping {
   // caller wakes them).
   virtual void Unmap(uint64_t offset, uint64_t len) = 0;
   virtual bool Continue(uint64_t offset, uint64_t len, bool write_protect) = 0;
+  // Mapped clones (docs/clones.md): a mapping of a read-through clone maps its root's
+  // storage; MapOwn maps the clone's own storage over the part of the page-aligned
+  // [offset, offset+len) this mapping covers instead (the clone owns those pages now:
+  // forked or zeroed, or no longer seen in its parent). It wakes nobody: the caller wakes
+  // the threads faulting there once every mapping of the clone has the page (Wake), so that
+  // a thread woken in one mapping never finds the root's page in another.
+  virtual void MapOwn(uint64_t offset, uint64_t len) = 0;
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

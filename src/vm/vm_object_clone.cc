@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vm/retry_loop.h"
+#include "vm/vm_mapping.h"
 #include "vm/vm_object_impl.h"
 #include "vm/vm_object_paged.h"
 
@@ -93,6 +94,7 @@ void VmObjectPaged::Impl::ClipChildren(uint64_t pages_left) {
     c.mutex.AssertHeld();  // the same tree lock
     const uint64_t offset = child->parent_offset_;
     c.parent_limit = std::min(c.parent_limit, pages_left > offset ? pages_left - offset : 0);
+    child->HideCutPagesLocked();  // its mappings (docs/clones.md, Mapped clones)
   }
 }
 
@@ -269,6 +271,12 @@ Status VmObjectPaged::ForkRange(uint64_t first, uint64_t last, PageRequest* req)
     if (kind == SlotKind::kDirty) continue;
     if (kind != SlotKind::kAbsent) {
       m.pages.SetPage(page, SlotKind::kDirty);  // a zero marker: its storage is a hole
+      if (!m.mappings.empty()) {
+        // Mapped from the clone's storage already: a store there must not fault again.
+        for (VmMapping* mapping : m.mappings) {
+          mapping->WriteProtect(Bytes(page), kPageSize, false);
+        }
+      }
       continue;
     }
     const Where where = Resolve(page, /*from_parent=*/true);
@@ -291,8 +299,10 @@ Status VmObjectPaged::ForkRange(uint64_t first, uint64_t last, PageRequest* req)
         return s;
       }
     }
-    // Forked: the child's own page from now on (never written back, never evicted).
+    // Forked: the child's own page from now on (never written back, never evicted), and in
+    // its mappings (docs/clones.md, Mapped clones).
     m.pages.SetPage(page, SlotKind::kDirty);
+    if (!m.mappings.empty()) MapOwnPageLocked(page);
   }
   return Status::kOk;
 }
@@ -397,8 +407,11 @@ Status VmObjectPaged::CloneOpRange(uint32_t op, uint64_t offset, uint64_t len) {
       const uint64_t zero_first = PageCeil(offset);
       const uint64_t zero_last = std::min(PageOf(end), PageOf(m.size));
       for (uint64_t page = zero_first; page < zero_last; ++page) {
+        const bool owned = m.pages.Lookup(page) != SlotKind::kAbsent;
         m.pages.SetPage(page, SlotKind::kMarker);
+        if (!owned && !m.mappings.empty()) MapOwnPageLocked(page);
       }
+      // Write-protects them in the mappings too: a store makes a marker a real page again.
       m.PunchHole(zero_first, std::max(zero_first, zero_last));
       return Status::kOk;
     }
@@ -435,6 +448,7 @@ Status VmObjectPaged::CloneSetSize(uint64_t new_size) {
     // What the child stops seeing of its parent stays hidden if it grows again.
     m.parent_limit = std::min(m.parent_limit, pages_left);
     m.ClipChildren(pages_left);
+    HideCutPagesLocked();
   }
   if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
   m.size = new_size;

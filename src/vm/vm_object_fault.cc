@@ -21,10 +21,24 @@ int VmObjectPaged::memfd() const {
   return reads_through_parent() ? -1 : impl_->memfd;
 }
 
+int VmObjectPaged::own_memfd() const { return impl_->memfd; }
+
 void VmObjectPaged::AddMapping(VmMapping* mapping) {
-  MutexLock lock(&impl_->mutex);
-  impl_->mappings.push_back(mapping);
-  impl_->pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  m.mappings.push_back(mapping);
+  m.pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
+  if (kind_ == ChildKind::kReadThrough) {
+    // The clone's own pages (forked, or copied from its parent at creation) go over the
+    // root's, under the lock a fork takes, so that no fork is missed.
+    const uint64_t first = PageOf(mapping->vmo_offset());
+    const uint64_t last = first + PageOf(mapping->length());
+    for (auto it = m.pages.pages().lower_bound(first);
+         it != m.pages.pages().end() && it->first < last; ++it) {
+      mapping->MapOwn(Bytes(it->first), kPageSize);
+    }
+    HideCutPagesLocked();  // what it sees as zeros beyond its parent
+  }
 }
 
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
@@ -129,6 +143,7 @@ bool VmObjectPaged::FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t 
 }
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
+  if (kind_ == ChildKind::kReadThrough) return HandleCloneFault(mapping, fault, req);
   FaultFiller* tried = nullptr;
   FaultFiller::Range run;
   const Status status = HandleFaultOnce(mapping, fault, req, &run, &tried);

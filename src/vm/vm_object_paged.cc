@@ -139,8 +139,10 @@ Status VmObjectPaged::SetSize(uint64_t new_size) {
       }
     }
     m.pages.Truncate(first);
+    // The cut range is gone for existing children, for good (16). Before the storage is
+    // cut: a child's mapping must not reach beyond its end meanwhile (docs/clones.md).
+    m.ClipChildren(first);
     if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
-    m.ClipChildren(first);  // the cut range is gone for existing children, for good (16)
   }
   m.size = new_size;
   m.modified = true;

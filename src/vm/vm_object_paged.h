@@ -53,7 +53,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status CreateChild(CloneType type, uint64_t offset, uint64_t size, bool resizable,
                      std::shared_ptr<VmObjectPaged>* out);
   // Whether this VMO reads (some of) its content through its parent: a read-through clone or
-  // a slice. Such a VMO cannot be mapped yet (docs/clones.md).
+  // a slice.
   bool reads_through_parent() const {
     return kind_ == ChildKind::kReadThrough || kind_ == ChildKind::kSlice;
   }
@@ -115,6 +115,22 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   int memfd() const;
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
+  // What a mapping of `vmo` from `offset` maps (docs/clones.md, Mapped clones):
+  // the VMO whose faults it takes (a slice of a root maps that root, translated), the file
+  // and offset it maps, and whether it takes faults. A read-through clone maps its root's
+  // storage, its own pages (and what it no longer sees of its parent) placed over it
+  // (VmMapping::MapOwn). kNotSupported for a slice of a clone.
+  struct MapTarget {
+    std::shared_ptr<VmObjectPaged> vmo;
+    uint64_t vmo_offset = 0;
+    int fd = -1;
+    uint64_t fd_offset = 0;
+    bool faults = false;
+  };
+  static Status GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
+                             MapTarget* out);
+  // A clone's own storage, mapped over its root's where it owns a page.
+  int own_memfd() const;
   // The fault fast path (fault_filler.h). Set installs `filler` (or replaces it); Clear
   // removes it and returns once no fault thread is inside it any more.
   void SetFaultFiller(FaultFiller* filler);
@@ -208,6 +224,17 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                  uint64_t run_end);
   class FillSink;  // FillFault's FaultFiller::Sink
 
+  // A fault on a mapping of a read-through clone (vm_object_clone_map.cc).
+  Status HandleCloneFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
+  // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
+  // under the tree lock.
+  void MapOwnPageLocked(uint64_t page);
+  // The pages of this node (its coordinates) below which it sees its parent chain, and zeros
+  // from there on; under the tree lock.
+  uint64_t SeenLimitLocked();
+  // Maps this clone's own storage (zeros, or its pages) over what it no longer sees of its
+  // parent in its mappings, and so for every node under it; under the tree lock (a shrink).
+  void HideCutPagesLocked();
   // A store to a write-protected present page (HandleFault), under the VMO lock.
   Status HandleWriteFaultLocked(VmMapping* mapping, uint64_t page, SlotKind kind, PageRequest* req);
 

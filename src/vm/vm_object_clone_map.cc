@@ -1,0 +1,156 @@
+// VmObjectPaged: mappings of children (docs/clones.md, Mapped clones). A slice of a root is
+// mapped as that root; a read-through clone maps its root's storage, so that its unforked
+// pages are the root's own page-cache pages, write-protected, and its own pages (forks, zero
+// markers) are its storage mapped over them one page at a time.
+// Section numbers refer to docs/zircon-semantics.md.
+#include <algorithm>
+
+#include "vm/vm_mapping.h"
+#include "vm/vm_object_impl.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager::internal {
+
+namespace {
+alignas(4096) const char kCloneZeroPage[kPageSize] = {};
+}  // namespace
+
+Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
+                                   MapTarget* out) {
+  if (!vmo->reads_through_parent()) {
+    *out = {vmo, offset, vmo->impl_->memfd, offset, vmo->is_pager_backed()};
+    return Status::kOk;
+  }
+  // Walk up to the root, translating the offset (the chain is fixed at creation). What the
+  // clone does not see of its parent is placed over the root's storage once the mapping is
+  // added (AddMapping, HideCutPagesLocked).
+  std::shared_ptr<VmObjectPaged> node = vmo;
+  uint64_t first = PageOf(offset);
+  while (node->reads_through_parent()) {
+    // A slice of a clone shares the clone's own pages, which are not the root's: not built.
+    if (node->kind_ == ChildKind::kSlice && node->parent_->kind_ == ChildKind::kReadThrough) {
+      return Status::kNotSupported;
+    }
+    first += node->parent_offset_;
+    node = node->parent_;
+  }
+  const uint64_t root_offset = Bytes(first) + offset % kPageSize;
+  if (vmo->kind_ == ChildKind::kSlice) {
+    // A slice of the root is a window onto it: its mapping is the root's own (its DIRTY
+    // requests, its modified flag, its clock).
+    *out = {node, root_offset, node->impl_->memfd, root_offset, node->is_pager_backed()};
+  } else {
+    *out = {vmo, offset, node->impl_->memfd, root_offset, node->is_pager_backed()};
+  }
+  return Status::kOk;
+}
+
+void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  for (VmMapping* mapping : m.mappings) {
+    if (mapping->Covers(Bytes(page))) mapping->MapOwn(Bytes(page), kPageSize);
+  }
+  // Only now: a thread woken in one mapping may look at another at once.
+  for (VmMapping* mapping : m.mappings) mapping->Wake(Bytes(page), kPageSize);
+}
+
+uint64_t VmObjectPaged::SeenLimitLocked() {
+  uint64_t limit = UINT64_MAX;
+  uint64_t shift = 0;  // this node's page p is page p + shift of `node`
+  for (VmObjectPaged* node = this; node->reads_through_parent(); node = node->parent_.get()) {
+    Impl& n = *node->impl_;
+    n.mutex.AssertHeld();  // the same tree lock
+    limit = std::min(limit, n.parent_limit > shift ? n.parent_limit - shift : 0);
+    shift += node->parent_offset_;
+  }
+  return limit;
+}
+
+void VmObjectPaged::HideCutPagesLocked() {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  if (kind_ == ChildKind::kReadThrough && !m.mappings.empty()) {
+    const uint64_t limit = SeenLimitLocked();
+    for (VmMapping* mapping : m.mappings) {
+      const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
+      const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
+      if (first >= last) continue;
+      mapping->MapOwn(Bytes(first), Bytes(last - first));
+      // A store to what it owns there (a zero marker, a fork) is seen again.
+      if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(last - first), true);
+    }
+    for (VmMapping* mapping : m.mappings) {
+      const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
+      const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
+      if (first < last) mapping->Wake(Bytes(first), Bytes(last - first));
+    }
+  }
+  for (VmObjectPaged* child : m.children) child->HideCutPagesLocked();
+}
+
+Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& fault,
+                                       PageRequest* req) {
+  Impl& m = *impl_;
+  const uint64_t page = PageOf(fault.offset);
+  MutexLock lock(&m.mutex);
+  if (fault.offset >= m.size) {
+    mapping->Wake(Bytes(page), kPageSize);
+    return Status::kOk;
+  }
+  const SlotKind kind = m.pages.Lookup(page);
+  if (kind != SlotKind::kAbsent) {
+    // The clone's own page, mapped from its own storage (MapOwnPage): a zero marker faults
+    // there as a root's marker does in a root mapping; a store makes it a real page.
+    if (fault.wp) {
+      if (kind != SlotKind::kDirty) m.pages.SetPage(page, SlotKind::kDirty);
+      mapping->WriteProtect(Bytes(page), kPageSize, false);
+      return Status::kOk;
+    }
+    const bool installed =
+        mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, kind != SlotKind::kDirty) != 0;
+    mapping->EndInstalls();
+    if (!installed) mapping->Wake(Bytes(page), kPageSize);
+    return Status::kOk;
+  }
+  const Where where = Resolve(page, /*from_parent=*/false);
+  switch (where.kind) {
+    case Where::kZero:
+      // Beyond what the clone sees of its parent: its own storage is mapped there
+      // (HideCutPagesLocked), zeros until a store forks the page.
+      if (fault.wp) return ForkRange(page, page + 1, req);
+      {
+        const bool installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
+        mapping->EndInstalls();
+        if (!installed) mapping->Wake(Bytes(page), kPageSize);
+      }
+      return Status::kOk;
+    case Where::kMissing:
+      if (fault.wp) {
+        // Evicted since: the retried store finds the page missing and asks for it.
+        mapping->Wake(Bytes(page), kPageSize);
+        return Status::kOk;
+      }
+      // A READ on the root's key, one page, as the root's own mapping faults (10.2, 18.5).
+      return where.node->source_->GetPages(Bytes(where.page), kPageSize, req,
+                                           VmoDebugInfo{where.node->koid_, "fault"});
+    case Where::kStorage: break;
+  }
+  Impl& root = *where.node->impl_;
+  root.mutex.AssertHeld();  // the same tree lock
+  root.pages.Touch(where.page, where.page + 1);
+  if (!fault.wp) {
+    // The root has the page now (it arrived after the fault was raised, and the retry maps
+    // it), or has it as zeros without storage: placed in the root's storage as the root's
+    // own fault does, write-protected.
+    const bool installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
+    mapping->EndInstalls();
+    if (!installed) mapping->Wake(Bytes(page), kPageSize);
+    return Status::kOk;
+  }
+  // A store to an unforked page: fork it as Vmo::Write on the clone does; ForkRange places
+  // the fork in every mapping of the clone, which wakes the thread.
+  return ForkRange(page, page + 1, req);
+}
+
+}  // namespace upager::internal
