@@ -9,39 +9,10 @@
 #include <memory>
 #include <new>
 
+#include "counting_allocator.h"
 #include "upager/anonymous_page_requester.h"
 #include "upager/page_budget.h"
 #include "upager/page_source.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-// g++ cannot tell that these replace the global allocator and would warn that free() gets
-// memory from operator new.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace upager {
 namespace {
@@ -142,11 +113,11 @@ TEST(AllocationTest, RequestPathsDoNotAllocate) {
   // Warm up: thread-local state, lazily created objects.
   RunEveryRequestPath(*source, *requester, counter);
 
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::AllocationCount();
   for (int i = 0; i < 100; ++i) {
     RunEveryRequestPath(*source, *requester, counter);
   }
-  const uint64_t after = g_allocations.load();
+  const uint64_t after = testing::AllocationCount();
   EXPECT_EQ(after - before, 0u) << "allocations on the request path";
   EXPECT_EQ(counter.signals, 101);
   EXPECT_EQ(provider->queued(), 0u);
@@ -154,9 +125,9 @@ TEST(AllocationTest, RequestPathsDoNotAllocate) {
 
 TEST(AllocationTest, CounterSeesAllocations) {
   // The counter is live: a heap allocation here is counted.
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::AllocationCount();
   auto p = std::make_unique<int>(1);
-  EXPECT_GT(g_allocations.load(), before);
+  EXPECT_GT(testing::AllocationCount(), before);
   EXPECT_EQ(*p, 1);
 }
 

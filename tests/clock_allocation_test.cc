@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "counting_allocator.h"
 #include "mapping_util.h"
 #include "mapping_word.h"
 #include "upager/mapping.h"
@@ -17,32 +18,6 @@
 #include "upager/thread.h"
 #include "user_pager.h"
 #include "vm/page_reclaimer.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace upager::testing {
 namespace {
@@ -79,13 +54,13 @@ TEST(ClockAllocationTest, MinorFaultsDoNotAllocate) {
   // the second fault only when done with the first batch.
   ASSERT_TRUE(ProbeLoad(map.data() + P(1), &value).ok);
   ASSERT_TRUE(ProbeLoad(map.data() + P(2), &value).ok);
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = AllocationCount();
   for (uint64_t page = 3; page < kPages; ++page) {
     const auto* word = reinterpret_cast<const volatile uint64_t*>(map.data() + P(page));
     value = *word;
     ASSERT_EQ(value, Word(vmo->key, page)) << "page " << page;
   }
-  const uint64_t after = g_allocations.load();
+  const uint64_t after = AllocationCount();
   SetPagerTimeouts(saved);
   EXPECT_EQ(after - before, 0u) << "allocations on the MINOR fault path";
   EXPECT_EQ(GetCounters().minor_faults - first.minor_faults, kPages - 1);

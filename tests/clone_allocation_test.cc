@@ -9,39 +9,10 @@
 #include <new>
 #include <vector>
 
+#include "counting_allocator.h"
 #include "upager/pager.h"
 #include "upager/port.h"
 #include "upager/vmo.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-// g++ cannot tell that these replace the global allocator and would warn that free() gets
-// memory from operator new.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
-  return operator new(size, tag);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace upager {
 namespace {
@@ -66,9 +37,9 @@ TEST(CloneAllocation, ReadForkCommitZeroAllocateNothing) {
   ASSERT_EQ(grandchild.Read(out.data(), 0, out.size()), Status::kOk);
 
   auto count = [](auto&& op) {
-    const uint64_t before = g_allocations.load();
+    const uint64_t before = testing::AllocationCount();
     EXPECT_EQ(op(), Status::kOk);
-    return g_allocations.load() - before;
+    return testing::AllocationCount() - before;
   };
   // A fork records the page in the clone's page list, whose bookkeeping grows as Zircon's
   // page-list nodes do: not counted here.
