@@ -418,20 +418,7 @@ void FaultService::ScanOvertime() {
   const int64_t interval_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(ScanInterval()).count();
   if (!TakeTurn(&last_scan_ns_, SteadyNs(now), interval_ns)) return;
-  // Each mapping is held like a fault in progress while it is checked.
-  std::vector<Entry*> entries;
-  {
-    MutexLock lock(&mutex_);
-    for (auto& [start, entry] : ranges_) {
-      ++entry.users;
-      entries.push_back(&entry);
-    }
-  }
-  for (Entry* entry : entries) entry->mapping->CheckOvertime(now);
-  MutexLock lock(&mutex_);
-  for (Entry* entry : entries) {
-    if (--entry->users == 0) idle_.NotifyAll();
-  }
+  ForEachMapping([now](MappingObject* mapping) { mapping->CheckOvertime(now); });
 }
 
 FaultService::Entry* FaultService::EnterRange(uintptr_t page) {

@@ -192,6 +192,23 @@ class FaultService {
   std::vector<Poisoned> poisoned_ UPAGER_GUARDED_BY(mutex_);
 };
 
+template <typename Fn>
+void FaultService::ForEachMapping(Fn fn) {
+  std::vector<Entry*> entries;
+  {
+    MutexLock lock(&mutex_);
+    for (auto& [start, entry] : ranges_) {
+      ++entry.users;
+      entries.push_back(&entry);
+    }
+  }
+  for (Entry* entry : entries) fn(entry->mapping);
+  MutexLock lock(&mutex_);
+  for (Entry* entry : entries) {
+    if (--entry->users == 0) idle_.NotifyAll();
+  }
+}
+
 }  // namespace upager::internal
 
 #endif  // UPAGER_SRC_FAULT_FAULT_SERVICE_H_

@@ -49,23 +49,6 @@ bool FaultService::IsHeld(pid_t tid) {
   });
 }
 
-template <typename Fn>
-void FaultService::ForEachMapping(Fn fn) {
-  std::vector<Entry*> entries;
-  {
-    MutexLock lock(&mutex_);
-    for (auto& [start, entry] : ranges_) {
-      ++entry.users;
-      entries.push_back(&entry);
-    }
-  }
-  for (Entry* entry : entries) fn(entry->mapping);
-  MutexLock lock(&mutex_);
-  for (Entry* entry : entries) {
-    if (--entry->users == 0) idle_.NotifyAll();
-  }
-}
-
 void FaultService::OnSuspendChanged(ThreadState* state) {
   FaultService& self = Get();
   // The thread's flags as they are now, whatever order concurrent Suspend and Resume calls
