@@ -1,6 +1,7 @@
 # Install test: installs a built upager into a scratch prefix and builds consumers of it:
-# tests/install/main.cc through find_package(upager) and through pkg-config, and the C
-# zx_main.c through upager::zx and through upager-zx.pc; then runs them. Script mode:
+# tests/install/main.cc through find_package(upager) and through pkg-config, and the zx pager
+# examples (examples/zx: C and lib/zx) through upager::zx, the C one also through
+# upager-zx.pc; then runs them. Script mode:
 #
 #   cmake -DUPAGER_BUILD_DIR=<configured and built upager tree> -DWORK_DIR=<scratch dir>
 #         [-DCXX=<c++ compiler>] -P tests/install/run_install_test.cmake
@@ -59,8 +60,10 @@ if(EXISTS "${WORK_DIR}/cmake-consumer/provider_consumer")
   message(STATUS "install test: upager::providers consumer ran")
 endif()
 message(STATUS "install test: find_package consumer: ${run_output}")
-run("running the upager::zx consumer" "${WORK_DIR}/cmake-consumer/zx_consumer")
-message(STATUS "install test: upager::zx consumer: ${run_output}")
+run("running the upager::zx C pager" "${WORK_DIR}/cmake-consumer/zx_c_pager")
+message(STATUS "install test: upager::zx C pager: ${run_output}")
+run("running the upager::zx lib/zx pager" "${WORK_DIR}/cmake-consumer/zx_libzx_pager")
+message(STATUS "install test: upager::zx lib/zx pager: ${run_output}")
 
 # 3. pkg-config --cflags --libs upager, with PKG_CONFIG_PATH pointing into the prefix.
 find_program(PKG_CONFIG pkg-config)
@@ -97,8 +100,9 @@ run("pkg-config --cflags --libs upager-zx" ${CMAKE_COMMAND} -E env "PKG_CONFIG_P
 string(STRIP "${run_output}" zx_flags)
 message(STATUS "install test: pkg-config --cflags --libs upager-zx: ${zx_flags}")
 separate_arguments(zx_flags UNIX_COMMAND "${zx_flags}")
-run("building the upager-zx pkg-config consumer" ${CXX} -x c "${consumer_src}/zx_main.c" -x none
-    -o "${WORK_DIR}/pkgconfig-zx-consumer" ${zx_flags})
+run("building the upager-zx pkg-config consumer" ${CXX} -x c
+    "${consumer_src}/../../examples/zx/c_pager.c" -x none -o "${WORK_DIR}/pkgconfig-zx-consumer"
+    ${zx_flags} -pthread)
 run("running the upager-zx pkg-config consumer" "${WORK_DIR}/pkgconfig-zx-consumer")
 message(STATUS "install test: upager-zx pkg-config consumer: ${run_output}")
 message(STATUS "install test: PASSED")
