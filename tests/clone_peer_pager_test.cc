@@ -1,9 +1,10 @@
 // Clone entries of Zircon's pager.cc (zircon-peer-tests.md) that had no test of their own name
 // or lacked their mapped variant: CloneResizeParentOK (a mapped test in Zircon), and the VMAR
 // halves of the VMO_VMAR_TESTs CloneSimultaneousReadTest, CloneSimultaneousChildReadTest and
-// CloneWriteToCloneTest (their Vmo halves are in clone_test.cc). Exact packets, statuses and
-// bytes. (DecommitOnDetachTest's clone half is in pager_detach_test.cc and
-// pager_vmar_detach_test.cc, with the rest of that test.)
+// CloneWriteToCloneTest (their Vmo halves are in clone_test.cc); and pager-writeback.cc's
+// SliceWrite in full (both trap-dirty variants, a write through the slice and then a store
+// through a mapping of it). Exact packets, statuses and bytes. (DecommitOnDetachTest's clone
+// half is in pager_detach_test.cc and pager_vmar_detach_test.cc, with the rest of that test.)
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -176,6 +177,78 @@ TEST(PagerVmar, CloneWriteToCloneTestVmar) {
   EXPECT_FALSE(pager.IsModified(*vmo));
   EXPECT_FALSE(pager.AnyPacket());
 }
+
+// Writes through a slice, with Vmo::Write and then with a store through a mapping of the
+// slice, are the parent's: its DIRTY request when it traps them, its modified flag, its dirty
+// range; the pager's queries on the slice itself fail.
+void SliceWriteTest(uint32_t create_option) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1, create_option);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  EXPECT_TRUE(pager.DirtyRanges(*vmo).empty());
+  EXPECT_FALSE(pager.IsModified(*vmo));
+  TestVmo slice;
+  slice.key = vmo->key;
+  ASSERT_EQ(vmo->vmo.CreateChild(kVmoChildSlice, 0, P(1), &slice.vmo), Status::kOk);
+  const bool trap = (create_option & kVmoTrapDirty) != 0;
+  std::vector<char> expected = PatternPage(*vmo, 0);
+
+  auto check_written = [&](char byte) {
+    EXPECT_TRUE(pager.IsModified(*vmo));
+    EXPECT_FALSE(pager.IsModified(*vmo));  // the query reset it
+    expected[0] = byte;
+    std::vector<char> data(P(1));
+    ASSERT_EQ(vmo->vmo.Read(data.data(), 0, P(1)), Status::kOk);
+    EXPECT_EQ(data, expected);
+    const std::vector<VmoDirtyRange> dirty = pager.DirtyRanges(*vmo);
+    ASSERT_EQ(dirty.size(), 1u);
+    EXPECT_EQ(dirty[0].offset, 0u);
+    EXPECT_EQ(dirty[0].length, 1u);
+    EXPECT_EQ(dirty[0].options, 0u);
+    PagerVmoStats stats{};
+    EXPECT_EQ(pager.pager().QueryVmoStats(slice.vmo, 0, &stats, sizeof(stats)),
+              Status::kInvalidArgs);
+    size_t actual = 0;
+    EXPECT_EQ(pager.pager().QueryDirtyRanges(slice.vmo, 0, P(1), nullptr, 0, &actual, nullptr),
+              Status::kInvalidArgs);
+  };
+
+  const char direct = static_cast<char>(0xaa);
+  TestThread t1([&] { return slice.vmo.Write(&direct, 0, 1) == Status::kOk; });
+  t1.Start();
+  if (trap) {
+    ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
+    ASSERT_EQ(pager.DirtyPages(*vmo, 0, 1), Status::kOk);
+  }
+  ASSERT_TRUE(t1.Wait());
+  check_written(direct);
+
+  ASSERT_EQ(pager.WritebackBeginPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_EQ(pager.WritebackEndPages(*vmo, 0, 1), Status::kOk);
+  EXPECT_TRUE(pager.DirtyRanges(*vmo).empty());
+  EXPECT_FALSE(pager.IsModified(*vmo));
+
+  Mapping map;
+  ASSERT_EQ(MapVmo(slice, &map), Status::kOk);
+  const char mapped = static_cast<char>(0xbb);
+  uint64_t word = 0;
+  std::memcpy(&word, expected.data(), sizeof(word));
+  std::memcpy(&word, &mapped, 1);  // the first byte, the rest of the word as it is
+  TestThread t2([&] { return ProbeStore(map.data(), word).ok; });
+  t2.Start();
+  if (trap) {
+    ASSERT_TRUE(pager.WaitForPageDirty(*vmo, 0, 1));
+    ASSERT_EQ(pager.DirtyPages(*vmo, 0, 1), Status::kOk);
+  }
+  ASSERT_TRUE(t2.Wait());
+  check_written(mapped);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+TEST(PagerWriteback, SliceWriteTrapDirty) { SliceWriteTest(kVmoTrapDirty); }
+TEST(PagerWriteback, SliceWriteNoTrapDirty) { SliceWriteTest(0); }
 
 }  // namespace
 }  // namespace upager::testing
