@@ -110,6 +110,22 @@ SNAPSHOT_TEST(ResizeShrinkSnapshotWithEmptyParent) {
   std::vector<char> data(P(1));
   EXPECT_EQ(snapshot->vmo().Read(data.data(), P(1), P(1)), Status::kOutOfRange);
   EXPECT_EQ(vmo->Page(1), PatternPage(*vmo, 1, 0x1eaf));
+
+  // Grown again, the clone reads zeros where it was cut, and so do the children it has from
+  // now on; what it writes there is its own, and seen by its later children only.
+  ASSERT_EQ(clone->vmo().SetSize(P(2)), Status::kOk);
+  const std::vector<char> zeros(P(1), 0);
+  EXPECT_EQ(clone->Page(1), zeros);
+  auto later = clone->Child(kModified);
+  ASSERT_NE(later, nullptr);
+  EXPECT_EQ(later->Page(0), PatternPage(*vmo, 0, 0x1eaf));
+  EXPECT_EQ(later->Page(1), zeros);
+  ASSERT_TRUE(clone->Set(P(1), 0x77));
+  auto last = clone->Child(kModified);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->Get(P(1)), 0x77u);
+  EXPECT_EQ(later->Page(1), zeros);
+  EXPECT_EQ(snapshot->Page(0), PatternPage(*vmo, 0, 0x1eaf));
   EXPECT_FALSE(pager.AnyPacket());
 }
 
