@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -34,9 +35,10 @@ struct Node {
   Vmo vmo;  // invalid once the handle is dropped
   Kind kind = Kind::kRoot;
   int parent = -1;
-  uint64_t offset = 0;  // pages, in the parent
-  uint64_t size = 0;    // pages
-  uint64_t limit = 0;   // pages of the parent it sees
+  uint64_t offset = 0;              // pages, in the parent
+  uint64_t size = 0;                // pages
+  uint64_t limit = 0;               // pages of the parent it, and its children through it, see
+  uint64_t own_limit = UINT64_MAX;  // its own shrinks: its own view only, not its children's
   bool resizable = false;
   std::map<uint64_t, uint64_t> own;  // forked pages and zeroed pages of a clone
   std::vector<int> children;
@@ -57,7 +59,9 @@ class Model {
       auto it = node.own.find(page);
       if (it != node.own.end()) return it->second;
     }
-    if (page >= node.limit) return 0;
+    // A clone's own shrink cuts its view (and its slices'), not its clone children's: they
+    // are snapshots of it (Snapshot.ResizeShrinkSnapshotWithEmptyParent).
+    if (page >= (own_slots ? std::min(node.limit, node.own_limit) : node.limit)) return 0;
     return View(node.parent, page + node.offset, node.kind == Kind::kSlice);
   }
   void Write(int n, uint64_t page, uint64_t token) {
@@ -80,10 +84,13 @@ class Model {
     if (pages < node.size) {
       if (node.kind == Kind::kRoot) root.resize(pages);
       node.own.erase(node.own.lower_bound(pages), node.own.end());
-      node.limit = std::min(node.limit, pages);
-      for (int c : node.children) {
-        Node& child = nodes[c];
-        child.limit = std::min(child.limit, pages > child.offset ? pages - child.offset : 0);
+      if (node.kind == Kind::kRoot) {
+        for (int c : node.children) {
+          Node& child = nodes[c];
+          child.limit = std::min(child.limit, pages > child.offset ? pages - child.offset : 0);
+        }
+      } else {
+        node.own_limit = std::min(node.own_limit, pages);
       }
     } else if (node.kind == Kind::kRoot) {
       root.resize(pages, 0);
@@ -192,11 +199,13 @@ void RunSeed(uint32_t seed) {
         child.parent = n;
         child.offset = offset;
         child.size = size;
-        child.limit = std::min(size, node.size > offset ? node.size - offset : 0);
+        const uint64_t seen = std::min(size, node.size > offset ? node.size - offset : 0);
+        child.limit =
+            std::min(seen, node.own_limit > offset ? node.own_limit - offset : uint64_t{0});
         child.resizable = resizable;
         if (child.kind == Kind::kClone && node.kind == Kind::kClone) {
           for (auto it = node.own.lower_bound(offset);
-               it != node.own.end() && it->first < offset + child.limit; ++it) {
+               it != node.own.end() && it->first < offset + seen; ++it) {
             child.own[it->first - offset] = it->second;
           }
         }

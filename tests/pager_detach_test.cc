@@ -129,14 +129,19 @@ TEST(Pager, DetachPageCompleteTest) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-// Detach drops clean pages; later reads fail with kBadState without a request (9.2). The
-// clone half of the peer test needs clones.
+// Detach drops clean pages; later reads, through the VMO or through a clone of it, fail with
+// kBadState without a request (9.2). The page is read in through the clone, and is the
+// root's (the clone forked nothing).
 TEST(Pager, DecommitOnDetachTestVmo) {
   UserPager pager;
   auto vmo = pager.CreateVmo(2);
   ASSERT_NE(vmo, nullptr);
+  TestVmo clone;
+  clone.key = vmo->key;
+  ASSERT_EQ(vmo->vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(2), &clone.vmo),
+            Status::kOk);
 
-  TestThread t1([v = vmo.get()] { return CheckVmo(*v, 0, 1); });
+  TestThread t1([&clone] { return CheckVmo(clone, 0, 1); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
@@ -145,6 +150,8 @@ TEST(Pager, DecommitOnDetachTestVmo) {
   VmoInfo info{};
   ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
   EXPECT_EQ(info.committed_bytes, kPageSize);
+  ASSERT_EQ(clone.vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
 
   ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
   ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
@@ -152,13 +159,16 @@ TEST(Pager, DecommitOnDetachTestVmo) {
   ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
   EXPECT_EQ(info.committed_bytes, 0u);
 
-  // The page that was supplied, and the one that never was.
+  // The page that was supplied, and the one that never was, through the VMO and the clone.
   EXPECT_EQ(ReadPages(*vmo, 0, 1), Status::kBadState);
+  EXPECT_EQ(ReadPages(clone, 0, 1), Status::kBadState);
   EXPECT_EQ(ReadPages(*vmo, 1, 1), Status::kBadState);
+  EXPECT_EQ(ReadPages(clone, 1, 1), Status::kBadState);
 
   uint64_t offset = 0;
   uint64_t length = 0;
   EXPECT_FALSE(pager.GetPageReadRequest(*vmo, kPoll, &offset, &length));
+  EXPECT_FALSE(pager.AnyPacket());
 }
 
 TEST(Pager, ClosePageCompleteTest) {

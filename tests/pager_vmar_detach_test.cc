@@ -95,8 +95,8 @@ TEST(PagerVmar, ReadResizeTestVmar) {
 // ---- Detach, close and port lifetime ----
 
 // Detach drops the clean pages and unmaps them; later mapped accesses, to the page that was
-// supplied and to the one that never was, crash with kBadState without a request (9.2). The
-// clone half of the peer test needs clones.
+// supplied and to the one that never was, through the VMO's mapping or a clone's, crash with
+// kBadState without a request (9.2).
 TEST(PagerVmar, DecommitOnDetachTestVmar) {
   UPAGER_REQUIRE_MAPPINGS();
   UserPager pager;
@@ -104,8 +104,15 @@ TEST(PagerVmar, DecommitOnDetachTestVmar) {
   ASSERT_NE(vmo, nullptr);
   Mapping map;
   ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+  TestVmo clone;
+  clone.key = vmo->key;
+  ASSERT_EQ(vmo->vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(2), &clone.vmo),
+            Status::kOk);
+  Mapping clone_map;
+  ASSERT_EQ(MapVmo(clone, &clone_map), Status::kOk);
 
-  TestThread t1([&] { return CheckMapped(map, *vmo, 0, 1); });
+  // The page is read in through the clone's mapping: a READ on the root.
+  TestThread t1([&] { return CheckMapped(clone_map, *vmo, 0, 1); });
   t1.Start();
   ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
@@ -114,6 +121,8 @@ TEST(PagerVmar, DecommitOnDetachTestVmar) {
   VmoInfo info{};
   ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
   EXPECT_EQ(info.committed_bytes, kPageSize);
+  ASSERT_EQ(clone.vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
 
   ASSERT_EQ(pager.DetachVmo(*vmo), Status::kOk);
   ASSERT_TRUE(pager.WaitForPageComplete(vmo->key));
@@ -121,12 +130,16 @@ TEST(PagerVmar, DecommitOnDetachTestVmar) {
   ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
   EXPECT_EQ(info.committed_bytes, 0u);
 
-  // The page that was supplied (and mapped), and the one that never was.
+  // The page that was supplied (and mapped), and the one that never was, through the VMO's
+  // mapping and through the clone's.
   for (uint64_t page : {0, 1}) {
-    Probe probe;
-    TestThread t([&] { return CheckMapped(map, *vmo, page, 1, &probe); });
-    t.Start();
-    ASSERT_TRUE(WaitForCrash(t, probe, map.data() + P(page), Status::kBadState)) << "page " << page;
+    for (const Mapping* m : {&map, &clone_map}) {
+      Probe probe;
+      TestThread t([&] { return CheckMapped(*m, *vmo, page, 1, &probe); });
+      t.Start();
+      ASSERT_TRUE(WaitForCrash(t, probe, m->data() + P(page), Status::kBadState))
+          << "page " << page << (m == &map ? " of the VMO" : " of the clone");
+    }
   }
 
   uint64_t offset = 0;

@@ -55,6 +55,9 @@ VmObjectPaged::Where VmObjectPaged::Resolve(uint64_t page, bool from_parent) {
   // parent's slots: it copied them when it was created (CreateChild), so a clone's later
   // forks stay its own (snapshot-modified semantics, docs/clones.md).
   bool own_slots = !from_parent;
+  // Whether `node`'s own shrink counts: this node's view (whether or not its slots are
+  // looked at), and a slice's parent's; not a read-through child's view through its parent.
+  bool own_view = true;
   for (;;) {
     Impl& n = *node->impl_;
     n.mutex.AssertHeld();  // every node of the tree shares the lock the caller holds
@@ -71,8 +74,9 @@ VmObjectPaged::Where VmObjectPaged::Resolve(uint64_t page, bool from_parent) {
         n.pages.Lookup(page) != SlotKind::kAbsent) {
       return {Where::kStorage, node, page};
     }
-    own_slots = node->kind_ == ChildKind::kSlice;
-    if (page >= n.parent_limit) return {Where::kZero, nullptr, 0};
+    const uint64_t limit = own_view ? std::min(n.parent_limit, n.own_limit) : n.parent_limit;
+    own_slots = own_view = node->kind_ == ChildKind::kSlice;
+    if (page >= limit) return {Where::kZero, nullptr, 0};
     page += node->parent_offset_;
     node = node->parent_.get();
   }
@@ -159,14 +163,16 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   c.mutex.AssertHeld();  // the same tree lock
   const uint64_t parent_pages = PageOf(m.size);
   const uint64_t first = PageOf(offset);
-  c.parent_limit = std::min(PageOf(size), parent_pages > first ? parent_pages - first : 0);
+  const uint64_t seen = std::min(PageOf(size), parent_pages > first ? parent_pages - first : 0);
+  // What the parent's own shrink cut from its view is cut from the child's for good.
+  c.parent_limit = std::min(seen, m.own_limit > first ? m.own_limit - first : 0);
   m.children.push_back(child.get());
   if (kind == ChildKind::kReadThrough && kind_ == ChildKind::kReadThrough) {
     // The clone child of a clone (a slice of it shares its pages instead) sees at least the
     // clone's state at creation, and a snapshot-modified child (or an at-least-on-write one,
     // which Zircon upgrades to it here) keeps it: what the clone has modified is copied now
     // (docs/clones.md).
-    const uint64_t last = first + c.parent_limit;
+    const uint64_t last = first + seen;
     for (auto it = m.pages.pages().lower_bound(first);
          it != m.pages.pages().end() && it->first < last; ++it) {
       if (m.pages.IsRealPage(it->second.kind)) {
@@ -445,9 +451,10 @@ Status VmObjectPaged::CloneSetSize(uint64_t new_size) {
   if (new_size < m.size) {
     const uint64_t pages_left = PageOf(new_size);
     m.pages.Truncate(pages_left);
-    // What the child stops seeing of its parent stays hidden if it grows again.
-    m.parent_limit = std::min(m.parent_limit, pages_left);
-    m.ClipChildren(pages_left);
+    // What the child stops seeing of its parent stays hidden if it grows again. Its children
+    // keep what they see (a child of a clone is a snapshot of it), so they are not clipped;
+    // a resizable clone has no slices.
+    m.own_limit = std::min(m.own_limit, pages_left);
     HideCutPagesLocked();
   }
   if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;

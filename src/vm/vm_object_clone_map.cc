@@ -57,11 +57,14 @@ void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
 
 uint64_t VmObjectPaged::SeenLimitLocked() {
   uint64_t limit = UINT64_MAX;
-  uint64_t shift = 0;  // this node's page p is page p + shift of `node`
+  uint64_t shift = 0;    // this node's page p is page p + shift of `node`
+  bool own_view = true;  // as Resolve: a node's own shrink cuts its view and its slices'
   for (VmObjectPaged* node = this; node->reads_through_parent(); node = node->parent_.get()) {
     Impl& n = *node->impl_;
     n.mutex.AssertHeld();  // the same tree lock
-    limit = std::min(limit, n.parent_limit > shift ? n.parent_limit - shift : 0);
+    const uint64_t node_limit = own_view ? std::min(n.parent_limit, n.own_limit) : n.parent_limit;
+    limit = std::min(limit, node_limit > shift ? node_limit - shift : 0);
+    own_view = node->kind_ == ChildKind::kSlice;
     shift += node->parent_offset_;
   }
   return limit;

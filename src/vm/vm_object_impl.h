@@ -102,8 +102,13 @@ struct VmObjectPaged::Impl {
 
   // ---- Clones (docs/clones.md) ----
   // A child sees its parent below this page (child coordinates) and zeros from it on; only
-  // ever lowered (a shrink of the parent or of the child). Unused by a root.
+  // ever lowered (a shrink of the parent). Also what the child's own children see through it.
+  // Unused by a root.
   uint64_t parent_limit UPAGER_GUARDED_BY(mutex) = 0;
+  // A clone's own shrink: the clone itself sees its parent only below this page too (child
+  // coordinates, only ever lowered), but the children it already has do not (they took its
+  // view when they were created: Zircon's Snapshot.ResizeShrinkSnapshotWithEmptyParent).
+  uint64_t own_limit UPAGER_GUARDED_BY(mutex) = UINT64_MAX;
   // The read-through and slice children, which share this tree's lock.
   std::vector<VmObjectPaged*> children UPAGER_GUARDED_BY(mutex);
   // The snapshot children that were copied (their own trees, with their own locks).
