@@ -6,7 +6,7 @@
 #   ./upager.sh test      build (RelWithDebInfo) and run every test with ctest
 #   ./upager.sh ci        everything CI checks (see cmd_ci below); .ci/run calls this.
 #                         `./upager.sh ci asan tsan` runs only the named steps
-#                         (checks gcc clang asan tsan install demo)
+#                         (checks gcc asan tsan install demo fuzz; clang on request)
 #   ./upager.sh format    check clang-format on the tree (--fix to rewrite files)
 #   ./upager.sh tidy      run clang-tidy on src/ and examples/
 #   ./upager.sh deps      only install missing Debian packages
@@ -220,13 +220,14 @@ cmd_ci() {
   }
   ci_clang() {
     # The thread-safety analysis and clang's warnings, as errors, over everything (tests
-    # included). The tests run under clang in the ASan step, so not here too: CI time.
+    # included), without running anything: `./upager.sh ci clang`. CI itself gets the same
+    # from the ASan step, which builds everything with clang++ and -DUPAGER_WERROR=ON (CI time).
     configure_and_build build/ci-clang -DCMAKE_CXX_COMPILER=clang++ -DUPAGER_WERROR=ON \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPAGER_BUILD_BENCHMARKS=OFF
   }
   ci_asan() {
     configure_and_build build/ci-asan -DCMAKE_CXX_COMPILER=clang++ -DUPAGER_SANITIZE=address \
-      "${san_flags[@]}"
+      -DUPAGER_WERROR=ON "${san_flags[@]}"
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
     prepare_sanitizer_runs build/ci-asan
@@ -281,14 +282,14 @@ cmd_ci() {
 
   # `./upager.sh ci` runs every step; `./upager.sh ci asan tsan` only those named.
   local -a selected=("$@")
-  ((${#selected[@]})) || selected=(checks gcc clang asan tsan install demo fuzz)
+  ((${#selected[@]})) || selected=(checks gcc asan tsan install demo fuzz)
   local name
   for name in "${selected[@]}"; do
     case "$name" in
       checks) step "(0) repository checks" ci_checks ;;
       gcc) step "(a) g++ -Werror build + ctest" ci_gcc ;;
       clang) step "(b) clang++ -Werror -Wthread-safety build" ci_clang ;;
-      asan) step "(c) ASan+UBSan (clang++) + ctest" ci_asan ;;
+      asan) step "(c) ASan+UBSan (clang++ -Werror -Wthread-safety) + ctest" ci_asan ;;
       tsan) step "(d) TSan (g++) + ctest" ci_tsan ;;
       install) step "(e) install + find_package/pkg-config" ci_install ;;
       demo) step "(f) demos (page_source_demo, mapping_demo, upager demo)" ci_demo ;;
