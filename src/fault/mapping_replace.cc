@@ -109,13 +109,11 @@ Status MappingObject::MapRange(uint64_t rel, uint64_t len) {
   if (rel > length() || len > length() - rel) return Status::kOutOfRange;
   if (!takes_faults()) return Status::kOk;  // no pager: every page is there already
   // Each present page is mapped as its MINOR fault would map it (under the VMO lock,
-  // write-protected); an absent one is left alone, so the pager is asked for nothing.
-  // Without MINOR faults a present page needs no mapping ahead: the kernel maps it from the
-  // memfd at the first access, without a fault that reaches us.
-  for (uint64_t page = rel; page < rel + len; page += kPageSize) {
-    if (!IsLive(page, kPageSize)) continue;
-    vmo_->HandleMinorFault(this, vmo_offset() + page);
-  }
+  // write-protected; Continue skips the parts no longer this mapping's); an absent one is
+  // left alone, so the pager is asked for nothing. Without MINOR faults a present page needs
+  // no mapping ahead: the kernel maps it from the memfd at the first access, without a fault
+  // that reaches us.
+  vmo_->MapPresent(this, vmo_offset() + rel, len);
   return Status::kOk;
 }
 
