@@ -282,27 +282,37 @@ Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t le
   return Status::kOk;
 }
 
-void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) {
+void FaultService::Detach(MappingObject* mapping, bool faults, const Stripes& stripes) {
   std::shared_ptr<Generation> stopping;
-  uint64_t len = 0;
+  struct Piece {
+    uintptr_t start;
+    uint64_t len;
+  };
+  std::vector<Piece> pieces;
   {
     MutexLock lock(&mutex_);
-    auto it = ranges_.find(start);
-    if (it != ranges_.end() && it->second.mapping == mapping) {
+    // Every piece of it still registered (a replace may have cut it up, or taken it whole).
+    for (auto it = ranges_.begin(); it != ranges_.end();) {
+      if (it->second.mapping != mapping) {
+        ++it;
+        continue;
+      }
       while (it->second.users > 0) idle_.Wait(&mutex_);
-      len = it->second.len;
-      if (generation_ != nullptr) {
-        for (auto& lane : generation_->lanes) {
-          for (uint32_t k = 0; k < it->second.stripes.count; ++k) {
-            if (it->second.stripes.uffd[k] == &lane->uffd) --lane->mappings;
-          }
+      pieces.push_back({it->first, it->second.len});
+      it = ranges_.erase(it);
+    }
+    if (generation_ != nullptr) {
+      for (auto& lane : generation_->lanes) {
+        for (uint32_t k = 0; k < stripes.count; ++k) {
+          if (stripes.uffd[k] == &lane->uffd) --lane->mappings;
         }
       }
-      ranges_.erase(it);
     }
     if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
   }
-  if (faults) Failures().Forget(start, len);
+  if (faults) {
+    for (const Piece& piece : pieces) Failures().Forget(piece.start, piece.len);
+  }
   if (stopping) Stop(std::move(stopping));
 }
 
@@ -423,6 +433,10 @@ void FaultService::ScanOvertime() {
 
 FaultService::Entry* FaultService::EnterRange(uintptr_t page) {
   MutexLock lock(&mutex_);
+  // A fault in a range being replaced is dispatched once the replacement is registered.
+  while (page >= replacing_start_ && page - replacing_start_ < replacing_len_) {
+    idle_.Wait(&mutex_);
+  }
   auto it = ranges_.upper_bound(page);
   if (it == ranges_.begin()) return nullptr;
   --it;
