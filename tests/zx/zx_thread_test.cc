@@ -256,6 +256,37 @@ TEST_F(ZxThread, SuspendAThreadBlockedInAMappedFault) {
   EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, 2 * kPage), ZX_OK);
 }
 
+// SUSPENDED comes when the thread has stopped, not when the token is made: a thread running
+// its own code runs on (RUNNING) until its next safe point, here a pager wait it enters.
+TEST_F(ZxThread, SuspendedOnlyOnceTheThreadStops) {
+  std::atomic<bool> go{false};
+  uint8_t byte = 0;
+  Worker worker([&] {
+    while (!go.load()) std::this_thread::yield();
+    EXPECT_EQ(zx_vmo_read(vmo_.get(), &byte, 0, 1), ZX_OK);
+  });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_MSEC(200)),
+                               nullptr),
+            ZX_ERR_TIMED_OUT);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_RUNNING);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  go.store(true);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_THREAD_SUSPENDED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_SUSPENDED);
+  ASSERT_EQ(zx_handle_close(token.release()), ZX_OK);
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x44));
+  worker.Join();
+  EXPECT_EQ(byte, 0x44);
+  ExpectNoPacket();
+}
+
 // Suspensions count: the thread runs again only once both tokens are gone.
 TEST_F(ZxThread, TwoTokensBothMustGo) {
   uint8_t byte = 0;
