@@ -287,6 +287,41 @@ TEST_F(ZxThread, SuspendedOnlyOnceTheThreadStops) {
   ExpectNoPacket();
 }
 
+// The same when the safe point is a fault on a mapping: a thread already suspended that
+// faults on an absent page is held in the fault at once (SUSPENDED), and asks the pager only
+// once resumed.
+TEST_F(ZxThread, ASuspendedThreadThatFaultsIsHeld) {
+  std::string why;
+  if (upager::MappingSupport(&why) != upager::Status::kOk) UPAGER_SKIP_OR_FAIL(why);
+  zx_vaddr_t addr = 0;
+  ASSERT_EQ(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ, 0, vmo_.get(), 0, 2 * kPage, &addr),
+            ZX_OK);
+  std::atomic<bool> go{false};
+  uint8_t byte = 0;
+  Worker worker([&] {
+    while (!go.load()) std::this_thread::yield();
+    byte = *reinterpret_cast<volatile const uint8_t*>(addr);
+  });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  go.store(true);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_THREAD_SUSPENDED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_SUSPENDED);
+  ExpectNoPacket();
+  ASSERT_EQ(zx_handle_close(token.release()), ZX_OK);
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x55));
+  worker.Join();
+  EXPECT_EQ(byte, 0x55);
+  ExpectNoPacket();
+  EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, 2 * kPage), ZX_OK);
+}
+
 // Suspensions count: the thread runs again only once both tokens are gone.
 TEST_F(ZxThread, TwoTokensBothMustGo) {
   uint8_t byte = 0;
