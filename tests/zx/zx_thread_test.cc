@@ -450,6 +450,48 @@ TEST_F(ZxThread, ExceptionChannel) {
   EXPECT_EQ(SignalsOf(exceptions.get()), ZX_CHANNEL_PEER_CLOSED);
 }
 
+// lib/zx as a pager test harness uses it: a zx::thread duplicated from self(), suspended
+// from another thread through zx::thread::suspend, watched with wait_one and get_info.
+TEST_F(ZxThread, LibzxThreadAndSuspendToken) {
+  uint8_t byte = 0;
+  std::promise<::zx::thread> handed;
+  auto got = handed.get_future();
+  std::thread worker([&] {
+    ::zx::thread self;
+    EXPECT_EQ(::zx::thread::self()->duplicate(ZX_RIGHT_SAME_RIGHTS, &self), ZX_OK);
+    handed.set_value(std::move(self));
+    EXPECT_EQ(zx_vmo_read(vmo_.get(), &byte, 0, 1), ZX_OK);
+  });
+  ::zx::thread thread = got.get();
+  ASSERT_TRUE(thread.is_valid());
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_TRUE(PollState(thread.get(), ZX_THREAD_STATE_BLOCKED_PAGER));
+  ::zx::suspend_token token;
+  ASSERT_EQ(thread.suspend(&token), ZX_OK);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(thread.wait_one(ZX_THREAD_SUSPENDED, ::zx::deadline_after(::zx::sec(30)), &observed),
+            ZX_OK);
+  zx_info_thread_t info{};
+  ASSERT_EQ(thread.get_info(ZX_INFO_THREAD, &info, sizeof info, nullptr, nullptr), ZX_OK);
+  EXPECT_EQ(info.state, ZX_THREAD_STATE_SUSPENDED);
+  token.reset();
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x66));
+  ASSERT_EQ(thread.wait_one(ZX_TASK_TERMINATED, ::zx::time::infinite(), &observed), ZX_OK);
+  EXPECT_EQ(observed, ZX_TASK_TERMINATED);
+  worker.join();
+  EXPECT_EQ(byte, 0x66);
+  ::zx::thread current;
+  ASSERT_EQ(::zx::thread::upager_current(&current), ZX_OK);
+  zx_info_handle_basic_t mine{};
+  zx_info_handle_basic_t self{};
+  ASSERT_EQ(current.get_info(ZX_INFO_HANDLE_BASIC, &mine, sizeof mine, nullptr, nullptr), ZX_OK);
+  ASSERT_EQ(
+      ::zx::thread::self()->get_info(ZX_INFO_HANDLE_BASIC, &self, sizeof self, nullptr, nullptr),
+      ZX_OK);
+  EXPECT_EQ(mine.koid, self.koid);
+}
+
 TEST(ZxExceptionLayout, AsZircons) {
   EXPECT_EQ(sizeof(zx_exception_header_t), 8u);
   EXPECT_EQ(sizeof(zx_exception_context_t), 32u);
