@@ -9,7 +9,9 @@
 // mapping: a supply from a buffer (SupplyPagesFromBuffer) places the page straight into a
 // mapping and wakes every thread asleep on it, the held one included, which then runs on
 // to its next safe point, as any suspended thread outside a wait does. A supply from a VMO,
-// and any answer to another thread's fault elsewhere, leaves it held.
+// and any answer to another thread's fault elsewhere, leaves it held. A thread suspended
+// while it runs its own code is held the same way in the first fault it takes that must
+// wait for a pager (HoldIfSuspended): that fault is its safe point.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -91,7 +93,7 @@ void FaultService::OnSuspendChanged(ThreadState* state) {
     // The thread's flags as they are now, whatever order concurrent Suspend and Resume calls
     // reach here in: the last call to run sees the last change.
     MutexLock lock(&self.suspend_mutex_);
-    hold = state->suspended() && !state->killed();
+    hold = state->suspended() && !state->killed() && !state->exited();
     SetSuspendedTid(tid, hold);
     // Resumed or killed with nothing held (the common case, and Kill's from under other
     // locks): nothing to do.

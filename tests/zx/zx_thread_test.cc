@@ -404,6 +404,26 @@ TEST_F(ZxThread, TerminatedAfterExit) {
   EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_DEAD);
 }
 
+// A thread suspended while it runs its own code and that returns before any safe point
+// exits: TERMINATED, DEAD; its token closes normally afterwards.
+TEST_F(ZxThread, ASuspendedThreadThatNeverStopsStillExits) {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  Worker worker([released] { released.wait(); });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  release.set_value();
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_TASK_TERMINATED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_TASK_TERMINATED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_DEAD);
+  EXPECT_EQ(zx_handle_close(token.release()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_TASK_TERMINATED);
+}
+
 // zx_task_kill ends the thread's page-request wait (upager's Kill): DYING until it exits.
 TEST_F(ZxThread, KillEndsAPagerWait) {
   uint8_t byte = 0;
