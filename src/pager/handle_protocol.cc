@@ -59,6 +59,7 @@ bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedReques
     case HandleOp::kTransfer:
     case HandleOp::kMemfd:
     case HandleOp::kCancel:
+    case HandleOp::kCreateChild:
       if (header.data_len != 0) {
         *why = "data attached to a request that takes none";
         return false;

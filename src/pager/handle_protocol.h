@@ -39,22 +39,24 @@ inline constexpr uint32_t kHandleWireMaxData = 64 * 1024;
 
 enum class HandleOp : uint16_t {
   kWelcome = 1,
-  kRead = 2,       // offset, len -> data
-  kWrite = 3,      // offset, len, data
-  kGetSize = 4,    // -> value
-  kSetSize = 5,    // offset = the new size
-  kOpRange = 6,    // arg = op, offset, len
-  kGetInfo = 7,    // -> HandleWireInfo
-  kDuplicate = 8,  // arg = rights -> one descriptor
-  kTransfer = 9,   // -> one descriptor: another connection for this handle, same rights,
-                   //    for sending it on (the sender then closes this one)
-  kMemfd = 10,     // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
-  kMap = 11,       // offset, len, data = HandleMapRequest, two descriptors (the holder's
-                   //    userfaultfd, its failure page): serve that mapping's faults here
-  kCancel = 12,    // no reply: the thread waiting for the outstanding request was killed or
-                   //    suspended; kill the owner's thread that runs it (its reply, kIntrKilled
-                   //    or whatever it got first, still comes). The one message a holder may
-                   //    send while a request is outstanding; ignored when none is.
+  kRead = 2,          // offset, len -> data
+  kWrite = 3,         // offset, len, data
+  kGetSize = 4,       // -> value
+  kSetSize = 5,       // offset = the new size
+  kOpRange = 6,       // arg = op, offset, len
+  kGetInfo = 7,       // -> HandleWireInfo
+  kDuplicate = 8,     // arg = rights -> one descriptor
+  kTransfer = 9,      // -> one descriptor: another connection for this handle, same rights,
+                      //    for sending it on (the sender then closes this one)
+  kMemfd = 10,        // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
+  kMap = 11,          // offset, len, data = HandleMapRequest, two descriptors (the holder's
+                      //    userfaultfd, its failure page): serve that mapping's faults here
+  kCancel = 12,       // no reply: the thread waiting for the outstanding request was killed or
+                      //    suspended; kill the owner's thread that runs it (its reply, kIntrKilled
+                      //    or whatever it got first, still comes). The one message a holder may
+                      //    send while a request is outstanding; ignored when none is.
+  kCreateChild = 13,  // arg = options, offset, len = size -> one descriptor: a connection to
+                      //    the child, which the owner makes with this handle (docs/clones.md)
 };
 
 // What a kMap request says of the mapping, besides its VMO range (offset, len).

@@ -258,6 +258,18 @@ Status RemoteVmo::Duplicate(uint32_t rights, Vmo* out) {
   return Import(fd, out);
 }
 
+Status RemoteVmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) {
+  int fd = -1;
+  {
+    MutexLock lock(&mutex_);
+    const Status s =
+        Call(HandleOp::kCreateChild, options, offset, size, nullptr, 0, nullptr, 0, nullptr, &fd);
+    if (s == Status::kPeerClosed) return Status::kBadState;
+    if (s != Status::kOk) return s;
+  }
+  return Import(fd, out);
+}
+
 Status RemoteVmo::Transfer(int* fd) {
   MutexLock lock(&mutex_);
   const Status s = Call(HandleOp::kTransfer, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, fd);

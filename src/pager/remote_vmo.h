@@ -51,6 +51,7 @@ class RemoteVmo final : public VmoRemote {
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) override;
   Status GetInfo(VmoInfo* out) override;
   Status Duplicate(uint32_t rights, Vmo* out) override;
+  Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) override;
   int connection() const override { return fd_; }
 
   // Another connection for this handle with the same rights, for sending it on (the

@@ -345,6 +345,7 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
     case HandleOp::kGetSize:
     case HandleOp::kGetInfo:
     case HandleOp::kDuplicate:
+    case HandleOp::kCreateChild:
     case HandleOp::kTransfer:
     case HandleOp::kMemfd: ServeInline(c, request); return;
     case HandleOp::kMap:
@@ -393,9 +394,12 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
       if (!ok) Drop(c, "it does not read its replies");
       return;
     }
-    case HandleOp::kDuplicate: {
+    case HandleOp::kDuplicate:
+    case HandleOp::kCreateChild: {
+      // A child is made here, with this handle's checks and rights, as a local caller's.
       Vmo copy;
-      Status s = c->vmo.Duplicate(r.arg, &copy);
+      Status s = r.op == HandleOp::kDuplicate ? c->vmo.Duplicate(r.arg, &copy)
+                                              : c->vmo.CreateChild(r.arg, r.offset, r.len, &copy);
       int fd = -1;
       if (s == Status::kOk) s = Export(std::move(copy), &fd);
       const bool ok = Reply(c, r.op, s, nullptr, 0, 0, fd);

@@ -28,6 +28,9 @@ class VmoRemote {
   virtual Status GetInfo(VmoInfo* out) = 0;
   // A new handle with `rights` (already checked against this handle's).
   virtual Status Duplicate(uint32_t rights, Vmo* out) = 0;
+  // A child made by the owner with this handle (Vmo::CreateChild's arguments, checked again
+  // there); `*out` is a handle to it, held from the owner as this one.
+  virtual Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) = 0;
   // Another descriptor for this handle with the same rights, for sending it on (the
   // caller owns it; the sender then drops this handle).
   virtual Status Transfer(int* fd) = 0;

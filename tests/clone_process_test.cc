@@ -1,0 +1,469 @@
+// Clones across processes (docs/clones.md, docs/processes.md): a child of a pager-backed VMO
+// sent to another process, and children made from there (CreateChild on a handle held from
+// another process). The test binary re-executes itself as the holder (process_util.h), which
+// runs the operations the test asks for and answers with their statuses and bytes; the pager
+// stays here, so every packet is checked exactly.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/handle_access.h"
+#include "pager/handle_protocol.h"
+#include "pager/seqpacket.h"
+#include "pager/vmo_export.h"
+#include "pager/vmo_wire.h"
+#include "process_util.h"
+#include "upager/mapping.h"
+#include "upager/rights.h"
+#include "user_pager.h"
+#include "vm/vm_object_paged.h"
+
+namespace upager {
+namespace {
+
+using testing::TestVmo;
+using testing::UserPager;
+
+uint64_t P(uint64_t pages) { return pages * kPageSize; }
+
+// What the holder is asked to do: Note.value = op | (argument << 8); Note.status names the
+// handle (an index into the holder's handles), or is CreateChild's options.
+enum HolderOp : uint32_t {
+  kRead = 1,   // read [offset, offset+len) of handle `status`: the bytes come back
+  kWrite = 2,  // write `len` bytes of value `argument` at `offset` of handle `status`
+  kChild = 3,  // handle 0's CreateChild(options = status, offset, len); value: its index
+  kMap = 4,    // map handle `status`, [offset, offset+len), writable if `argument`
+  kLoad = 5,   // `len` bytes at `offset` of the mapping: the bytes come back
+  kStore = 6,  // `len` bytes of value `argument` at `offset` of the mapping
+};
+
+int HolderChild(const Channel& parent) {
+  std::vector<Vmo> handles(1);
+  Note note{};
+  if (Receive(parent, &note, &handles[0]) != Status::kOk || !handles[0].is_valid()) return 10;
+  if (Send(parent, Note{0, 0, handles[0].koid(), 0}) != Status::kOk) return 11;
+  Mapping mapping;
+  while (Receive(parent, &note) == Status::kOk) {
+    const uint32_t op = note.value & 0xff;
+    const uint32_t arg = note.value >> 8;
+    std::vector<char> reply(sizeof(Note));
+    Status s = Status::kOk;
+    uint32_t value = 0;
+    const size_t h = static_cast<size_t>(note.status);
+    if ((op == kRead || op == kWrite || op == kMap) && h >= handles.size()) return 12;
+    switch (op) {
+      case kRead:
+        reply.resize(sizeof(Note) + note.len);
+        s = handles[h].Read(reply.data() + sizeof(Note), note.offset, note.len);
+        if (s != Status::kOk) reply.resize(sizeof(Note));
+        break;
+      case kWrite: {
+        const std::vector<char> bytes(note.len, static_cast<char>(arg));
+        s = handles[h].Write(bytes.data(), note.offset, note.len);
+        break;
+      }
+      case kChild: {
+        Vmo child;
+        s = handles[0].CreateChild(static_cast<uint32_t>(note.status), note.offset, note.len,
+                                   &child);
+        if (s == Status::kOk) {
+          value = static_cast<uint32_t>(handles.size());
+          handles.push_back(std::move(child));
+        }
+        break;
+      }
+      case kMap:
+        s = Mapping::Create(handles[h], note.offset, note.len,
+                            kMapRead | (arg != 0 ? kMapWrite : 0), &mapping);
+        break;
+      case kLoad:
+        reply.resize(sizeof(Note) + note.len);
+        std::memcpy(reply.data() + sizeof(Note), mapping.data() + note.offset, note.len);
+        break;
+      case kStore:
+        std::memset(mapping.data() + note.offset, static_cast<int>(arg), note.len);
+        break;
+      default: return 13;
+    }
+    const Note answer{static_cast<int32_t>(s), value, note.offset, reply.size() - sizeof(Note)};
+    std::memcpy(reply.data(), &answer, sizeof answer);
+    if (parent.Write(reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0) !=
+        Status::kOk) {
+      return 14;
+    }
+  }
+  return 0;
+}
+
+int RunChild(const char* role, const Channel& parent) {
+  if (std::strcmp(role, "holder") == 0) return HolderChild(parent);
+  return 3;
+}
+
+// A holder process with `vmo` (consumed) as its handle 0.
+Child StartHolder(Vmo vmo) {
+  Child child = Spawn("holder");
+  const uint64_t koid = vmo.koid();
+  EXPECT_EQ(Send(child.channel, Note{}, &vmo), Status::kOk);
+  Note ack{};
+  EXPECT_EQ(Receive(child.channel, &ack), Status::kOk);
+  EXPECT_EQ(ack.offset, koid);  // the same object there
+  return child;
+}
+
+// Asks the holder for `op` and waits for its answer; `*bytes` gets what came back.
+Note Ask(Child& child, uint32_t op, int32_t status, uint64_t offset, uint64_t len,
+         std::vector<char>* bytes = nullptr) {
+  Note answer{-1, 0, 0, 0};
+  EXPECT_EQ(Send(child.channel, Note{status, op, offset, len}), Status::kOk);
+  std::vector<char> extra;
+  EXPECT_EQ(Receive(child.channel, &answer, nullptr, &extra), Status::kOk);
+  if (bytes != nullptr) *bytes = std::move(extra);
+  return answer;
+}
+
+// Sends the request now; the answer is taken later with Answer (the holder blocks on the
+// pager meanwhile).
+void AskLater(Child& child, uint32_t op, int32_t status, uint64_t offset, uint64_t len) {
+  EXPECT_EQ(Send(child.channel, Note{status, op, offset, len}), Status::kOk);
+}
+Note Answer(Child& child, std::vector<char>* bytes = nullptr) {
+  Note answer{-1, 0, 0, 0};
+  std::vector<char> extra;
+  EXPECT_EQ(Receive(child.channel, &answer, nullptr, &extra), Status::kOk);
+  if (bytes != nullptr) *bytes = std::move(extra);
+  return answer;
+}
+
+int32_t S(Status s) { return static_cast<int32_t>(s); }
+
+std::vector<char> Filled(char c, uint64_t len) { return std::vector<char>(len, c); }
+
+bool PageIs(const Vmo& vmo, uint64_t page, char c) {
+  std::vector<char> got(kPageSize);
+  return vmo.Read(got.data(), P(page), kPageSize) == Status::kOk && got == Filled(c, kPageSize);
+}
+
+bool PageIsPattern(const Vmo& vmo, uint64_t key, uint64_t page) {
+  std::vector<char> got(kPageSize);
+  return vmo.Read(got.data(), P(page), kPageSize) == Status::kOk &&
+         UserPager::CheckPattern(key, page, 1, got.data());
+}
+
+Vmo MakeChild(const TestVmo& root, uint32_t options, uint64_t pages) {
+  Vmo child;
+  EXPECT_EQ(root.vmo.CreateChild(options, 0, P(pages), &child), Status::kOk);
+  return child;
+}
+
+void Finish(upager::Child& child) {
+  child.channel.Reset();
+  EXPECT_EQ(child.Wait(), 0);
+}
+
+// ---- Vmo::Read and Write through a child held by another process ----
+
+// A read of an unforked page through the holder's child is one READ on the root's key.
+TEST(CloneProcess, CloneReadFromCloneTest) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4);
+  ASSERT_NE(root, nullptr);
+  upager::Child holder = StartHolder(MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 4));
+  AskLater(holder, kRead, 0, P(1), P(1));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 1, 1), Status::kOk);
+  std::vector<char> bytes;
+  const Note answer = Answer(holder, &bytes);
+  EXPECT_EQ(answer.status, 0);
+  ASSERT_EQ(bytes.size(), P(1));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data()));
+  // Present at the root now: read again without a request.
+  EXPECT_EQ(Ask(holder, kRead, 0, P(1), P(1), &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// A write from the holder forks the page in the owner (after a READ of the absent page):
+// the root keeps its bytes, no DIRTY packet, the root is not modified.
+TEST(CloneProcess, CloneWriteToCloneTest) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4, kVmoTrapDirty);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 4);
+  Vmo mine;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  upager::Child holder = StartHolder(std::move(child));
+  EXPECT_EQ(Ask(holder, kWrite | ('a' << 8), 0, 0, P(1)).status, 0);
+  AskLater(holder, kWrite | ('b' << 8), 0, P(2), P(1));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 2, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 2, 1), Status::kOk);
+  EXPECT_EQ(Answer(holder).status, 0);
+  EXPECT_TRUE(PageIs(mine, 0, 'a'));
+  EXPECT_TRUE(PageIs(mine, 2, 'b'));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 0));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 2));
+  VmoInfo info{};
+  ASSERT_EQ(mine.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, P(2));
+  EXPECT_FALSE(pager.IsModified(*root));
+  EXPECT_FALSE(pager.AnyPacket());
+  // The holder reads its forks back, and the root's page through the unforked one.
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kRead, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('a', P(1)));
+  Finish(holder);
+}
+
+// A no-write child stays read-only in the holder: the owner refuses its writes and its
+// writable mappings, whatever the holder's library checks.
+TEST(CloneProcess, NoWriteCloneIsReadOnlyInTheHolder) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  upager::Child holder =
+      StartHolder(MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite | kVmoChildNoWrite, 2));
+  EXPECT_EQ(Ask(holder, kWrite | ('a' << 8), 0, 0, 1).status, S(Status::kAccessDenied));
+  EXPECT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(1)).status, S(Status::kAccessDenied));
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kRead, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 2, bytes.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// After the root is detached, the holder's forked page survives and an unforked one fails
+// kBadState, without a READ.
+TEST(CloneProcess, CloneDetachTest) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  upager::Child holder = StartHolder(MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2));
+  ASSERT_EQ(Ask(holder, kWrite | ('f' << 8), 0, 0, P(1)).status, 0);
+  ASSERT_EQ(pager.DetachVmo(*root), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageComplete(root->key));
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kRead, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('f', P(1)));
+  EXPECT_EQ(Ask(holder, kRead, 0, P(1), P(1)).status, S(Status::kBadState));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// The root evicting a clean page the holder's child has not forked: the holder's next read
+// goes through the root again (one new READ); its forked page stays.
+TEST(CloneProcess, CloneReadAfterRootEviction) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  upager::Child holder = StartHolder(MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2));
+  ASSERT_EQ(Ask(holder, kWrite | ('f' << 8), 0, P(1), P(1)).status, 0);
+  ASSERT_TRUE(internal::HandleAccess::Object(root->vmo)->EvictPage(0));
+  ASSERT_TRUE(internal::HandleAccess::Object(root->vmo)->EvictPage(1));
+  AskLater(holder, kRead, 0, 0, P(2));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  std::vector<char> bytes;
+  ASSERT_EQ(Answer(holder, &bytes).status, 0);
+  ASSERT_EQ(bytes.size(), P(2));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, bytes.data()));
+  EXPECT_EQ(std::vector<char>(bytes.begin() + P(1), bytes.end()), Filled('f', P(1)));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// ---- CreateChild on a handle held from another process ----
+
+// The holder makes a child of the root it holds: the owner makes it, reads go through to
+// the root's pager, writes fork there and the root keeps its bytes.
+TEST(CloneProcess, CreateChildFromTheHolder) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  Vmo copy;
+  ASSERT_EQ(root->vmo.Duplicate(&copy), Status::kOk);
+  upager::Child holder = StartHolder(std::move(copy));
+  const Note made = Ask(holder, kChild, kVmoChildSnapshotAtLeastOnWrite, P(1), P(2));
+  ASSERT_EQ(made.status, 0);
+  ASSERT_EQ(made.value, 1u);
+  VmoInfo info{};
+  ASSERT_EQ(root->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 1u);     // made here, held there
+  AskLater(holder, kRead, 1, 0, P(1));  // child page 0 is root page 1
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 1, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 1, 1), Status::kOk);
+  std::vector<char> bytes;
+  ASSERT_EQ(Answer(holder, &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data()));
+  ASSERT_EQ(Ask(holder, kWrite | ('w' << 8), 1, 0, P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kRead, 1, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('w', P(1)));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 1));
+  // Beyond the child's size, as locally.
+  EXPECT_EQ(Ask(holder, kRead, 1, P(2), 1).status, S(Status::kOutOfRange));
+  // A child of the root's child is the holder's too; no-write, as asked.
+  EXPECT_EQ(Ask(holder, kChild, kVmoChildSnapshotAtLeastOnWrite | kVmoChildNoWrite, 0, P(1)).status,
+            0);
+  EXPECT_EQ(Ask(holder, kWrite | ('x' << 8), 2, 0, 1).status, S(Status::kAccessDenied));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+  // The children went with the holder; then the root's COMPLETE once its handle goes.
+  ASSERT_EQ(internal::WaitForExportCount(0, Soon()), true);
+  ASSERT_EQ(root->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 0u);
+}
+
+// CreateChild from the holder: every check of a local call, with its status, made by the
+// owner (the holder's own checks come first and agree).
+TEST(CloneProcess, CreateChildFromTheHolderChecksAsLocally) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4);
+  ASSERT_NE(root, nullptr);
+  Vmo copy;
+  ASSERT_EQ(root->vmo.Duplicate(&copy), Status::kOk);
+  upager::Child holder = StartHolder(std::move(copy));
+  struct Case {
+    uint32_t options;
+    uint64_t offset, size;
+    Status expected;
+  };
+  const Case cases[] = {
+      {0, 0, P(1), Status::kInvalidArgs},  // no kind
+      {kVmoChildSnapshotAtLeastOnWrite | kVmoChildSnapshotModified, 0, P(1), Status::kInvalidArgs},
+      {kVmoChildSnapshotAtLeastOnWrite | kVmoChildNoWrite | kVmoChildResizable, 0, P(1),
+       Status::kInvalidArgs},
+      {kVmoChildSnapshotAtLeastOnWrite | (1u << 12), 0, P(1), Status::kInvalidArgs},
+      {kVmoChildSnapshotAtLeastOnWrite, 1, P(1), Status::kInvalidArgs},  // unaligned offset
+      {kVmoChildSnapshotAtLeastOnWrite, UINT64_MAX - P(1) + 1, P(2), Status::kOutOfRange},
+      {kVmoChildSnapshotAtLeastOnWrite, 0, kMaxVmoSize + 1, Status::kOutOfRange},
+      {kVmoChildSlice, P(3), P(2), Status::kInvalidArgs},  // beyond the parent
+      {kVmoChildSlice | kVmoChildResizable, 0, P(1), Status::kInvalidArgs},
+      {kVmoChildSnapshot, 0, P(1), Status::kNotSupported},  // of a pager-backed VMO
+      {kVmoChildReference, 0, P(1), Status::kNotSupported},
+  };
+  for (const Case& c : cases) {
+    Vmo local;
+    EXPECT_EQ(root->vmo.CreateChild(c.options, c.offset, c.size, &local), c.expected)
+        << "options " << c.options;
+    EXPECT_EQ(Ask(holder, kChild, static_cast<int32_t>(c.options), c.offset, c.size).status,
+              S(c.expected))
+        << "options " << c.options;
+  }
+  VmoInfo info{};
+  ASSERT_EQ(root->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// ---- The owner's checks, whatever the holder sends ----
+
+// One raw request on a handle connection, and its reply; `fd_out` gets a descriptor in it.
+internal::HandleReply RawCall(int fd, const internal::HandleRequest& request, int* fd_out,
+                              bool* dropped) {
+  internal::HandleReply reply{};
+  *dropped = false;
+  if (internal::SendMessage(fd, &request, sizeof request, nullptr, 0) !=
+      internal::SendResult::kOk) {
+    *dropped = true;
+    return reply;
+  }
+  std::vector<std::byte> buf(sizeof reply + internal::kHandleWireMaxData);
+  internal::Received received;
+  const internal::ReceiveResult r =
+      internal::ReceiveMessage(fd, buf.data(), buf.size(), /*blocking=*/true, &received);
+  if (r != internal::ReceiveResult::kOk) {
+    *dropped = true;
+    return reply;
+  }
+  std::memcpy(&reply, buf.data(), std::min(sizeof reply, received.len));
+  *fd_out = received.num_fds > 0 ? received.fds[0] : -1;
+  for (size_t i = 1; i < received.num_fds; ++i) ::close(received.fds[i]);
+  return reply;
+}
+
+// A connection to `vmo` as a holder's, its welcome taken.
+int RawConnection(const Vmo& vmo) {
+  int fd = -1;
+  EXPECT_EQ(internal::VmoToWire(vmo, &fd), Status::kOk);
+  std::vector<std::byte> buf(256);
+  internal::Received received;
+  EXPECT_EQ(internal::ReceiveMessage(fd, buf.data(), buf.size(), true, &received),
+            internal::ReceiveResult::kOk);
+  internal::CloseFds(received.fds, received.num_fds);
+  return fd;
+}
+
+// A hostile holder: a handle without kRightDuplicate, or without kRightRead, gets no child
+// (kAccessDenied, no descriptor); a request with data attached drops only that connection.
+TEST(CloneProcess, TheOwnerChecksAHoldersCreateChild) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  const uint32_t rights = root->vmo.rights();
+  for (uint32_t missing : {kRightDuplicate, kRightRead}) {
+    Vmo narrow;
+    ASSERT_EQ(root->vmo.Duplicate(rights & ~missing, &narrow), Status::kOk);
+    const int fd = RawConnection(narrow);
+    bool dropped = false;
+    int got = -1;
+    const internal::HandleReply reply =
+        RawCall(fd,
+                internal::MakeRequest(internal::HandleOp::kCreateChild,
+                                      kVmoChildSnapshotAtLeastOnWrite, 0, P(1), 0),
+                &got, &dropped);
+    ASSERT_FALSE(dropped);
+    EXPECT_EQ(reply.op, static_cast<uint16_t>(internal::HandleOp::kCreateChild));
+    EXPECT_EQ(reply.status, S(Status::kAccessDenied));
+    EXPECT_EQ(got, -1);
+    ::close(fd);
+  }
+  // Options the holder's library would never send reach the owner's checks all the same.
+  const int fd = RawConnection(root->vmo);
+  bool dropped = false;
+  int got = -1;
+  internal::HandleReply reply =
+      RawCall(fd, internal::MakeRequest(internal::HandleOp::kCreateChild, 0xffffffffu, 0, P(1), 0),
+              &got, &dropped);
+  ASSERT_FALSE(dropped);
+  EXPECT_EQ(reply.status, S(Status::kInvalidArgs));
+  EXPECT_EQ(got, -1);
+  reply = RawCall(fd,
+                  internal::MakeRequest(internal::HandleOp::kCreateChild,
+                                        kVmoChildSnapshotAtLeastOnWrite, P(1), UINT64_MAX, 0),
+                  &got, &dropped);
+  ASSERT_FALSE(dropped);
+  EXPECT_EQ(reply.status, S(Status::kOutOfRange));
+  EXPECT_EQ(got, -1);
+  // Data attached to a request that takes none: that connection is dropped.
+  std::vector<std::byte> packet(sizeof(internal::HandleRequest) + 8);
+  const internal::HandleRequest bad = internal::MakeRequest(
+      internal::HandleOp::kCreateChild, kVmoChildSnapshotAtLeastOnWrite, 0, P(1), 8);
+  std::memcpy(packet.data(), &bad, sizeof bad);
+  ASSERT_EQ(internal::SendMessage(fd, packet.data(), packet.size(), nullptr, 0),
+            internal::SendResult::kOk);
+  std::vector<std::byte> buf(256);
+  internal::Received received;
+  EXPECT_EQ(internal::ReceiveMessage(fd, buf.data(), buf.size(), true, &received),
+            internal::ReceiveResult::kPeerClosed);
+  ::close(fd);
+  VmoInfo info{};
+  ASSERT_EQ(root->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+}  // namespace
+}  // namespace upager
+
+UPAGER_TEST_MAIN(upager::RunChild)
