@@ -366,6 +366,135 @@ TEST(CloneProcess, CreateChildFromTheHolderChecksAsLocally) {
   Finish(holder);
 }
 
+// ---- A clone mapped in another process ----
+
+// A holder maps a clone: a load of a page the root has is the root's page (no packet), of
+// an absent one a READ on the root's key; a store forks only that page. The root, the
+// owner's mapping of the root and another process's mapping of the root keep the root's
+// bytes; a second process's mapping of the same clone shows the fork; no DIRTY packet.
+TEST(CloneProcess, MappedCloneStoreForksOnlyThatPage) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4, kVmoTrapDirty);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 4);
+  Vmo mine, second;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  ASSERT_EQ(child.Duplicate(&second), Status::kOk);
+  Vmo root_copy;
+  ASSERT_EQ(root->vmo.Duplicate(&root_copy), Status::kOk);
+  upager::Child holder = StartHolder(std::move(child));
+  upager::Child other = StartHolder(std::move(second));
+  upager::Child root_holder = StartHolder(std::move(root_copy));
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(4)).status, 0);
+  ASSERT_EQ(Ask(other, kMap | (1 << 8), 0, 0, P(4)).status, 0);
+  ASSERT_EQ(Ask(root_holder, kMap, 0, 0, P(4)).status, 0);
+  Mapping root_mapping;
+  ASSERT_EQ(Mapping::Create(root->vmo, 0, P(4), kMapRead, &root_mapping), Status::kOk);
+
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 2, bytes.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+  AskLater(holder, kLoad, 0, P(2), P(1));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 2, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 2, 1), Status::kOk);
+  ASSERT_EQ(Answer(holder, &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 2, 1, bytes.data()));
+
+  // The store forks page 0 alone.
+  ASSERT_EQ(Ask(holder, kStore | ('s' << 8), 0, 0, P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_EQ(std::vector<char>(bytes.begin(), bytes.begin() + P(1)), Filled('s', P(1)));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data() + P(1)));
+  EXPECT_TRUE(PageIs(mine, 0, 's'));
+  EXPECT_TRUE(PageIsPattern(mine, root->key, 1));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 0));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, root_mapping.data()));
+  ASSERT_EQ(Ask(root_holder, kLoad, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, bytes.data()));
+  // The other process's mapping of the clone shows the fork as soon as it is made.
+  ASSERT_EQ(Ask(other, kLoad, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('s', P(1)));
+  // A fork by the second process reaches the first one's mapping before its store returns.
+  ASSERT_EQ(Ask(other, kStore | ('t' << 8), 0, P(1), P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kLoad, 0, P(1), P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('t', P(1)));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, root_mapping.data() + P(1)));
+  // A fork by Vmo::Write here: both mappings show it once the write returns.
+  const std::vector<char> w = Filled('w', P(1));
+  ASSERT_EQ(mine.Write(w.data(), P(2), P(1)), Status::kOk);
+  ASSERT_EQ(Ask(holder, kLoad, 0, P(2), P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, w);
+  ASSERT_EQ(Ask(other, kLoad, 0, P(2), P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, w);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 2, 1, root_mapping.data() + P(2)));
+  VmoInfo info{};
+  ASSERT_EQ(mine.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, P(3));  // one page per fork
+  EXPECT_FALSE(pager.IsModified(*root));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+  Finish(other);
+  Finish(root_holder);
+}
+
+// A mapping made after the clone forked maps its forks at once; a page the root evicts is
+// asked for again (a READ) by the holder's next load of it.
+TEST(CloneProcess, MappedCloneSeesEarlierForksAndRootEviction) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2);
+  const std::vector<char> f = Filled('f', P(1));
+  ASSERT_EQ(child.Write(f.data(), P(1), P(1)), Status::kOk);
+  upager::Child holder = StartHolder(std::move(child));
+  ASSERT_EQ(Ask(holder, kMap, 0, 0, P(2)).status, 0);  // read-only
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, bytes.data()));
+  EXPECT_EQ(std::vector<char>(bytes.begin() + P(1), bytes.end()), f);
+  ASSERT_TRUE(internal::HandleAccess::Object(root->vmo)->EvictPage(0));
+  AskLater(holder, kLoad, 0, 0, P(1));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  ASSERT_EQ(Answer(holder, &bytes).status, 0);
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, bytes.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// A holder killed while it has a clone mapped (one of its threads blocked in a fault of
+// it): the owner drops its mapping and handle, leaks no connection, and the clone's other
+// users go on (a fork now has one mapping less to wait for).
+TEST(CloneProcess, AHolderKilledWithACloneMappedLeaksNothing) {
+  UserPager pager;
+  auto root = pager.CreateVmo(4);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 4);
+  Vmo mine;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  upager::Child holder = StartHolder(std::move(child));
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(4)).status, 0);
+  ASSERT_EQ(Ask(holder, kStore | ('s' << 8), 0, 0, P(1)).status, 0);
+  AskLater(holder, kLoad, 0, P(3), P(1));
+  ASSERT_TRUE(pager.WaitForPageRead(*root, 3, 1));
+  holder.Kill();
+  holder.Wait();
+  ASSERT_TRUE(internal::WaitForExportCount(0, Soon()));
+  const std::vector<char> w = Filled('w', P(1));
+  ASSERT_EQ(mine.Write(w.data(), P(1), P(1)), Status::kOk);
+  EXPECT_TRUE(PageIs(mine, 0, 's'));
+  EXPECT_TRUE(PageIs(mine, 1, 'w'));
+  ASSERT_EQ(pager.SupplyPages(*root, 3, 1), Status::kOk);
+  EXPECT_TRUE(PageIsPattern(mine, root->key, 3));
+  mine.Reset();
+  root->vmo.Reset();
+  EXPECT_TRUE(pager.WaitForPageComplete(root->key));
+}
+
 // ---- The owner's checks, whatever the holder sends ----
 
 // One raw request on a handle connection, and its reply; `fd_out` gets a descriptor in it.

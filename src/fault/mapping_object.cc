@@ -163,6 +163,7 @@ MappingObject::~MappingObject() {
   }
   if (for_holder()) {
     ::munmap(holder_failures_, sizeof(RemoteFailurePage));
+    if (holder_forks_ >= 0) ::close(holder_forks_);
   } else {
     ::munmap(base_, length());
   }
@@ -176,7 +177,11 @@ MappingObject::~MappingObject() {
 }
 
 void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
-  if (for_holder() || !Clip(&offset, &len)) return;
+  if (!Clip(&offset, &len)) return;
+  if (for_holder()) {
+    if (holder_forks_ >= 0) MapOwnInHolder(offset, len);
+    return;
+  }
   const uintptr_t start = AddressOf(offset);
   // The clone's storage over these pages, in place of its root's (the VMA splits). Then
   // registered again, as the new piece is not: faults on a zero marker or a hole there must
@@ -221,7 +226,7 @@ uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
   // A read-only holder's mapping is private (remote_mapping.cc): a copy into it would stay
   // there, not reach the memfd. The VMO stores such pages in the memfd, and the wake maps
   // them.
-  if (for_holder() && !writable()) return 0;
+  if (MapsOnlyStorage()) return 0;
   if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }
