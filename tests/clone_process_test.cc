@@ -3,8 +3,12 @@
 // another process). The test binary re-executes itself as the holder (process_util.h), which
 // runs the operations the test asks for and answers with their statuses and bytes; the pager
 // stays here, so every packet is checked exactly.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -465,6 +469,36 @@ TEST(CloneProcess, MappedCloneSeesEarlierForksAndRootEviction) {
   Finish(holder);
 }
 
+// What a clone sees as zeros has no page anywhere, and must still map in a holder: a zero
+// marker (a ZERO of a whole page of the clone) and the part of a clone beyond its parent.
+// Loads read zeros (the owner gives the clone's storage a zero page, as a holder's mapping
+// of a file maps only what the file holds); a store there forks, seen here too.
+TEST(CloneProcess, MappedCloneZerosInTheHolder) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 3);  // page 2: beyond the root
+  ASSERT_EQ(child.OpRange(kVmoOpZero, 0, P(1)), Status::kOk);
+  Vmo mine;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  upager::Child holder = StartHolder(std::move(child));
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(3)).status, 0);
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(3), &bytes).status, 0);
+  EXPECT_EQ(std::vector<char>(bytes.begin(), bytes.begin() + P(1)), Filled(0, P(1)));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data() + P(1)));
+  EXPECT_EQ(std::vector<char>(bytes.begin() + P(2), bytes.end()), Filled(0, P(1)));
+  ASSERT_EQ(Ask(holder, kStore | ('z' << 8), 0, 0, P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kStore | ('c' << 8), 0, P(2), P(1)).status, 0);
+  EXPECT_TRUE(PageIs(mine, 0, 'z'));
+  EXPECT_TRUE(PageIsPattern(mine, root->key, 1));
+  EXPECT_TRUE(PageIs(mine, 2, 'c'));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 0));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
 // A holder killed while it has a clone mapped (one of its threads blocked in a fault of
 // it): the owner drops its mapping and handle, leaks no connection, and the clone's other
 // users go on (a fork now has one mapping less to wait for).
@@ -497,6 +531,13 @@ TEST(CloneProcess, AHolderKilledWithACloneMappedLeaksNothing) {
 
 // ---- The owner's checks, whatever the holder sends ----
 
+// The next message on `fd` (a non-blocking socket), waiting for it up to Soon().
+internal::ReceiveResult ReceiveSoon(int fd, void* buf, size_t len, internal::Received* received) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 20000) != 1) return internal::ReceiveResult::kWouldBlock;
+  return internal::ReceiveMessage(fd, buf, len, false, received);
+}
+
 // One raw request on a handle connection, and its reply; `fd_out` gets a descriptor in it.
 internal::HandleReply RawCall(int fd, const internal::HandleRequest& request, int* fd_out,
                               bool* dropped) {
@@ -509,8 +550,7 @@ internal::HandleReply RawCall(int fd, const internal::HandleRequest& request, in
   }
   std::vector<std::byte> buf(sizeof reply + internal::kHandleWireMaxData);
   internal::Received received;
-  const internal::ReceiveResult r =
-      internal::ReceiveMessage(fd, buf.data(), buf.size(), /*blocking=*/true, &received);
+  const internal::ReceiveResult r = ReceiveSoon(fd, buf.data(), buf.size(), &received);
   if (r != internal::ReceiveResult::kOk) {
     *dropped = true;
     return reply;
@@ -527,8 +567,7 @@ int RawConnection(const Vmo& vmo) {
   EXPECT_EQ(internal::VmoToWire(vmo, &fd), Status::kOk);
   std::vector<std::byte> buf(256);
   internal::Received received;
-  EXPECT_EQ(internal::ReceiveMessage(fd, buf.data(), buf.size(), true, &received),
-            internal::ReceiveResult::kOk);
+  EXPECT_EQ(ReceiveSoon(fd, buf.data(), buf.size(), &received), internal::ReceiveResult::kOk);
   internal::CloseFds(received.fds, received.num_fds);
   return fd;
 }
@@ -583,12 +622,88 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCreateChild) {
             internal::SendResult::kOk);
   std::vector<std::byte> buf(256);
   internal::Received received;
-  EXPECT_EQ(internal::ReceiveMessage(fd, buf.data(), buf.size(), true, &received),
+  EXPECT_EQ(ReceiveSoon(fd, buf.data(), buf.size(), &received),
             internal::ReceiveResult::kPeerClosed);
   ::close(fd);
   VmoInfo info{};
   ASSERT_EQ(root->vmo.GetInfo(&info), Status::kOk);
   EXPECT_EQ(info.num_children, 0u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// kRootMemfd and kMap from a hostile holder: the root's memfd only for a read-through clone,
+// with kRightMap and kRightRead, at a page-aligned offset inside it; a clone's mapping only
+// with a fork socket, any other mapping only without one.
+TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
+  ASSERT_EQ(MappingSupport(), Status::kOk);  // this process serves mappings
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2);
+  Vmo no_map;
+  ASSERT_EQ(child.Duplicate(child.rights() & ~kRightMap, &no_map), Status::kOk);
+  struct Case {
+    const Vmo* vmo;
+    uint64_t offset;
+    Status expected;
+  };
+  const Case cases[] = {
+      {&root->vmo, 0, Status::kNotSupported},  // not a clone
+      {&child, P(3), Status::kOutOfRange},    {&child, 1, Status::kOutOfRange},
+      {&no_map, 0, Status::kAccessDenied},    {&child, P(1), Status::kOk},
+  };
+  for (const Case& c : cases) {
+    const int fd = RawConnection(*c.vmo);
+    bool dropped = false;
+    int got = -1;
+    const internal::HandleReply reply =
+        RawCall(fd, internal::MakeRequest(internal::HandleOp::kRootMemfd, 0, c.offset, 0, 0), &got,
+                &dropped);
+    ASSERT_FALSE(dropped);
+    EXPECT_EQ(reply.status, S(c.expected)) << c.offset;
+    EXPECT_EQ(got >= 0, c.expected == Status::kOk);
+    if (c.expected == Status::kOk) {
+      EXPECT_EQ(reply.value, P(1));         // the root's offset for the clone's page 1
+      EXPECT_EQ(::write(got, "x", 1), -1);  // read-only
+    }
+    if (got >= 0) ::close(got);
+    ::close(fd);
+  }
+  // kMap with a real userfaultfd and failure page: a clone without a fork socket, a root
+  // with one, a clone with something else in its place.
+  auto send_map = [&](const Vmo& vmo, int third) {
+    const int fd = RawConnection(vmo);
+    const int uffd = static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+    const int page = ::memfd_create("page", MFD_ALLOW_SEALING);
+    EXPECT_EQ(::ftruncate(page, kPageSize), 0);
+    EXPECT_EQ(::fcntl(page, F_ADD_SEALS, F_SEAL_SHRINK), 0);
+    std::vector<std::byte> packet(sizeof(internal::HandleRequest) +
+                                  sizeof(internal::HandleMapRequest));
+    const internal::HandleRequest request = internal::MakeRequest(
+        internal::HandleOp::kMap, 0, 0, P(1), sizeof(internal::HandleMapRequest));
+    const internal::HandleMapRequest map{0x100000000000ull, 0, 0};
+    std::memcpy(packet.data(), &request, sizeof request);
+    std::memcpy(packet.data() + sizeof request, &map, sizeof map);
+    const int fds[3] = {uffd, page, third};
+    EXPECT_EQ(internal::SendMessage(fd, packet.data(), packet.size(), fds, third >= 0 ? 3 : 2),
+              internal::SendResult::kOk);
+    std::vector<std::byte> buf(256);
+    internal::Received received;
+    EXPECT_EQ(ReceiveSoon(fd, buf.data(), buf.size(), &received), internal::ReceiveResult::kOk);
+    internal::CloseFds(received.fds, received.num_fds);
+    internal::HandleReply reply{};
+    std::memcpy(&reply, buf.data(), sizeof reply);
+    for (int f : {fd, uffd, page}) ::close(f);
+    return static_cast<Status>(reply.status);
+  };
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair), 0);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  EXPECT_EQ(send_map(child, -1), Status::kNotSupported);
+  EXPECT_EQ(send_map(root->vmo, pair[1]), Status::kNotSupported);
+  EXPECT_EQ(send_map(child, pipe_fds[0]), Status::kInvalidArgs);
+  for (int f : {pair[0], pair[1], pipe_fds[0], pipe_fds[1]}) ::close(f);
   EXPECT_FALSE(pager.AnyPacket());
 }
 
