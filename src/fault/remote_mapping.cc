@@ -126,6 +126,8 @@ class OrphanWatcher {
         ev.events = EPOLLIN;
         ev.data.u64 = (tag & ~uint64_t{3}) | kOrphanFaults;
         if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->uffd(), &ev) != 0) continue;  // orphaned already
+        // The owner stops serving it too (only this thread reads the userfaultfd from now).
+        if (m->connection() >= 0) ::shutdown(m->connection(), SHUT_RDWR);
         m->Orphan();
       }
     }
