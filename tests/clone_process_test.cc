@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -527,6 +529,40 @@ TEST(CloneProcess, AHolderKilledWithACloneMappedLeaksNothing) {
   mine.Reset();
   root->vmo.Reset();
   EXPECT_TRUE(pager.WaitForPageComplete(root->key));
+}
+
+// A holder that stops answering (stopped here with SIGSTOP) delays a fork of the clone it
+// maps by at most the fork timeout: the owner then stops waiting for it, and once the holder
+// runs again its watcher ends the mapping's service (the owner drops the mapping).
+TEST(CloneProcess, AHolderThatDoesNotMapAForkIsDroppedAfterTheTimeout) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2);
+  Vmo mine;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  ASSERT_TRUE(internal::WaitForExportCount(0, Soon()));
+  upager::Child holder = StartHolder(std::move(child));
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(2)).status, 0);
+  ASSERT_EQ(internal::ExportCountForTesting(), 2u);  // the handle and the mapping
+  ASSERT_EQ(::kill(holder.pid, SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<char> w = Filled('w', P(1));
+  ASSERT_EQ(mine.Write(w.data(), 0, P(1)), Status::kOk);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::seconds(4));
+  EXPECT_LT(waited, std::chrono::seconds(15));
+  // A second fork does not wait for it again.
+  const auto second = std::chrono::steady_clock::now();
+  ASSERT_EQ(mine.Write(w.data(), P(1), P(1)), Status::kOk);
+  EXPECT_LT(std::chrono::steady_clock::now() - second, std::chrono::seconds(4));
+  ASSERT_EQ(::kill(holder.pid, SIGCONT), 0);
+  EXPECT_TRUE(internal::WaitForExportCount(1, Soon()));  // the mapping's connection is gone
+  EXPECT_TRUE(PageIs(mine, 0, 'w'));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 0));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
 }
 
 // ---- The owner's checks, whatever the holder sends ----
