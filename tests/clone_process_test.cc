@@ -501,6 +501,29 @@ TEST(CloneProcess, MappedCloneZerosInTheHolder) {
   Finish(holder);
 }
 
+// Not a clone, but the same case: a read-only holder's mapping is private, so a page of the
+// root that reads as zeros without storage (a ZERO of a supplied page) must be given a zero
+// page in the memfd, or the load faults again for ever. (A library bug this file found: the
+// load spun until the test's timeout.)
+TEST(CloneProcess, RootZeroMarkerInAReadOnlyHolderMapping) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 2), Status::kOk);
+  ASSERT_EQ(root->vmo.OpRange(kVmoOpZero, 0, P(1)), Status::kOk);
+  Vmo copy;
+  ASSERT_EQ(root->vmo.Duplicate(&copy), Status::kOk);
+  upager::Child holder = StartHolder(std::move(copy));
+  ASSERT_EQ(Ask(holder, kMap, 0, 0, P(2)).status, 0);
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_EQ(std::vector<char>(bytes.begin(), bytes.begin() + P(1)), Filled(0, P(1)));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data() + P(1)));
+  EXPECT_TRUE(PageIs(root->vmo, 0, 0));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
 // A holder killed while it has a clone mapped (one of its threads blocked in a fault of
 // it): the owner drops its mapping and handle, leaks no connection, and the clone's other
 // users go on (a fork now has one mapping less to wait for).
@@ -547,6 +570,9 @@ TEST(CloneProcess, AHolderThatDoesNotMapAForkIsDroppedAfterTheTimeout) {
   ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(2)).status, 0);
   ASSERT_EQ(internal::ExportCountForTesting(), 2u);  // the handle and the mapping
   ASSERT_EQ(::kill(holder.pid, SIGSTOP), 0);
+  int stopped = 0;  // the stop has taken effect
+  ASSERT_EQ(::waitpid(holder.pid, &stopped, WUNTRACED), holder.pid);
+  ASSERT_TRUE(WIFSTOPPED(stopped));
   const auto start = std::chrono::steady_clock::now();
   const std::vector<char> w = Filled('w', P(1));
   ASSERT_EQ(mine.Write(w.data(), 0, P(1)), Status::kOk);
