@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -46,9 +47,36 @@ enum HolderOp : uint32_t {
   kMap = 4,    // map handle `status`, [offset, offset+len), writable if `argument`
   kLoad = 5,   // `len` bytes at `offset` of the mapping: the bytes come back
   kStore = 6,  // `len` bytes of value `argument` at `offset` of the mapping
+  kProbe = 7,  // loads the first word at `offset` of the mapping: the status (a SIGBUS's)
 };
 
+// The probe a holder's thread is making, and the status behind a SIGBUS that cut it short.
+// Volatile: the handler reads and writes them between the compiler's view of the access.
+thread_local sigjmp_buf t_jump;
+thread_local volatile sig_atomic_t t_armed = 0;
+thread_local volatile int32_t t_status = 0;
+
+void OnSigbus(int /*sig*/, siginfo_t* info, void* /*context*/) {
+  if (!t_armed) ::abort();
+  t_status = static_cast<int32_t>(FaultStatusForAddress(info->si_addr));
+  t_armed = 0;
+  siglongjmp(t_jump, 1);
+}
+
+Status Probe(const std::byte* p) {
+  if (sigsetjmp(t_jump, 1) != 0) return static_cast<Status>(t_status);
+  t_armed = 1;
+  [[maybe_unused]] const uint64_t word = *reinterpret_cast<const volatile uint64_t*>(p);
+  t_armed = 0;
+  return Status::kOk;
+}
+
 int HolderChild(const Channel& parent) {
+  struct sigaction sa {};
+  sa.sa_sigaction = &OnSigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGBUS, &sa, nullptr);
   std::vector<Vmo> handles(1);
   Note note{};
   if (Receive(parent, &note, &handles[0]) != Status::kOk || !handles[0].is_valid()) return 10;
@@ -94,6 +122,7 @@ int HolderChild(const Channel& parent) {
       case kStore:
         std::memset(mapping.data() + note.offset, static_cast<int>(arg), note.len);
         break;
+      case kProbe: s = Probe(mapping.data() + note.offset); break;
       default: return 13;
     }
     const Note answer{static_cast<int32_t>(s), value, note.offset, reply.size() - sizeof(Note)};
@@ -321,6 +350,19 @@ TEST(CloneProcess, CreateChildFromTheHolder) {
   EXPECT_EQ(Ask(holder, kChild, kVmoChildSnapshotAtLeastOnWrite | kVmoChildNoWrite, 0, P(1)).status,
             0);
   EXPECT_EQ(Ask(holder, kWrite | ('x' << 8), 2, 0, 1).status, S(Status::kAccessDenied));
+  // The holder maps the child it made: a store forks there, the root keeps its page.
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 1, 0, P(2)).status, 0);
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('w', P(1)));  // its fork, mapped with the mapping
+  ASSERT_EQ(Ask(holder, kStore | ('m' << 8), 0, 0, P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kRead, 1, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('m', P(1)));
+  EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 1));
+  // A slice is not mapped in another process.
+  const Note slice = Ask(holder, kChild, kVmoChildSlice, 0, P(1));
+  ASSERT_EQ(slice.status, 0);
+  EXPECT_EQ(Ask(holder, kMap, static_cast<int32_t>(slice.value), 0, P(1)).status,
+            S(Status::kNotSupported));
   EXPECT_FALSE(pager.AnyPacket());
   Finish(holder);
   // The children went with the holder; then the root's COMPLETE once its handle goes.
@@ -467,6 +509,27 @@ TEST(CloneProcess, MappedCloneSeesEarlierForksAndRootEviction) {
   ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
   ASSERT_EQ(Answer(holder, &bytes).status, 0);
   EXPECT_TRUE(UserPager::CheckPattern(root->key, 0, 1, bytes.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+  Finish(holder);
+}
+
+// CloneDetachTest, mapped in a holder: after the root is detached, the page the holder's
+// store forked still loads there; an unforked absent page fails with SIGBUS and kBadState,
+// without a READ.
+TEST(CloneProcess, CloneDetachTestVmarInTheHolder) {
+  UserPager pager;
+  auto root = pager.CreateVmo(2);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, 1), Status::kOk);
+  upager::Child holder = StartHolder(MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2));
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 0, 0, P(2)).status, 0);
+  ASSERT_EQ(Ask(holder, kStore | ('f' << 8), 0, 0, P(1)).status, 0);
+  ASSERT_EQ(pager.DetachVmo(*root), Status::kOk);
+  ASSERT_TRUE(pager.WaitForPageComplete(root->key));
+  std::vector<char> bytes;
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(1), &bytes).status, 0);
+  EXPECT_EQ(bytes, Filled('f', P(1)));
+  EXPECT_EQ(Ask(holder, kProbe, 0, P(1), 0).status, S(Status::kBadState));
   EXPECT_FALSE(pager.AnyPacket());
   Finish(holder);
 }
