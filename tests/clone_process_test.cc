@@ -346,16 +346,25 @@ TEST(CloneProcess, CreateChildFromTheHolder) {
   EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 1));
   // Beyond the child's size, as locally.
   EXPECT_EQ(Ask(holder, kRead, 1, P(2), 1).status, S(Status::kOutOfRange));
-  // A child of the root's child is the holder's too; no-write, as asked.
+  // Another child of the root, no-write as asked.
   EXPECT_EQ(Ask(holder, kChild, kVmoChildSnapshotAtLeastOnWrite | kVmoChildNoWrite, 0, P(1)).status,
             0);
   EXPECT_EQ(Ask(holder, kWrite | ('x' << 8), 2, 0, 1).status, S(Status::kAccessDenied));
-  // The holder maps the child it made: a store forks there, the root keeps its page.
-  ASSERT_EQ(Ask(holder, kMap | (1 << 8), 1, 0, P(2)).status, 0);
-  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(1), &bytes).status, 0);
-  EXPECT_EQ(bytes, Filled('w', P(1)));  // its fork, mapped with the mapping
-  ASSERT_EQ(Ask(holder, kStore | ('m' << 8), 0, 0, P(1)).status, 0);
-  ASSERT_EQ(Ask(holder, kRead, 1, 0, P(1), &bytes).status, 0);
+  // A clone that sees only a window of its root is not mapped in another process: the
+  // root's memfd would show the holder the root's other pages.
+  EXPECT_EQ(Ask(holder, kMap, 1, 0, P(2)).status, S(Status::kNotSupported));
+  // The holder maps a child of the whole root it made: a store forks there, the root keeps
+  // its page.
+  const Note whole = Ask(holder, kChild, kVmoChildSnapshotAtLeastOnWrite, 0, P(4));
+  ASSERT_EQ(whole.status, 0);
+  const auto w = static_cast<int32_t>(whole.value);
+  ASSERT_EQ(Ask(holder, kWrite | ('v' << 8), w, 0, P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kMap | (1 << 8), w, 0, P(2)).status, 0);
+  ASSERT_EQ(Ask(holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+  EXPECT_EQ(std::vector<char>(bytes.begin(), bytes.begin() + P(1)), Filled('v', P(1)));
+  EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data() + P(1)));
+  ASSERT_EQ(Ask(holder, kStore | ('m' << 8), 0, P(1), P(1)).status, 0);
+  ASSERT_EQ(Ask(holder, kRead, w, P(1), P(1), &bytes).status, 0);
   EXPECT_EQ(bytes, Filled('m', P(1)));
   EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 1));
   // A slice is not mapped in another process.
@@ -767,6 +776,13 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
   Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, 2);
   Vmo no_map;
   ASSERT_EQ(child.Duplicate(child.rights() & ~kRightMap, &no_map), Status::kOk);
+  Vmo window, resizable, slice;
+  ASSERT_EQ(root->vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, P(1), P(1), &window),
+            Status::kOk);
+  ASSERT_EQ(root->vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite | kVmoChildResizable, 0, P(2),
+                                  &resizable),
+            Status::kOk);
+  ASSERT_EQ(root->vmo.CreateChild(kVmoChildSlice, 0, P(1), &slice), Status::kOk);
   struct Case {
     const Vmo* vmo;
     uint64_t offset;
@@ -774,8 +790,13 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
   };
   const Case cases[] = {
       {&root->vmo, 0, Status::kNotSupported},  // not a clone
-      {&child, P(3), Status::kOutOfRange},    {&child, 1, Status::kOutOfRange},
-      {&no_map, 0, Status::kAccessDenied},    {&child, P(1), Status::kOk},
+      {&child, P(3), Status::kOutOfRange},
+      {&child, 1, Status::kOutOfRange},
+      {&no_map, 0, Status::kAccessDenied},
+      {&window, 0, Status::kNotSupported},     // would show root pages it does not see
+      {&resizable, 0, Status::kNotSupported},  // the same, after a shrink
+      {&slice, 0, Status::kNotSupported},
+      {&child, P(1), Status::kOk},
   };
   for (const Case& c : cases) {
     const int fd = RawConnection(*c.vmo);

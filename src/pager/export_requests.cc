@@ -55,8 +55,9 @@ Status RootMemfdForHolder(const Vmo& vmo, uint64_t offset, int* fd, uint64_t* fd
   VmObjectPaged::MapTarget target;
   if (!object->reads_through_parent()) return Status::kNotSupported;
   if (Status s = VmObjectPaged::GetMapTarget(object, offset, &target); s != Status::kOk) return s;
-  // A slice is not mapped across processes (docs/clones.md).
-  if (target.vmo != object) return Status::kNotSupported;
+  // A slice is not mapped across processes (docs/clones.md). Nor a clone that does not see
+  // all of its root: the root's memfd would show the holder pages its handle cannot read.
+  if (target.vmo != object || !object->SeesWholeRoot()) return Status::kNotSupported;
   *fd = ReadOnlyFd(target.fd);
   *fd_offset = target.fd_offset;
   return *fd >= 0 ? Status::kOk : Status::kNoResources;

@@ -71,6 +71,19 @@ void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
   for (VmMapping* mapping : m.mappings) mapping->Wake(Bytes(page), kPageSize);
 }
 
+bool VmObjectPaged::SeesWholeRoot() {
+  if (kind_ != ChildKind::kReadThrough) return false;
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  VmObjectPaged* node = this;
+  for (; node->reads_through_parent(); node = node->parent_.get()) {
+    if (node->parent_offset_ != 0 || node->is_resizable()) return false;  // a shrink would cut
+  }
+  Impl& root = *node->impl_;
+  root.mutex.AssertHeld();  // the same tree lock
+  return !node->is_resizable() && SeenLimitLocked() >= PageCeil(root.size);
+}
+
 uint64_t VmObjectPaged::SeenLimitLocked() {
   uint64_t limit = UINT64_MAX;
   uint64_t shift = 0;  // this node's page p is page p + shift of `node`
