@@ -563,12 +563,18 @@ TEST(CloneProcess, MappedCloneZerosInTheHolder) {
   EXPECT_EQ(std::vector<char>(bytes.begin(), bytes.begin() + P(1)), Filled(0, P(1)));
   EXPECT_TRUE(UserPager::CheckPattern(root->key, 1, 1, bytes.data() + P(1)));
   EXPECT_EQ(std::vector<char>(bytes.begin() + P(2), bytes.end()), Filled(0, P(1)));
+  VmoInfo info{};
+  ASSERT_EQ(mine.GetInfo(&info), Status::kOk);
+  const uint64_t committed = info.committed_bytes;
   ASSERT_EQ(Ask(holder, kStore | ('z' << 8), 0, 0, P(1)).status, 0);
   ASSERT_EQ(Ask(holder, kStore | ('c' << 8), 0, P(2), P(1)).status, 0);
   EXPECT_TRUE(PageIs(mine, 0, 'z'));
   EXPECT_TRUE(PageIsPattern(mine, root->key, 1));
   EXPECT_TRUE(PageIs(mine, 2, 'c'));
   EXPECT_TRUE(PageIsPattern(root->vmo, root->key, 0));
+  // The marker became a real page and the page beyond the root a fork: two more pages.
+  ASSERT_EQ(mine.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, committed + P(2));
   EXPECT_FALSE(pager.AnyPacket());
   Finish(holder);
 }

@@ -23,6 +23,9 @@ void InstallZero(VmMapping* mapping, uint64_t page, int memfd, uint64_t memfd_pa
   bool installed = false;
   if (mapping->MapsOnlyStorage()) {
     ::fallocate(memfd, 0, static_cast<off_t>(Bytes(memfd_page)), kPageSize);
+    // Armed, as an install would leave it: a store to the zeros is seen (a zero marker then
+    // becomes a real page, a page beyond the parent forks).
+    mapping->WriteProtect(Bytes(page), kPageSize, true);
   } else {
     installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
     mapping->EndInstalls();
