@@ -11,19 +11,25 @@
 // the holder's thread, with the status written first to the holder's failure page.
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "base/handle_access.h"
 #include "fault/mapping_object.h"
 #include "pager/inline_loops.h"
+#include "pager/seqpacket.h"
 #include "pager/vmo_export.h"
 #include "vm/vm_object_paged.h"
 
@@ -79,11 +85,20 @@ bool IsSealedFailurePage(int fd) {
          S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= sizeof(RemoteFailurePage);
 }
 
+// Whether `fd` is a connected SOCK_SEQPACKET socket (a clone mapping's fork socket).
+bool IsSeqpacketSocket(int fd) {
+  int type = 0;
+  socklen_t len = sizeof type;
+  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
+}
+
 Status MapForHolder(const Vmo& vmo, const RemoteMapRequest& r,
                     std::unique_ptr<ExportedMapping>* out) {
-  if (!IsUserfaultfd(r.uffd) || !IsSealedFailurePage(r.failure_page)) {
+  if (!IsUserfaultfd(r.uffd) || !IsSealedFailurePage(r.failure_page) ||
+      (r.forks >= 0 && !IsSeqpacketSocket(r.forks))) {
     ::close(r.uffd);
     ::close(r.failure_page);
+    if (r.forks >= 0) ::close(r.forks);
     return Status::kInvalidArgs;
   }
   void* page = ::mmap(nullptr, sizeof(RemoteFailurePage), PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -91,12 +106,13 @@ Status MapForHolder(const Vmo& vmo, const RemoteMapRequest& r,
   ::close(r.failure_page);
   if (page == MAP_FAILED) {
     ::close(r.uffd);
+    if (r.forks >= 0) ::close(r.forks);
     return Status::kInvalidArgs;  // not a page the holder can share
   }
   std::unique_ptr<MappingObject> mapping;
-  if (Status s =
-          MappingObject::CreateForHolder(vmo, r.base, r.vmo_offset, r.len, r.writable, r.pid,
-                                         r.uffd, static_cast<RemoteFailurePage*>(page), &mapping);
+  if (Status s = MappingObject::CreateForHolder(vmo, r.base, r.vmo_offset, r.len, r.writable, r.pid,
+                                                r.uffd, r.forks,
+                                                static_cast<RemoteFailurePage*>(page), &mapping);
       s != Status::kOk) {
     return s;
   }
@@ -113,13 +129,21 @@ Status MapForHolder(const Vmo& vmo, const RemoteMapRequest& r,
 void ServeHolderMappings() { SetRemoteMapper(&MapForHolder); }
 
 Status MappingObject::CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t vmo_offset,
-                                      uint64_t len, bool writable, pid_t pid, int uffd,
+                                      uint64_t len, bool writable, pid_t pid, int uffd, int forks,
                                       RemoteFailurePage* failures,
                                       std::unique_ptr<MappingObject>* out) {
   const std::shared_ptr<VmObjectPaged>& object = HandleAccess::Object(vmo);
-  if (object == nullptr || !object->is_pager_backed()) {
+  // A read-through clone is mapped with its own pages over its root's, which only the
+  // holder can place in its address space: it must have sent a fork socket. Anything else
+  // must not have. A slice is not mapped across processes (docs/clones.md).
+  const bool clone = object != nullptr && object->reads_through_parent();
+  VmObjectPaged::MapTarget target;
+  if (object == nullptr || clone != (forks >= 0) ||
+      VmObjectPaged::GetMapTarget(object, vmo_offset, &target) != Status::kOk ||
+      target.vmo != object || !target.faults) {
     // Only a pager-backed VMO takes faults; the holder maps any other one by itself.
     ::close(uffd);
+    if (forks >= 0) ::close(forks);
     ::munmap(failures, sizeof(RemoteFailurePage));
     return Status::kNotSupported;
   }
@@ -128,6 +152,7 @@ Status MappingObject::CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t v
   mapping->holder_pid_ = pid;
   mapping->holder_uffd_.Adopt(uffd, writable);
   mapping->holder_failures_ = failures;
+  mapping->holder_forks_ = forks;
   mapping->stripes_.uffd[0] = &mapping->holder_uffd_;
   mapping->stripes_.count = 1;
   mapping->stripes_.shift = 63;
@@ -141,6 +166,48 @@ Status MappingObject::CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t v
   object->AddMapping(mapping.get());
   *out = std::move(mapping);
   return Status::kOk;
+}
+
+void MappingObject::MapOwnInHolder(uint64_t offset, uint64_t len) {
+  // Under the clone's tree lock (every MapOwn is), so one at a time per mapping. A holder
+  // that does not answer in time, or answers outside the protocol, loses the mapping's
+  // forks channel: its mapping may then show the root's page where the clone forked, which
+  // only that holder sees (docs/clones.md, Mapped clones in another process).
+  MutexLock lock(&forks_mutex_);
+  if (forks_broken_) return;
+  const HandleForkMessage ask = MakeForkMessage(ForkOp::kMapOwn, ++fork_serial_, offset, len);
+  bool ok = SendMessage(holder_forks_, &ask, sizeof ask, nullptr, 0) == SendResult::kOk;
+  const Deadline deadline = std::chrono::steady_clock::now() + kHolderForkTimeout;
+  while (ok) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{holder_forks_, POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    HandleForkMessage answer;
+    Received received;
+    if (ReceiveMessage(holder_forks_, &answer, sizeof answer, false, &received) !=
+            ReceiveResult::kOk ||
+        received.num_fds != 0) {
+      CloseFds(received.fds, received.num_fds);
+      ok = false;
+      break;
+    }
+    ok = DecodeForkMessage(&answer, received.len, ForkOp::kForkMapped, &answer) &&
+         answer.serial == ask.serial && answer.offset == offset && answer.len == len;
+    break;
+  }
+  if (!ok) {
+    std::fprintf(stderr,
+                 "upager: a process mapping a clone did not map its fork in time; its mapping "
+                 "is no longer kept up to date\n");
+    ::shutdown(holder_forks_, SHUT_RDWR);
+    forks_broken_ = true;
+  }
 }
 
 void MappingObject::FailInHolder(uintptr_t address, pid_t tid, Status status) {

@@ -210,6 +210,7 @@ MappingObject::~MappingObject() {
   }
   if (for_holder()) {
     ::munmap(holder_failures_, sizeof(RemoteFailurePage));
+    if (holder_forks_ >= 0) ::close(holder_forks_);
   } else {
     for (const Piece& piece : live) ::munmap(base_ + piece.begin, piece.end - piece.begin);
   }
@@ -225,7 +226,11 @@ MappingObject::~MappingObject() {
 }
 
 void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
-  if (for_holder() || !Clip(&offset, &len)) return;
+  if (!Clip(&offset, &len)) return;
+  if (for_holder()) {
+    if (holder_forks_ >= 0) MapOwnInHolder(offset, len);
+    return;
+  }
   MutexLock lock(&pieces_mutex_);
   ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t rel, uint64_t n) {
     MapOwnPiece(vmo_offset() + rel, n);
@@ -283,7 +288,7 @@ uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
   // A read-only holder's mapping is private (remote_mapping.cc): a copy into it would stay
   // there, not reach the memfd. The VMO stores such pages in the memfd, and the wake maps
   // them.
-  if (for_holder() && !writable()) return 0;
+  if (MapsOnlyStorage()) return 0;
   if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }

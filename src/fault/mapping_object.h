@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,9 +43,11 @@ class MappingObject final : public VmMapping {
   // written to `failures` (the holder's failure page, mapped here; taken over) and signalled
   // to the faulting thread of process `pid`. Not in the process's registry: the caller
   // reads `uffd` and passes its faults to OnFault.
+  // A read-through clone's mapping also takes `forks`, the fork socket (HandleForkMessage):
+  // its own pages are mapped over its root's there by the holder, at the owner's word.
   static Status CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t vmo_offset, uint64_t len,
-                                bool writable, pid_t pid, int uffd, RemoteFailurePage* failures,
-                                std::unique_ptr<MappingObject>* out);
+                                bool writable, pid_t pid, int uffd, int forks,
+                                RemoteFailurePage* failures, std::unique_ptr<MappingObject>* out);
   // Unmaps; threads blocked in a fault here are woken and find nothing mapped.
   ~MappingObject() override;
 
@@ -101,6 +104,10 @@ class MappingObject final : public VmMapping {
   void Unmap(uint64_t offset, uint64_t len) override;
   bool Continue(uint64_t offset, uint64_t len, bool write_protect) override;
   void MapOwn(uint64_t offset, uint64_t len) override;
+  // A holder's mapping that is private (read-only, or a clone's: its root's memfd).
+  bool MapsOnlyStorage() const override {
+    return for_holder() && (!writable() || holder_forks_ >= 0);
+  }
 
  private:
   class FaultRecord;
@@ -184,6 +191,9 @@ class MappingObject final : public VmMapping {
   // FaultService for a mapping of this process, to the holder's process otherwise.
   void Fail(uintptr_t address, pid_t tid, Status status);
   void FailInHolder(uintptr_t address, pid_t tid, Status status);
+  // MapOwn in a holder's mapping of a clone: asks the holder and waits for its answer.
+  void MapOwnInHolder(uint64_t offset, uint64_t len);
+  static constexpr std::chrono::seconds kHolderForkTimeout{5};
   bool for_holder() const { return holder_pid_ != 0; }
 
   const std::shared_ptr<VmObjectPaged> vmo_;
@@ -210,6 +220,10 @@ class MappingObject final : public VmMapping {
   // once another mapping has it. A leaf, but for records_mutex_.
   Mutex pieces_mutex_;
   std::vector<Piece> live_ UPAGER_GUARDED_BY(pieces_mutex_);
+  int holder_forks_ = -1;  // a clone's fork socket (set by CreateForHolder, then constant)
+  Mutex forks_mutex_;      // a leaf: taken under the tree lock (MapOwn)
+  uint64_t fork_serial_ UPAGER_GUARDED_BY(forks_mutex_) = 0;
+  bool forks_broken_ UPAGER_GUARDED_BY(forks_mutex_) = false;
   // Some record is marked woken_by_install (EndInstalls has work to do).
   bool any_woken_by_install_ UPAGER_GUARDED_BY(records_mutex_) = false;
 };

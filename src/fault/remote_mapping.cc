@@ -6,6 +6,8 @@
 #include <linux/userfaultfd.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +17,7 @@
 
 #include "base/handle_access.h"
 #include "fault/fault_service.h"
+#include "pager/seqpacket.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
 #include "vm/vmo_remote.h"
@@ -42,6 +45,11 @@ class OrphanWatcher {
     return *watcher;
   }
 
+  // What an event is about: tag = id << 2 | one of these.
+  static constexpr uint64_t kConnection = 0, kOrphanFaults = 1, kForks = 2;
+
+  // Before the mapping asks the owner to serve it: a clone's fork socket is served from now
+  // on (the owner maps the clone's own pages while it sets the mapping up).
   Status Add(RemoteMapping* m) {
     MutexLock lock(&mutex_);
     if (epoll_ < 0) {
@@ -52,22 +60,33 @@ class OrphanWatcher {
     // Events name a mapping by a serial number, never reused: an event already taken from
     // epoll for a mapping that is gone must not reach another made at the same address.
     const uint64_t id = ++next_id_;
-    epoll_event ev{};
-    ev.events = EPOLLRDHUP | EPOLLIN;
-    ev.data.u64 = id << 1;
-    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->connection(), &ev) != 0) {
-      return Status::kNoResources;
+    if (m->forks() >= 0) {
+      epoll_event ev{};
+      ev.events = EPOLLRDHUP | EPOLLIN;
+      ev.data.u64 = id << 2 | kForks;
+      if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->forks(), &ev) != 0) return Status::kNoResources;
     }
     live_[id] = m;
     ids_[m] = id;
     return Status::kOk;
   }
 
+  // Once the owner serves the mapping: its connection closes when the owner is gone.
+  Status WatchConnection(RemoteMapping* m) {
+    MutexLock lock(&mutex_);
+    epoll_event ev{};
+    ev.events = EPOLLRDHUP | EPOLLIN;
+    ev.data.u64 = ids_[m] << 2 | kConnection;
+    return ::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->connection(), &ev) == 0 ? Status::kOk
+                                                                         : Status::kNoResources;
+  }
+
   // Once it returns, the watcher does not touch `m` again.
   void Remove(RemoteMapping* m) {
     MutexLock lock(&mutex_);
     epoll_event ev{};
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+    if (m->connection() >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+    if (m->forks() >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->forks(), &ev);
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->uffd(), &ev);
     if (auto it = ids_.find(m); it != ids_.end()) {
       live_.erase(it->second);
@@ -90,20 +109,25 @@ class OrphanWatcher {
       for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64;
         MutexLock lock(&mutex_);
-        auto it = live_.find(tag >> 1);
+        auto it = live_.find(tag >> 2);
         if (it == live_.end()) continue;  // removed since epoll_wait returned
         RemoteMapping* m = it->second;
-        if ((tag & 1) != 0) {
+        if ((tag & 3) == kOrphanFaults) {
           m->ServeOrphanFaults();
           continue;
         }
-        // The owner sends nothing unasked on a mapping's connection: any event means it
-        // is gone (or broke the protocol, which ends the mapping's service all the same).
+        if ((tag & 3) == kForks && m->ServeForks()) continue;
+        // The owner sends nothing unasked on a mapping's connection: any event there, or a
+        // fork socket that closes or breaks the protocol, means the owner is gone or no
+        // longer serves the mapping.
         epoll_event ev{};
-        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+        if (m->connection() >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->connection(), &ev);
+        if (m->forks() >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, m->forks(), &ev);
         ev.events = EPOLLIN;
-        ev.data.u64 = tag | 1;
-        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->uffd(), &ev);
+        ev.data.u64 = (tag & ~uint64_t{3}) | kOrphanFaults;
+        if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, m->uffd(), &ev) != 0) continue;  // orphaned already
+        // The owner stops serving it too (only this thread reads the userfaultfd from now).
+        if (m->connection() >= 0) ::shutdown(m->connection(), SHUT_RDWR);
         m->Orphan();
       }
     }
@@ -135,12 +159,24 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (writable && !m->uffd_.has_write_protect()) return Status::kNotSupported;
   int memfd = -1;
   if (Status s = remote->MemfdForMapping(writable, &memfd); s != Status::kOk) return s;
+  const bool clone = remote->reads_through_parent();
+  uint64_t map_offset = vmo_offset;
+  if (clone) {
+    // The clone's own memfd is kept, to map its pages over the root's; the root's is mapped.
+    m->own_fd_ = memfd;
+    m->vmo_offset_ = vmo_offset;
+    if (Status s = remote->RootMemfdForMapping(vmo_offset, &memfd, &map_offset); s != Status::kOk) {
+      return s;
+    }
+  }
   // A read-only holder maps its read-only memfd MAP_PRIVATE: userfaultfd takes only ranges
   // that may be written (VM_MAYWRITE), and a private mapping may, though never to the
   // memfd: a store (after an mprotect) makes a private copy that no other process sees.
-  // Pages still come from the memfd's page cache, one copy for every process.
-  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0),
-                      writable ? MAP_SHARED : MAP_PRIVATE, memfd, static_cast<off_t>(vmo_offset));
+  // Pages still come from the memfd's page cache, one copy for every process. A clone's
+  // root is mapped so too (its descriptor is read-only), write-protected when writable.
+  void* addr =
+      ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0),
+             writable && !clone ? MAP_SHARED : MAP_PRIVATE, memfd, static_cast<off_t>(map_offset));
   ::close(memfd);
   if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
   m->base_ = static_cast<std::byte*>(addr);
@@ -160,11 +196,23 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
                       m->failure_fd_, 0);
   if (page == MAP_FAILED) return Status::kNoResources;
   m->failures_ = static_cast<RemoteFailurePage*>(page);
-  if (Status s = remote->Map(vmo_offset, len, writable, start, m->uffd_.fd(), m->failure_fd_,
-                             &m->connection_);
-      s != Status::kOk) {
+  int theirs = -1;
+  if (clone) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0) {
+      return Status::kNoResources;
+    }
+    m->forks_ = pair[0];
+    theirs = pair[1];
+  }
+  if (Status s = OrphanWatcher::Get().Add(m.get()); s != Status::kOk) {
+    if (theirs >= 0) ::close(theirs);
     return s;
   }
+  const Status mapped = remote->Map(vmo_offset, len, writable, start, m->uffd_.fd(), m->failure_fd_,
+                                    theirs, &m->connection_);
+  if (theirs >= 0) ::close(theirs);
+  if (mapped != Status::kOk) return mapped;
   for (int i = 0; i < kMaxRemoteMappings && m->slot_ < 0; ++i) {
     RemoteFailurePage* expected = nullptr;
     if (g_failure_slots[i].page.compare_exchange_strong(expected, m->failures_)) {
@@ -173,13 +221,13 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       m->slot_ = i;
     }
   }
-  if (Status s = OrphanWatcher::Get().Add(m.get()); s != Status::kOk) return s;
+  if (Status s = OrphanWatcher::Get().WatchConnection(m.get()); s != Status::kOk) return s;
   *out = std::move(m);
   return Status::kOk;
 }
 
 RemoteMapping::~RemoteMapping() {
-  if (connection_ >= 0) OrphanWatcher::Get().Remove(this);
+  if (connection_ >= 0 || forks_ >= 0) OrphanWatcher::Get().Remove(this);
   if (slot_ >= 0) {
     g_failure_slots[slot_].base.store(0, std::memory_order_relaxed);
     g_failure_slots[slot_].page.store(nullptr, std::memory_order_release);
@@ -190,6 +238,36 @@ RemoteMapping::~RemoteMapping() {
   if (connection_ >= 0) ::close(connection_);
   if (failures_ != nullptr) ::munmap(failures_, sizeof(RemoteFailurePage));
   if (failure_fd_ >= 0) ::close(failure_fd_);
+  if (forks_ >= 0) ::close(forks_);
+  if (own_fd_ >= 0) ::close(own_fd_);
+}
+
+bool RemoteMapping::ServeForks() {
+  HandleForkMessage ask;
+  Received received;
+  const ReceiveResult r = ReceiveMessage(forks_, &ask, sizeof ask, false, &received);
+  if (r == ReceiveResult::kWouldBlock) return true;
+  CloseFds(received.fds, received.num_fds);
+  if (r != ReceiveResult::kOk || received.num_fds != 0 ||
+      !DecodeForkMessage(&ask, received.len, ForkOp::kMapOwn, &ask) || ask.offset < vmo_offset_ ||
+      ask.len > len_ || ask.offset - vmo_offset_ > len_ - ask.len) {
+    return false;
+  }
+  // The clone's own memfd over those pages, in place of the root's (the VMA splits), then
+  // registered again, as the new piece is not: faults on a hole there (a zero marker) must
+  // still reach the owner. Not write-protected: a fork is the clone's own page. The system
+  // call itself, as in the owner (mapping_object.cc): the threads that read the piece next
+  // are ordered by the owner's wake, which a sanitizer's interceptor cannot see.
+  const uintptr_t start = reinterpret_cast<uintptr_t>(base_) + (ask.offset - vmo_offset_);
+  const long ret = ::syscall(SYS_mmap, start, ask.len, PROT_READ | (writable_ ? PROT_WRITE : 0),
+                             MAP_FIXED | (writable_ ? MAP_SHARED : MAP_PRIVATE), own_fd_,
+                             static_cast<off_t>(ask.offset));
+  if (ret == -1) return false;
+  ::madvise(reinterpret_cast<void*>(start), ask.len, MADV_DONTFORK);
+  if (!uffd_.Register(start, ask.len, writable_, false)) return false;
+  const HandleForkMessage done =
+      MakeForkMessage(ForkOp::kForkMapped, ask.serial, ask.offset, ask.len);
+  return SendMessage(forks_, &done, sizeof done, nullptr, 0) == SendResult::kOk;
 }
 
 void RemoteMapping::Orphan() {

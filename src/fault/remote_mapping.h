@@ -12,6 +12,14 @@
 // to the faulting thread (si_addr = the address); FaultStatusForAddress reads the status
 // back (FailureFor).
 //
+// A read-through clone (docs/clones.md, Mapped clones in another process): the holder maps
+// the ROOT's memfd, read-only and private, so that loads of unforked pages are the root's
+// page-cache pages, write-protected. A store to one is a write-protect fault that the owner
+// serves by forking the page; the owner then asks this process, on the mapping's fork
+// socket, to map the clone's own memfd over that page (the owner cannot change another
+// process's address space), and wakes the faulting thread only once every mapping of the
+// clone, here and everywhere, maps the fork. The watcher thread does the mapping.
+//
 // The owner's death: a watcher thread of this process notices the mapping's connection
 // close, wakes the threads asleep in the range (their faults were the owner's, now
 // unanswered) and from then on reads the userfaultfd itself, failing every access to an
@@ -49,8 +57,12 @@ class RemoteMapping {
   // For the watcher (remote_mapping.cc): the owner is gone.
   void Orphan();
   void ServeOrphanFaults();
+  // A clone's fork socket has a message: map the clone's own memfd where the owner says
+  // and answer. False if the owner is gone or broke the protocol (the mapping is orphaned).
+  bool ServeForks();
   int connection() const { return connection_; }
   int uffd() const { return uffd_.fd(); }
+  int forks() const { return forks_; }
 
  private:
   RemoteMapping() = default;
@@ -61,6 +73,11 @@ class RemoteMapping {
   Userfaultfd uffd_;
   int connection_ = -1;
   int failure_fd_ = -1;
+  // A read-through clone's (docs/clones.md): the mapping maps its root's memfd privately,
+  // and the clone's own memfd over it where the owner says (HandleForkMessage on forks_).
+  uint64_t vmo_offset_ = 0;
+  int own_fd_ = -1;
+  int forks_ = -1;
   RemoteFailurePage* failures_ = nullptr;
   int slot_ = -1;  // in the process's table of failure pages
 };

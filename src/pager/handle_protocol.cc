@@ -24,7 +24,8 @@ bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedReques
                                : "a request with a bad magic or version";
     return false;
   }
-  if (num_fds != (header.op == static_cast<uint16_t>(HandleOp::kMap) ? 2u : 0u)) {
+  const bool map = header.op == static_cast<uint16_t>(HandleOp::kMap);
+  if (map ? num_fds != 2 && num_fds != 3 : num_fds != 0) {
     *why = "a request with the wrong number of descriptors";
     return false;
   }
@@ -59,6 +60,8 @@ bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedReques
     case HandleOp::kTransfer:
     case HandleOp::kMemfd:
     case HandleOp::kCancel:
+    case HandleOp::kCreateChild:
+    case HandleOp::kRootMemfd:
       if (header.data_len != 0) {
         *why = "data attached to a request that takes none";
         return false;
@@ -101,6 +104,23 @@ bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity, H
 bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out) {
   return len == sizeof *out && ReadHeader(packet, len, out) &&
          out->op == static_cast<uint16_t>(HandleOp::kWelcome) && out->koid != 0;
+}
+
+bool DecodeForkMessage(const void* packet, size_t len, ForkOp op, HandleForkMessage* out) {
+  return len == sizeof *out && ReadHeader(packet, len, out) &&
+         out->op == static_cast<uint16_t>(op) && out->offset % 4096 == 0 && out->len % 4096 == 0 &&
+         out->len != 0 && out->offset + out->len > out->offset;
+}
+
+HandleForkMessage MakeForkMessage(ForkOp op, uint64_t serial, uint64_t offset, uint64_t len) {
+  HandleForkMessage m{};
+  m.magic = kHandleWireMagic;
+  m.version = kHandleWireVersion;
+  m.op = static_cast<uint16_t>(op);
+  m.serial = serial;
+  m.offset = offset;
+  m.len = len;
+  return m;
 }
 
 HandleRequest MakeRequest(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,

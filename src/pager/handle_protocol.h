@@ -39,22 +39,29 @@ inline constexpr uint32_t kHandleWireMaxData = 64 * 1024;
 
 enum class HandleOp : uint16_t {
   kWelcome = 1,
-  kRead = 2,       // offset, len -> data
-  kWrite = 3,      // offset, len, data
-  kGetSize = 4,    // -> value
-  kSetSize = 5,    // offset = the new size
-  kOpRange = 6,    // arg = op, offset, len
-  kGetInfo = 7,    // -> HandleWireInfo
-  kDuplicate = 8,  // arg = rights -> one descriptor
-  kTransfer = 9,   // -> one descriptor: another connection for this handle, same rights,
-                   //    for sending it on (the sender then closes this one)
-  kMemfd = 10,     // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
-  kMap = 11,       // offset, len, data = HandleMapRequest, two descriptors (the holder's
-                   //    userfaultfd, its failure page): serve that mapping's faults here
-  kCancel = 12,    // no reply: the thread waiting for the outstanding request was killed or
-                   //    suspended; kill the owner's thread that runs it (its reply, kIntrKilled
-                   //    or whatever it got first, still comes). The one message a holder may
-                   //    send while a request is outstanding; ignored when none is.
+  kRead = 2,          // offset, len -> data
+  kWrite = 3,         // offset, len, data
+  kGetSize = 4,       // -> value
+  kSetSize = 5,       // offset = the new size
+  kOpRange = 6,       // arg = op, offset, len
+  kGetInfo = 7,       // -> HandleWireInfo
+  kDuplicate = 8,     // arg = rights -> one descriptor
+  kTransfer = 9,      // -> one descriptor: another connection for this handle, same rights,
+                      //    for sending it on (the sender then closes this one)
+  kMemfd = 10,        // arg = 1 for read-write -> one descriptor: the VMO's memfd, to map
+                      //    (of a read-through clone: its own memfd, which holds its forks)
+  kMap = 11,          // offset, len, data = HandleMapRequest, two descriptors (the holder's
+                      //    userfaultfd, its failure page; for a clone also the holder's end of
+                      //    a socket pair for HandleForkMessages): serve that mapping's faults
+                      //    here
+  kCancel = 12,       // no reply: the thread waiting for the outstanding request was killed or
+                      //    suspended; kill the owner's thread that runs it (its reply, kIntrKilled
+                      //    or whatever it got first, still comes). The one message a holder may
+                      //    send while a request is outstanding; ignored when none is.
+  kCreateChild = 13,  // arg = options, offset, len = size -> one descriptor: a connection to
+                      //    the child, which the owner makes with this handle (docs/clones.md)
+  kRootMemfd = 14,    // offset = a mapping's offset in a read-through clone -> value = the
+                      //    root's offset for it, one descriptor: the root's memfd, read-only
 };
 
 // What a kMap request says of the mapping, besides its VMO range (offset, len).
@@ -88,9 +95,31 @@ struct HandleWelcome {
   uint32_t rights;     // of this handle
   uint32_t vmo_flags;  // VmoInfo::flags
   uint64_t koid;
-  int32_t owner_pid;  // the owner's process id (in the owner's pid namespace)
-  uint32_t reserved;
+  int32_t owner_pid;       // the owner's process id (in the owner's pid namespace)
+  uint32_t welcome_flags;  // kWelcomeReadsThroughParent
 };
+// The VMO is a read-through clone (docs/clones.md): a mapping of it maps its root's memfd
+// (kRootMemfd) with the clone's own memfd (kMemfd) placed over it page by page, at the
+// owner's word (HandleForkMessage).
+inline constexpr uint32_t kWelcomeReadsThroughParent = 1;
+
+// A mapping of a clone in a holder's process: the owner cannot change the holder's address
+// space, so it asks the holder to map the clone's own memfd over [offset, offset+len) (VMO
+// offsets of the clone, page-aligned) on the socket pair sent with kMap, and waits for the
+// holder's answer (the same message, op kForkMapped, same serial) before it wakes the
+// faulting thread. Nothing else travels on that socket.
+enum class ForkOp : uint16_t { kMapOwn = 1, kForkMapped = 2 };
+struct HandleForkMessage {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t op;  // ForkOp
+  uint64_t serial;
+  uint64_t offset;
+  uint64_t len;
+};
+// Checks a fork message of `op` (`len` bytes): header, op, a page-aligned range.
+bool DecodeForkMessage(const void* packet, size_t len, ForkOp op, HandleForkMessage* out);
+HandleForkMessage MakeForkMessage(ForkOp op, uint64_t serial, uint64_t offset, uint64_t len);
 
 struct HandleRequest {
   uint32_t magic;

@@ -26,6 +26,7 @@ RemoteVmo::RemoteVmo(int fd, int memfd, const HandleWelcome& welcome)
       memfd_(memfd),
       koid_(welcome.koid),
       vmo_flags_(welcome.vmo_flags),
+      welcome_flags_(welcome.welcome_flags),
       owner_pid_(welcome.owner_pid) {}
 
 RemoteVmo::~RemoteVmo() {
@@ -258,6 +259,18 @@ Status RemoteVmo::Duplicate(uint32_t rights, Vmo* out) {
   return Import(fd, out);
 }
 
+Status RemoteVmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) {
+  int fd = -1;
+  {
+    MutexLock lock(&mutex_);
+    const Status s =
+        Call(HandleOp::kCreateChild, options, offset, size, nullptr, 0, nullptr, 0, nullptr, &fd);
+    if (s == Status::kPeerClosed) return Status::kBadState;
+    if (s != Status::kOk) return s;
+  }
+  return Import(fd, out);
+}
+
 Status RemoteVmo::Transfer(int* fd) {
   MutexLock lock(&mutex_);
   const Status s = Call(HandleOp::kTransfer, 0, 0, 0, nullptr, 0, nullptr, 0, nullptr, fd);
@@ -271,8 +284,15 @@ Status RemoteVmo::MemfdForMapping(bool writable, int* fd) {
   return s == Status::kPeerClosed ? Status::kBadState : s;
 }
 
+Status RemoteVmo::RootMemfdForMapping(uint64_t vmo_offset, int* fd, uint64_t* fd_offset) {
+  MutexLock lock(&mutex_);
+  const Status s =
+      Call(HandleOp::kRootMemfd, 0, vmo_offset, 0, nullptr, 0, nullptr, 0, fd_offset, fd);
+  return s == Status::kPeerClosed ? Status::kBadState : s;
+}
+
 Status RemoteVmo::Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
-                      int failure_page, int* connection) {
+                      int failure_page, int forks, int* connection) {
   // The mapping gets a connection of its own: it lives as long as the mapping, whatever
   // becomes of this handle.
   int fd = -1;
@@ -287,9 +307,9 @@ Status RemoteVmo::Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_
   }
   CloseFds(received.fds, received.num_fds);
   const HandleMapRequest map{base, writable ? 1u : 0u, 0};
-  const int fds[2] = {uffd, failure_page};
-  const Status s = CallOn(fd, HandleOp::kMap, 0, vmo_offset, len, &map, sizeof map, fds, 2, nullptr,
-                          0, nullptr, nullptr);
+  const int fds[3] = {uffd, failure_page, forks};
+  const Status s = CallOn(fd, HandleOp::kMap, 0, vmo_offset, len, &map, sizeof map, fds,
+                          forks >= 0 ? 3 : 2, nullptr, 0, nullptr, nullptr);
   if (s != Status::kOk) {
     ::close(fd);
     return s == Status::kPeerClosed ? Status::kBadState : s;

@@ -51,6 +51,7 @@ class RemoteVmo final : public VmoRemote {
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) override;
   Status GetInfo(VmoInfo* out) override;
   Status Duplicate(uint32_t rights, Vmo* out) override;
+  Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) override;
   int connection() const override { return fd_; }
 
   // Another connection for this handle with the same rights, for sending it on (the
@@ -64,7 +65,11 @@ class RemoteVmo final : public VmoRemote {
   // `failure_page` (both sent, and still the caller's). On kOk `*connection` is the
   // mapping's own connection: the owner serves the mapping until it closes.
   Status Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
-             int failure_page, int* connection) override;
+             int failure_page, int forks, int* connection) override;
+  bool reads_through_parent() const override {
+    return (welcome_flags_ & kWelcomeReadsThroughParent) != 0;
+  }
+  Status RootMemfdForMapping(uint64_t vmo_offset, int* fd, uint64_t* fd_offset) override;
 
   pid_t owner_pid() const { return owner_pid_; }
 
@@ -84,6 +89,7 @@ class RemoteVmo final : public VmoRemote {
   const int memfd_;  // read-only; -1 if the owner sent none
   const uint64_t koid_;
   const uint32_t vmo_flags_;
+  const uint32_t welcome_flags_;
   const pid_t owner_pid_;
   Mutex mutex_;
   bool gone_ UPAGER_GUARDED_BY(mutex_) = false;

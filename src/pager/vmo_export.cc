@@ -116,7 +116,7 @@ class Service {
   void Run();
   void OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* buffer);
   void ServeInline(Connection* c, const DecodedRequest& r);
-  void ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page, pid_t pid);
+  void ServeMap(Connection* c, const DecodedRequest& r, const Received& fds);
   void Drop(Connection* c, const char* why);
   // Takes `c` out of service; it is freed by FreeDoomed, once no event in hand names it.
   void Destroy(Connection* c);
@@ -194,6 +194,7 @@ Status Service::Export(Vmo vmo, int* holder_fd) {
   welcome.vmo_flags = info.flags;
   welcome.koid = vmo.koid();
   welcome.owner_pid = static_cast<int32_t>(::getpid());
+  welcome.welcome_flags = WelcomeFlags(vmo);
   const int memfd = ReadOnlyMemfd(vmo);
   const SendResult sent =
       SendMessage(ends[0], &welcome, sizeof welcome, &memfd, memfd >= 0 ? 1 : 0);
@@ -345,11 +346,11 @@ void Service::OnEvent(Connection* c, uint32_t events, std::vector<std::byte>* bu
     case HandleOp::kGetSize:
     case HandleOp::kGetInfo:
     case HandleOp::kDuplicate:
+    case HandleOp::kCreateChild:
     case HandleOp::kTransfer:
-    case HandleOp::kMemfd: ServeInline(c, request); return;
-    case HandleOp::kMap:
-      ServeMap(c, request, received.fds[0], received.fds[1], received.pid);
-      return;
+    case HandleOp::kMemfd:
+    case HandleOp::kRootMemfd: ServeInline(c, request); return;
+    case HandleOp::kMap: ServeMap(c, request, received); return;
     default: break;
   }
   if (request.op == HandleOp::kCancel) return;  // nothing outstanding to cancel
@@ -393,9 +394,12 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
       if (!ok) Drop(c, "it does not read its replies");
       return;
     }
-    case HandleOp::kDuplicate: {
+    case HandleOp::kDuplicate:
+    case HandleOp::kCreateChild: {
+      // A child is made here, with this handle's checks and rights, as a local caller's.
       Vmo copy;
-      Status s = c->vmo.Duplicate(r.arg, &copy);
+      Status s = r.op == HandleOp::kDuplicate ? c->vmo.Duplicate(r.arg, &copy)
+                                              : c->vmo.CreateChild(r.arg, r.offset, r.len, &copy);
       int fd = -1;
       if (s == Status::kOk) s = Export(std::move(copy), &fd);
       const bool ok = Reply(c, r.op, s, nullptr, 0, 0, fd);
@@ -414,10 +418,13 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
       if (!ok) Drop(c, "it does not read its replies");
       return;
     }
-    case HandleOp::kMemfd: {
+    case HandleOp::kMemfd:
+    case HandleOp::kRootMemfd: {
       int fd = -1;
-      const Status s = MemfdForHolder(c->vmo, r.arg != 0, &fd);
-      const bool ok = Reply(c, r.op, s, nullptr, 0, 0, fd);
+      uint64_t value = 0;
+      const Status s = r.op == HandleOp::kMemfd ? MemfdForHolder(c->vmo, r.arg != 0, &fd)
+                                                : RootMemfdForHolder(c->vmo, r.offset, &fd, &value);
+      const bool ok = Reply(c, r.op, s, nullptr, 0, value, fd);
       if (fd >= 0) ::close(fd);
       if (!ok) Drop(c, "it does not read its replies");
       return;
@@ -426,15 +433,13 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
   }
 }
 
-void Service::ServeMap(Connection* c, const DecodedRequest& r, int uffd, int failure_page,
-                       pid_t pid) {
+void Service::ServeMap(Connection* c, const DecodedRequest& r, const Received& fds) {
   Status s = c->mapping != nullptr ? Status::kBadState : Status::kOk;  // one per connection
   if (s == Status::kOk) {
-    s = MapForHolderChecked(c->vmo, r, uffd, failure_page, pid,
+    s = MapForHolderChecked(c->vmo, r, fds.fds, fds.num_fds, fds.pid,
                             g_mapper.load(std::memory_order_acquire), &c->mapping);
   } else {
-    ::close(uffd);
-    ::close(failure_page);
+    CloseFds(fds.fds, fds.num_fds);
   }
   if (s == Status::kOk) {
     epoll_event ev{};

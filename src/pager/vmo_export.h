@@ -51,6 +51,7 @@ struct RemoteMapRequest {
   pid_t pid;         // the holder's process, as the kernel vouched for it
   int uffd;          // the holder's userfaultfd: taken over by the mapper, even on failure
   int failure_page;  // its failure page (handle_protocol.h): the same
+  int forks;         // a clone's: the holder's fork socket (HandleForkMessage), or -1; the same
 };
 
 // Makes the ExportedMapping for `request` on `vmo` (rights already checked).

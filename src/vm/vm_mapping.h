@@ -58,6 +58,10 @@ class VmMapping {
   // the threads faulting there once every mapping of the clone has the page (Wake), so that
   // a thread woken in one mapping never finds the root's page in another.
   virtual void MapOwn(uint64_t offset, uint64_t len) = 0;
+  // Whether Install never places pages here (a mapping in another process that maps the
+  // memfd privately, docs/processes.md): what is not in the storage must be put there
+  // before the wake, or the retried access faults again.
+  virtual bool MapsOnlyStorage() const { return false; }
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

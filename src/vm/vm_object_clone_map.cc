@@ -3,6 +3,8 @@
 // pages are the root's own page-cache pages, write-protected, and its own pages (forks, zero
 // markers) are its storage mapped over them one page at a time.
 // Section numbers refer to docs/zircon-semantics.md.
+#include <fcntl.h>
+
 #include <algorithm>
 
 #include "vm/vm_mapping.h"
@@ -13,6 +15,23 @@ namespace upager::internal {
 
 namespace {
 alignas(4096) const char kCloneZeroPage[kPageSize] = {};
+
+// Places zeros at `page` of the mapping (write-protected), or, in a mapping that maps only
+// what its storage holds (a holder's, docs/processes.md), gives `memfd` a zero page there if
+// it has a hole (an allocation keeps what a page holds), so that the retried access maps it.
+void InstallZero(VmMapping* mapping, uint64_t page, int memfd, uint64_t memfd_page) {
+  bool installed = false;
+  if (mapping->MapsOnlyStorage()) {
+    ::fallocate(memfd, 0, static_cast<off_t>(Bytes(memfd_page)), kPageSize);
+    // Armed, as an install would leave it: a store to the zeros is seen (a zero marker then
+    // becomes a real page, a page beyond the parent forks).
+    mapping->WriteProtect(Bytes(page), kPageSize, true);
+  } else {
+    installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
+    mapping->EndInstalls();
+  }
+  if (!installed) mapping->Wake(Bytes(page), kPageSize);
+}
 }  // namespace
 
 Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
@@ -53,6 +72,19 @@ void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
   }
   // Only now: a thread woken in one mapping may look at another at once.
   for (VmMapping* mapping : m.mappings) mapping->Wake(Bytes(page), kPageSize);
+}
+
+bool VmObjectPaged::SeesWholeRoot() {
+  if (kind_ != ChildKind::kReadThrough) return false;
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  VmObjectPaged* node = this;
+  for (; node->reads_through_parent(); node = node->parent_.get()) {
+    if (node->parent_offset_ != 0 || node->is_resizable()) return false;  // a shrink would cut
+  }
+  Impl& root = *node->impl_;
+  root.mutex.AssertHeld();  // the same tree lock
+  return !node->is_resizable() && SeenLimitLocked() >= PageCeil(root.size);
 }
 
 uint64_t VmObjectPaged::SeenLimitLocked() {
@@ -110,6 +142,15 @@ Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& faul
       mapping->WriteProtect(Bytes(page), kPageSize, false);
       return Status::kOk;
     }
+    if (mapping->MapsOnlyStorage()) {
+      // A forked page is in the storage already; a zero marker gets a zero page there.
+      if (kind != SlotKind::kDirty) {
+        InstallZero(mapping, page, m.memfd, page);
+      } else {
+        mapping->Wake(Bytes(page), kPageSize);
+      }
+      return Status::kOk;
+    }
     const bool installed =
         mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, kind != SlotKind::kDirty) != 0;
     mapping->EndInstalls();
@@ -122,11 +163,7 @@ Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& faul
       // Beyond what the clone sees of its parent: its own storage is mapped there
       // (HideCutPagesLocked), zeros until a store forks the page.
       if (fault.wp) return ForkRange(page, page + 1, req);
-      {
-        const bool installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
-        mapping->EndInstalls();
-        if (!installed) mapping->Wake(Bytes(page), kPageSize);
-      }
+      InstallZero(mapping, page, m.memfd, page);
       return Status::kOk;
     case Where::kMissing:
       if (fault.wp) {
@@ -146,9 +183,7 @@ Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& faul
     // The root has the page now (it arrived after the fault was raised, and the retry maps
     // it), or has it as zeros without storage: placed in the root's storage as the root's
     // own fault does, write-protected.
-    const bool installed = mapping->Install(Bytes(page), kCloneZeroPage, kPageSize, true) != 0;
-    mapping->EndInstalls();
-    if (!installed) mapping->Wake(Bytes(page), kPageSize);
+    InstallZero(mapping, page, root.memfd, where.page);
     return Status::kOk;
   }
   // A store to an unforked page: fork it as Vmo::Write on the clone does; ForkRange places

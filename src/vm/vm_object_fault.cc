@@ -1,5 +1,7 @@
 // VmObjectPaged: its mappings, and the faults they report.
 // Section numbers refer to docs/zircon-semantics.md.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
@@ -180,6 +182,11 @@ Status VmObjectPaged::HandleFaultOnce(VmMapping* mapping, const FaultInfo& fault
         // raised (it is in storage already, the install finds it there and the thread is
         // just woken).
         const bool protect = kind != SlotKind::kDirty;
+        // A mapping that maps only what the storage holds (a holder's private one) would
+        // fault again on a hole: a zero page goes there (an allocation keeps a page's bytes).
+        if (mapping->MapsOnlyStorage()) {
+          ::fallocate(m.memfd, 0, static_cast<off_t>(Bytes(page)), kPageSize);
+        }
         const bool installed = mapping->Install(Bytes(page), kZeroPage, kPageSize, protect) != 0;
         mapping->EndInstalls();
         if (!installed) mapping->Wake(Bytes(page), kPageSize);

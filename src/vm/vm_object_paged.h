@@ -131,6 +131,11 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
                              MapTarget* out);
   // A clone's own storage, mapped over its root's where it owns a page.
   int own_memfd() const;
+  // Whether this read-through clone sees every page of its root, now and for good (the
+  // chain starts at offset 0 of a root, no node of it is resizable, and nothing is cut from
+  // the clone's view): only then may its root's storage be handed to another process, which
+  // could otherwise read root pages the clone does not see (docs/clones.md).
+  bool SeesWholeRoot();
   // The fault fast path (fault_filler.h). Set installs `filler` (or replaces it); Clear
   // removes it and returns once no fault thread is inside it any more.
   void SetFaultFiller(FaultFiller* filler);

@@ -131,6 +131,7 @@ Status Vmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* o
   constexpr uint32_t kNeeded = kRightDuplicate | kRightRead;
   if ((rights_ & kNeeded) != kNeeded) return Status::kAccessDenied;
   if (out == nullptr) return Status::kInvalidArgs;
+  const uint32_t asked = options;
   const bool no_write = (options & kVmoChildNoWrite) != 0;
   options &= ~kVmoChildNoWrite;
   using CloneType = internal::VmObjectPaged::CloneType;
@@ -160,7 +161,9 @@ Status Vmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* o
     options &= ~kVmoChildResizable;
     if (options != 0) return Status::kInvalidArgs;
   }
-  if (remote_) return Status::kNotSupported;  // children of remote VMOs are not built
+  // The owner makes the child with its own handle, and checks everything again (a holder's
+  // checks are advisory): the statuses are the same as a local caller's.
+  if (remote_) return remote_->CreateChild(asked, offset, size, out);
   std::shared_ptr<internal::VmObjectPaged> child;
   if (Status s = object()->CreateChild(type, offset, size, resizable, &child); s != Status::kOk) {
     return s;

@@ -28,13 +28,21 @@ class VmoRemote {
   virtual Status GetInfo(VmoInfo* out) = 0;
   // A new handle with `rights` (already checked against this handle's).
   virtual Status Duplicate(uint32_t rights, Vmo* out) = 0;
+  // A child made by the owner with this handle (Vmo::CreateChild's arguments, checked again
+  // there); `*out` is a handle to it, held from the owner as this one.
+  virtual Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) = 0;
   // Another descriptor for this handle with the same rights, for sending it on (the
   // caller owns it; the sender then drops this handle).
   virtual Status Transfer(int* fd) = 0;
   // Mappings of the VMO in this process (src/pager/remote_vmo.h says what they do).
   virtual Status MemfdForMapping(bool writable, int* fd) = 0;
+  // A read-through clone (docs/clones.md): mapped as its root's memfd (read-only, at
+  // `*fd_offset` for `vmo_offset`) with its own pages over it.
+  virtual bool reads_through_parent() const = 0;
+  virtual Status RootMemfdForMapping(uint64_t vmo_offset, int* fd, uint64_t* fd_offset) = 0;
+  // `forks`: a clone's fork socket (handle_protocol.h, HandleForkMessage), or -1.
   virtual Status Map(uint64_t vmo_offset, uint64_t len, bool writable, uintptr_t base, int uffd,
-                     int failure_page, int* connection) = 0;
+                     int failure_page, int forks, int* connection) = 0;
   // The connection descriptor that is this handle.
   virtual int connection() const = 0;
 };

@@ -1,7 +1,8 @@
 // Fuzzes Channel::Read and the holder's side of a handle connection with packets a hostile
 // peer could send: a channel message, and a handle's welcome followed by a reply. Nothing
 // may crash, hang or leak a descriptor; a bad message is refused with kPeerClosed, a bad
-// welcome with kInvalidArgs, a bad reply turns the handle into a detached one.
+// welcome with kInvalidArgs, a bad reply turns the handle into a detached one; a bad fork
+// message (a mapped clone's, handle_protocol.h) is refused.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "pager/handle_protocol.h"
 #include "pager/remote_vmo.h"
 #include "upager/channel.h"
 #include "upager/vmo.h"
@@ -46,5 +48,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)vmo.GetSize(&vmo_size);
   }
   ::close(ends[0]);
+  // 3. The input as a fork message from the owner of a mapped clone (remote_mapping.cc):
+  //    accepted only with a page-aligned, non-empty range that does not wrap.
+  upager::internal::HandleForkMessage fork;
+  if (upager::internal::DecodeForkMessage(data, size, upager::internal::ForkOp::kMapOwn, &fork) &&
+      (fork.offset % upager::kPageSize != 0 || fork.len % upager::kPageSize != 0 || fork.len == 0 ||
+       fork.offset + fork.len < fork.offset)) {
+    std::abort();
+  }
   return 0;
 }
