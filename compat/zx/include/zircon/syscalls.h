@@ -10,6 +10,7 @@
 
 #include <zircon/compiler.h>
 #include <zircon/status.h>
+#include <zircon/syscalls/exception.h>
 #include <zircon/syscalls/object.h>
 #include <zircon/syscalls/port.h>
 #include <zircon/types.h>
@@ -78,6 +79,30 @@ zx_status_t zx_pager_op_range(zx_handle_t pager, uint32_t op, zx_handle_t pager_
                               uint64_t offset, uint64_t length, uint64_t data);
 zx_status_t zx_pager_query_vmo_stats(zx_handle_t pager, zx_handle_t pager_vmo, uint32_t options,
                                      void* buffer, size_t buffer_size);
+
+/* Threads and tasks (docs/zx-compat.md: threads are std::threads of this process). */
+zx_handle_t zx_thread_self(void);
+zx_status_t zx_task_suspend(zx_handle_t handle, zx_handle_t* token);
+zx_status_t zx_task_suspend_token(zx_handle_t handle, zx_handle_t* token);
+zx_status_t zx_task_kill(zx_handle_t handle);
+zx_status_t zx_task_create_exception_channel(zx_handle_t handle, uint32_t options,
+                                             zx_handle_t* out);
+/* upager extension, not in Zircon: a new handle, owned by the caller, to the calling thread
+ * (the object zx_thread_self() names, with ZX_DEFAULT_THREAD_RIGHTS). The thread may hand it
+ * to another thread, which can then suspend it, wait on it and read its state. */
+zx_status_t upager_zx_thread_current(zx_handle_t* out);
+
+/* Channels, within this process (upager::Channel carries VMOs between processes). */
+zx_status_t zx_channel_create(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
+zx_status_t zx_channel_read(zx_handle_t handle, uint32_t options, void* bytes,
+                            zx_handle_t* handles, uint32_t num_bytes, uint32_t num_handles,
+                            uint32_t* actual_bytes, uint32_t* actual_handles);
+zx_status_t zx_channel_read_etc(zx_handle_t handle, uint32_t options, void* bytes,
+                                zx_handle_info_t* handles, uint32_t num_bytes,
+                                uint32_t num_handles, uint32_t* actual_bytes,
+                                uint32_t* actual_handles);
+zx_status_t zx_channel_write(zx_handle_t handle, uint32_t options, const void* bytes,
+                             uint32_t num_bytes, const zx_handle_t* handles, uint32_t num_handles);
 
 __END_CDECLS
 

@@ -154,6 +154,18 @@ typedef uint32_t zx_obj_type_t;
 #define ZX_OBJ_TYPE_PAGER         ((zx_obj_type_t)28u)
 #define ZX_OBJ_TYPE_UPPER_BOUND   ((zx_obj_type_t)64u)
 
+/* Channels: zx_channel_read options, message limits, and the handle record of
+ * zx_channel_read_etc. */
+#define ZX_CHANNEL_READ_MAY_DISCARD ((uint32_t)1u)
+#define ZX_CHANNEL_MAX_MSG_BYTES    ((uint32_t)65536u)
+#define ZX_CHANNEL_MAX_MSG_HANDLES  ((uint32_t)64u)
+typedef struct zx_handle_info {
+  zx_handle_t handle;
+  zx_obj_type_t type;
+  zx_rights_t rights;
+  uint32_t unused;
+} zx_handle_info_t;
+
 /* Cache policies (zx_info_vmo_t::cache_policy). */
 #define ZX_CACHE_POLICY_CACHED ((uint32_t)0u)
 

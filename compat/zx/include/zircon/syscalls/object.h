@@ -36,7 +36,51 @@ typedef uint32_t zx_object_info_topic_t;
 #define ZX_INFO_VMO_DISCARDABLE    (1u << 7)
 #define ZX_INFO_VMO_IMMUTABLE      (1u << 8)
 #define ZX_INFO_VMO_VIA_IOB_HANDLE (1u << 9)
+
+/* ZX_INFO_THREAD: zx_info_thread_t::state. The low byte is the basic state; a blocked
+ * thread's high byte says on what. */
+typedef uint32_t zx_thread_state_t;
+#define ZX_THREAD_STATE_NEW               ((zx_thread_state_t)0x0000u)
+#define ZX_THREAD_STATE_RUNNING           ((zx_thread_state_t)0x0001u)
+#define ZX_THREAD_STATE_SUSPENDED         ((zx_thread_state_t)0x0002u)
+#define ZX_THREAD_STATE_BLOCKED           ((zx_thread_state_t)0x0003u)
+#define ZX_THREAD_STATE_DYING             ((zx_thread_state_t)0x0004u)
+#define ZX_THREAD_STATE_DEAD              ((zx_thread_state_t)0x0005u)
+#define ZX_THREAD_STATE_BLOCKED_EXCEPTION ((zx_thread_state_t)0x0103u)
+#define ZX_THREAD_STATE_BLOCKED_SLEEPING  ((zx_thread_state_t)0x0203u)
+#define ZX_THREAD_STATE_BLOCKED_FUTEX     ((zx_thread_state_t)0x0303u)
+#define ZX_THREAD_STATE_BLOCKED_PORT      ((zx_thread_state_t)0x0403u)
+#define ZX_THREAD_STATE_BLOCKED_CHANNEL   ((zx_thread_state_t)0x0503u)
+#define ZX_THREAD_STATE_BLOCKED_WAIT_ONE  ((zx_thread_state_t)0x0603u)
+#define ZX_THREAD_STATE_BLOCKED_WAIT_MANY ((zx_thread_state_t)0x0703u)
+#define ZX_THREAD_STATE_BLOCKED_INTERRUPT ((zx_thread_state_t)0x0803u)
+#define ZX_THREAD_STATE_BLOCKED_PAGER     ((zx_thread_state_t)0x0903u)
+#define ZX_THREAD_STATE_BASIC(n)          ((n) & 0xff)
+
+/* zx_info_thread_t::wait_exception_channel_type. */
+#define ZX_EXCEPTION_CHANNEL_TYPE_NONE         ((uint32_t)0u)
+#define ZX_EXCEPTION_CHANNEL_TYPE_DEBUGGER     ((uint32_t)1u)
+#define ZX_EXCEPTION_CHANNEL_TYPE_THREAD       ((uint32_t)2u)
+#define ZX_EXCEPTION_CHANNEL_TYPE_PROCESS      ((uint32_t)3u)
+#define ZX_EXCEPTION_CHANNEL_TYPE_JOB          ((uint32_t)4u)
+#define ZX_EXCEPTION_CHANNEL_TYPE_JOB_DEBUGGER ((uint32_t)5u)
+
+#define ZX_INFO_THREAD_EXCEPTION_REPORT_V1 ((zx_object_info_topic_t)11u)
+#define ZX_INFO_THREAD_EXCEPTION_REPORT    UPAGER_ZX_INFO_TOPIC_(11u, 1u)
+
+#define ZX_CPU_SET_MAX_CPUS      512
+#define ZX_CPU_SET_BITS_PER_WORD 64
 /* clang-format on */
+
+typedef struct zx_cpu_set {
+  uint64_t mask[ZX_CPU_SET_MAX_CPUS / ZX_CPU_SET_BITS_PER_WORD];
+} zx_cpu_set_t;
+
+typedef struct zx_info_thread {
+  zx_thread_state_t state;
+  uint32_t wait_exception_channel_type; /* ZX_EXCEPTION_CHANNEL_TYPE_* */
+  zx_cpu_set_t cpu_affinity_mask;
+} zx_info_thread_t;
 
 typedef struct zx_info_handle_basic {
   zx_koid_t koid;
