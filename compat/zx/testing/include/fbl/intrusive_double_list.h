@@ -6,7 +6,8 @@
 #ifndef UPAGER_COMPAT_FBL_INTRUSIVE_DOUBLE_LIST_H_
 #define UPAGER_COMPAT_FBL_INTRUSIVE_DOUBLE_LIST_H_
 
-#include <cassert>
+#include <zircon/assert.h>
+
 #include <cstddef>
 #include <iterator>
 #include <memory>
@@ -141,7 +142,7 @@ class DoublyLinkedList {
   // Removes `obj`, which must be in this list, and returns its ownership.
   PtrType erase(ValueType& obj) {
     auto& links = Links(&obj);
-    assert(links.in_list_);
+    ZX_DEBUG_ASSERT(links.in_list_);
     if (links.prev_) {
       Links(links.prev_).next_ = links.next_;
     } else {
@@ -184,7 +185,7 @@ class DoublyLinkedList {
 
   void InsertBefore(ValueType* pos, ValueType* obj) {
     auto& links = Links(obj);
-    assert(!links.in_list_);
+    ZX_DEBUG_ASSERT(!links.in_list_);
     links.in_list_ = true;
     links.next_ = pos;
     links.prev_ = pos ? Links(pos).prev_ : tail_;

@@ -43,6 +43,24 @@ typedef struct zx_iommu_desc_dummy {
 #define ZX_OBJ_TYPE_PMT ((zx_obj_type_t)26u)
 #endif
 
+/* Ranges of the system resource (zx_resource_create with ZX_RSRC_KIND_SYSTEM). */
+#ifndef ZX_RSRC_SYSTEM_HYPERVISOR_BASE
+#define ZX_RSRC_SYSTEM_HYPERVISOR_BASE ((uint64_t)0u)
+#define ZX_RSRC_SYSTEM_VMEX_BASE ((uint64_t)1u)
+#define ZX_RSRC_SYSTEM_DEBUG_BASE ((uint64_t)2u)
+#define ZX_RSRC_SYSTEM_INFO_BASE ((uint64_t)3u)
+#define ZX_RSRC_SYSTEM_CPU_BASE ((uint64_t)4u)
+#define ZX_RSRC_SYSTEM_POWER_BASE ((uint64_t)5u)
+#define ZX_RSRC_SYSTEM_MEXEC_BASE ((uint64_t)6u)
+#define ZX_RSRC_SYSTEM_ENERGY_INFO_BASE ((uint64_t)7u)
+#define ZX_RSRC_SYSTEM_IOMMU_BASE ((uint64_t)8u)
+#define ZX_RSRC_SYSTEM_FRAMEBUFFER_BASE ((uint64_t)9u)
+#define ZX_RSRC_SYSTEM_PROFILE_BASE ((uint64_t)10u)
+#define ZX_RSRC_SYSTEM_MSI_BASE ((uint64_t)11u)
+#define ZX_RSRC_SYSTEM_STALL_BASE ((uint64_t)12u)
+#define ZX_RSRC_SYSTEM_SAMPLING_BASE ((uint64_t)13u)
+#endif
+
 #ifndef ZX_INFO_BTI
 #define ZX_INFO_BTI ((zx_object_info_topic_t)28u)
 #endif
