@@ -57,6 +57,9 @@ class ThreadHandle {
   // blocked on the pager.
   bool IsParked() const;
 
+  // True once the thread has exited (like ZX_TASK_TERMINATED). False for an invalid handle.
+  bool HasExited() const;
+
   bool is_killed() const;
   bool is_suspended() const;
   bool is_valid() const { return state_ != nullptr; }

@@ -16,6 +16,7 @@ namespace {
 std::atomic<bool (*)(int)> g_fault_blocked_query{nullptr};
 std::atomic<void (*)(ThreadState*)> g_fault_suspend_changed{nullptr};
 std::atomic<bool (*)(int)> g_fault_held_query{nullptr};
+std::atomic<void (*)(int)> g_thread_changed_hook{nullptr};
 
 void FaultSuspendChanged(ThreadState* state) {
   if (auto* changed = g_fault_suspend_changed.load(std::memory_order_acquire)) changed(state);
@@ -31,11 +32,30 @@ void SetFaultSuspendHooks(void (*changed)(ThreadState* state), bool (*held)(int 
   g_fault_suspend_changed.store(changed, std::memory_order_release);
 }
 
+void SetThreadChangedHook(void (*hook)(int tid)) {
+  g_thread_changed_hook.store(hook, std::memory_order_release);
+}
+
+void NotifyThreadChanged(int tid) {
+  if (auto* hook = g_thread_changed_hook.load(std::memory_order_acquire)) hook(tid);
+}
+
 ThreadState::ThreadState() : tid(static_cast<int>(::gettid())) {}
 
+void ThreadState::MarkExited() {
+  exited_.store(true, std::memory_order_release);
+  NotifyThreadChanged(tid);
+}
+
 std::shared_ptr<ThreadState> ThreadState::CurrentShared() {
-  thread_local std::shared_ptr<ThreadState> state = std::make_shared<ThreadState>();
-  return state;
+  // The thread's own reference; its destruction at thread exit marks the state exited (the
+  // handles to it may outlive the thread).
+  struct Own {
+    std::shared_ptr<ThreadState> state = std::make_shared<ThreadState>();
+    ~Own() { state->MarkExited(); }
+  };
+  thread_local Own own;
+  return own.state;
 }
 
 ThreadState* ThreadState::Current() {
@@ -149,14 +169,28 @@ Status ThreadState::SleepOn(const Event& event, Deadline deadline, bool suspenda
 }
 
 Status ThreadState::Park() {
-  MutexLock lock(&mutex_);
-  while (suspended_ && !killed_) {
-    parked_ = true;
-    ReachSyncPoint(SyncPoint::kThreadParks);
-    cv_.Wait(&mutex_);
+  // The observer (NotifyThreadChanged) hears of the parking before the thread sleeps, and of
+  // its end, each time outside our lock (it reads the state back).
+  bool reported = false;
+  Status status;
+  for (;;) {
+    bool stop;
+    {
+      MutexLock lock(&mutex_);
+      while (reported && suspended_ && !killed_) {
+        ReachSyncPoint(SyncPoint::kThreadParks);
+        cv_.Wait(&mutex_);
+      }
+      stop = suspended_ && !killed_;
+      parked_ = stop;
+      status = killed_ ? Status::kIntrKilled : Status::kOk;
+    }
+    if (!stop) break;
+    NotifyThreadChanged(tid);
+    reported = true;
   }
-  parked_ = false;
-  return killed_ ? Status::kIntrKilled : Status::kOk;
+  if (reported) NotifyThreadChanged(tid);
+  return status;
 }
 
 }  // namespace internal
@@ -198,6 +232,7 @@ bool ThreadHandle::IsParked() const {
   auto* held = internal::g_fault_held_query.load(std::memory_order_acquire);
   return held != nullptr && held(state_->tid);
 }
+bool ThreadHandle::HasExited() const { return state_ && state_->exited(); }
 bool ThreadHandle::is_killed() const { return state_ && state_->killed(); }
 bool ThreadHandle::is_suspended() const { return state_ && state_->suspended(); }
 

@@ -44,6 +44,10 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   Status Park();
   // True while the thread is parked in Park.
   bool parked() const;
+  // True once the thread has exited (its thread-local storage is gone).
+  bool exited() const { return exited_.load(std::memory_order_acquire); }
+  // Called on the thread itself as it exits.
+  void MarkExited();
 
   std::atomic<bool> blocked_on_pager{false};
   // The kernel's id of the thread (a fault on a mapping names its thread by it).
@@ -58,7 +62,16 @@ class ThreadState : public std::enable_shared_from_this<ThreadState> {
   int interrupt_fd_ UPAGER_GUARDED_BY(mutex_) = -1;  // an eventfd, once InterruptFd made it
   bool suspended_ UPAGER_GUARDED_BY(mutex_) = false;
   bool parked_ UPAGER_GUARDED_BY(mutex_) = false;
+  std::atomic<bool> exited_{false};
 };
+
+// An observer of the states ThreadHandle reports that change on their own (IsParked: parked
+// at a safe point, or a fault held by a suspension; HasExited). Called with the thread's
+// kernel id after each change, with no lock of the thread's held, never allocating here; the
+// observer re-reads the states it cares about (a change may be reported more than once, or
+// after a later one). For layers above the library (compat/zx's thread signals).
+void SetThreadChangedHook(void (*hook)(int tid));
+void NotifyThreadChanged(int tid);
 
 // Asked by ThreadHandle::IsBlockedOnPager for threads not in a PageRequest::Wait: the fault
 // backend answers whether the thread sleeps in a page fault waiting for a pager.

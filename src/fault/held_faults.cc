@@ -51,21 +51,27 @@ bool FaultService::IsHeld(pid_t tid) {
 
 void FaultService::OnSuspendChanged(ThreadState* state) {
   FaultService& self = Get();
-  // The thread's flags as they are now, whatever order concurrent Suspend and Resume calls
-  // reach here in: the last call to run sees the last change.
-  MutexLock lock(&self.suspend_mutex_);
-  const bool hold = state->suspended() && !state->killed();
   const pid_t tid = state->tid;
-  // Resumed or killed with nothing held (the common case, and Kill's from under other
-  // locks): nothing to do.
-  if (!hold && !IsHeld(tid)) return;
-  self.ForEachMapping([hold, tid](MappingObject* mapping) {
-    if (hold) {
-      mapping->HoldFaultsOf(tid);
-    } else {
-      mapping->ReleaseFaultsOf(tid);
-    }
-  });
+  bool hold;
+  {
+    // The thread's flags as they are now, whatever order concurrent Suspend and Resume calls
+    // reach here in: the last call to run sees the last change.
+    MutexLock lock(&self.suspend_mutex_);
+    hold = state->suspended() && !state->killed();
+    // Resumed or killed with nothing held (the common case, and Kill's from under other
+    // locks): nothing to do.
+    if (!hold && !IsHeld(tid)) return;
+    self.ForEachMapping([hold, tid](MappingObject* mapping) {
+      if (hold) {
+        mapping->HoldFaultsOf(tid);
+      } else {
+        mapping->ReleaseFaultsOf(tid);
+      }
+    });
+  }
+  // Held or released: ThreadHandle::IsParked changed (thread_state.h's observer), told once
+  // no lock of ours is held.
+  NotifyThreadChanged(tid);
   // Pagers served inline answer the requests a release made, as after a fault thread's
   // batch.
   if (!hold) InlineLoops::Get().PollAll();

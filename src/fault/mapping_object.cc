@@ -10,6 +10,7 @@
 
 #include "base/deferred_wakeups.h"
 #include "base/handle_access.h"
+#include "base/thread_state.h"
 #include "upager/mapping.h"
 #include "upager/thread.h"
 #include "vm/vm_object_paged.h"
@@ -155,12 +156,16 @@ MappingObject::~MappingObject() {
     for (auto& record : records_) records.push_back(record.get());
   }
   for (FaultRecord* record : records) record->request()->CancelRequest();
+  std::vector<pid_t> unheld;  // threads a suspension held here: no longer parked
   {
     MutexLock lock(&records_mutex_);
     for (auto& record : records_) {
-      if (StateOf(*record).in_use) FreeRecordLocked(record.get());
+      if (!StateOf(*record).in_use) continue;
+      if (StateOf(*record).held) unheld.push_back(record->tid);
+      FreeRecordLocked(record.get());
     }
   }
+  for (pid_t tid : unheld) NotifyThreadChanged(tid);
   if (for_holder()) {
     ::munmap(holder_failures_, sizeof(RemoteFailurePage));
   } else {

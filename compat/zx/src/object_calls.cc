@@ -6,6 +6,7 @@
 
 #include "handle_table.h"
 #include "object.h"
+#include "thread_obj.h"
 
 namespace upager::zx {
 namespace {
@@ -77,6 +78,13 @@ extern "C" zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, vo
       return SingleRecord(record, buffer, buffer_size, actual, avail);
     }
     case ZX_INFO_VMO: return VmoInfo(handle, buffer, buffer_size, actual, avail);
+    case ZX_INFO_THREAD: {
+      std::shared_ptr<ThreadObj> thread;
+      if (zx_status_t s = HandleTable::Get().Get(handle, ZX_RIGHT_INSPECT, &thread); s != ZX_OK) {
+        return s;
+      }
+      return SingleRecord(thread->Info(), buffer, buffer_size, actual, avail);
+    }
     default:
       if (zx_status_t s = HandleTable::Get().Lookup(handle, &entry); s != ZX_OK) return s;
       return ZX_ERR_NOT_SUPPORTED;
