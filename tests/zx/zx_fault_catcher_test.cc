@@ -181,38 +181,39 @@ TEST(MemoryProbe, AnonymousMemory) {
   auto* bytes = static_cast<unsigned char*>(page);
   bytes[0] = 0x5a;
   ASSERT_EQ(mprotect(bytes + kPage, kPage, PROT_READ), 0);
-  EXPECT_TRUE(probe_for_read(bytes));
-  EXPECT_TRUE(probe_for_write(bytes));
+  EXPECT_EQ(probe_for_read(bytes), ZX_OK);
+  EXPECT_EQ(probe_for_write(bytes), ZX_OK);
   EXPECT_EQ(bytes[0], 0x5a);  // written back unchanged
-  EXPECT_TRUE(probe_for_read(bytes + kPage));
-  EXPECT_FALSE(probe_for_write(bytes + kPage));
+  EXPECT_EQ(probe_for_read(bytes + kPage), ZX_OK);
+  EXPECT_EQ(probe_for_write(bytes + kPage), ZX_ERR_NOT_FOUND);  // SIGSEGV: nothing upager failed
   ASSERT_EQ(mprotect(bytes + kPage, kPage, PROT_NONE), 0);
-  EXPECT_FALSE(probe_for_read(bytes + kPage));
+  EXPECT_EQ(probe_for_read(bytes + kPage), ZX_ERR_NOT_FOUND);
   EXPECT_EQ(munmap(page, 2 * kPage), 0);
 }
 
 TEST_F(FaultCatcher, ProbeOfAnAbsentPageWaitsForThePager) {
   // Supplied: accessible without a request.
   Supply(0, 0x2222);
-  EXPECT_TRUE(probe_for_read(reinterpret_cast<void*>(addr_)));
+  EXPECT_EQ(probe_for_read(reinterpret_cast<void*>(addr_)), ZX_OK);
   // Absent, then supplied: the probe waits for the request, and the access completes.
-  std::atomic<int> answer{-1};
+  std::atomic<zx_status_t> answer{1};
   std::thread prober([&] { answer = probe_for_read(reinterpret_cast<void*>(addr_ + kPage)); });
   ExpectRead(1);
-  EXPECT_EQ(answer.load(), -1);  // still waiting: the request is not served
+  EXPECT_EQ(answer.load(), 1);  // still waiting: the request is not served
   Supply(1, 0x3333);
   prober.join();
-  EXPECT_EQ(answer.load(), 1);
+  EXPECT_EQ(answer.load(), ZX_OK);
 }
 
-TEST_F(FaultCatcher, ProbeOfAFailedPageIsFalse) {
-  std::atomic<int> answer{-1};
+TEST_F(FaultCatcher, ProbeOfAFailedPageReportsItsStatus) {
+  std::atomic<zx_status_t> answer{1};
   std::thread prober([&] { answer = probe_for_write(reinterpret_cast<void*>(addr_ + 8)); });
   ExpectRead(0);
-  ASSERT_EQ(zx_pager_op_range(pager_.get(), ZX_PAGER_OP_FAIL, vmo_.get(), 0, kPage, ZX_ERR_IO),
+  ASSERT_EQ(zx_pager_op_range(pager_.get(), ZX_PAGER_OP_FAIL, vmo_.get(), 0, kPage,
+                              ZX_ERR_IO_DATA_INTEGRITY),
             ZX_OK);
   prober.join();
-  EXPECT_EQ(answer.load(), 0);
+  EXPECT_EQ(answer.load(), ZX_ERR_IO_DATA_INTEGRITY);
 }
 
 }  // namespace

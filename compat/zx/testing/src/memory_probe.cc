@@ -8,10 +8,10 @@
 
 namespace {
 
-bool ProbeOnHelperThread(void* address, bool write) {
+zx_status_t ProbeOnHelperThread(void* address, bool write) {
+  upager_zx_testing::FaultReport report;
   bool completed = false;
   std::thread helper([&] {
-    upager_zx_testing::FaultReport report;
     completed = upager_zx_testing::RunCatchingFaults(
         [address, write] {
           volatile unsigned char* byte = static_cast<volatile unsigned char*>(address);
@@ -22,13 +22,15 @@ bool ProbeOnHelperThread(void* address, bool write) {
         &report);
   });
   helper.join();
-  return completed;
+  if (completed) return ZX_OK;
+  // A fault always reports an error (a fault nothing explains is ZX_ERR_NOT_FOUND).
+  return report.status != ZX_OK ? report.status : ZX_ERR_INTERNAL;
 }
 
 }  // namespace
 
-bool probe_for_read(const void* address) {
+zx_status_t probe_for_read(const void* address) {
   return ProbeOnHelperThread(const_cast<void*>(address), false);
 }
 
-bool probe_for_write(void* address) { return ProbeOnHelperThread(address, true); }
+zx_status_t probe_for_write(void* address) { return ProbeOnHelperThread(address, true); }
