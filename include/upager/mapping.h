@@ -74,6 +74,33 @@ class Mapping {
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
                        Mapping* out);
 
+  // Maps at `address` (page aligned), replacing whatever is there: the range must be the
+  // caller's, a reservation it made (a PROT_NONE mmap) or parts of its own Mappings, which
+  // give those parts up as by Unmap. A thread asleep in a fault of a replaced part is woken
+  // once this mapping is in place and retries its access here (Zircon's VmarRemapTest).
+  // The Mappings being replaced must not be destroyed meanwhile. The arguments and
+  // statuses are Create's, plus kInvalidArgs for an unaligned address. Should the mapping
+  // fail after the old one gave the range up, the range is left reserved (PROT_NONE).
+  static Status CreateAt(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
+                         void* address, Mapping* out);
+
+  // Parts of the mapping; `offset` and `len` are bytes from data(), page aligned, not zero
+  // (kInvalidArgs), inside the mapping (kOutOfRange). kNotSupported for a VMO held from
+  // another process.
+  //
+  // Protect sets the protection of the range: kMapRead, kMapRead | kMapWrite, or 0 (no
+  // access). kAccessDenied for kMapWrite on a mapping created without it; kNotFound if a part
+  // was unmapped or replaced. A store to a read-only part raises SIGSEGV; giving write
+  // access back never makes a clean page writable (its first store is still seen).
+  Status Protect(uint64_t offset, uint64_t len, uint32_t flags);
+  // Unmaps the range: it is left reserved (PROT_NONE) and the caller's, and the rest of the
+  // mapping keeps working. A thread asleep in a fault there retries and gets SIGSEGV.
+  // Unmapping a part that is already unmapped does nothing.
+  Status Unmap(uint64_t offset, uint64_t len);
+  // Maps the pages of the range that are present in the VMO now (ZX_VM_MAP_RANGE), asking
+  // the pager for none; an absent page still faults to the pager when touched.
+  Status MapRange(uint64_t offset, uint64_t len);
+
   std::byte* data() const;
   uint64_t size() const;
   bool is_valid() const { return object_ != nullptr || remote_ != nullptr; }

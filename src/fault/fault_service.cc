@@ -282,28 +282,103 @@ Status FaultService::Attach(MappingObject* mapping, uintptr_t start, uint64_t le
   return Status::kOk;
 }
 
-void FaultService::Detach(MappingObject* mapping, uintptr_t start, bool faults) {
+void FaultService::Detach(MappingObject* mapping, bool faults, const Stripes& stripes) {
   std::shared_ptr<Generation> stopping;
-  uint64_t len = 0;
+  struct Piece {
+    uintptr_t start;
+    uint64_t len;
+  };
+  std::vector<Piece> pieces;
   {
     MutexLock lock(&mutex_);
-    auto it = ranges_.find(start);
-    if (it != ranges_.end() && it->second.mapping == mapping) {
+    // Every piece of it still registered (a replace may have cut it up, or taken it whole).
+    for (auto it = ranges_.begin(); it != ranges_.end();) {
+      if (it->second.mapping != mapping) {
+        ++it;
+        continue;
+      }
       while (it->second.users > 0) idle_.Wait(&mutex_);
-      len = it->second.len;
-      if (generation_ != nullptr) {
-        for (auto& lane : generation_->lanes) {
-          for (uint32_t k = 0; k < it->second.stripes.count; ++k) {
-            if (it->second.stripes.uffd[k] == &lane->uffd) --lane->mappings;
-          }
+      pieces.push_back({it->first, it->second.len});
+      it = ranges_.erase(it);
+    }
+    if (generation_ != nullptr) {
+      for (auto& lane : generation_->lanes) {
+        for (uint32_t k = 0; k < stripes.count; ++k) {
+          if (stripes.uffd[k] == &lane->uffd) --lane->mappings;
         }
       }
-      ranges_.erase(it);
     }
     if (faults && --faulting_mappings_ == 0) stopping = std::move(generation_);
   }
-  if (faults) Failures().Forget(start, len);
+  if (faults) {
+    for (const Piece& piece : pieces) Failures().Forget(piece.start, piece.len);
+  }
   if (stopping) Stop(std::move(stopping));
+}
+
+bool FaultService::BeginReplace(uintptr_t start, uint64_t len, MappingObject** replaced,
+                                size_t* count) {
+  MutexLock lock(&mutex_);
+  while (replacing_) idle_.Wait(&mutex_);
+  replacing_ = true;
+  replacing_start_ = start;
+  replacing_len_ = len;
+  const uintptr_t end = start + len;
+  auto overlaps = [&](const std::pair<const uintptr_t, Entry>& e) {
+    return e.first < end && start < e.first + e.second.len;
+  };
+  // No fault thread in them: a fault being handled there could install into the range.
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (auto& e : ranges_) {
+      if (overlaps(e) && e.second.users > 0) busy = true;
+    }
+    if (busy) idle_.Wait(&mutex_);
+  }
+  size_t n = 0;
+  bool fits = true;
+  for (auto it = ranges_.begin(); it != ranges_.end();) {
+    if (!overlaps(*it)) {
+      ++it;
+      continue;
+    }
+    const Entry entry = it->second;
+    const uintptr_t from = it->first;
+    const uintptr_t to = from + entry.len;
+    bool seen = false;
+    for (size_t i = 0; i < n; ++i) seen = seen || replaced[i] == entry.mapping;
+    if (!seen) {
+      if (n < kMaxReplaced) {
+        replaced[n++] = entry.mapping;
+      } else {
+        fits = false;
+      }
+    }
+    it = ranges_.erase(it);
+    if (from < start) {
+      Entry head = entry;
+      head.len = start - from;
+      ranges_.emplace(from, head);
+    }
+    if (to > end) {
+      Entry tail = entry;
+      tail.len = to - end;
+      it = ranges_.emplace(end, tail).first;
+      ++it;
+    }
+  }
+  *count = n;
+  return fits;
+}
+
+void FaultService::EndReplace() {
+  {
+    MutexLock lock(&mutex_);
+    replacing_ = false;
+    replacing_start_ = 0;
+    replacing_len_ = 0;
+  }
+  idle_.NotifyAll();
 }
 
 void FaultService::Stop(std::shared_ptr<Generation> generation) {
@@ -423,6 +498,10 @@ void FaultService::ScanOvertime() {
 
 FaultService::Entry* FaultService::EnterRange(uintptr_t page) {
   MutexLock lock(&mutex_);
+  // A fault in a range being replaced is dispatched once the replacement is registered.
+  while (page >= replacing_start_ && page - replacing_start_ < replacing_len_) {
+    idle_.Wait(&mutex_);
+  }
   auto it = ranges_.upper_bound(page);
   if (it == ranges_.begin()) return nullptr;
   --it;

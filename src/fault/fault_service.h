@@ -94,9 +94,20 @@ class FaultService {
   // userfaultfds that the stripes of the range must be registered with.
   Status Attach(MappingObject* mapping, uintptr_t start, uint64_t len, bool faults,
                 std::shared_ptr<Generation>* generation, Stripes* stripes);
-  // Forgets the mapping, waits until no fault thread is using it, and stops the threads if
-  // it was the last mapping needing them.
-  void Detach(MappingObject* mapping, uintptr_t start, bool faults);
+  // Forgets the mapping (every piece of it left, see BeginReplace), waits until no fault
+  // thread is using it, and stops the threads if it was the last mapping needing them.
+  // `stripes`: the ones Attach gave it.
+  void Detach(MappingObject* mapping, bool faults, const Stripes& stripes);
+
+  // Replacing [start, start+len) (mapping_replace.cc): a fixed mapping or a reservation is
+  // about to take the place of whatever mappings lie there. BeginReplace waits until no
+  // fault thread dispatches to those mappings, takes the range out of their entries (the
+  // parts outside stay registered) and returns them in `replaced` (at most kMaxReplaced;
+  // false if there are more). Until EndReplace, a fault in the range waits: its thread
+  // must not retry before the replacement is registered. One replace at a time.
+  static constexpr size_t kMaxReplaced = 16;
+  bool BeginReplace(uintptr_t start, uint64_t len, MappingObject** replaced, size_t* count);
+  void EndReplace();
 
   // Failed accesses: remembers the status for FaultStatusForAddress, then queues SIGBUS to
   // the faulting thread and wakes it.
@@ -172,7 +183,11 @@ class FaultService {
   static std::chrono::milliseconds WatchInterval();
 
   Mutex mutex_;
-  CondVar idle_;  // an entry's users dropped to zero
+  CondVar idle_;  // an entry's users dropped to zero, or a replace ended
+  // The range being replaced (BeginReplace), while `replacing_`.
+  bool replacing_ UPAGER_GUARDED_BY(mutex_) = false;
+  uintptr_t replacing_start_ UPAGER_GUARDED_BY(mutex_) = 0;
+  uint64_t replacing_len_ UPAGER_GUARDED_BY(mutex_) = 0;
   std::map<uintptr_t, Entry> ranges_ UPAGER_GUARDED_BY(mutex_);
   size_t faulting_mappings_ UPAGER_GUARDED_BY(mutex_) = 0;
   size_t threads_ UPAGER_GUARDED_BY(mutex_) = 1;

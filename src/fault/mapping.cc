@@ -44,6 +44,38 @@ Status Mapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32
   return Status::kOk;
 }
 
+Status Mapping::CreateAt(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
+                         void* address, Mapping* out) {
+  if (out == nullptr || address == nullptr) return Status::kInvalidArgs;
+  std::unique_ptr<internal::MappingObject> object;
+  if (Status s = internal::MappingObject::Create(vmo, vmo_offset, len, flags, &object,
+                                                 reinterpret_cast<uintptr_t>(address));
+      s != Status::kOk) {
+    return s;
+  }
+  out->remote_.reset();
+  out->object_ = std::move(object);
+  return Status::kOk;
+}
+
+Status Mapping::Protect(uint64_t offset, uint64_t len, uint32_t flags) {
+  if (remote_) return Status::kNotSupported;
+  if (!object_) return Status::kBadHandle;
+  return object_->Protect(offset, len, flags);
+}
+
+Status Mapping::Unmap(uint64_t offset, uint64_t len) {
+  if (remote_) return Status::kNotSupported;
+  if (!object_) return Status::kBadHandle;
+  return object_->UnmapPart(offset, len);
+}
+
+Status Mapping::MapRange(uint64_t offset, uint64_t len) {
+  if (remote_) return Status::kNotSupported;
+  if (!object_) return Status::kBadHandle;
+  return object_->MapRange(offset, len);
+}
+
 std::byte* Mapping::data() const {
   if (remote_) return remote_->data();
   return object_ ? object_->data() : nullptr;

@@ -43,10 +43,12 @@ MappingObject::MappingObject(std::shared_ptr<VmObjectPaged> vmo, std::byte* base
                              uint64_t vmo_offset, uint64_t len, bool writable)
     : VmMapping(vmo_offset, len, writable), vmo_(std::move(vmo)), base_(base) {
   vmo_->AddHandle();  // a mapping keeps the VMO open (docs/zircon-semantics.md 9.3)
+  MutexLock lock(&pieces_mutex_);
+  live_.push_back({0, len});
 }
 
 Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
-                             std::unique_ptr<MappingObject>* out) {
+                             std::unique_ptr<MappingObject>* out, uintptr_t fixed) {
   // zx_vmar_map's order: the handle and its kRightMap, the flags, the rights the flags ask
   // for (kRightRead, kRightWrite for a writable mapping), then the range.
   if (!vmo.is_valid()) return Status::kBadHandle;
@@ -58,7 +60,8 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       ((flags & kMapWrite) != 0 && (vmo.rights() & kRightWrite) == 0)) {
     return Status::kAccessDenied;
   }
-  if (len == 0 || vmo_offset % kPageSize != 0 || len % kPageSize != 0) {
+  if (len == 0 || vmo_offset % kPageSize != 0 || len % kPageSize != 0 || fixed % kPageSize != 0 ||
+      fixed > UINTPTR_MAX - len) {
     return Status::kInvalidArgs;
   }
   const std::shared_ptr<VmObjectPaged>& handle_object = HandleAccess::Object(vmo);
@@ -82,9 +85,28 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   if (faults) {
     if (Status s = service.Support(nullptr); s != Status::kOk) return s;
   }
-  void* addr = ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, target.fd,
+  // At a fixed address, the mappings there give up the range first; their threads asleep in
+  // a fault there are woken once this mapping is registered (ReplaceScope's end), so that
+  // they retry here and never touch the range unregistered.
+  ReplaceScope replace(fixed, len);
+  if (fixed != 0 && !replace.ok()) return Status::kNoResources;
+  void* addr = ::mmap(reinterpret_cast<void*>(fixed), len, PROT_READ | (writable ? PROT_WRITE : 0),
+                      MAP_SHARED | (fixed != 0 ? MAP_FIXED : 0), target.fd,
                       static_cast<off_t>(target.fd_offset));
-  if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  if (addr == MAP_FAILED) {
+    if (fixed != 0) Reserve(fixed, len);
+    return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  }
+  // A failure from here on unmaps the new mapping; at a fixed address the range stays
+  // reserved.
+  struct Unwind {
+    uintptr_t fixed;
+    uint64_t len;
+    bool armed = true;
+    ~Unwind() {
+      if (armed && fixed != 0) Reserve(fixed, len);
+    }
+  } unwind{fixed, len};
   // A child process must not inherit a range nobody serves (its accesses would fill holes
   // in the shared memfd behind the pager's back).
   ::madvise(addr, len, MADV_DONTFORK);
@@ -96,6 +118,10 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       s != Status::kOk) {
     ::munmap(addr, len);
     mapping->generation_.reset();
+    {
+      MutexLock lock(&mapping->pieces_mutex_);
+      mapping->live_.clear();  // unmapped above; the destructor has nothing left to do
+    }
     return s;
   }
   if (faults) {
@@ -140,12 +166,13 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   }
   object->AddMapping(mapping.get());
   *out = std::move(mapping);
+  unwind.armed = false;
   return Status::kOk;
 }
 
 MappingObject::~MappingObject() {
   const auto start = reinterpret_cast<uintptr_t>(base_);
-  if (!for_holder()) FaultService::Get().Detach(this, start, generation_ != nullptr);
+  if (!for_holder()) FaultService::Get().Detach(this, generation_ != nullptr, stripes_);
   // No fault thread uses the mapping now and none will: no new records. Stop the VMO from
   // installing into it, then withdraw the requests still outstanding (a completion racing
   // with this is ordered by the source lock; after the cancel none can run).
@@ -166,22 +193,38 @@ MappingObject::~MappingObject() {
     }
   }
   for (pid_t tid : unheld) NotifyThreadChanged(tid);
+  // Only the parts still ours: the others are other mappings' now (mapping_replace.cc).
+  std::vector<Piece> live;
+  {
+    MutexLock lock(&pieces_mutex_);
+    live.swap(live_);
+  }
   if (for_holder()) {
     ::munmap(holder_failures_, sizeof(RemoteFailurePage));
   } else {
-    ::munmap(base_, length());
+    for (const Piece& piece : live) ::munmap(base_ + piece.begin, piece.end - piece.begin);
   }
   // Threads still asleep in a fault here retry and find nothing mapped.
-  stripes_.ForEach(0, takes_faults() ? length() : 0,
-                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
-                     uffd.Wake(start + rel, n);
-                     return true;
-                   });
+  for (const Piece& piece : live) {
+    stripes_.ForEach(piece.begin, takes_faults() ? piece.end - piece.begin : 0,
+                     [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+                       uffd.Wake(start + rel, n);
+                       return true;
+                     });
+  }
   vmo_->RemoveHandle();
 }
 
 void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
   if (for_holder() || !Clip(&offset, &len)) return;
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t rel, uint64_t n) {
+    MapOwnPiece(vmo_offset() + rel, n);
+    return true;
+  });
+}
+
+void MappingObject::MapOwnPiece(uint64_t offset, uint64_t len) {
   const uintptr_t start = AddressOf(offset);
   // The clone's storage over these pages, in place of its root's (the VMA splits). Then
   // registered again, as the new piece is not: faults on a zero marker or a hole there must
@@ -204,7 +247,12 @@ void MappingObject::MapOwn(uint64_t offset, uint64_t len) {
 }
 
 void MappingObject::RearmWriteProtect(uintptr_t page) {
-  if (takes_faults() && writable()) UffdAt(page).WriteProtect(page, kPageSize, true);
+  if (!takes_faults() || !writable()) return;
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(RelOf(page), kPageSize, [&](uint64_t, uint64_t) {
+    UffdAt(page).WriteProtect(page, kPageSize, true);
+    return true;
+  });
 }
 
 bool MappingObject::IsBeyondVmoEnd(uintptr_t page) const {
@@ -230,16 +278,26 @@ uint64_t MappingObject::Install(uint64_t offset, const void* src, uint64_t len,
   if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return 0;
   }
-  // Stripe by stripe; a page already present stops the copy, as for one userfaultfd.
+  // Stripe by stripe; a page already present stops the copy, as for one userfaultfd, and so
+  // does a part that is no longer this mapping's.
   const auto* from = static_cast<const std::byte*>(src);
   uint64_t done = 0;
-  stripes_.ForEach(
-      offset - vmo_offset(), len, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
-        const uint64_t copied = uffd.Copy(reinterpret_cast<uintptr_t>(base_) + rel, from + done, n,
-                                          write_protect && writable(), /*wake=*/true);
-        done += copied;
-        return copied == n;
-      });
+  {
+    MutexLock lock(&pieces_mutex_);
+    uint64_t live = 0;
+    ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t rel, uint64_t n) {
+      if (rel != offset - vmo_offset() + live) return false;
+      live += n;
+      return true;
+    });
+    stripes_.ForEach(
+        offset - vmo_offset(), live, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+          const uint64_t copied = uffd.Copy(reinterpret_cast<uintptr_t>(base_) + rel, from + done,
+                                            n, write_protect && writable(), /*wake=*/true);
+          done += copied;
+          return copied == n;
+        });
+  }
   if (done > 0) NoteInstalled(offset, done);
   return done;
 }
@@ -263,20 +321,26 @@ void MappingObject::EndInstalls() {
 
 void MappingObject::WriteProtect(uint64_t offset, uint64_t len, bool protect) {
   if (!takes_faults() || !writable() || !Clip(&offset, &len)) return;
-  stripes_.ForEach(offset - vmo_offset(), len,
-                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
-                     uffd.WriteProtect(reinterpret_cast<uintptr_t>(base_) + rel, n, protect);
-                     return true;
-                   });
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t piece, uint64_t size) {
+    stripes_.ForEach(piece, size, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+      uffd.WriteProtect(reinterpret_cast<uintptr_t>(base_) + rel, n, protect);
+      return true;
+    });
+    return true;
+  });
 }
 
 void MappingObject::Wake(uint64_t offset, uint64_t len) {
   if (!takes_faults() || !Clip(&offset, &len)) return;
-  stripes_.ForEach(offset - vmo_offset(), len,
-                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
-                     uffd.Wake(reinterpret_cast<uintptr_t>(base_) + rel, n);
-                     return true;
-                   });
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t piece, uint64_t size) {
+    stripes_.ForEach(piece, size, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+      uffd.Wake(reinterpret_cast<uintptr_t>(base_) + rel, n);
+      return true;
+    });
+    return true;
+  });
 }
 
 MappingObject::FaultRecord* MappingObject::AllocRecord(uint64_t page_offset, bool write, bool wp,
@@ -439,6 +503,31 @@ void MappingObject::HoldFaultsOf(pid_t tid) {
     state.waiting = false;
     state.held = true;
     state.held_token = FaultService::MarkHeld(tid);
+  }
+}
+
+void MappingObject::AbandonFaults(uint64_t from, uint64_t to) {
+  // As HoldFaultsOf: marked first, so that a completion racing with the cancel leaves the
+  // record to us. Their threads are woken by the replacer and retry in the replacement.
+  const auto base = reinterpret_cast<uintptr_t>(base_);
+  std::vector<FaultRecord*> hit;
+  {
+    MutexLock lock(&records_mutex_);
+    for (auto& record : records_) {
+      RecordState& state = StateOf(*record);
+      const uint64_t rel = record->address - base;
+      if (!state.in_use || state.timing_out || rel < from || rel >= to) continue;
+      state.timing_out = true;
+      hit.push_back(record.get());
+    }
+  }
+  for (FaultRecord* record : hit) record->request()->CancelRequest();
+  MutexLock lock(&records_mutex_);
+  for (FaultRecord* record : hit) {
+    RecordState& state = StateOf(*record);
+    state.timing_out = false;
+    state.completed_while_timing_out = false;
+    FreeRecordLocked(record);
   }
 }
 

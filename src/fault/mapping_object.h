@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,8 +32,11 @@ class VmObjectPaged;
 
 class MappingObject final : public VmMapping {
  public:
+  // `fixed`: the page-aligned address to map at (0: the kernel picks). Whatever lies there
+  // is replaced (Mapping::CreateAt): the caller's reservation, or parts of other mappings,
+  // which lose them (ReplaceRange).
   static Status Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, uint32_t flags,
-                       std::unique_ptr<MappingObject>* out);
+                       std::unique_ptr<MappingObject>* out, uintptr_t fixed = 0);
   // A mapping in another process (a holder's, remote_mapping.h) whose faults are served
   // here: `base` is an address there, `uffd` its userfaultfd, taken over. Failures are
   // written to `failures` (the holder's failure page, mapped here; taken over) and signalled
@@ -67,6 +71,23 @@ class MappingObject final : public VmMapping {
   // read (a new request if the page is still absent). Never called with a lock held.
   void HoldFaultsOf(pid_t tid);
   void ReleaseFaultsOf(pid_t tid);
+  // Parts of the mapping (mapping_replace.cc). Protect changes the protection of
+  // [rel, rel+len) (bytes from data()) to `flags` (kMapRead, kMapWrite, or 0 for none).
+  // UnmapPart leaves [rel, rel+len) reserved (PROT_NONE) and no longer this mapping's; a
+  // thread asleep in a fault there retries and finds no access (SIGSEGV). MapRange maps the
+  // pages of [rel, rel+len) present in the VMO, asking the pager for none.
+  Status Protect(uint64_t rel, uint64_t len, uint32_t flags);
+  Status UnmapPart(uint64_t rel, uint64_t len);
+  Status MapRange(uint64_t rel, uint64_t len);
+  // Whether all of [rel, rel+len) is still this mapping's.
+  bool IsLive(uint64_t rel, uint64_t len);
+  // Takes [start, start+len) (addresses) out of this mapping, which another mapping or a
+  // reservation replaces: nothing installs, protects or wakes there through it any more, and
+  // its faults waiting there are abandoned. Between FaultService::BeginReplace and
+  // EndReplace. WakeAddresses then wakes the threads asleep there, with its userfaultfds.
+  void Carve(uintptr_t start, uint64_t len);
+  void WakeAddresses(uintptr_t start, uint64_t len);
+
   // Write-protects `page` (an address in this mapping) again if the mapping is writable.
   void RearmWriteProtect(uintptr_t page);
   // True if `page` (an address in this mapping) lies beyond the VMO's current end.
@@ -91,6 +112,42 @@ class MappingObject final : public VmMapping {
   }
   // Clips [offset, offset+len) to this mapping; false if nothing is left.
   bool Clip(uint64_t* offset, uint64_t* len) const;
+  // The parts still this mapping's (offsets from base_, sorted): all of it, until parts are
+  // unmapped or replaced (mapping_replace.cc).
+  struct Piece {
+    uint64_t begin, end;
+  };
+  // Calls f(rel, n) for each part of [rel, rel+n) still this mapping's, in order, until f
+  // returns false.
+  template <typename F>
+  void ForEachLiveLocked(uint64_t rel, uint64_t n, F f) UPAGER_REQUIRES(pieces_mutex_) {
+    for (const Piece& piece : live_) {
+      const uint64_t from = std::max(rel, piece.begin);
+      const uint64_t to = std::min(rel + n, piece.end);
+      if (from < to && !f(from, to - from)) return;
+    }
+  }
+  // Maps [start, start+len) as a PROT_NONE reservation (the range replaced by nothing).
+  static void Reserve(uintptr_t start, uint64_t len);
+  void MapOwnPiece(uint64_t offset, uint64_t len);
+  // Replacing a fixed range (mapping_replace.cc): BeginReplace and the carving of the
+  // mappings there at construction, EndReplace and their wakes at destruction. Does nothing
+  // for start 0.
+  class ReplaceScope {
+   public:
+    ReplaceScope(uintptr_t start, uint64_t len);
+    ~ReplaceScope();
+    ReplaceScope(const ReplaceScope&) = delete;
+    ReplaceScope& operator=(const ReplaceScope&) = delete;
+    bool ok() const { return ok_; }
+
+   private:
+    uintptr_t start_;
+    uint64_t len_;
+    bool ok_ = true;
+    MappingObject* replaced_[FaultService::kMaxReplaced] = {};
+    size_t count_ = 0;
+  };
   // A record's bookkeeping. Kept here, not in the record, so that the lock guarding it is
   // visible to the analysis.
   struct RecordState {
@@ -117,6 +174,8 @@ class MappingObject final : public VmMapping {
   FaultRecord* AddRecordLocked() UPAGER_REQUIRES(records_mutex_);
   RecordState& StateOf(const FaultRecord& record) UPAGER_REQUIRES(records_mutex_);
   void FreeRecordLocked(FaultRecord* record) UPAGER_REQUIRES(records_mutex_);
+  // Cancels the faults at offsets [from, to) from base_ and frees their records (Carve).
+  void AbandonFaults(uint64_t from, uint64_t to);
   // Marks the faults waiting on a page of [offset, offset+len) as woken by an install.
   void NoteInstalled(uint64_t offset, uint64_t len);
   // Runs under the source lock of the VMO (a completion).
@@ -146,6 +205,11 @@ class MappingObject final : public VmMapping {
   Userfaultfd holder_uffd_;
   RemoteFailurePage* holder_failures_ = nullptr;
   Mutex failures_mutex_;  // one writer of the failure page at a time
+  // Taken by every operation on the page tables of a range of the mapping (installs,
+  // protection, wakes: all under the VMO lock) and by Carve, so that none reaches a part
+  // once another mapping has it. A leaf, but for records_mutex_.
+  Mutex pieces_mutex_;
+  std::vector<Piece> live_ UPAGER_GUARDED_BY(pieces_mutex_);
   // Some record is marked woken_by_install (EndInstalls has work to do).
   bool any_woken_by_install_ UPAGER_GUARDED_BY(records_mutex_) = false;
 };

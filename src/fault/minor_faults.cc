@@ -55,7 +55,11 @@ void MappingObject::Unmap(uint64_t offset, uint64_t len) {
   // On a MAP_SHARED mapping of a memfd this zaps the page table entries and leaves the
   // page in the memfd (tests/clock_test.cc checks both). A write-protected entry leaves a
   // write-protect marker behind; HandleMinorFault protects the page again in any case.
-  ::madvise(reinterpret_cast<void*>(AddressOf(offset)), len, MADV_DONTNEED);
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t rel, uint64_t n) {
+    ::madvise(base_ + rel, n, MADV_DONTNEED);
+    return true;
+  });
 }
 
 bool MappingObject::Continue(uint64_t offset, uint64_t len, bool write_protect) {
@@ -63,13 +67,16 @@ bool MappingObject::Continue(uint64_t offset, uint64_t len, bool write_protect) 
     return false;
   }
   bool mapped = false;
-  stripes_.ForEach(offset - vmo_offset(), len,
-                   [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
-                     mapped = uffd.Continue(reinterpret_cast<uintptr_t>(base_) + rel, n,
-                                            write_protect && writable()) ||
-                              mapped;
-                     return true;
-                   });
+  MutexLock lock(&pieces_mutex_);
+  ForEachLiveLocked(offset - vmo_offset(), len, [&](uint64_t piece, uint64_t size) {
+    stripes_.ForEach(piece, size, [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
+      mapped =
+          uffd.Continue(reinterpret_cast<uintptr_t>(base_) + rel, n, write_protect && writable()) ||
+          mapped;
+      return true;
+    });
+    return true;
+  });
   return mapped;
 }
 

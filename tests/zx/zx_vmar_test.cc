@@ -72,9 +72,14 @@ TEST_F(ZxVmar, MapChecksInOrder) {
             ZX_ERR_INVALID_ARGS);  // an offset without ZX_VM_SPECIFIC
   EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ, 0, vmo_.get(), 0, 3 * kPage, &addr),
             ZX_ERR_OUT_OF_RANGE);
-  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, kPage, vmo_.get(), 0, kPage, &addr),
-            ZX_ERR_NOT_SUPPORTED);  // fixed addresses: not yet
-  EXPECT_EQ(zx_vmar_map(root, 0, 0, vmo_.get(), 0, kPage, &addr), ZX_ERR_NOT_SUPPORTED);
+  // Past the root's end; an execute permission the VMO handle lacks.
+  zx_info_vmar_t info{};
+  ASSERT_EQ(zx_object_get_info(root, ZX_INFO_VMAR, &info, sizeof info, nullptr, nullptr), ZX_OK);
+  EXPECT_EQ(
+      zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, info.len, vmo_.get(), 0, kPage, &addr),
+      ZX_ERR_INVALID_ARGS);
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_PERM_EXECUTE, 0, vmo_.get(), 0, kPage, &addr),
+            ZX_ERR_ACCESS_DENIED);
   EXPECT_EQ(addr, 0u);
 }
 
@@ -123,18 +128,18 @@ TEST_F(ZxVmar, MapFaultsThroughThePager) {
   ASSERT_EQ(zx_pager_supply_pages(pager.get(), paged.get(), 0, kPage, aux.get(), 0), ZX_OK);
   toucher.join();
   EXPECT_EQ(loaded, 0x0123456789abcdefu);
-  // Protect to the same permissions is fine; changing them is not supported yet.
+  // Protect to the same permissions, then to read-only (zx_vmar_region_test.cc has more).
   EXPECT_EQ(zx_vmar_protect(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, addr, kPage),
             ZX_OK);
-  EXPECT_EQ(zx_vmar_protect(zx_vmar_root_self(), ZX_VM_PERM_READ, addr, kPage),
-            ZX_ERR_NOT_SUPPORTED);
+  EXPECT_EQ(zx_vmar_protect(zx_vmar_root_self(), ZX_VM_PERM_READ, addr, kPage), ZX_OK);
   EXPECT_EQ(zx_vmar_protect(zx_vmar_root_self(), ZX_VM_PERM_READ, addr + 1, kPage),
             ZX_ERR_INVALID_ARGS);
-  // Unmap: a partial range is not supported yet, the whole mapping is.
+  // Unmap; unmapping where nothing is mapped any more is ZX_OK, as in Zircon.
   EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, 0), ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_vmar_unmap(kBogusHandle, addr, kPage), ZX_ERR_BAD_HANDLE);
   EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, kPage), ZX_OK);
-  EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, kPage), ZX_ERR_NOT_FOUND);
+  EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, kPage), ZX_OK);
+  EXPECT_EQ(zx_vmar_protect(zx_vmar_root_self(), ZX_VM_PERM_READ, addr, kPage), ZX_ERR_NOT_FOUND);
 }
 
 }  // namespace

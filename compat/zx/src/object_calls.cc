@@ -54,6 +54,11 @@ zx_status_t VmoInfo(zx_handle_t handle, void* buffer, size_t buffer_size, size_t
 }
 
 }  // namespace
+
+// vmar_calls.cc
+zx_status_t VmarInfo(zx_handle_t handle, void* buffer, size_t buffer_size, size_t* actual,
+                     size_t* avail);
+
 }  // namespace upager::zx
 
 using namespace upager::zx;  // NOLINT: the C entry points below implement this namespace
@@ -85,6 +90,7 @@ extern "C" zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, vo
       }
       return SingleRecord(thread->Info(), buffer, buffer_size, actual, avail);
     }
+    case ZX_INFO_VMAR: return VmarInfo(handle, buffer, buffer_size, actual, avail);
     default:
       if (zx_status_t s = HandleTable::Get().Lookup(handle, &entry); s != ZX_OK) return s;
       return ZX_ERR_NOT_SUPPORTED;

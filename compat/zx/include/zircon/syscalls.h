@@ -60,13 +60,18 @@ zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset, ui
 zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
                                 uint64_t size, zx_handle_t* out);
 
-/* Address space: the root VMAR only (sub-regions are not supported yet). */
+/* Address space: the root VMAR and its sub-regions. */
 zx_handle_t zx_vmar_root_self(void);
 zx_status_t zx_vmar_map(zx_handle_t handle, zx_vm_option_t options, size_t vmar_offset,
                         zx_handle_t vmo, uint64_t vmo_offset, size_t len, zx_vaddr_t* mapped_addr);
 zx_status_t zx_vmar_unmap(zx_handle_t handle, zx_vaddr_t addr, size_t len);
 zx_status_t zx_vmar_protect(zx_handle_t handle, zx_vm_option_t options, zx_vaddr_t addr,
                             size_t len);
+zx_status_t zx_vmar_allocate(zx_handle_t parent_vmar, zx_vm_option_t options, size_t offset,
+                             size_t size, zx_handle_t* child_vmar, zx_vaddr_t* child_addr);
+zx_status_t zx_vmar_destroy(zx_handle_t handle);
+zx_status_t zx_vmar_op_range(zx_handle_t handle, uint32_t op, zx_vaddr_t address, size_t size,
+                             void* buffer, size_t buffer_size);
 
 /* Pagers. */
 zx_status_t zx_pager_create(uint32_t options, zx_handle_t* out);

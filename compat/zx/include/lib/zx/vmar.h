@@ -1,5 +1,5 @@
-// lib/zx's zx::vmar over zx_vmar_* (upager's zx layer; docs/zx-compat.md). Only the root
-// VMAR exists in the layer: allocate and destroy (sub-regions) are not here yet.
+// lib/zx's zx::vmar over zx_vmar_* (upager's zx layer; docs/zx-compat.md): the root VMAR and
+// its sub-regions.
 #ifndef UPAGER_COMPAT_LIB_ZX_VMAR_H_
 #define UPAGER_COMPAT_LIB_ZX_VMAR_H_
 
@@ -33,6 +33,18 @@ class vmar final : public object<vmar> {
   }
   zx_status_t protect(zx_vm_option_t options, uintptr_t address, size_t len) const {
     return zx_vmar_protect(get(), options, address, len);
+  }
+  zx_status_t op_range(uint32_t op, uint64_t address, uint64_t size, void* buffer,
+                       size_t buffer_size) const {
+    return zx_vmar_op_range(get(), op, address, size, buffer, buffer_size);
+  }
+  zx_status_t destroy() const { return zx_vmar_destroy(get()); }
+  zx_status_t allocate(zx_vm_option_t options, size_t offset, size_t size, vmar* child,
+                       uintptr_t* child_addr) const {
+    zx_handle_t h = ZX_HANDLE_INVALID;
+    const zx_status_t status = zx_vmar_allocate(get(), options, offset, size, &h, child_addr);
+    child->reset(h);
+    return status;
   }
 };
 

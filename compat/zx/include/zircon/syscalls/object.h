@@ -17,6 +17,7 @@ typedef uint32_t zx_object_info_topic_t;
 #define ZX_INFO_NONE         ((zx_object_info_topic_t)0u)
 #define ZX_INFO_HANDLE_VALID ((zx_object_info_topic_t)1u)
 #define ZX_INFO_HANDLE_BASIC ((zx_object_info_topic_t)2u)
+#define ZX_INFO_VMAR         ((zx_object_info_topic_t)7u)
 #define ZX_INFO_THREAD       ((zx_object_info_topic_t)10u)
 #define ZX_INFO_HANDLE_COUNT ((zx_object_info_topic_t)19u)
 #define ZX_INFO_VMO_V1       UPAGER_ZX_INFO_TOPIC_(23u, 0u)
@@ -94,6 +95,11 @@ typedef struct zx_info_handle_basic {
 typedef struct zx_info_handle_count {
   uint32_t handle_count;
 } zx_info_handle_count_t;
+
+typedef struct zx_info_vmar {
+  uintptr_t base;
+  size_t len;
+} zx_info_vmar_t;
 
 typedef struct zx_info_vmo {
   zx_koid_t koid;
