@@ -11,9 +11,9 @@ namespace {
 
 // Lives on the starter's stack until the new thread has signalled `ready`.
 struct Launch {
-  void (*fn)(void*);
-  void* arg;
-  ThreadOutcome* outcome;
+  void (*fn)(void*) = nullptr;
+  void* arg = nullptr;
+  ThreadOutcome* outcome = nullptr;
   zx_handle_t handle = ZX_HANDLE_INVALID;
   zx_status_t status = ZX_OK;
   sync_completion_t ready;
@@ -41,7 +41,10 @@ int Entry(void* raw) {
 zx_status_t StartCatchingThread(void (*fn)(void*), void* arg, ThreadOutcome* outcome, thrd_t* thrd,
                                 zx_handle_t* thread_handle) {
   *outcome = ThreadOutcome{};
-  Launch launch{fn, arg, outcome};
+  Launch launch;
+  launch.fn = fn;
+  launch.arg = arg;
+  launch.outcome = outcome;
   if (thrd_create(thrd, Entry, &launch) != thrd_success) return ZX_ERR_NO_RESOURCES;
   sync_completion_wait(&launch.ready, ZX_TIME_INFINITE);
   if (launch.status != ZX_OK) {
