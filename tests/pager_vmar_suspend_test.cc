@@ -129,5 +129,37 @@ TEST(PagerVmar, AThreadParkedAtASafePointIsParked) {
   EXPECT_FALSE(t.handle().IsParked());
 }
 
+// A thread suspended while it runs its own code, which then faults on an absent page of a
+// mapping, is held in that fault at once: parked, not blocked on the pager, no READ. Once
+// resumed it asks the pager. (Before FaultService::HoldIfSuspended, such a fault waited for
+// the pager, the suspension unseen.)
+TEST(PagerVmar, AThreadSuspendedBeforeItFaultsIsHeldVmar) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(1);
+  ASSERT_NE(vmo, nullptr);
+  Mapping map;
+  ASSERT_EQ(MapVmo(*vmo, &map), Status::kOk);
+
+  std::atomic<bool> go{false};
+  TestThread t([&] {
+    while (!go.load()) {
+    }
+    return CheckMapped(map, *vmo, 0, 1);
+  });
+  t.Start();
+  t.handle().Suspend();
+  go.store(true);
+  ASSERT_TRUE(PollUntil([&] { return t.handle().IsParked(); }));
+  EXPECT_FALSE(t.handle().IsBlockedOnPager());
+  EXPECT_FALSE(pager.AnyPacket());
+  t.handle().Resume();
+  ASSERT_TRUE(t.WaitForBlocked());
+  ASSERT_TRUE(pager.WaitForPageRead(*vmo, 0, 1));
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
+  ASSERT_TRUE(t.Wait());
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 }  // namespace
 }  // namespace upager::testing

@@ -44,7 +44,9 @@ class ThreadHandle {
   // cancelled unless another waiter shares it), and on Resume the fault is taken again,
   // which asks the pager afresh (a new READ packet if the page is still absent). A supply
   // from a buffer that places the page straight into the mapping meanwhile wakes it, and it
-  // runs on to its next safe point. Kill releases a held fault as Resume does.
+  // runs on to its next safe point. Kill releases a held fault as Resume does. A thread
+  // suspended while it runs its own code is held the same way in the next fault it takes on
+  // a Mapping that must wait for a pager (that fault is its safe point).
   void Suspend();
   void Resume();
 

@@ -44,6 +44,8 @@ ThreadState::ThreadState() : tid(static_cast<int>(::gettid())) {}
 
 void ThreadState::MarkExited() {
   exited_.store(true, std::memory_order_release);
+  // The fault backend forgets a thread that exited suspended (its id may be reused).
+  FaultSuspendChanged(this);
   NotifyThreadChanged(tid);
 }
 

@@ -129,6 +129,10 @@ class FaultService {
   // ThreadState's suspend hook (thread_state.h): holds the faults of a suspended thread on
   // every mapping, releases them once it is resumed or killed. Serialised per process.
   static void OnSuspendChanged(ThreadState* state);
+  // A fault of thread `tid` on `mapping` has just started to wait for a pager: if the thread
+  // is suspended (as OnSuspendChanged last saw it), the fault is held at once, as if the
+  // suspension had come while it waited. Allocates nothing unless the thread is suspended.
+  static void HoldIfSuspended(MappingObject* mapping, pid_t tid);
 
   // Faults waiting for a pager, process-wide: while there are any, fault threads wake up
   // periodically to check them against the overtime limits.

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <boost/container/small_vector.hpp>
+
 #include "base/deferred_wakeups.h"
 #include "base/handle_access.h"
 #include "base/thread_state.h"
@@ -452,16 +454,22 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
     status = vmo_->HandleFault(this, FaultInfo{page_offset, write, wp}, record->request());
   }
   if (status == Status::kShouldWait) {
-    // The record belongs to the request now; unless it completed already, the overtime
-    // scan may look at it.
-    MutexLock lock(&records_mutex_);
-    RecordState& state = StateOf(*record);
-    if (state.in_use && state.generation == generation) {
-      // Blocked on the pager from now on (the packet is queued), like a Wait.
-      if (!for_holder()) state.blocked_token = FaultService::MarkBlocked(tid);
-      state.waiting = true;
-      FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
+    bool waiting = false;
+    {
+      // The record belongs to the request now; unless it completed already, the overtime
+      // scan may look at it.
+      MutexLock lock(&records_mutex_);
+      RecordState& state = StateOf(*record);
+      if (state.in_use && state.generation == generation) {
+        // Blocked on the pager from now on (the packet is queued), like a Wait.
+        if (!for_holder()) state.blocked_token = FaultService::MarkBlocked(tid);
+        state.waiting = true;
+        waiting = true;
+        FaultService::waiting_faults.fetch_add(1, std::memory_order_relaxed);
+      }
     }
+    // A thread suspended before it faulted is held at once, as one suspended in its fault.
+    if (waiting && !for_holder()) FaultService::HoldIfSuspended(this, tid);
     return;
   }
   {
@@ -474,7 +482,9 @@ void MappingObject::OnFault(uintptr_t address, bool write, bool wp, pid_t tid) {
 void MappingObject::HoldFaultsOf(pid_t tid) {
   // As the overtime scan cancels (CheckOvertime): marked first, so that a completion racing
   // with the cancel leaves the record to us.
-  std::vector<FaultRecord*> hit;
+  // A thread sleeps in one fault at a time: no allocation here (HoldIfSuspended calls this
+  // on the fault path).
+  boost::container::small_vector<FaultRecord*, 2> hit;
   {
     MutexLock lock(&records_mutex_);
     for (auto& record : records_) {

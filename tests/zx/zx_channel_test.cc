@@ -52,6 +52,7 @@ TEST_F(ZxChannel, CreateGivesTwoEndpoints) {
   EXPECT_EQ(info.rights, ZX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_EQ(RightsOf(b_.get()), ZX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_NE(KoidOf(a_.get()), KoidOf(b_.get()));
+  EXPECT_EQ(info.related_koid, KoidOf(b_.get()));
   EXPECT_EQ(SignalsOf(a_.get()), ZX_CHANNEL_WRITABLE);
   EXPECT_EQ(SignalsOf(b_.get()), ZX_CHANNEL_WRITABLE);
 

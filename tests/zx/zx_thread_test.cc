@@ -256,6 +256,72 @@ TEST_F(ZxThread, SuspendAThreadBlockedInAMappedFault) {
   EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, 2 * kPage), ZX_OK);
 }
 
+// SUSPENDED comes when the thread has stopped, not when the token is made: a thread running
+// its own code runs on (RUNNING) until its next safe point, here a pager wait it enters.
+TEST_F(ZxThread, SuspendedOnlyOnceTheThreadStops) {
+  std::atomic<bool> go{false};
+  uint8_t byte = 0;
+  Worker worker([&] {
+    while (!go.load()) std::this_thread::yield();
+    EXPECT_EQ(zx_vmo_read(vmo_.get(), &byte, 0, 1), ZX_OK);
+  });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_MSEC(200)),
+                               nullptr),
+            ZX_ERR_TIMED_OUT);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_RUNNING);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  go.store(true);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_THREAD_SUSPENDED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_SUSPENDED);
+  ASSERT_EQ(zx_handle_close(token.release()), ZX_OK);
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x44));
+  worker.Join();
+  EXPECT_EQ(byte, 0x44);
+  ExpectNoPacket();
+}
+
+// The same when the safe point is a fault on a mapping: a thread already suspended that
+// faults on an absent page is held in the fault at once (SUSPENDED), and asks the pager only
+// once resumed.
+TEST_F(ZxThread, ASuspendedThreadThatFaultsIsHeld) {
+  std::string why;
+  if (upager::MappingSupport(&why) != upager::Status::kOk) UPAGER_SKIP_OR_FAIL(why);
+  zx_vaddr_t addr = 0;
+  ASSERT_EQ(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ, 0, vmo_.get(), 0, 2 * kPage, &addr),
+            ZX_OK);
+  std::atomic<bool> go{false};
+  uint8_t byte = 0;
+  Worker worker([&] {
+    while (!go.load()) std::this_thread::yield();
+    byte = *reinterpret_cast<volatile const uint8_t*>(addr);
+  });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  go.store(true);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_THREAD_SUSPENDED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_THREAD_SUSPENDED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_SUSPENDED);
+  ExpectNoPacket();
+  ASSERT_EQ(zx_handle_close(token.release()), ZX_OK);
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x55));
+  worker.Join();
+  EXPECT_EQ(byte, 0x55);
+  ExpectNoPacket();
+  EXPECT_EQ(zx_vmar_unmap(zx_vmar_root_self(), addr, 2 * kPage), ZX_OK);
+}
+
 // Suspensions count: the thread runs again only once both tokens are gone.
 TEST_F(ZxThread, TwoTokensBothMustGo) {
   uint8_t byte = 0;
@@ -338,6 +404,26 @@ TEST_F(ZxThread, TerminatedAfterExit) {
   EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_DEAD);
 }
 
+// A thread suspended while it runs its own code and that returns before any safe point
+// exits: TERMINATED, DEAD; its token closes normally afterwards.
+TEST_F(ZxThread, ASuspendedThreadThatNeverStopsStillExits) {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  Worker worker([released] { released.wait(); });
+  Owned token;
+  ASSERT_EQ(zx_task_suspend_token(worker.get(), token.out()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_THREAD_RUNNING);
+  release.set_value();
+  zx_signals_t observed = 0;
+  ASSERT_EQ(zx_object_wait_one(worker.get(), ZX_TASK_TERMINATED, zx_deadline_after(ZX_SEC(30)),
+                               &observed),
+            ZX_OK);
+  EXPECT_EQ(observed, ZX_TASK_TERMINATED);
+  EXPECT_EQ(InfoOf(worker.get()).state, ZX_THREAD_STATE_DEAD);
+  EXPECT_EQ(zx_handle_close(token.release()), ZX_OK);
+  EXPECT_EQ(SignalsOf(worker.get()), ZX_TASK_TERMINATED);
+}
+
 // zx_task_kill ends the thread's page-request wait (upager's Kill): DYING until it exits.
 TEST_F(ZxThread, KillEndsAPagerWait) {
   uint8_t byte = 0;
@@ -382,6 +468,48 @@ TEST_F(ZxThread, ExceptionChannel) {
   release.set_value();
   worker.Join();
   EXPECT_EQ(SignalsOf(exceptions.get()), ZX_CHANNEL_PEER_CLOSED);
+}
+
+// lib/zx as a pager test harness uses it: a zx::thread duplicated from self(), suspended
+// from another thread through zx::thread::suspend, watched with wait_one and get_info.
+TEST_F(ZxThread, LibzxThreadAndSuspendToken) {
+  uint8_t byte = 0;
+  std::promise<::zx::thread> handed;
+  auto got = handed.get_future();
+  std::thread worker([&] {
+    ::zx::thread self;
+    EXPECT_EQ(::zx::thread::self()->duplicate(ZX_RIGHT_SAME_RIGHTS, &self), ZX_OK);
+    handed.set_value(std::move(self));
+    EXPECT_EQ(zx_vmo_read(vmo_.get(), &byte, 0, 1), ZX_OK);
+  });
+  ::zx::thread thread = got.get();
+  ASSERT_TRUE(thread.is_valid());
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_TRUE(PollState(thread.get(), ZX_THREAD_STATE_BLOCKED_PAGER));
+  ::zx::suspend_token token;
+  ASSERT_EQ(thread.suspend(&token), ZX_OK);
+  zx_signals_t observed = 0;
+  ASSERT_EQ(thread.wait_one(ZX_THREAD_SUSPENDED, ::zx::deadline_after(::zx::sec(30)), &observed),
+            ZX_OK);
+  zx_info_thread_t info{};
+  ASSERT_EQ(thread.get_info(ZX_INFO_THREAD, &info, sizeof info, nullptr, nullptr), ZX_OK);
+  EXPECT_EQ(info.state, ZX_THREAD_STATE_SUSPENDED);
+  token.reset();
+  ASSERT_NO_FATAL_FAILURE(ExpectRead(0));
+  ASSERT_NO_FATAL_FAILURE(Supply(0, 0x66));
+  ASSERT_EQ(thread.wait_one(ZX_TASK_TERMINATED, ::zx::time::infinite(), &observed), ZX_OK);
+  EXPECT_EQ(observed, ZX_TASK_TERMINATED);
+  worker.join();
+  EXPECT_EQ(byte, 0x66);
+  ::zx::thread current;
+  ASSERT_EQ(::zx::thread::upager_current(&current), ZX_OK);
+  zx_info_handle_basic_t mine{};
+  zx_info_handle_basic_t self{};
+  ASSERT_EQ(current.get_info(ZX_INFO_HANDLE_BASIC, &mine, sizeof mine, nullptr, nullptr), ZX_OK);
+  ASSERT_EQ(
+      ::zx::thread::self()->get_info(ZX_INFO_HANDLE_BASIC, &self, sizeof self, nullptr, nullptr),
+      ZX_OK);
+  EXPECT_EQ(mine.koid, self.koid);
 }
 
 TEST(ZxExceptionLayout, AsZircons) {

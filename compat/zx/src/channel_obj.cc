@@ -13,6 +13,8 @@ ChannelObj::ChannelObj()
 void ChannelObj::CreatePair(std::shared_ptr<ChannelObj>* a, std::shared_ptr<ChannelObj>* b) {
   auto first = std::make_shared<ChannelObj>();
   auto second = std::make_shared<ChannelObj>();
+  first->peer_koid_ = second->koid();
+  second->peer_koid_ = first->koid();
   {
     internal::MutexLock lock(&first->mutex_);
     first->peer_ = second;

@@ -42,13 +42,14 @@ class ChannelObj final : public Object {
   // dropped with `may_discard`) if it does not fit.
   zx_status_t Read(uint32_t num_bytes, uint32_t num_handles, bool may_discard, ChannelMessage* out,
                    uint32_t* actual_bytes, uint32_t* actual_handles);
-  // True if `object` is this endpoint.
-  bool Is(const Object* object) const { return object == this; }
+  // The peer's koid, also once it is closed.
+  zx_koid_t related_koid() const override { return peer_koid_; }
 
  private:
   void Enqueue(ChannelMessage message);
   void OnPeerClosed();
 
+  zx_koid_t peer_koid_ = ZX_KOID_INVALID;  // set by CreatePair, before any other thread sees it
   internal::Mutex mutex_;
   std::weak_ptr<ChannelObj> peer_ UPAGER_GUARDED_BY(mutex_);
   std::deque<ChannelMessage> messages_ UPAGER_GUARDED_BY(mutex_);

@@ -78,6 +78,8 @@ class Object {
   size_t waiter_count();
   // The handle `via` was closed: its waits end (wait_one: ZX_ERR_CANCELED; async: dropped).
   void OnHandleClosed(zx_handle_t via);
+  // zx_info_handle_basic_t::related_koid: a channel endpoint's peer; 0 for most objects.
+  virtual zx_koid_t related_koid() const { return ZX_KOID_INVALID; }
 
  protected:
   // For subclasses whose own state changes their signals.

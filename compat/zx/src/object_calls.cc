@@ -74,6 +74,7 @@ extern "C" zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, vo
       record.koid = entry.object->koid();
       record.rights = entry.rights;
       record.type = entry.object->type();
+      record.related_koid = entry.object->related_koid();
       return SingleRecord(record, buffer, buffer_size, actual, avail);
     }
     case ZX_INFO_HANDLE_COUNT: {

@@ -87,7 +87,7 @@ typedef struct zx_info_handle_basic {
   zx_koid_t koid;
   zx_rights_t rights;
   zx_obj_type_t type;
-  zx_koid_t related_koid; /* 0: no related object in this layer yet */
+  zx_koid_t related_koid; /* a channel endpoint's peer; else 0 in this layer */
   uint32_t reserved;
   uint8_t padding1[4];
 } zx_info_handle_basic_t;
