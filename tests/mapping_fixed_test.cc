@@ -200,7 +200,9 @@ TEST(MappingFixed, MapRangeMapsPresentPagesAndAsksForNone) {
   EXPECT_FALSE(pager.AnyPacket());
   // With MINOR faults the present page is in the page tables now; without, the kernel maps
   // it from the memfd at the first access, which never reaches the pager either.
-  if (internal::PageReclaimer::Default().clock()) EXPECT_TRUE(PtePresent(map.data()));
+  if (internal::PageReclaimer::Default().clock()) {
+    EXPECT_TRUE(PtePresent(map.data()));
+  }
   EXPECT_FALSE(PtePresent(map.data() + kPageSize));
   uint64_t value = 0;
   ASSERT_TRUE(ProbeLoad(map.data() + 8, &value).ok);

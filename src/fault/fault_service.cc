@@ -316,74 +316,6 @@ void FaultService::Detach(MappingObject* mapping, bool faults, const Stripes& st
   if (stopping) Stop(std::move(stopping));
 }
 
-bool FaultService::BeginReplace(uintptr_t start, uint64_t len, MappingObject** replaced,
-                                size_t* count) {
-  MutexLock lock(&mutex_);
-  while (replacing_) idle_.Wait(&mutex_);
-  replacing_ = true;
-  replacing_start_ = start;
-  replacing_len_ = len;
-  const uintptr_t end = start + len;
-  auto overlaps = [&](const std::pair<const uintptr_t, Entry>& e) {
-    return e.first < end && start < e.first + e.second.len;
-  };
-  // No fault thread in them: a fault being handled there could install into the range.
-  for (bool busy = true; busy;) {
-    busy = false;
-    for (auto& e : ranges_) {
-      if (overlaps(e) && e.second.users > 0) busy = true;
-    }
-    if (busy) idle_.Wait(&mutex_);
-  }
-  size_t n = 0;
-  bool fits = true;
-  for (auto it = ranges_.begin(); it != ranges_.end();) {
-    if (!overlaps(*it)) {
-      ++it;
-      continue;
-    }
-    const Entry entry = it->second;
-    const uintptr_t from = it->first;
-    const uintptr_t to = from + entry.len;
-    bool seen = false;
-    for (size_t i = 0; i < n; ++i) seen = seen || replaced[i] == entry.mapping;
-    if (!seen) {
-      if (n < kMaxReplaced) {
-        replaced[n++] = entry.mapping;
-      } else {
-        fits = false;
-      }
-    }
-    it = ranges_.erase(it);
-    if (from < start) {
-      Entry head = entry;
-      head.len = start - from;
-      ranges_.emplace(from, head);
-    }
-    if (to > end) {
-      Entry tail = entry;
-      tail.len = to - end;
-      it = ranges_.emplace(end, tail).first;
-      ++it;
-    }
-  }
-  // The old mappings of the range are gone: their failures no longer explain an access there
-  // (FaultStatusForAddress; the addresses get a new mapping or a reservation).
-  Failures().Forget(start, len);
-  *count = n;
-  return fits;
-}
-
-void FaultService::EndReplace() {
-  {
-    MutexLock lock(&mutex_);
-    replacing_ = false;
-    replacing_start_ = 0;
-    replacing_len_ = 0;
-  }
-  idle_.NotifyAll();
-}
-
 void FaultService::Stop(std::shared_ptr<Generation> generation) {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(generation->stop_fd, &one, sizeof(one));
@@ -581,6 +513,10 @@ void FaultService::ClearPoisons(int tid) {
     }
     it = self.poisoned_.erase(it);
   }
+}
+
+void FaultService::ForgetFailures(uintptr_t start, uint64_t len) {
+  Failures().Forget(start, len);
 }
 
 Status FaultService::StatusForAddress(uintptr_t address) {

@@ -92,9 +92,16 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   // they retry here and never touch the range unregistered.
   ReplaceScope replace(fixed, len);
   if (fixed != 0 && !replace.ok()) return Status::kNoResources;
-  void* addr = ::mmap(reinterpret_cast<void*>(fixed), len, PROT_READ | (writable ? PROT_WRITE : 0),
-                      MAP_SHARED | (fixed != 0 ? MAP_FIXED : 0), target.fd,
-                      static_cast<off_t>(target.fd_offset));
+  // At a fixed address, the system call itself, as in MapOwnPiece: a sanitizer's mmap
+  // interceptor takes a MAP_FIXED replacement for a write of the range by this thread, but
+  // the threads that read it after (those woken at the end of the replace) are ordered by
+  // the kernel, which it cannot see.
+  const int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+  void* addr =
+      fixed != 0
+          ? reinterpret_cast<void*>(::syscall(SYS_mmap, fixed, len, prot, MAP_SHARED | MAP_FIXED,
+                                              target.fd, static_cast<off_t>(target.fd_offset)))
+          : ::mmap(nullptr, len, prot, MAP_SHARED, target.fd, static_cast<off_t>(target.fd_offset));
   if (addr == MAP_FAILED) {
     if (fixed != 0) Reserve(fixed, len);
     return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;

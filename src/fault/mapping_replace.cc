@@ -17,6 +17,74 @@
 
 namespace upager::internal {
 
+bool FaultService::BeginReplace(uintptr_t start, uint64_t len, MappingObject** replaced,
+                                size_t* count) {
+  MutexLock lock(&mutex_);
+  while (replacing_) idle_.Wait(&mutex_);
+  replacing_ = true;
+  replacing_start_ = start;
+  replacing_len_ = len;
+  const uintptr_t end = start + len;
+  auto overlaps = [&](const std::pair<const uintptr_t, Entry>& e) {
+    return e.first < end && start < e.first + e.second.len;
+  };
+  // No fault thread in them: a fault being handled there could install into the range.
+  for (bool busy = true; busy;) {
+    busy = false;
+    for (auto& e : ranges_) {
+      if (overlaps(e) && e.second.users > 0) busy = true;
+    }
+    if (busy) idle_.Wait(&mutex_);
+  }
+  size_t n = 0;
+  bool fits = true;
+  for (auto it = ranges_.begin(); it != ranges_.end();) {
+    if (!overlaps(*it)) {
+      ++it;
+      continue;
+    }
+    const Entry entry = it->second;
+    const uintptr_t from = it->first;
+    const uintptr_t to = from + entry.len;
+    bool seen = false;
+    for (size_t i = 0; i < n; ++i) seen = seen || replaced[i] == entry.mapping;
+    if (!seen) {
+      if (n < kMaxReplaced) {
+        replaced[n++] = entry.mapping;
+      } else {
+        fits = false;
+      }
+    }
+    it = ranges_.erase(it);
+    if (from < start) {
+      Entry head = entry;
+      head.len = start - from;
+      ranges_.emplace(from, head);
+    }
+    if (to > end) {
+      Entry tail = entry;
+      tail.len = to - end;
+      it = ranges_.emplace(end, tail).first;
+      ++it;
+    }
+  }
+  // The old mappings of the range are gone: their failures no longer explain an access there
+  // (FaultStatusForAddress; the addresses get a new mapping or a reservation).
+  ForgetFailures(start, len);
+  *count = n;
+  return fits;
+}
+
+void FaultService::EndReplace() {
+  {
+    MutexLock lock(&mutex_);
+    replacing_ = false;
+    replacing_start_ = 0;
+    replacing_len_ = 0;
+  }
+  idle_.NotifyAll();
+}
+
 void MappingObject::Reserve(uintptr_t start, uint64_t len) {
   // The system call itself: see MapOwnPiece (a sanitizer's interceptor takes a MAP_FIXED
   // replacement for a write of the range by this thread).
@@ -109,13 +177,11 @@ Status MappingObject::MapRange(uint64_t rel, uint64_t len) {
   if (rel > length() || len > length() - rel) return Status::kOutOfRange;
   if (!takes_faults()) return Status::kOk;  // no pager: every page is there already
   // Each present page is mapped as its MINOR fault would map it (under the VMO lock,
-  // write-protected); an absent one is left alone, so the pager is asked for nothing.
-  // Without MINOR faults a present page needs no mapping ahead: the kernel maps it from the
-  // memfd at the first access, without a fault that reaches us.
-  for (uint64_t page = rel; page < rel + len; page += kPageSize) {
-    if (!IsLive(page, kPageSize)) continue;
-    vmo_->HandleMinorFault(this, vmo_offset() + page);
-  }
+  // write-protected; Continue skips the parts no longer this mapping's); an absent one is
+  // left alone, so the pager is asked for nothing. Without MINOR faults a present page needs
+  // no mapping ahead: the kernel maps it from the memfd at the first access, without a fault
+  // that reaches us.
+  vmo_->MapPresent(this, vmo_offset() + rel, len);
   return Status::kOk;
 }
 

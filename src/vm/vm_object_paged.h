@@ -152,6 +152,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // referenced and maps it back write-protected, so that a store still faults as if the
   // page had never left (18.7), or wakes the thread to retry if the page has gone.
   void HandleMinorFault(VmMapping* mapping, uint64_t offset);
+  // ZX_VM_MAP_RANGE (mapping_replace.cc): maps into `mapping` the pages of the page-aligned
+  // [offset, offset+len) present in storage, write-protected, as their MINOR faults would;
+  // leaves the absent ones (and wakes nobody), so the pager is asked for nothing.
+  void MapPresent(VmMapping* mapping, uint64_t offset, uint64_t len);
 
   // Evicts `page` if it is Clean and not always-need (the slot becomes absent, so the next
   // access asks the pager again); false otherwise. Called with no lock held.

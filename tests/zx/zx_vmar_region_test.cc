@@ -376,5 +376,62 @@ TEST_F(ZxVmarRegion, OpRangeChecksAndCommits) {
   EXPECT_EQ(zx_vmar_destroy(r), ZX_OK);
 }
 
+TEST_F(ZxVmarRegion, ChildrenThroughTheParent) {
+  Owned vmo = PagedVmo(6, 1);
+  Supply(vmo.get(), 6, 0, 1);
+  Owned outer, inner;
+  zx_vaddr_t outer_base = 0, inner_base = 0;
+  ASSERT_EQ(zx_vmar_allocate(zx_vmar_root_self(), kCanRw | ZX_VM_CAN_MAP_SPECIFIC, 0, 16 * kPage,
+                             outer.out(), &outer_base),
+            ZX_OK);
+  // An upper limit, an alignment.
+  Owned low;
+  zx_vaddr_t low_base = 0;
+  EXPECT_EQ(zx_vmar_allocate(outer.get(), kCanRw | ZX_VM_OFFSET_IS_UPPER_LIMIT, kPage, 2 * kPage,
+                             low.out(), &low_base),
+            ZX_ERR_INVALID_ARGS);  // larger than the limit
+  ASSERT_EQ(zx_vmar_allocate(outer.get(), kCanRw | ZX_VM_OFFSET_IS_UPPER_LIMIT, 2 * kPage,
+                             2 * kPage, low.out(), &low_base),
+            ZX_OK);
+  EXPECT_EQ(low_base, outer_base);
+  EXPECT_EQ(zx_vmar_allocate(outer.get(), kCanRw | ZX_VM_OFFSET_IS_UPPER_LIMIT, 3 * kPage,
+                             2 * kPage, inner.out(), &inner_base),
+            ZX_ERR_NO_RESOURCES);  // [0, 3 pages) has one page left
+  ASSERT_EQ(zx_vmar_allocate(outer.get(), kCanRw | (14u << ZX_VM_ALIGN_BASE), 0, 4 * kPage,
+                             inner.out(), &inner_base),
+            ZX_OK);
+  EXPECT_EQ(inner_base % (4 * kPage), 0u);
+  EXPECT_GE(inner_base, outer_base + 2 * kPage);
+  zx_vaddr_t addr = 0;
+  ASSERT_EQ(zx_vmar_map(inner.get(), ZX_VM_PERM_READ, 0, vmo.get(), 0, kPage, &addr), ZX_OK);
+  EXPECT_EQ(addr, inner_base);
+  // Overwriting a sub-region is refused; unmapping part of one too, and all of one without
+  // OP_CHILDREN.
+  zx_vaddr_t over = 0;
+  EXPECT_EQ(zx_vmar_map(outer.get(), ZX_VM_PERM_READ | ZX_VM_SPECIFIC_OVERWRITE,
+                        inner_base - outer_base, vmo.get(), 0, kPage, &over),
+            ZX_ERR_INVALID_ARGS);
+  EXPECT_EQ(zx_vmar_unmap(outer.get(), inner_base, kPage), ZX_ERR_INVALID_ARGS);
+  Owned outer_no_op = Without(outer.get(), ZX_RIGHT_OP_CHILDREN);
+  EXPECT_EQ(zx_vmar_unmap(outer_no_op.get(), inner_base, 4 * kPage), ZX_ERR_INVALID_ARGS);
+  // Protect through the parent: OP_CHILDREN needed, no permission added.
+  EXPECT_EQ(zx_vmar_protect(outer_no_op.get(), ZX_VM_PERM_READ, addr, kPage), ZX_ERR_INVALID_ARGS);
+  EXPECT_EQ(zx_vmar_protect(outer.get(), kRw, addr, kPage), ZX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(zx_vmar_protect(outer.get(), ZX_VM_PERM_READ, addr, kPage), ZX_OK);
+  EXPECT_EQ(zx_vmar_protect(inner.get(), kRw, addr, kPage), ZX_OK);  // its own region may
+  EXPECT_TRUE(ProbeStore(reinterpret_cast<void*>(addr + 8), 0x42).ok);
+  uint64_t word = 0;
+  ASSERT_EQ(zx_vmo_read(vmo.get(), &word, 8, 8), ZX_OK);
+  EXPECT_EQ(word, 0x42u);
+  // Unmapping the whole sub-region through the parent destroys it.
+  ASSERT_EQ(zx_vmar_unmap(outer.get(), inner_base, 4 * kPage), ZX_OK);
+  EXPECT_EQ(zx_vmar_map(inner.get(), ZX_VM_PERM_READ, 0, vmo.get(), 0, kPage, &over),
+            ZX_ERR_BAD_STATE);
+  uint64_t value = 0;
+  EXPECT_EQ(ProbeLoad(reinterpret_cast<void*>(addr), &value).signo, SIGSEGV);
+  EXPECT_EQ(zx_vmar_destroy(outer.get()), ZX_OK);
+  ExpectNoPacket();
+}
+
 }  // namespace
 }  // namespace upager::zx::testing
