@@ -52,7 +52,7 @@ TestThread::TestThread(fit::function<bool()> fn) : fn_(std::move(fn)) {}
 
 TestThread::~TestThread() {
   if (thrd_) {
-    ZX_ASSERT(thrd_join(thrd_, nullptr) == thrd_success);
+    ZX_ASSERT(upager_zx_testing::JoinCatchingThread(thrd_));
   }
   ForgetOutcome(this);
 }
@@ -95,7 +95,7 @@ bool TestThread::Wait(ExpectStatus expect,
   // its outcome.
   const ThreadOutcome* outcome = OutcomeOf(this);
   if (thrd_) {
-    ZX_ASSERT(thrd_join(thrd_, nullptr) == thrd_success);
+    ZX_ASSERT(upager_zx_testing::JoinCatchingThread(thrd_));
     thrd_ = 0;
   } else if (!zx_thread_.is_valid()) {
     return false;

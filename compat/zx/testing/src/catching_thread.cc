@@ -2,9 +2,12 @@
 #include "upager_zx_testing/catching_thread.h"
 
 #include <lib/sync/completion.h>
+#include <pthread.h>
 #include <string.h>
 #include <zircon/syscalls.h>
 #include <zircon/syscalls/object.h>
+
+#include <type_traits>
 
 namespace upager_zx_testing {
 namespace {
@@ -19,7 +22,12 @@ struct Launch {
   sync_completion_t ready;
 };
 
-int Entry(void* raw) {
+// The thread is made with pthread_create, not thrd_create: glibc's thrd_create does not go
+// through pthread_create's symbol, so sanitizers (TSan) never see the thread start. On glibc
+// and musl a thrd_t is a pthread_t.
+static_assert(std::is_same_v<thrd_t, pthread_t>, "thrd_t must be a pthread_t");
+
+void* Entry(void* raw) {
   auto* launch = static_cast<Launch*>(raw);
   void (*fn)(void*) = launch->fn;
   void* arg = launch->arg;
@@ -27,13 +35,13 @@ int Entry(void* raw) {
   launch->status = upager_zx_thread_current(&launch->handle);
   const bool run = launch->status == ZX_OK;
   sync_completion_signal(&launch->ready);  // `launch` is gone after this
-  if (!run) return 0;
+  if (!run) return nullptr;
   FaultReport fault;
   if (!RunCatchingFaults(fn, arg, &fault)) {
     outcome->crashed = true;
     outcome->fault = fault;
   }
-  return 0;
+  return nullptr;
 }
 
 }  // namespace
@@ -45,15 +53,17 @@ zx_status_t StartCatchingThread(void (*fn)(void*), void* arg, ThreadOutcome* out
   launch.fn = fn;
   launch.arg = arg;
   launch.outcome = outcome;
-  if (thrd_create(thrd, Entry, &launch) != thrd_success) return ZX_ERR_NO_RESOURCES;
+  if (pthread_create(thrd, nullptr, Entry, &launch) != 0) return ZX_ERR_NO_RESOURCES;
   sync_completion_wait(&launch.ready, ZX_TIME_INFINITE);
   if (launch.status != ZX_OK) {
-    thrd_join(*thrd, nullptr);
+    JoinCatchingThread(*thrd);
     return launch.status;
   }
   *thread_handle = launch.handle;
   return ZX_OK;
 }
+
+bool JoinCatchingThread(thrd_t thrd) { return pthread_join(thrd, nullptr) == 0; }
 
 bool WaitForBlockedOnPager(zx_handle_t thread, zx_time_t deadline) {
   for (;;) {

@@ -29,6 +29,9 @@ struct ThreadOutcome {
 zx_status_t StartCatchingThread(void (*fn)(void*), void* arg, ThreadOutcome* outcome, thrd_t* thrd,
                                 zx_handle_t* thread_handle);
 
+// Joins a thread StartCatchingThread made (true on success).
+bool JoinCatchingThread(thrd_t thrd);
+
 // Polls `thread`'s ZX_INFO_THREAD state until it is ZX_THREAD_STATE_BLOCKED_PAGER (true),
 // the thread is dead or the state cannot be read (false), or `deadline` passes (false).
 bool WaitForBlockedOnPager(zx_handle_t thread, zx_time_t deadline);
