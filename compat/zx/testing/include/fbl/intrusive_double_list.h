@@ -182,6 +182,9 @@ class DoublyLinkedList {
   static DoublyLinkedListable<PtrType>& Links(ValueType* v) {
     return *static_cast<DoublyLinkedListable<PtrType>*>(v);
   }
+  static const DoublyLinkedListable<PtrType>& Links(const ValueType* v) {
+    return *static_cast<const DoublyLinkedListable<PtrType>*>(v);
+  }
 
   void InsertBefore(ValueType* pos, ValueType* obj) {
     auto& links = Links(obj);
