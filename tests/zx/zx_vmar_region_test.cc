@@ -433,5 +433,39 @@ TEST_F(ZxVmarRegion, ChildrenThroughTheParent) {
   ExpectNoPacket();
 }
 
+TEST_F(ZxVmarRegion, SpecificInTheRootNeverMapsOverOthersMemory) {
+  Owned vmo = PagedVmo(7, 1);
+  Supply(vmo.get(), 7, 0, 1);
+  const zx_handle_t root = zx_vmar_root_self();
+  zx_info_vmar_t info{};
+  ASSERT_EQ(zx_object_get_info(root, ZX_INFO_VMAR, &info, sizeof info, nullptr, nullptr), ZX_OK);
+  // A free address: one the kernel gave, given back.
+  zx_vaddr_t addr = 0;
+  ASSERT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ, 0, vmo.get(), 0, kPage, &addr), ZX_OK);
+  ASSERT_EQ(zx_vmar_unmap(root, addr, kPage), ZX_OK);
+  zx_vaddr_t got = 0;
+  ASSERT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, addr - info.base, vmo.get(), 0,
+                        kPage, &got),
+            ZX_OK);
+  EXPECT_EQ(got, addr);
+  EXPECT_TRUE(PageIs(addr, 7, 0));
+  zx_vaddr_t again = 0;
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, addr - info.base, vmo.get(), 0,
+                        kPage, &again),
+            ZX_ERR_ALREADY_EXISTS);
+  // Memory the layer did not map (this test's heap): never replaced.
+  auto heap = std::make_unique<uint8_t[]>(4 * kPage);
+  const zx_vaddr_t page = (reinterpret_cast<zx_vaddr_t>(heap.get()) + kPage - 1) & ~(kPage - 1);
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC, page - info.base, vmo.get(), 0,
+                        kPage, &again),
+            ZX_ERR_ALREADY_EXISTS);
+  EXPECT_EQ(zx_vmar_map(root, ZX_VM_PERM_READ | ZX_VM_SPECIFIC_OVERWRITE, page - info.base,
+                        vmo.get(), 0, kPage, &again),
+            ZX_ERR_NOT_SUPPORTED);
+  heap[page - reinterpret_cast<zx_vaddr_t>(heap.get())] = 1;  // still the heap's
+  EXPECT_EQ(zx_vmar_unmap(root, addr, kPage), ZX_OK);
+  ExpectNoPacket();
+}
+
 }  // namespace
 }  // namespace upager::zx::testing

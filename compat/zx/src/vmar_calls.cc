@@ -137,7 +137,10 @@ zx_status_t Place(VmarObj* vmar, zx_vm_option_t options, uint64_t offset, uint64
       if (region) return ZX_ERR_INVALID_ARGS;  // a sub-region is never overwritten
       *overwrite = true;
     }
-    if (vmar->root && !*overwrite && !ReserveInRoot(*addr, len)) return ZX_ERR_ALREADY_EXISTS;
+    // In the root, a range the layer has nothing in may still be somebody else's memory.
+    if (vmar->root && !*overwrite && !ReserveInRoot(*addr, len)) {
+      return is_overwrite ? ZX_ERR_NOT_SUPPORTED : ZX_ERR_ALREADY_EXISTS;
+    }
     if (vmar->root && *overwrite) {
       // Only over what the layer mapped: a gap is somebody else's memory.
       uintptr_t expected = *addr;
