@@ -114,6 +114,8 @@ class FaultService {
   // `uffd`: the one the address is registered with.
   void FailAccess(const Userfaultfd& uffd, uintptr_t address, pid_t tid, Status status);
   Status StatusForAddress(uintptr_t address);
+  // Drops the statuses recorded for [start, start+len): its mapping is gone or replaced.
+  void ForgetFailures(uintptr_t start, uint64_t len);
   // KernelCopyScope's close hook: clears the poison left for the thread's failed copies.
   static void ClearPoisons(int tid);
 

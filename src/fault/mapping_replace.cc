@@ -68,6 +68,9 @@ bool FaultService::BeginReplace(uintptr_t start, uint64_t len, MappingObject** r
       ++it;
     }
   }
+  // The old mappings of the range are gone: their failures no longer explain an access there
+  // (FaultStatusForAddress; the addresses get a new mapping or a reservation).
+  ForgetFailures(start, len);
   *count = n;
   return fits;
 }

@@ -87,6 +87,10 @@ TEST_F(ZxPager, CreateChecks) {
             ZX_ERR_ACCESS_DENIED);
   EXPECT_EQ(zx_pager_create_vmo(pager.get(), 1u << 9, port_.get(), 0, kPage, &out),
             ZX_ERR_INVALID_ARGS);
+  // Unknown bits are INVALID_ARGS even alongside ZX_VMO_UNBOUNDED (Fuchsia's
+  // Pager.InvalidPagerCreateVmo passes ~0u).
+  EXPECT_EQ(zx_pager_create_vmo(pager.get(), ~0u, port_.get(), 0, kPage, &out),
+            ZX_ERR_INVALID_ARGS);
   EXPECT_EQ(zx_pager_create_vmo(pager.get(), 0, port_.get(), 0, UINT64_MAX, &out),
             ZX_ERR_OUT_OF_RANGE);
   EXPECT_EQ(out, ZX_HANDLE_INVALID);

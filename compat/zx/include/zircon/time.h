@@ -16,7 +16,14 @@ typedef uint64_t zx_ticks_t;
 #define ZX_TIME_INFINITE INT64_MAX
 #define ZX_TIME_INFINITE_PAST INT64_MIN
 
-static inline zx_duration_t upager_zx_scale_(int64_t n, int64_t unit) {
+/* In C++ the helpers are constexpr, so that `constexpr zx_duration_t k = ZX_SEC(1);` holds. */
+#ifdef __cplusplus
+#define UPAGER_ZX_TIME_CONSTEXPR_ constexpr
+#else
+#define UPAGER_ZX_TIME_CONSTEXPR_
+#endif
+
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_duration_t upager_zx_scale_(int64_t n, int64_t unit) {
   zx_duration_t out;
   if (__builtin_mul_overflow(n, unit, &out)) {
     return n < 0 ? ZX_TIME_INFINITE_PAST : ZX_TIME_INFINITE;
@@ -24,7 +31,7 @@ static inline zx_duration_t upager_zx_scale_(int64_t n, int64_t unit) {
   return out;
 }
 
-static inline zx_time_t zx_time_add_duration(zx_time_t t, zx_duration_t d) {
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_add_duration(zx_time_t t, zx_duration_t d) {
   zx_time_t out;
   if (__builtin_add_overflow(t, d, &out)) {
     return d < 0 ? ZX_TIME_INFINITE_PAST : ZX_TIME_INFINITE;
@@ -32,7 +39,7 @@ static inline zx_time_t zx_time_add_duration(zx_time_t t, zx_duration_t d) {
   return out;
 }
 
-static inline zx_time_t zx_time_sub_duration(zx_time_t t, zx_duration_t d) {
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_sub_duration(zx_time_t t, zx_duration_t d) {
   zx_time_t out;
   if (__builtin_sub_overflow(t, d, &out)) {
     return d < 0 ? ZX_TIME_INFINITE : ZX_TIME_INFINITE_PAST;
@@ -40,7 +47,7 @@ static inline zx_time_t zx_time_sub_duration(zx_time_t t, zx_duration_t d) {
   return out;
 }
 
-static inline zx_duration_t zx_time_sub_time(zx_time_t a, zx_time_t b) {
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_duration_t zx_time_sub_time(zx_time_t a, zx_time_t b) {
   zx_duration_t out;
   if (__builtin_sub_overflow(a, b, &out)) {
     return b < 0 ? ZX_TIME_INFINITE : ZX_TIME_INFINITE_PAST;

@@ -7,6 +7,7 @@
 #define UPAGER_COMPAT_ZXTEST_ZXTEST_H_
 
 #include <gtest/gtest.h>
+#include <zircon/assert.h>
 #include <zircon/status.h>
 #include <zircon/types.h>
 
