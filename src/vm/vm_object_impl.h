@@ -24,7 +24,8 @@
 
 namespace upager::internal {
 
-inline constexpr uint64_t kMaxWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
+// The write batch of upager/write_batch.h (10.2): the pages a write asks for at most at a time.
+uint64_t WriteBatchPages();
 
 inline uint64_t PageOf(uint64_t offset) { return offset / kPageSize; }
 inline uint64_t PageCeil(uint64_t offset) { return (offset + kPageSize - 1) / kPageSize; }
