@@ -57,6 +57,22 @@ struct VmoInfo {
   uint64_t parent_koid = 0;   // the parent's koid; 0 for a VMO that is not a child
 };
 
+// upager extension: told when a VMO's last child goes (the zx layer's ZX_VMO_ZERO_CHILDREN).
+// A child counts from CreateChild until it is destroyed: when its last handle and mapping
+// have gone, and, for a read-through clone or a slice, its own read-through children and
+// slices too (they read through it). OnZeroChildren runs on the thread that let the child
+// go, with no lock of the VMO's tree held (GetInfo may be called), and is serialized with
+// SetChildObserver / RemoveChildObserver: once RemoveChildObserver returns, the observer is
+// not called any more. It may also run when a child was created again just before it (read
+// the count with GetInfo).
+class VmoChildObserver {
+ public:
+  virtual void OnZeroChildren() = 0;
+
+ protected:
+  ~VmoChildObserver() = default;
+};
+
 class Vmo : private internal::Handle<internal::VmObjectPaged> {
  public:
   // An anonymous, zero-filled VMO of `size` bytes rounded up to pages. Options:
@@ -121,6 +137,11 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   // handle's rights, with kRightWrite added for the snapshot kinds, removed for NoWrite.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
+  // Sets the VMO's one child observer (replacing any), or removes `observer` if it is the
+  // one set (RemoveChildObserver). Allocates nothing. kBadHandle for an invalid handle;
+  // kNotSupported for a VMO held from another process. No rights are needed.
+  Status SetChildObserver(VmoChildObserver* observer) const;
+  Status RemoveChildObserver(VmoChildObserver* observer) const;
 
  private:
   friend struct internal::HandleAccess;

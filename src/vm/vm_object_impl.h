@@ -114,6 +114,9 @@ struct VmObjectPaged::Impl {
   std::vector<VmObjectPaged*> children UPAGER_GUARDED_BY(mutex);
   // The snapshot children that were copied (their own trees, with their own locks).
   std::atomic<uint32_t> copy_children{0};
+  // The child observer (vmo.h), under its own lock: it is called with no tree lock held.
+  Mutex observer_mutex;
+  VmoChildObserver* child_observer UPAGER_GUARDED_BY(observer_mutex) = nullptr;
   // Lowers every child's parent_limit to what this VMO's first `pages` pages leave it.
   void ClipChildren(uint64_t pages) UPAGER_REQUIRES(mutex);
 

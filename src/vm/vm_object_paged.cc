@@ -33,7 +33,10 @@ VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
 VmObjectPaged::~VmObjectPaged() {
   if (source_) source_->Close();
   if (kind_ == ChildKind::kCopy) {
-    if (auto parent = copied_from_.lock()) parent->impl_->copy_children.fetch_sub(1);
+    if (auto parent = copied_from_.lock()) {
+      parent->impl_->copy_children.fetch_sub(1);
+      parent->OnChildGone();
+    }
   } else if (parent_) {
     // Leave the parent's list before letting go of the parent (docs/clones.md).
     {
@@ -42,8 +45,29 @@ VmObjectPaged::~VmObjectPaged() {
       p.mutex.AssertHeld();  // the same tree lock
       std::erase(p.children, this);
     }
+    parent_->OnChildGone();
     parent_->RemoveHandle();
   }
+}
+
+void VmObjectPaged::SetChildObserver(VmoChildObserver* observer) {
+  MutexLock lock(&impl_->observer_mutex);
+  impl_->child_observer = observer;
+}
+
+void VmObjectPaged::RemoveChildObserver(VmoChildObserver* observer) {
+  MutexLock lock(&impl_->observer_mutex);
+  if (impl_->child_observer == observer) impl_->child_observer = nullptr;
+}
+
+void VmObjectPaged::OnChildGone() {
+  Impl& m = *impl_;
+  {
+    MutexLock lock(&m.mutex);
+    if (!m.children.empty() || m.copy_children.load(std::memory_order_relaxed) != 0) return;
+  }
+  MutexLock lock(&m.observer_mutex);
+  if (m.child_observer != nullptr) m.child_observer->OnZeroChildren();
 }
 
 Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,

@@ -83,6 +83,9 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status SetSize(uint64_t size);
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len);
   void GetInfo(VmoInfo* out) const;
+  // The child observer (vmo.h).
+  void SetChildObserver(VmoChildObserver* observer);
+  void RemoveChildObserver(VmoChildObserver* observer);
 
   // The Pager API; the pager has checked alignment and that this is its VMO.
   Status SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
@@ -188,6 +191,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   };
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid, ChildLink link);
+
+  // A child of this VMO has gone: tells the child observer if none is left. Called with no
+  // tree lock held.
+  void OnChildGone();
 
   // ---- Clones (vm_object_clone.cc) ----
   // Resolves page `page` of this node (of its parent first if `from_parent`), under the tree

@@ -185,6 +185,20 @@ Status Vmo::GetInfo(VmoInfo* out) const {
   return Status::kOk;
 }
 
+Status Vmo::SetChildObserver(VmoChildObserver* observer) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if (remote_) return Status::kNotSupported;
+  object()->SetChildObserver(observer);
+  return Status::kOk;
+}
+
+Status Vmo::RemoveChildObserver(VmoChildObserver* observer) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if (remote_) return Status::kNotSupported;
+  object()->RemoveChildObserver(observer);
+  return Status::kOk;
+}
+
 namespace internal {
 
 Vmo CopyVmoHandle(const Vmo& vmo) { return HandleAccess::CopyLocal(vmo); }

@@ -136,5 +136,6 @@ extern "C" zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options,
   }
   *out = HandleTable::Get().Add(std::make_shared<VmoObj>(std::move(child), resizable, 0, snapshot),
                                 rights);
+  parent->RefreshZeroChildren();  // deasserts ZX_VMO_ZERO_CHILDREN
   return ZX_OK;
 }
