@@ -71,6 +71,7 @@ struct VmObjectPaged::Impl {
       : mutex(tree_mutex != nullptr ? *tree_mutex : own_mutex),
         memfd(fd),
         size(size_bytes),
+        stream_size(size_bytes),
         pages(reclaimer, owner) {}
   // The storage goes off the caller's path where it is large (storage_reaper.h).
   ~Impl() { StorageReaper::Default().Close(memfd, pages.committed_pages()); }
@@ -84,6 +85,8 @@ struct VmObjectPaged::Impl {
   Mutex& mutex;
   const int memfd;
   uint64_t size UPAGER_GUARDED_BY(mutex);
+  // Zircon's content size (vm_object_stream.cc); `size` unless set apart from it.
+  uint64_t stream_size UPAGER_GUARDED_BY(mutex);
   PageList pages UPAGER_GUARDED_BY(mutex);
   bool modified UPAGER_GUARDED_BY(mutex) = false;
   std::atomic<uint64_t> handles{0};

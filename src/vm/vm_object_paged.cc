@@ -73,12 +73,14 @@ void VmObjectPaged::OnChildGone() {
 Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
                                       std::shared_ptr<VmObjectPaged>* out) {
   if (size > kMaxVmoSize) return Status::kOutOfRange;
-  size = Bytes(PageCeil(size));
+  const uint64_t stream_size = size;
+  size = (options & kVmoUnbounded) != 0 ? kMaxVmoSize : Bytes(PageCeil(size));
   int fd;
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
   out->reset(new VmObjectPaged(size, options, fd, nullptr, 0, ChildLink{}));
+  (*out)->InitStreamSize(stream_size);
   return Status::kOk;
 }
 
@@ -86,12 +88,14 @@ Status VmObjectPaged::CreatePagerBacked(uint64_t size, uint32_t options,
                                         std::shared_ptr<PageSource> source, uint64_t pager_koid,
                                         std::shared_ptr<VmObjectPaged>* out) {
   if (size > kMaxVmoSize) return Status::kOutOfRange;
-  size = Bytes(PageCeil(size));
+  const uint64_t stream_size = size;
+  size = (options & kVmoUnbounded) != 0 ? kMaxVmoSize : Bytes(PageCeil(size));
   int fd;
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
   out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid, ChildLink{}));
+  (*out)->InitStreamSize(stream_size);
   // A grown-from-nothing VMO has no content yet: every slot is absent.
   return Status::kOk;
 }
@@ -123,6 +127,15 @@ void VmObjectPaged::GetInfo(VmoInfo* out) const {
 }
 
 Status VmObjectPaged::SetSize(uint64_t new_size) {
+  const Status status = SetSizeImpl(new_size);
+  if (status == Status::kOk) {
+    MutexLock lock(&impl_->mutex);
+    impl_->stream_size = new_size;
+  }
+  return status;
+}
+
+Status VmObjectPaged::SetSizeImpl(uint64_t new_size) {
   if ((options_ & kVmoResizable) == 0) return Status::kUnavailable;
   if (new_size > kMaxVmoSize) return Status::kOutOfRange;
   new_size = Bytes(PageCeil(new_size));

@@ -81,6 +81,9 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status Write(const void* data, uint64_t offset, uint64_t len);
   uint64_t size() const;
   Status SetSize(uint64_t size);
+  // The stream size (vmo.h; vm_object_stream.cc).
+  uint64_t stream_size() const;
+  Status SetStreamSize(uint64_t size);
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len);
   void GetInfo(VmoInfo* out) const;
   // The child observer (vmo.h).
@@ -170,6 +173,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   uint64_t EvictFront(PageReclaimer* reclaimer, uint64_t max);
 
  private:
+  // Sets the stream size of a VMO just created (its size given before rounding).
+  void InitStreamSize(uint64_t stream_size);
+  // SetSize but for the stream size.
+  Status SetSizeImpl(uint64_t size);
   // The operations proper; the public ones add the memory-budget steps around them.
   Status WriteImpl(const void* data, uint64_t offset, uint64_t len);
   Status OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len);
