@@ -202,6 +202,29 @@ TEST(VmoStream, FarPagesOfAnUnboundedVmo) {
   EXPECT_TRUE(CheckData(*vmo, mid, 2, Pattern(*vmo, mid, 2)));
 }
 
+// A stream size the whole VMO long, shrunk to one page: one dirty zero range to the end,
+// made without visiting each page (the test would not finish otherwise).
+TEST(VmoStream, PagerShrinkOfTheWholeRange) {
+  const uint64_t pages = kMaxVmoSize / kPageSize;
+  UserPager pager;
+  TestVmo vmo;
+  vmo.key = 5;
+  ASSERT_EQ(Status::kOk,
+            pager.pager().CreateVmo(kVmoUnbounded, pager.port(), vmo.key, kMaxVmoSize, &vmo.vmo));
+  EXPECT_EQ(kMaxVmoSize, StreamSizeOf(vmo.vmo));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(vmo, 0, 2));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(vmo, pages / 2, 1));
+  ASSERT_EQ(Status::kOk, pager.SupplyPages(vmo, pages - 1, 1));
+  ASSERT_EQ(Status::kOk, vmo.vmo.SetStreamSize(P(1)));
+  EXPECT_TRUE(NoRequests(pager, vmo));
+  EXPECT_EQ(P(1), StreamSizeOf(vmo.vmo));
+  EXPECT_EQ(P(1), CommittedBytes(vmo));
+  EXPECT_TRUE(DirtyRangesAre(pager, vmo, {{1, pages - 1, kVmoDirtyRangeIsZero}}));
+  EXPECT_EQ(std::vector<uint8_t>(P(1), 0), ReadBytes(vmo.vmo, P(pages - 1), P(1)));
+  EXPECT_TRUE(CheckData(vmo, 0, 1, Pattern(vmo, 0, 1)));
+  EXPECT_TRUE(NoRequests(pager, vmo));
+}
+
 // Anonymous: a write at the far end commits that page alone.
 TEST(VmoStream, AnonymousFarWrite) {
   Vmo vmo;

@@ -183,7 +183,24 @@ void PageList::AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* f
 
 uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
                           const std::function<bool(SlotKind)>& pred) const {
-  while (page < end && pred(Lookup(page))) ++page;
+  // Absent slots are not stored: a long absent stretch the run takes in is crossed in one
+  // step to the next slot that has content (an unbounded VMO's ranges can be huge).
+  constexpr uint64_t kSkipAfter = 256;
+  const bool takes_absent = pred(SlotKind::kAbsent);
+  while (page < end) {
+    const SlotKind kind = Lookup(page);
+    if (!pred(kind)) break;
+    if (kind == SlotKind::kAbsent && takes_absent && end - page > kSkipAfter) {
+      uint64_t next = end;
+      if (auto it = pages_.lower_bound(page); it != pages_.end()) next = std::min(next, it->first);
+      if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
+        next = std::min(next, it->first);
+      }
+      page = next;
+      continue;
+    }
+    ++page;
+  }
   return page;
 }
 
