@@ -22,5 +22,6 @@
 #include "upager/trace.h"
 #include "upager/vmo.h"
 #include "upager/vmo_service.h"
+#include "upager/write_batch.h"
 
 #endif  // UPAGER_UPAGER_H_

@@ -34,7 +34,10 @@ class VmoRemote;
 extern template class Handle<VmObjectPaged>;
 }  // namespace internal
 
-inline constexpr uint32_t kVmoResizable = 1u << 1, kVmoTrapDirty = 1u << 3;
+// kVmoUnbounded (Zircon's ZX_VMO_UNBOUNDED): the VMO has the largest size, kMaxVmoSize, and
+// the size given at creation is its stream size instead (GetStreamSize). Not with
+// kVmoResizable.
+inline constexpr uint32_t kVmoResizable = 1u << 1, kVmoTrapDirty = 1u << 3, kVmoUnbounded = 1u << 4;
 inline constexpr uint32_t kVmoOpCommit = 1, kVmoOpDecommit = 2, kVmoOpZero = 10,
                           kVmoOpDontNeed = 12, kVmoOpAlwaysNeed = 13, kVmoOpPrefetch = 14;
 inline constexpr uint32_t kVmoInfoPagerBacked = 1u << 5;
@@ -57,11 +60,28 @@ struct VmoInfo {
   uint64_t parent_koid = 0;   // the parent's koid; 0 for a VMO that is not a child
 };
 
+// upager extension: told when a VMO's last child goes (the zx layer's ZX_VMO_ZERO_CHILDREN).
+// A child counts from CreateChild until it is destroyed: when its last handle and mapping
+// have gone, and, for a read-through clone or a slice, its own read-through children and
+// slices too (they read through it). OnZeroChildren runs on the thread that let the child
+// go, with no lock of the VMO's tree held (GetInfo may be called), and is serialized with
+// SetChildObserver / RemoveChildObserver: once RemoveChildObserver returns, the observer is
+// not called any more. It may also run when a child was created again just before it (read
+// the count with GetInfo).
+class VmoChildObserver {
+ public:
+  virtual void OnZeroChildren() = 0;
+
+ protected:
+  ~VmoChildObserver() = default;
+};
+
 class Vmo : private internal::Handle<internal::VmObjectPaged> {
  public:
   // An anonymous, zero-filled VMO of `size` bytes rounded up to pages. Options:
-  // kVmoResizable; anything else (including kVmoTrapDirty) is kInvalidArgs; a size above
-  // kMaxVmoSize is kOutOfRange.
+  // kVmoResizable or kVmoUnbounded (`size` is then the stream size); anything else
+  // (including kVmoTrapDirty, and both together) is kInvalidArgs; a size above kMaxVmoSize
+  // is kOutOfRange.
   static Status Create(uint64_t size, uint32_t options, Vmo* out);
 
   Vmo() = default;
@@ -104,8 +124,19 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   Status Write(const void* data, uint64_t offset, uint64_t len) const;
   Status GetSize(uint64_t* size) const;
   // kAccessDenied without kRightWrite; kUnavailable unless created kVmoResizable; rounds up
-  // to pages.
+  // to pages. The stream size becomes `size` (not rounded).
   Status SetSize(uint64_t size) const;
+  // The stream size (Zircon's content size, zx_vmo_get_stream_size): the size given at
+  // creation (not rounded up), at SetSize or at SetStreamSize. kAccessDenied without
+  // kRightRead; kNotSupported for a VMO held from another process.
+  Status GetStreamSize(uint64_t* size) const;
+  // zx_vmo_set_stream_size. Beyond the VMO's size: a resizable VMO grows to it (SetSize, so
+  // rounded up to pages), any other is kOutOfRange. Shrinking zeroes what the VMO holds in
+  // [size, old stream size) as kVmoOpZero does (docs/zircon-semantics.md 10.4: the partial
+  // page is written, which may ask for READ and DIRTY; whole pages of a pager-backed VMO
+  // become dirty zero ranges, reported so by QueryDirtyRanges), so a later grow shows
+  // zeros there; growing changes nothing else. kAccessDenied without kRightWrite.
+  Status SetStreamSize(uint64_t size) const;
   // kVmoOpCommit, kVmoOpDecommit, kVmoOpZero, kVmoOpDontNeed, kVmoOpAlwaysNeed,
   // kVmoOpPrefetch, with Zircon's semantics (docs/zircon-semantics.md 15). kAccessDenied
   // without kRightWrite (COMMIT, DECOMMIT, ZERO) or kRightRead (PREFETCH).
@@ -121,6 +152,11 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   // handle's rights, with kRightWrite added for the snapshot kinds, removed for NoWrite.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
+  // Sets the VMO's one child observer (replacing any), or removes `observer` if it is the
+  // one set (RemoveChildObserver). Allocates nothing. kBadHandle for an invalid handle;
+  // kNotSupported for a VMO held from another process. No rights are needed.
+  Status SetChildObserver(VmoChildObserver* observer) const;
+  Status RemoveChildObserver(VmoChildObserver* observer) const;
 
  private:
   friend struct internal::HandleAccess;

@@ -38,7 +38,8 @@ bool PagerObject::is_closed() const {
 
 Status PagerObject::CreateVmo(uint32_t options, std::shared_ptr<PortObject> port, uint64_t key,
                               uint64_t size, Vmo* out) {
-  if ((options & ~(kVmoResizable | kVmoTrapDirty)) != 0) {
+  if ((options & ~(kVmoResizable | kVmoTrapDirty | kVmoUnbounded)) != 0 ||
+      (options & (kVmoResizable | kVmoUnbounded)) == (kVmoResizable | kVmoUnbounded)) {
     return Status::kInvalidArgs;
   }
   if (size > kMaxVmoSize) {
@@ -51,8 +52,8 @@ Status PagerObject::CreateVmo(uint32_t options, std::shared_ptr<PortObject> port
   auto source = std::make_shared<PageSource>(proxy);
   proxy->SetSource(source);
   std::shared_ptr<VmObjectPaged> object;
-  const uint64_t rounded = (size + kPageSize - 1) / kPageSize * kPageSize;
-  Status status = VmObjectPaged::CreatePagerBacked(rounded, options, source, koid_, &object);
+  // Rounded up to pages there (an unbounded VMO keeps `size` as its stream size).
+  Status status = VmObjectPaged::CreatePagerBacked(size, options, source, koid_, &object);
 
   bool registered = false;
   if (status == Status::kOk) {

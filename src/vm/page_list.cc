@@ -131,6 +131,7 @@ std::map<uint64_t, PageList::ZeroRange>::const_iterator PageList::FindZeroRange(
 }
 
 void PageList::Mirror(uint64_t page, SlotKind kind) {
+  if (page >= kMirrorPages) return;  // looked up in pages_ (Lookup)
   if (page >= kinds_.size()) {
     if (kind == SlotKind::kAbsent) return;
     kinds_.resize(std::max<uint64_t>(page + 1, kinds_.size() * 2));
@@ -140,6 +141,9 @@ void PageList::Mirror(uint64_t page, SlotKind kind) {
 
 SlotKind PageList::Lookup(uint64_t page) const {
   if (page < kinds_.size() && kinds_[page] != 0) return static_cast<SlotKind>(kinds_[page]);
+  if (page >= kMirrorPages) {
+    if (auto it = pages_.find(page); it != pages_.end()) return it->second.kind;
+  }
   if (zero_ranges_.empty()) return SlotKind::kAbsent;
   return FindZeroRange(page) != zero_ranges_.end() ? SlotKind::kZeroRange : SlotKind::kAbsent;
 }
@@ -156,7 +160,14 @@ void PageList::AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* f
   if (hi >= n) hi = std::max(hi, high);
   uint64_t lo = page;
   if (lo > n) lo = std::max(low, n);
-  while (lo > low && kinds_[lo - 1] == 0) --lo;
+  while (lo > low && lo <= n && kinds_[lo - 1] == 0) --lo;
+  if (HasUnmirroredPages()) {
+    // Pages beyond the mirror: the tree's nearest entries bound the run.
+    if (auto it = pages_.upper_bound(page); it != pages_.end()) hi = std::min(hi, it->first);
+    if (auto it = pages_.lower_bound(page); it != pages_.begin()) {
+      lo = std::max(lo, std::prev(it)->first + 1);
+    }
+  }
   // Zero ranges are disjoint and `page` is in none: the nearest on either side bounds it.
   if (!zero_ranges_.empty()) {
     if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
@@ -172,7 +183,24 @@ void PageList::AbsentRun(uint64_t page, uint64_t low, uint64_t high, uint64_t* f
 
 uint64_t PageList::RunEnd(uint64_t page, uint64_t end,
                           const std::function<bool(SlotKind)>& pred) const {
-  while (page < end && pred(Lookup(page))) ++page;
+  // Absent slots are not stored: a long absent stretch the run takes in is crossed in one
+  // step to the next slot that has content (an unbounded VMO's ranges can be huge).
+  constexpr uint64_t kSkipAfter = 256;
+  const bool takes_absent = pred(SlotKind::kAbsent);
+  while (page < end) {
+    const SlotKind kind = Lookup(page);
+    if (!pred(kind)) break;
+    if (kind == SlotKind::kAbsent && takes_absent && end - page > kSkipAfter) {
+      uint64_t next = end;
+      if (auto it = pages_.lower_bound(page); it != pages_.end()) next = std::min(next, it->first);
+      if (auto it = zero_ranges_.upper_bound(page); it != zero_ranges_.end()) {
+        next = std::min(next, it->first);
+      }
+      page = next;
+      continue;
+    }
+    ++page;
+  }
   return page;
 }
 

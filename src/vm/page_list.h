@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <vector>
 
@@ -120,7 +121,14 @@ class PageList {
   // The kind of every entry of pages_ by page index (0: none there), so that a lookup, the
   // hottest operation of a fault, is an array read rather than a walk of the tree.
   // Grows as pages are set; kept in step by every change to pages_.
+  // Only pages below kMirrorPages are mirrored (an unbounded VMO's pages may be anywhere
+  // below kMaxVmoSize); a lookup beyond falls back to the tree.
+  static constexpr uint64_t kMirrorPages = uint64_t{1} << 24;  // 64 GiB of VMO, 16 MiB
   std::vector<uint8_t> kinds_;
+  // Whether pages_ holds an entry at or beyond kMirrorPages (O(1): the tree's last key).
+  bool HasUnmirroredPages() const {
+    return !pages_.empty() && std::prev(pages_.end())->first >= kMirrorPages;
+  }
   NodePool pool_;  // before pages_, which gives its nodes back to it
   PageMap pages_{PageMap::allocator_type(&pool_)};
   std::map<uint64_t, ZeroRange> zero_ranges_;  // keyed by first page; disjoint

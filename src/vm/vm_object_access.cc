@@ -2,13 +2,32 @@
 // Zircon's retry loop (18.1) on the calling thread.
 // Section numbers refer to docs/zircon-semantics.md.
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
+#include "upager/write_batch.h"
 #include "vm/retry_loop.h"
 #include "vm/vm_object_impl.h"
 #include "vm/vm_object_paged.h"
 
+namespace upager {
+namespace {
+std::atomic<uint64_t> g_write_batch_pages{kDefaultWriteBatchPages};
+}  // namespace
+
+Status SetWriteBatchPages(uint64_t pages) {
+  if (pages == 0 || pages > kMaxWriteBatchPages) return Status::kInvalidArgs;
+  g_write_batch_pages.store(pages, std::memory_order_relaxed);
+  return Status::kOk;
+}
+
+uint64_t GetWriteBatchPages() { return g_write_batch_pages.load(std::memory_order_relaxed); }
+
+}  // namespace upager
+
 namespace upager::internal {
+
+uint64_t WriteBatchPages() { return GetWriteBatchPages(); }
 
 // The retry loop (18.1) is in retry_loop.h.
 
@@ -67,7 +86,7 @@ Status VmObjectPaged::WriteImpl(const void* data, uint64_t offset, uint64_t len)
       if (pos >= end) return Status::kOk;
       const uint64_t first = PageOf(pos);
       const uint64_t last = PageCeil(end);
-      const uint64_t batch_end = std::min(last, first + kMaxWriteBatchPages);
+      const uint64_t batch_end = std::min(last, first + WriteBatchPages());
       const SlotKind kind = m.pages.Lookup(first);
       if (kind == SlotKind::kAbsent) {
         const uint64_t run_end =

@@ -332,7 +332,7 @@ Status VmObjectPaged::CloneWrite(const void* data, uint64_t offset, uint64_t len
     if (end > m.size) return Status::kOutOfRange;
     while (pos < end) {
       const uint64_t first = PageOf(pos);
-      const uint64_t last = std::min(PageCeil(end), first + kMaxWriteBatchPages);
+      const uint64_t last = std::min(PageCeil(end), first + WriteBatchPages());
       if (Status s = ForkRange(first, last, req.get()); s != Status::kOk) return s;
       const uint64_t copy_end = std::min(end, Bytes(last));
       if (Status s = PwriteAll(m.memfd, in + (pos - offset), copy_end - pos, pos);

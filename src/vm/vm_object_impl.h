@@ -24,7 +24,8 @@
 
 namespace upager::internal {
 
-inline constexpr uint64_t kMaxWriteBatchPages = 256;  // 10.2: a write asks for at most 256 pages
+// The write batch of upager/write_batch.h (10.2): the pages a write asks for at most at a time.
+uint64_t WriteBatchPages();
 
 inline uint64_t PageOf(uint64_t offset) { return offset / kPageSize; }
 inline uint64_t PageCeil(uint64_t offset) { return (offset + kPageSize - 1) / kPageSize; }
@@ -70,6 +71,7 @@ struct VmObjectPaged::Impl {
       : mutex(tree_mutex != nullptr ? *tree_mutex : own_mutex),
         memfd(fd),
         size(size_bytes),
+        stream_size(size_bytes),
         pages(reclaimer, owner) {}
   // The storage goes off the caller's path where it is large (storage_reaper.h).
   ~Impl() { StorageReaper::Default().Close(memfd, pages.committed_pages()); }
@@ -83,6 +85,8 @@ struct VmObjectPaged::Impl {
   Mutex& mutex;
   const int memfd;
   uint64_t size UPAGER_GUARDED_BY(mutex);
+  // Zircon's content size (vm_object_stream.cc); `size` unless set apart from it.
+  uint64_t stream_size UPAGER_GUARDED_BY(mutex);
   PageList pages UPAGER_GUARDED_BY(mutex);
   bool modified UPAGER_GUARDED_BY(mutex) = false;
   std::atomic<uint64_t> handles{0};
@@ -113,6 +117,9 @@ struct VmObjectPaged::Impl {
   std::vector<VmObjectPaged*> children UPAGER_GUARDED_BY(mutex);
   // The snapshot children that were copied (their own trees, with their own locks).
   std::atomic<uint32_t> copy_children{0};
+  // The child observer (vmo.h), under its own lock: it is called with no tree lock held.
+  Mutex observer_mutex;
+  VmoChildObserver* child_observer UPAGER_GUARDED_BY(observer_mutex) = nullptr;
   // Lowers every child's parent_limit to what this VMO's first `pages` pages leave it.
   void ClipChildren(uint64_t pages) UPAGER_REQUIRES(mutex);
 

@@ -33,7 +33,10 @@ VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
 VmObjectPaged::~VmObjectPaged() {
   if (source_) source_->Close();
   if (kind_ == ChildKind::kCopy) {
-    if (auto parent = copied_from_.lock()) parent->impl_->copy_children.fetch_sub(1);
+    if (auto parent = copied_from_.lock()) {
+      parent->impl_->copy_children.fetch_sub(1);
+      parent->OnChildGone();
+    }
   } else if (parent_) {
     // Leave the parent's list before letting go of the parent (docs/clones.md).
     {
@@ -42,19 +45,42 @@ VmObjectPaged::~VmObjectPaged() {
       p.mutex.AssertHeld();  // the same tree lock
       std::erase(p.children, this);
     }
+    parent_->OnChildGone();
     parent_->RemoveHandle();
   }
+}
+
+void VmObjectPaged::SetChildObserver(VmoChildObserver* observer) {
+  MutexLock lock(&impl_->observer_mutex);
+  impl_->child_observer = observer;
+}
+
+void VmObjectPaged::RemoveChildObserver(VmoChildObserver* observer) {
+  MutexLock lock(&impl_->observer_mutex);
+  if (impl_->child_observer == observer) impl_->child_observer = nullptr;
+}
+
+void VmObjectPaged::OnChildGone() {
+  Impl& m = *impl_;
+  {
+    MutexLock lock(&m.mutex);
+    if (!m.children.empty() || m.copy_children.load(std::memory_order_relaxed) != 0) return;
+  }
+  MutexLock lock(&m.observer_mutex);
+  if (m.child_observer != nullptr) m.child_observer->OnZeroChildren();
 }
 
 Status VmObjectPaged::CreateAnonymous(uint64_t size, uint32_t options,
                                       std::shared_ptr<VmObjectPaged>* out) {
   if (size > kMaxVmoSize) return Status::kOutOfRange;
-  size = Bytes(PageCeil(size));
+  const uint64_t stream_size = size;
+  size = (options & kVmoUnbounded) != 0 ? kMaxVmoSize : Bytes(PageCeil(size));
   int fd;
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
   out->reset(new VmObjectPaged(size, options, fd, nullptr, 0, ChildLink{}));
+  (*out)->InitStreamSize(stream_size);
   return Status::kOk;
 }
 
@@ -62,12 +88,14 @@ Status VmObjectPaged::CreatePagerBacked(uint64_t size, uint32_t options,
                                         std::shared_ptr<PageSource> source, uint64_t pager_koid,
                                         std::shared_ptr<VmObjectPaged>* out) {
   if (size > kMaxVmoSize) return Status::kOutOfRange;
-  size = Bytes(PageCeil(size));
+  const uint64_t stream_size = size;
+  size = (options & kVmoUnbounded) != 0 ? kMaxVmoSize : Bytes(PageCeil(size));
   int fd;
   if (Status s = MakeMemfd(size, (options & kVmoResizable) != 0, &fd); s != Status::kOk) {
     return s;
   }
   out->reset(new VmObjectPaged(size, options, fd, std::move(source), pager_koid, ChildLink{}));
+  (*out)->InitStreamSize(stream_size);
   // A grown-from-nothing VMO has no content yet: every slot is absent.
   return Status::kOk;
 }
@@ -99,6 +127,15 @@ void VmObjectPaged::GetInfo(VmoInfo* out) const {
 }
 
 Status VmObjectPaged::SetSize(uint64_t new_size) {
+  const Status status = SetSizeImpl(new_size);
+  if (status == Status::kOk) {
+    MutexLock lock(&impl_->mutex);
+    impl_->stream_size = new_size;
+  }
+  return status;
+}
+
+Status VmObjectPaged::SetSizeImpl(uint64_t new_size) {
   if ((options_ & kVmoResizable) == 0) return Status::kUnavailable;
   if (new_size > kMaxVmoSize) return Status::kOutOfRange;
   new_size = Bytes(PageCeil(new_size));

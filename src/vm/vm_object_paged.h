@@ -81,8 +81,14 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   Status Write(const void* data, uint64_t offset, uint64_t len);
   uint64_t size() const;
   Status SetSize(uint64_t size);
+  // The stream size (vmo.h; vm_object_stream.cc).
+  uint64_t stream_size() const;
+  Status SetStreamSize(uint64_t size);
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len);
   void GetInfo(VmoInfo* out) const;
+  // The child observer (vmo.h).
+  void SetChildObserver(VmoChildObserver* observer);
+  void RemoveChildObserver(VmoChildObserver* observer);
 
   // The Pager API; the pager has checked alignment and that this is its VMO.
   Status SupplyPages(uint64_t offset, uint64_t len, VmObjectPaged* aux, uint64_t aux_offset);
@@ -176,6 +182,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   uint64_t EvictFront(PageReclaimer* reclaimer, uint64_t max);
 
  private:
+  // Sets the stream size of a VMO just created (its size given before rounding).
+  void InitStreamSize(uint64_t stream_size);
+  // SetSize but for the stream size.
+  Status SetSizeImpl(uint64_t size);
   // The operations proper; the public ones add the memory-budget steps around them.
   Status WriteImpl(const void* data, uint64_t offset, uint64_t len);
   Status OpRangeImpl(uint32_t op, uint64_t offset, uint64_t len);
@@ -197,6 +207,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   };
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid, ChildLink link);
+
+  // A child of this VMO has gone: tells the child observer if none is left. Called with no
+  // tree lock held.
+  void OnChildGone();
 
   // ---- Clones (vm_object_clone.cc) ----
   // Resolves page `page` of this node (of its parent first if `from_parent`), under the tree

@@ -14,7 +14,10 @@ namespace upager {
 template class internal::Handle<internal::VmObjectPaged>;
 
 Status Vmo::Create(uint64_t size, uint32_t options, Vmo* out) {
-  if (out == nullptr || (options & ~kVmoResizable) != 0) return Status::kInvalidArgs;
+  if (out == nullptr || (options & ~(kVmoResizable | kVmoUnbounded)) != 0 ||
+      options == (kVmoResizable | kVmoUnbounded)) {
+    return Status::kInvalidArgs;
+  }
   std::shared_ptr<internal::VmObjectPaged> object;
   if (Status s = internal::VmObjectPaged::CreateAnonymous(size, options, &object);
       s != Status::kOk) {
@@ -185,6 +188,36 @@ Status Vmo::GetInfo(VmoInfo* out) const {
   if (out == nullptr) return Status::kInvalidArgs;
   if (remote_) return remote_->GetInfo(out);
   object()->GetInfo(out);
+  return Status::kOk;
+}
+
+Status Vmo::GetStreamSize(uint64_t* size) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if ((rights_ & kRightRead) == 0) return Status::kAccessDenied;
+  if (size == nullptr) return Status::kInvalidArgs;
+  if (remote_) return Status::kNotSupported;
+  *size = object()->stream_size();
+  return Status::kOk;
+}
+
+Status Vmo::SetStreamSize(uint64_t size) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if ((rights_ & kRightWrite) == 0) return Status::kAccessDenied;
+  if (remote_) return Status::kNotSupported;
+  return object()->SetStreamSize(size);
+}
+
+Status Vmo::SetChildObserver(VmoChildObserver* observer) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if (remote_) return Status::kNotSupported;
+  object()->SetChildObserver(observer);
+  return Status::kOk;
+}
+
+Status Vmo::RemoveChildObserver(VmoChildObserver* observer) const {
+  if (!is_valid()) return Status::kBadHandle;
+  if (remote_) return Status::kNotSupported;
+  object()->RemoveChildObserver(observer);
   return Status::kOk;
 }
 

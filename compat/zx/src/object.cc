@@ -166,7 +166,22 @@ VmoObj::VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid, bool cow_clone)
       vmo_(std::move(vmo)),
       resizable_(resizable),
       pager_koid_(pager_koid),
-      cow_clone_(cow_clone) {}
+      cow_clone_(cow_clone) {
+  vmo_.SetChildObserver(this);
+}
+
+VmoObj::~VmoObj() { vmo_.RemoveChildObserver(this); }
+
+void VmoObj::RefreshZeroChildren() {
+  internal::MutexLock lock(&refresh_mutex_);
+  VmoInfo info{};
+  if (vmo_.GetInfo(&info) != Status::kOk) return;
+  if (info.num_children == 0) {
+    UpdateSignals(0, ZX_VMO_ZERO_CHILDREN);
+  } else {
+    UpdateSignals(ZX_VMO_ZERO_CHILDREN, 0);
+  }
+}
 
 PagerObj::PagerObj(Pager pager)
     : Object(kType, internal::NextKoid(), false, 0, 0), pager_(std::move(pager)) {}

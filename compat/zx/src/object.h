@@ -120,19 +120,29 @@ class Object {
   std::vector<AsyncWait> async_waits_ UPAGER_GUARDED_BY(mutex_);
 };
 
-class VmoObj final : public Object {
+// ZX_VMO_ZERO_CHILDREN follows the VMO's child count: asserted while it has none (from
+// creation), deasserted by zx_vmo_create_child, asserted again when the library reports the
+// last child gone (VmoChildObserver).
+class VmoObj final : public Object, private VmoChildObserver {
  public:
   static constexpr zx_obj_type_t kType = ZX_OBJ_TYPE_VMO;
   // `pager_koid`: the koid of the PagerObj that created it, 0 for an anonymous VMO or a
   // child. `cow_clone`: a snapshot-kind child (ZX_INFO_VMO_IS_COW_CLONE).
   VmoObj(Vmo vmo, bool resizable, zx_koid_t pager_koid, bool cow_clone = false);
+  ~VmoObj() override;
 
   const Vmo& vmo() const { return vmo_; }
   bool resizable() const { return resizable_; }
   zx_koid_t pager_koid() const { return pager_koid_; }
   bool cow_clone() const { return cow_clone_; }
+  // Sets ZX_VMO_ZERO_CHILDREN from the VMO's child count now (after a create_child).
+  void RefreshZeroChildren();
 
  private:
+  void OnZeroChildren() override { RefreshZeroChildren(); }
+
+  // Orders the refreshes, so that the last one to read the count sets the signal.
+  internal::Mutex refresh_mutex_;
   const Vmo vmo_;
   const bool resizable_;
   const zx_koid_t pager_koid_;

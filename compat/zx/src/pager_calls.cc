@@ -51,8 +51,6 @@ extern "C" zx_status_t zx_pager_create_vmo(zx_handle_t pager, uint32_t options, 
   if ((options & ~(ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY | ZX_VMO_UNBOUNDED)) != 0) {
     return ZX_ERR_INVALID_ARGS;
   }
-  // Unbounded VMOs (a stream size) are not in upager yet.
-  if ((options & ZX_VMO_UNBOUNDED) != 0) return ZX_ERR_NOT_SUPPORTED;
   upager::Vmo vmo;
   if (zx_status_t s =
           ToZx(pager_obj->pager().CreateVmo(options, port_obj->port(), key, size, &vmo));

@@ -12,6 +12,10 @@ using namespace upager::zx;  // NOLINT: the C entry points below implement this 
 
 namespace upager::zx {
 
+// The options are passed on to upager as they are.
+static_assert(ZX_VMO_RESIZABLE == kVmoResizable && ZX_VMO_UNBOUNDED == kVmoUnbounded &&
+              ZX_VMO_TRAP_DIRTY == kVmoTrapDirty);
+
 zx_rights_t NewVmoRights(bool resizable) {
   return ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0u);
 }
@@ -21,11 +25,13 @@ zx_rights_t NewVmoRights(bool resizable) {
 extern "C" zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out) {
   constexpr uint32_t kKnown = ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED;
   if ((options & ~kKnown) != 0) return ZX_ERR_INVALID_ARGS;
-  if ((options & ZX_VMO_DISCARDABLE) != 0 && (options & ZX_VMO_RESIZABLE) != 0) {
+  // Neither discardable nor unbounded VMOs can be resizable.
+  if ((options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) != 0 &&
+      (options & ZX_VMO_RESIZABLE) != 0) {
     return ZX_ERR_INVALID_ARGS;
   }
-  // Discardable (lockable) and unbounded VMOs are not in upager yet.
-  if ((options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) != 0) return ZX_ERR_NOT_SUPPORTED;
+  // Discardable (lockable) VMOs are not in upager yet.
+  if ((options & ZX_VMO_DISCARDABLE) != 0) return ZX_ERR_NOT_SUPPORTED;
   upager::Vmo vmo;
   if (zx_status_t s = ToZx(upager::Vmo::Create(size, options, &vmo)); s != ZX_OK) return s;
   if (out == nullptr) return ZX_ERR_INVALID_ARGS;
@@ -68,6 +74,24 @@ extern "C" zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size) {
   // the RESIZE right.
   if (vmo->resizable() && (rights & ZX_RIGHT_RESIZE) == 0) return ZX_ERR_ACCESS_DENIED;
   return ToZx(vmo->vmo().SetSize(size));
+}
+
+extern "C" zx_status_t zx_vmo_get_stream_size(zx_handle_t handle, uint64_t* size) {
+  std::shared_ptr<VmoObj> vmo;
+  if (zx_status_t s = HandleTable::Get().Get(handle, ZX_RIGHT_READ, &vmo); s != ZX_OK) return s;
+  if (size == nullptr) return ZX_ERR_INVALID_ARGS;
+  return ToZx(vmo->vmo().GetStreamSize(size));
+}
+
+extern "C" zx_status_t zx_vmo_set_stream_size(zx_handle_t handle, uint64_t size) {
+  std::shared_ptr<VmoObj> vmo;
+  zx_rights_t rights = 0;
+  if (zx_status_t s = HandleTable::Get().Get(handle, ZX_RIGHT_WRITE, &vmo, &rights); s != ZX_OK) {
+    return s;
+  }
+  // Growing a resizable VMO resizes it: as zx_vmo_set_size, that needs the RESIZE right.
+  if (vmo->resizable() && (rights & ZX_RIGHT_RESIZE) == 0) return ZX_ERR_ACCESS_DENIED;
+  return ToZx(vmo->vmo().SetStreamSize(size));
 }
 
 extern "C" zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset,
@@ -136,5 +160,6 @@ extern "C" zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options,
   }
   *out = HandleTable::Get().Add(std::make_shared<VmoObj>(std::move(child), resizable, 0, snapshot),
                                 rights);
+  parent->RefreshZeroChildren();  // deasserts ZX_VMO_ZERO_CHILDREN
   return ZX_OK;
 }

@@ -55,6 +55,8 @@ zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t offset
                          size_t buffer_size);
 zx_status_t zx_vmo_get_size(zx_handle_t handle, uint64_t* size);
 zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size);
+zx_status_t zx_vmo_get_stream_size(zx_handle_t handle, uint64_t* size);
+zx_status_t zx_vmo_set_stream_size(zx_handle_t handle, uint64_t size);
 zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset, uint64_t size,
                             void* buffer, size_t buffer_size);
 zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
