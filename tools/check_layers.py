@@ -68,6 +68,7 @@ PUBLIC_LAYERS = {
     "page_budget.h": "request",
     "anonymous_page_requester.h": "request",
     "vmo.h": "vm",
+    "write_batch.h": "vm",
     "dirty_state.h": "vm",
     "port.h": "pager",
     "channel.h": "pager",

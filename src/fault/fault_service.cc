@@ -515,9 +515,7 @@ void FaultService::ClearPoisons(int tid) {
   }
 }
 
-void FaultService::ForgetFailures(uintptr_t start, uint64_t len) {
-  Failures().Forget(start, len);
-}
+void FaultService::ForgetFailures(uintptr_t start, uint64_t len) { Failures().Forget(start, len); }
 
 Status FaultService::StatusForAddress(uintptr_t address) {
   const uintptr_t page = address & kPageMask;

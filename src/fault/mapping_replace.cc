@@ -154,7 +154,7 @@ Status MappingObject::Protect(uint64_t rel, uint64_t len, uint32_t flags) {
   if ((flags & kMapWrite) != 0 && !writable()) return Status::kAccessDenied;
   if (!IsLive(rel, len)) return Status::kNotFound;
   // Write access to a clean page still faults where it is write-protected (a present clean
-  // page carries the marker, so its first store is seen, 18.7): mprotect keeps the marker.
+  // page carries the marker, so that its first store is seen): mprotect keeps the marker.
   const int prot =
       ((flags & kMapRead) != 0 ? PROT_READ : 0) | ((flags & kMapWrite) != 0 ? PROT_WRITE : 0);
   if (::mprotect(base_ + rel, len, prot) != 0) return Status::kNoMemory;

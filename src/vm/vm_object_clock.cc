@@ -36,8 +36,7 @@ void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
 void VmObjectPaged::MapPresent(VmMapping* mapping, uint64_t offset, uint64_t len) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
-  for (uint64_t page = PageOf(offset); Bytes(page) < offset + len && Bytes(page) < m.size;
-       ++page) {
+  for (uint64_t page = PageOf(offset); Bytes(page) < offset + len && Bytes(page) < m.size; ++page) {
     if (m.pages.Lookup(page) != SlotKind::kAbsent) {
       mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true);
     }

@@ -101,13 +101,12 @@ zx_status_t upager_zx_thread_current(zx_handle_t* out);
 
 /* Channels, within this process (upager::Channel carries VMOs between processes). */
 zx_status_t zx_channel_create(uint32_t options, zx_handle_t* out0, zx_handle_t* out1);
-zx_status_t zx_channel_read(zx_handle_t handle, uint32_t options, void* bytes,
-                            zx_handle_t* handles, uint32_t num_bytes, uint32_t num_handles,
-                            uint32_t* actual_bytes, uint32_t* actual_handles);
+zx_status_t zx_channel_read(zx_handle_t handle, uint32_t options, void* bytes, zx_handle_t* handles,
+                            uint32_t num_bytes, uint32_t num_handles, uint32_t* actual_bytes,
+                            uint32_t* actual_handles);
 zx_status_t zx_channel_read_etc(zx_handle_t handle, uint32_t options, void* bytes,
-                                zx_handle_info_t* handles, uint32_t num_bytes,
-                                uint32_t num_handles, uint32_t* actual_bytes,
-                                uint32_t* actual_handles);
+                                zx_handle_info_t* handles, uint32_t num_bytes, uint32_t num_handles,
+                                uint32_t* actual_bytes, uint32_t* actual_handles);
 zx_status_t zx_channel_write(zx_handle_t handle, uint32_t options, const void* bytes,
                              uint32_t num_bytes, const zx_handle_t* handles, uint32_t num_handles);
 

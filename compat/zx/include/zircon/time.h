@@ -31,7 +31,8 @@ static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_duration_t upager_zx_scale_(int64_t n
   return out;
 }
 
-static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_add_duration(zx_time_t t, zx_duration_t d) {
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_add_duration(zx_time_t t,
+                                                                       zx_duration_t d) {
   zx_time_t out;
   if (__builtin_add_overflow(t, d, &out)) {
     return d < 0 ? ZX_TIME_INFINITE_PAST : ZX_TIME_INFINITE;
@@ -39,7 +40,8 @@ static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_add_duration(zx_time_t
   return out;
 }
 
-static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_sub_duration(zx_time_t t, zx_duration_t d) {
+static inline UPAGER_ZX_TIME_CONSTEXPR_ zx_time_t zx_time_sub_duration(zx_time_t t,
+                                                                       zx_duration_t d) {
   zx_time_t out;
   if (__builtin_sub_overflow(t, d, &out)) {
     return d < 0 ? ZX_TIME_INFINITE : ZX_TIME_INFINITE_PAST;
