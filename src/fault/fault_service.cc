@@ -170,6 +170,11 @@ uint64_t FaultService::LaneFaultsForTesting(int lane) {
   return self.generation_->lanes[static_cast<size_t>(lane)]->faults.load(std::memory_order_relaxed);
 }
 
+namespace {
+// The service once Get has made it (IfCreated reads it from signal handlers).
+std::atomic<FaultService*> g_created{nullptr};
+}  // namespace
+
 FaultService& FaultService::Get() {
   // Never destroyed: fault threads and late mapping destructors may still use it at exit.
   static FaultService* service = [] {
@@ -177,10 +182,14 @@ FaultService& FaultService::Get() {
     SetFaultSuspendHooks(&FaultService::OnSuspendChanged, &FaultService::IsHeld);
     KernelCopyScope::SetCloseHook(&FaultService::ClearPoisons);
     ServeHolderMappings();  // other processes' mappings of this process's VMOs
-    return new FaultService;
+    auto* made = new FaultService;
+    g_created.store(made, std::memory_order_release);
+    return made;
   }();
   return *service;
 }
+
+FaultService* FaultService::IfCreated() { return g_created.load(std::memory_order_acquire); }
 
 int FaultService::MarkBlocked(pid_t tid) {
   for (size_t i = 0; i < g_blocked_tids.size(); ++i) {

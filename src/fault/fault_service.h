@@ -84,6 +84,9 @@ class FaultService {
   static constexpr uint64_t kMaxStripes = 64;
 
   static FaultService& Get();
+  // The service if Get has made it, else null; never allocates (signal handlers call it: a
+  // process that never had a mapping has no failures to report).
+  static FaultService* IfCreated();
 
   // kOk if userfaultfd works here; otherwise kNotSupported, logged once, and the reason.
   Status Support(std::string* why);

@@ -91,8 +91,12 @@ void Mapping::Reset() {
 
 Status FaultStatusForAddress(const void* addr) {
   const auto address = reinterpret_cast<uintptr_t>(addr);
-  const Status local = internal::FaultService::Get().StatusForAddress(address);
-  if (local != Status::kNotFound) return local;
+  // Not Get: from a signal handler in a process that never mapped anything, making the
+  // service would allocate (and start its threads).
+  if (internal::FaultService* service = internal::FaultService::IfCreated()) {
+    const Status local = service->StatusForAddress(address);
+    if (local != Status::kNotFound) return local;
+  }
   return internal::RemoteMapping::FailureFor(address);
 }
 
