@@ -108,8 +108,11 @@ TEST(Mapping, InlineLoopServesFaultsOnTheFaultThread) {
   });
   // Blocked: its READ is queued, and a Poll serves it. The fault thread may still be in the
   // Poll that ended the scan's last fault and take this READ too (an inline loop is served
-  // wherever it is polled), so Poll until the read is served, not exactly once.
-  EXPECT_TRUE(WaitForBlocked(reader_handle.get_future().get()));
+  // wherever it is polled), so the reader is seen blocked or already served, and this thread
+  // Polls until the read is served, not exactly once.
+  const ThreadHandle reader_thread = reader_handle.get_future().get();
+  EXPECT_TRUE(PollUntil(
+      [&] { return reader_thread.IsBlockedOnPager() || handler.reads.load() == kPages + 1; }));
   EXPECT_TRUE(PollUntil([&] {
     loop.Poll();
     return handler.reads.load() == kPages + 1;
