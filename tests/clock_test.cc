@@ -270,8 +270,9 @@ class RecordingHandler : public PagerLoop::Handler {
 
 // Loads `loads` through a fresh mapping under a budget of `budget` pages; the pages the
 // pager was asked for, in order.
+// With `clone`, an at-least-on-write child of the VMO is mapped too (and never touched).
 std::vector<uint64_t> RunLoads(const std::vector<uint64_t>& loads, uint64_t pages, uint64_t budget,
-                               bool* clock) {
+                               bool* clock, bool clone = false) {
   PagerLoop loop(1);
   EXPECT_EQ(loop.Start(), Status::kOk);
   RecordingHandler handler;
@@ -279,6 +280,12 @@ std::vector<uint64_t> RunLoads(const std::vector<uint64_t>& loads, uint64_t page
   EXPECT_EQ(loop.CreateVmo(0, P(pages), &handler, &vmo), Status::kOk);
   Mapping map;
   EXPECT_EQ(Mapping::Create(vmo, 0, P(pages), kMapRead, &map), Status::kOk);
+  Vmo child;
+  Mapping child_map;
+  if (clone) {
+    EXPECT_EQ(vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(pages), &child), Status::kOk);
+    EXPECT_EQ(Mapping::Create(child, 0, P(pages), kMapRead, &child_map), Status::kOk);
+  }
   *clock = internal::PageReclaimer::Default().clock();
   PageBudget::Default().SetLimit(PageBudget::Default().used() + budget);
   for (uint64_t page : loads) {
@@ -288,6 +295,8 @@ std::vector<uint64_t> RunLoads(const std::vector<uint64_t>& loads, uint64_t page
   }
   PageBudget::Default().SetLimit(PageBudget::kUnlimited);
   std::vector<uint64_t> reads = handler.reads();
+  child_map.Reset();
+  child.Reset();
   map.Reset();
   vmo.Reset();
   loop.Stop();
@@ -314,6 +323,21 @@ TEST_F(ClockTest, EvictionOrderUnderASmallBudgetIsTheClocks) {
   const std::vector<uint64_t> reads = RunLoads(loads, 16, 5, &clock);
   if (!clock) UPAGER_SKIP_OR_FAIL("no userfaultfd MINOR faults with write-protected CONTINUE");
   EXPECT_EQ(reads, with_clock);
+}
+
+// A clone's mapping takes no MINOR faults (its unforked pages are the root's, on the root's
+// clock), but mapping one must not turn the clock off for every VMO: it once did, and the
+// order became least recently supplied for the whole process.
+TEST_F(ClockTest, MappingACloneLeavesTheClockOn) {
+  UPAGER_REQUIRE_MAPPINGS();
+  const std::vector<uint64_t> loads = SkewedLoads();
+  bool root_clock = false;  // whether the kernel has MINOR faults: a root mapped alone
+  RunLoads({}, 16, 5, &root_clock);
+  if (!root_clock) UPAGER_SKIP_OR_FAIL("no userfaultfd MINOR faults with write-protected CONTINUE");
+  bool clock = false;
+  const std::vector<uint64_t> reads = RunLoads(loads, 16, 5, &clock, /*clone=*/true);
+  EXPECT_TRUE(clock);
+  EXPECT_EQ(reads, PredictReads(loads, 5, true));
 }
 
 // Without MINOR faults (UPAGER_NO_MINOR_FAULTS here) mapped pages are evicted in the order

@@ -150,9 +150,12 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     // Should the kernel refuse them for this range after all, the mapping works without
     // (registering again replaces the modes of a range already registered).
     // Not on a clone's mapping: its unforked pages are the root's, whose clock is the root's.
-    bool minor = stripes.At(0).has_minor() && !object->reads_through_parent();
+    // The clock is on or off for the whole process: only a mapping that could take MINOR
+    // faults says which (a clone's saying "off" turned it off for every VMO).
+    const bool clone = object->reads_through_parent();
+    bool minor = stripes.At(0).has_minor() && !clone;
     if (minor && !register_all(true)) minor = false;
-    NoteMinorFaults(minor);
+    if (!clone) NoteMinorFaults(minor);
     if (!minor && !register_all(false)) {
       mapping.reset();
       return Status::kNotSupported;
