@@ -1,4 +1,5 @@
-// PageBudget: how many pages of memory pager-backed VMOs may hold at once.
+// PageBudget: how many pages of memory pager-backed VMOs (and their clones' own pages,
+// docs/clones.md) may hold at once.
 //
 // The budget is the "physical memory" of upager. A VMO reserves a page before it stores
 // one and releases it when the page goes (eviction, decommit, VMO destruction). When the

@@ -145,7 +145,12 @@ bool VmObjectPaged::FillFault(VmMapping* mapping, FaultFiller* filler, uint64_t 
 }
 
 Status VmObjectPaged::HandleFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req) {
-  if (kind_ == ChildKind::kReadThrough) return HandleCloneFault(mapping, fault, req);
+  if (kind_ == ChildKind::kReadThrough) {
+    // A store may fork a page: room for it first, evicting but never waiting on a fault
+    // thread; with nothing left to evict the fork goes over the budget.
+    if (fault.wp) PageReclaimer::Default().TryMakeRoom(1);
+    return HandleCloneFault(mapping, fault, req);
+  }
   FaultFiller* tried = nullptr;
   FaultFiller::Range run;
   const Status status = HandleFaultOnce(mapping, fault, req, &run, &tried);

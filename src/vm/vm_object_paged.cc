@@ -27,8 +27,12 @@ VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
       parent_(link.kind == ChildKind::kCopy ? nullptr : std::move(link.parent)),
       parent_offset_(link.parent_offset),
       kind_(link.kind),
-      impl_(std::make_unique<Impl>(memfd, size, source_ ? &PageReclaimer::Default() : nullptr, this,
-                                   parent_ ? &parent_->impl_->mutex : nullptr)) {}
+      // A read-through clone's own pages (forks) are charged to the budget as its root's are
+      // (docs/clones.md, Memory); they are never clean, so never in the eviction order.
+      impl_(std::make_unique<Impl>(
+          memfd, size,
+          source_ || link.kind == ChildKind::kReadThrough ? &PageReclaimer::Default() : nullptr,
+          this, parent_ ? &parent_->impl_->mutex : nullptr)) {}
 
 VmObjectPaged::~VmObjectPaged() {
   if (source_) source_->Close();
@@ -193,23 +197,27 @@ Status VmObjectPaged::SetSizeImpl(uint64_t new_size) {
 // can be evicted.
 
 Status VmObjectPaged::Write(const void* data, uint64_t offset, uint64_t len) {
-  if (reads_through_parent()) return CloneWrite(data, offset, len);
-  // Writes may commit pages: wait while the budget is exceeded and nothing can be evicted.
-  if (source_) {
+  // Writes may commit pages (a clone's fork them): wait while the budget is exceeded and
+  // nothing can be evicted.
+  const bool charged = source_ || reads_through_parent();
+  if (charged) {
     if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
   }
-  const Status status = WriteImpl(data, offset, len);
-  if (source_) PageReclaimer::Default().ReclaimIfOver();
+  const Status status =
+      reads_through_parent() ? CloneWrite(data, offset, len) : WriteImpl(data, offset, len);
+  if (charged) PageReclaimer::Default().ReclaimIfOver();
   return status;
 }
 
 Status VmObjectPaged::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
-  if (reads_through_parent()) return CloneOpRange(op, offset, len);
-  if (source_ && (op == kVmoOpCommit || op == kVmoOpZero)) {
+  const bool charged =
+      (source_ || reads_through_parent()) && (op == kVmoOpCommit || op == kVmoOpZero);
+  if (charged) {
     if (Status s = PageReclaimer::Default().MakeRoom(0); s != Status::kOk) return s;
   }
-  const Status status = OpRangeImpl(op, offset, len);
-  if (source_) PageReclaimer::Default().ReclaimIfOver();
+  const Status status =
+      reads_through_parent() ? CloneOpRange(op, offset, len) : OpRangeImpl(op, offset, len);
+  if (charged) PageReclaimer::Default().ReclaimIfOver();
   return status;
 }
 
