@@ -87,7 +87,7 @@ TEST(VmoChild, ArgumentChecks) {
   const uint64_t last_page = std::numeric_limits<uint64_t>::max() / kPageSize * kPageSize;
   EXPECT_EQ(vmo.CreateChild(kVmoChildSnapshot, last_page, P(2), &child), Status::kOutOfRange);
   EXPECT_EQ(vmo.CreateChild(kVmoChildSlice, P(3), P(2), &child), Status::kInvalidArgs);
-  EXPECT_EQ(vmo.CreateChild(kVmoChildReference, 0, P(1), &child), Status::kNotSupported);
+  EXPECT_EQ(vmo.CreateChild(kVmoChildReference, 0, P(1), &child), Status::kInvalidArgs);  // no size
   EXPECT_FALSE(child.is_valid());
 
   Vmo resizable;

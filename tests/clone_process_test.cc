@@ -236,7 +236,7 @@ TEST(CloneProcess, CreateChildFromTheHolderChecksAsLocally) {
       {kVmoChildSlice, P(3), P(2), Status::kInvalidArgs},  // beyond the parent
       {kVmoChildSlice | kVmoChildResizable, 0, P(1), Status::kInvalidArgs},
       {kVmoChildSnapshot, 0, P(1), Status::kNotSupported},  // of a pager-backed VMO
-      {kVmoChildReference, 0, P(1), Status::kNotSupported},
+      {kVmoChildReference, 0, P(1), Status::kInvalidArgs},  // a reference takes no size
   };
   for (const Case& c : cases) {
     Vmo local;

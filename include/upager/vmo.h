@@ -143,13 +143,14 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   Status OpRange(uint32_t op, uint64_t offset, uint64_t len) const;
   // A child of this VMO (zx_vmo_create_child; docs/clones.md): exactly one kind
   // (kVmoChildSnapshot, kVmoChildSnapshotAtLeastOnWrite, kVmoChildSnapshotModified,
-  // kVmoChildSlice), with kVmoChildResizable and/or kVmoChildNoWrite (not together, nor
-  // with a slice). kOutOfRange for a size above kMaxVmoSize or an offset+size that
-  // overflows; kInvalidArgs for bad options, an offset not page-aligned or a slice outside
-  // the VMO; kBadHandle; kAccessDenied without kRightDuplicate and kRightRead;
-  // kNotSupported for a snapshot of a pager-backed VMO, a slice of a resizable one,
-  // kVmoChildReference, and a VMO held from another process. The child's handle has this
-  // handle's rights, with kRightWrite added for the snapshot kinds, removed for NoWrite.
+  // kVmoChildSlice, kVmoChildReference), with kVmoChildResizable and/or kVmoChildNoWrite
+  // (not together, nor with a slice). kOutOfRange for a size above kMaxVmoSize or an
+  // offset+size that overflows; kInvalidArgs for bad options, an offset not page-aligned, a
+  // slice outside the VMO or a reference with an offset or size other than 0; kBadHandle;
+  // kAccessDenied without kRightDuplicate and kRightRead; kNotSupported for a snapshot of a
+  // pager-backed VMO, a slice of a resizable one, a reference of a slice or of a resizable
+  // VMO. The child's handle has this handle's rights, with kRightWrite added for the
+  // snapshot kinds, removed for NoWrite.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
   // Sets the VMO's one child observer (replacing any), or removes `observer` if it is the

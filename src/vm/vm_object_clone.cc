@@ -116,6 +116,19 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
   const bool slice_of_clone = kind_ == ChildKind::kSlice && under->kind_ == ChildKind::kReadThrough;
   ChildKind kind = ChildKind::kNone;
   switch (type) {
+    case CloneType::kReference:
+      // All of the parent, whatever its size: no range (Zircon's rules).
+      if (offset != 0 || size != 0) return Status::kInvalidArgs;
+      if (kind_ == ChildKind::kSlice && !reference_) return Status::kNotSupported;
+      if (resizable && (options_ & kVmoResizable) == 0) return Status::kNotSupported;
+      // A reference that follows its parent's resizes is not built (docs/clones.md).
+      if ((options_ & kVmoResizable) != 0) return Status::kNotSupported;
+      {
+        MutexLock lock(&impl_->mutex);
+        size = impl_->size;
+      }
+      kind = ChildKind::kSlice;
+      break;
     case CloneType::kSlice:
       if ((options_ & kVmoResizable) != 0) return Status::kNotSupported;
       kind = ChildKind::kSlice;
@@ -144,9 +157,9 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
       s != Status::kOk) {
     return s;
   }
-  std::shared_ptr<VmObjectPaged> child(
-      new VmObjectPaged(size, resizable ? kVmoResizable : 0, fd, nullptr, 0,
-                        ChildLink{shared_from_this(), PageOf(offset), kind}));
+  std::shared_ptr<VmObjectPaged> child(new VmObjectPaged(
+      size, resizable ? kVmoResizable : 0, fd, nullptr, 0,
+      ChildLink{shared_from_this(), PageOf(offset), kind, type == CloneType::kReference}));
   if (kind == ChildKind::kCopy) {
     impl_->copy_children.fetch_add(1, std::memory_order_relaxed);
     MutexLock lock(&impl_->mutex);

@@ -27,6 +27,7 @@ VmObjectPaged::VmObjectPaged(uint64_t size, uint32_t options, int memfd,
       parent_(link.kind == ChildKind::kCopy ? nullptr : std::move(link.parent)),
       parent_offset_(link.parent_offset),
       kind_(link.kind),
+      reference_(link.reference),
       // A read-through clone's own pages (forks) are charged to the budget as its root's are
       // (docs/clones.md, Memory); they are never clean, so never in the eviction order.
       impl_(std::make_unique<Impl>(

@@ -45,10 +45,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   // What a child is (docs/clones.md): a root of its own tree (kNone, or kCopy for a
   // snapshot that was copied from its parent), a read-through clone of a pager-backed
-  // chain, or a slice.
+  // chain, or a slice (a reference child is a slice of the whole VMO, is_reference()).
   enum class ChildKind { kNone, kCopy, kReadThrough, kSlice };
   // The kinds CreateChild is asked for, options already parsed by Vmo::CreateChild.
-  enum class CloneType { kSnapshot, kAtLeastOnWrite, kSnapshotModified, kSlice };
+  enum class CloneType { kSnapshot, kAtLeastOnWrite, kSnapshotModified, kSlice, kReference };
   // A child of this VMO: `offset` and `size` in bytes, `size` rounded to pages already.
   Status CreateChild(CloneType type, uint64_t offset, uint64_t size, bool resizable,
                      std::shared_ptr<VmObjectPaged>* out);
@@ -64,6 +64,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
     VmObjectPaged* node;
     uint64_t page;
   };
+
+  // A reference child (kVmoChildReference, docs/clones.md): a slice of all of its parent
+  // that also shares its parent's stream size.
+  bool is_reference() const { return reference_; }
 
   uint64_t koid() const { return koid_; }
   uint64_t pager_koid() const { return pager_koid_; }
@@ -204,6 +208,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
     std::shared_ptr<VmObjectPaged> parent;
     uint64_t parent_offset = 0;  // pages
     ChildKind kind = ChildKind::kNone;
+    bool reference = false;  // a slice that is a reference child (is_reference)
   };
   VmObjectPaged(uint64_t size, uint32_t options, int memfd, std::shared_ptr<PageSource> source,
                 uint64_t pager_koid, ChildLink link);
@@ -281,6 +286,7 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   const std::shared_ptr<VmObjectPaged> parent_;  // read-through and slice children
   const uint64_t parent_offset_;                 // pages
   const ChildKind kind_;
+  const bool reference_;  // a reference child: a slice of the whole parent sharing its stream size
   std::unique_ptr<Impl> impl_;
 };
 

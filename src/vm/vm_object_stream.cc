@@ -14,11 +14,13 @@ void VmObjectPaged::InitStreamSize(uint64_t stream_size) {
 }
 
 uint64_t VmObjectPaged::stream_size() const {
+  if (reference_) return parent_->stream_size();  // one stream size for both
   MutexLock lock(&impl_->mutex);
   return impl_->stream_size;
 }
 
 Status VmObjectPaged::SetStreamSize(uint64_t new_stream_size) {
+  if (reference_) return parent_->SetStreamSize(new_stream_size);
   Impl& m = *impl_;
   uint64_t old_stream_size;
   uint64_t size;

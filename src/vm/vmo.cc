@@ -145,7 +145,8 @@ Status Vmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* o
     type = CloneType::kSlice;
   } else if ((options & kVmoChildReference) != 0) {
     if ((options & ~(kVmoChildReference | kVmoChildResizable)) != 0) return Status::kInvalidArgs;
-    return Status::kNotSupported;  // reference children are not built
+    type = CloneType::kReference;
+    resizable = (options & kVmoChildResizable) != 0;
   } else {
     // One kind: a second one is left over below.
     if ((options & kVmoChildSnapshot) != 0) {
@@ -175,7 +176,7 @@ Status Vmo::CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* o
   uint32_t rights = rights_ | kRightGetProperty | kRightSetProperty;
   if (no_write) {
     rights &= ~kRightWrite;
-  } else if (type != CloneType::kSlice) {
+  } else if (type != CloneType::kSlice && type != CloneType::kReference) {
     rights |= kRightWrite;
   }
   *out = internal::HandleAccess::Make<Vmo>(std::move(child));
