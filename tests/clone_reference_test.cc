@@ -221,16 +221,66 @@ TEST(CloneReference, CloneOfAReference) {
   EXPECT_FALSE(pager.IsModified(*vmo));
 }
 
-// Not built: a reference of a resizable VMO (it would follow the parent's resizes).
-TEST(CloneReference, OfAResizableVmoIsNotSupported) {
+// A reference of a resizable VMO follows its resizes; only a reference created resizable may
+// resize the parent through itself; a slice of it is refused as of its parent.
+TEST(CloneReference, FollowsItsParentsResizes) {
   UserPager pager;
-  auto vmo = pager.CreateVmo(2, kVmoResizable);
+  auto vmo = pager.CreateVmo(4, kVmoResizable);
   ASSERT_NE(vmo, nullptr);
-  Status status = Status::kOk;
-  EXPECT_EQ(Child(*vmo, kVmoChildReference, &status), nullptr);
-  EXPECT_EQ(status, Status::kNotSupported);
-  EXPECT_EQ(Child(*vmo, kVmoChildReference | kVmoChildResizable, &status), nullptr);
-  EXPECT_EQ(status, Status::kNotSupported);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 4), Status::kOk);
+  auto reference = Child(*vmo, kVmoChildReference);
+  ASSERT_NE(reference, nullptr);
+  auto resizer = Child(*vmo, kVmoChildReference | kVmoChildResizable);
+  ASSERT_NE(resizer, nullptr);
+  Vmo slice;
+  EXPECT_EQ(reference->vmo.CreateChild(kVmoChildSlice, 0, P(1), &slice), Status::kNotSupported);
+
+  ASSERT_EQ(vmo->vmo.SetSize(P(2)), Status::kOk);
+  uint64_t size = 0;
+  ASSERT_EQ(reference->vmo.GetSize(&size), Status::kOk);
+  EXPECT_EQ(size, P(2));
+  std::vector<char> data(kPageSize);
+  EXPECT_EQ(reference->vmo.Read(data.data(), P(2), kPageSize), Status::kOutOfRange);
+
+  EXPECT_EQ(reference->vmo.SetSize(P(3)), Status::kUnavailable);  // not created resizable
+  ASSERT_EQ(resizer->vmo.SetSize(P(3)), Status::kOk);
+  ASSERT_EQ(vmo->vmo.GetSize(&size), Status::kOk);
+  EXPECT_EQ(size, P(3));
+  ASSERT_EQ(vmo->vmo.GetStreamSize(&size), Status::kOk);
+  EXPECT_EQ(size, P(3));
+  ASSERT_EQ(reference->vmo.GetSize(&size), Status::kOk);
+  EXPECT_EQ(size, P(3));
+  // The grown page is the parent's dirty zero range: zeros through the reference, no READ.
+  ASSERT_EQ(reference->vmo.Read(data.data(), P(2), kPageSize), Status::kOk);
+  EXPECT_EQ(data, std::vector<char>(kPageSize, 0));
+  ASSERT_EQ(reference->vmo.Read(data.data(), P(1), kPageSize), Status::kOk);
+  EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 1, 1, data.data()));
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// A copy-on-write child of a reference keeps what a shrink of the parent cut hidden for good,
+// as a child of the parent itself does (16), while the reference sees the parent grow again.
+TEST(CloneReference, CloneOfAReferenceKeepsTheCutForGood) {
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4, kVmoResizable);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 4), Status::kOk);
+  auto reference = Child(*vmo, kVmoChildReference);
+  ASSERT_NE(reference, nullptr);
+  Vmo clone;
+  ASSERT_EQ(reference->vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(4), &clone),
+            Status::kOk);
+  ASSERT_EQ(vmo->vmo.SetSize(P(2)), Status::kOk);
+  ASSERT_EQ(vmo->vmo.SetSize(P(4)), Status::kOk);
+  ASSERT_EQ(vmo->vmo.Write("new", P(3), 3), Status::kOk);
+  char bytes[3] = {};
+  ASSERT_EQ(reference->vmo.Read(bytes, P(3), 3), Status::kOk);
+  EXPECT_EQ(std::string(bytes, 3), "new");
+  ASSERT_EQ(clone.Read(bytes, P(3), 3), Status::kOk);
+  EXPECT_EQ(std::string(bytes, 3), std::string(3, '\0'));
+  std::vector<char> data(kPageSize);
+  ASSERT_EQ(clone.Read(data.data(), P(1), kPageSize), Status::kOk);
+  EXPECT_TRUE(UserPager::CheckPattern(vmo->key, 1, 1, data.data()));
 }
 
 }  // namespace

@@ -148,9 +148,9 @@ class Vmo : private internal::Handle<internal::VmObjectPaged> {
   // offset+size that overflows; kInvalidArgs for bad options, an offset not page-aligned, a
   // slice outside the VMO or a reference with an offset or size other than 0; kBadHandle;
   // kAccessDenied without kRightDuplicate and kRightRead; kNotSupported for a snapshot of a
-  // pager-backed VMO, a slice of a resizable one, a reference of a slice or of a resizable
-  // VMO. The child's handle has this handle's rights, with kRightWrite added for the
-  // snapshot kinds, removed for NoWrite.
+  // pager-backed VMO, a slice of a resizable one (a reference of a resizable VMO is one), a
+  // reference of a slice, a resizable reference of a non-resizable VMO. The child's handle has this
+  // handle's rights, with kRightWrite added for the snapshot kinds, removed for NoWrite.
   Status CreateChild(uint32_t options, uint64_t offset, uint64_t size, Vmo* out) const;
   Status GetInfo(VmoInfo* out) const;
   // Sets the VMO's one child observer (replacing any), or removes `observer` if it is the

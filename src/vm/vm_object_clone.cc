@@ -120,9 +120,7 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
       // All of the parent, whatever its size: no range (Zircon's rules).
       if (offset != 0 || size != 0) return Status::kInvalidArgs;
       if (kind_ == ChildKind::kSlice && !reference_) return Status::kNotSupported;
-      if (resizable && (options_ & kVmoResizable) == 0) return Status::kNotSupported;
-      // A reference that follows its parent's resizes is not built (docs/clones.md).
-      if ((options_ & kVmoResizable) != 0) return Status::kNotSupported;
+      if (resizable && !is_resizable()) return Status::kNotSupported;
       {
         MutexLock lock(&impl_->mutex);
         size = impl_->size;
@@ -130,7 +128,7 @@ Status VmObjectPaged::CreateChild(CloneType type, uint64_t offset, uint64_t size
       kind = ChildKind::kSlice;
       break;
     case CloneType::kSlice:
-      if ((options_ & kVmoResizable) != 0) return Status::kNotSupported;
+      if (is_resizable()) return Status::kNotSupported;
       kind = ChildKind::kSlice;
       break;
     case CloneType::kSnapshot:
@@ -472,7 +470,23 @@ Status VmObjectPaged::CloneSetSize(uint64_t new_size) {
   }
   if (::ftruncate(m.memfd, static_cast<off_t>(new_size)) != 0) return Status::kNoMemory;
   m.size = new_size;
+  FollowSizeLocked(new_size);
   return Status::kOk;
+}
+
+void VmObjectPaged::FollowSizeLocked(uint64_t new_size) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  for (VmObjectPaged* child : m.children) {
+    if (!child->reference_) continue;
+    Impl& c = *child->impl_;
+    c.mutex.AssertHeld();  // the same tree lock
+    // The reference's own children see what they saw through it, less what is cut now.
+    if (new_size < c.size) c.ClipChildren(PageOf(new_size));
+    c.size = new_size;
+    c.parent_limit = PageOf(new_size);  // it sees all of its parent again after a growth
+    child->FollowSizeLocked(new_size);
+  }
 }
 
 }  // namespace upager::internal

@@ -132,6 +132,11 @@ void VmObjectPaged::GetInfo(VmoInfo* out) const {
 }
 
 Status VmObjectPaged::SetSize(uint64_t new_size) {
+  if (reference_) {
+    // The parent's own resize (its stream size with it), if this reference may resize it.
+    if ((options_ & kVmoResizable) == 0) return Status::kUnavailable;
+    return parent_->SetSize(new_size);
+  }
   const Status status = SetSizeImpl(new_size);
   if (status == Status::kOk) {
     MutexLock lock(&impl_->mutex);
@@ -188,6 +193,7 @@ Status VmObjectPaged::SetSizeImpl(uint64_t new_size) {
   }
   m.size = new_size;
   m.modified = true;
+  FollowSizeLocked(new_size);
   return Status::kOk;
 }
 

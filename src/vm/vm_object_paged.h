@@ -72,7 +72,11 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   uint64_t koid() const { return koid_; }
   uint64_t pager_koid() const { return pager_koid_; }
   bool is_pager_backed() const { return source_ != nullptr; }
-  bool is_resizable() const { return (options_ & kVmoResizable) != 0; }
+  // A reference is resizable when its parent is (whether it may resize the parent itself is
+  // its own kVmoResizable).
+  bool is_resizable() const {
+    return (options_ & kVmoResizable) != 0 || (reference_ && parent_->is_resizable());
+  }
   const std::shared_ptr<PageSource>& source() const { return source_; }
 
   // Handles and mappings count here; when the last goes, the page source is
@@ -254,6 +258,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   // A fault on a mapping of a read-through clone (vm_object_clone_map.cc).
   Status HandleCloneFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
+  // This VMO's size is now `new_size` (page-rounded): its references take it, and what a
+  // shrink cuts is gone for good for their own children (docs/clones.md, Reference
+  // children). REQUIRES: the tree lock.
+  void FollowSizeLocked(uint64_t new_size);
   // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
   // under the tree lock.
   void MapOwnPageLocked(uint64_t page);
