@@ -475,9 +475,10 @@ TEST(CloneSliceVmar, SnapshotVmoWithSliceVmar) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-// The mapping keeps the clone it maps, not the slice: with the slice's handle closed it still
-// maps the clone's pages and forks the clone's page.
-TEST(CloneSliceVmar, MappingOutlivesTheSlicesHandle) {
+// A mapping keeps the VMO it was made of open, as Zircon's does: with the slice's handle
+// closed, the slice lives on while mapped (the clone still counts it as a child) and its
+// mapping still maps the clone's pages and forks the clone's page; it goes with the mapping.
+TEST(CloneSliceVmar, MappingKeepsTheSlice) {
   UPAGER_REQUIRE_MAPPINGS();
   UserPager pager;
   auto vmo = pager.CreateVmo(2);
@@ -487,13 +488,42 @@ TEST(CloneSliceVmar, MappingOutlivesTheSlicesHandle) {
   ASSERT_NE(clone, nullptr);
   auto slice = Slice(*clone, 1, 1);
   ASSERT_NE(slice, nullptr);
-  Mapping map;
-  ASSERT_EQ(MapVmo(*slice, &map), Status::kOk);
+  auto map = std::make_unique<Mapping>();
+  ASSERT_EQ(MapVmo(*slice, map.get()), Status::kOk);
   slice.reset();
-  EXPECT_EQ(MappedPages(map, 0, 1), Pattern(*vmo, 1, 1));
-  ASSERT_TRUE(ProbeStore(map.data(), 0x77).ok);
+  VmoInfo info{};
+  ASSERT_EQ(clone->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 1u);
+  EXPECT_EQ(MappedPages(*map, 0, 1), Pattern(*vmo, 1, 1));
+  ASSERT_TRUE(ProbeStore(map->data(), 0x77).ok);
   EXPECT_EQ(Word(clone->vmo, P(1)), 0x77u);
   EXPECT_EQ(VmoPages(*vmo, 1, 1), Pattern(*vmo, 1, 1));
+  map.reset();
+  ASSERT_EQ(clone->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 0u);
+  EXPECT_EQ(Word(clone->vmo, P(1)), 0x77u);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
+// The same for a slice of the root, mapped as the root.
+TEST(CloneSliceVmar, MappingKeepsASliceOfTheRoot) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(2);
+  ASSERT_NE(vmo, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 2), Status::kOk);
+  auto slice = Slice(*vmo, 1, 1);
+  ASSERT_NE(slice, nullptr);
+  auto map = std::make_unique<Mapping>();
+  ASSERT_EQ(MapVmo(*slice, map.get(), kMapRead), Status::kOk);
+  slice.reset();
+  VmoInfo info{};
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 1u);
+  EXPECT_EQ(MappedPages(*map, 0, 1), Pattern(*vmo, 1, 1));
+  map.reset();
+  ASSERT_EQ(vmo->vmo.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.num_children, 0u);
   EXPECT_FALSE(pager.AnyPacket());
 }
 
