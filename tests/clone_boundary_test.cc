@@ -190,6 +190,19 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
     if (got >= 0) ::close(got);
     ::close(fd);
   }
+  // Nor a slice of a clone's own memfd (kMemfd), read-only or writable.
+  for (const uint32_t writable : {0u, 1u}) {
+    const int fd = RawConnection(clone_slice);
+    bool dropped = false;
+    int got = -1;
+    const internal::HandleReply reply = RawCall(
+        fd, internal::MakeRequest(internal::HandleOp::kMemfd, writable, 0, 0, 0), &got, &dropped);
+    ASSERT_FALSE(dropped);
+    EXPECT_EQ(reply.status, S(Status::kNotSupported)) << writable;
+    EXPECT_EQ(got, -1);
+    if (got >= 0) ::close(got);
+    ::close(fd);
+  }
   // kMap with a real userfaultfd and failure page: a clone without a fork socket, a root
   // with one, a clone with something else in its place.
   auto send_map = [&](const Vmo& vmo, int third) {
