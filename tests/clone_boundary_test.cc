@@ -155,6 +155,8 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
                                   &resizable),
             Status::kOk);
   ASSERT_EQ(root->vmo.CreateChild(kVmoChildSlice, 0, P(1), &slice), Status::kOk);
+  Vmo clone_slice;  // mapped locally as its clone, never in another process
+  ASSERT_EQ(child.CreateChild(kVmoChildSlice, 0, P(2), &clone_slice), Status::kOk);
   struct Case {
     const Vmo* vmo;
     uint64_t offset;
@@ -168,6 +170,7 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
       {&window, 0, Status::kNotSupported},     // would show root pages it does not see
       {&resizable, 0, Status::kNotSupported},  // the same, after a shrink
       {&slice, 0, Status::kNotSupported},
+      {&clone_slice, 0, Status::kNotSupported},
       {&child, P(1), Status::kOk},
   };
   for (const Case& c : cases) {
@@ -184,6 +187,19 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
       EXPECT_EQ(reply.value, P(1));         // the root's offset for the clone's page 1
       EXPECT_EQ(::write(got, "x", 1), -1);  // read-only
     }
+    if (got >= 0) ::close(got);
+    ::close(fd);
+  }
+  // Nor a slice of a clone's own memfd (kMemfd), read-only or writable.
+  for (const uint32_t writable : {0u, 1u}) {
+    const int fd = RawConnection(clone_slice);
+    bool dropped = false;
+    int got = -1;
+    const internal::HandleReply reply = RawCall(
+        fd, internal::MakeRequest(internal::HandleOp::kMemfd, writable, 0, 0, 0), &got, &dropped);
+    ASSERT_FALSE(dropped);
+    EXPECT_EQ(reply.status, S(Status::kNotSupported)) << writable;
+    EXPECT_EQ(got, -1);
     if (got >= 0) ::close(got);
     ::close(fd);
   }
@@ -221,6 +237,8 @@ TEST(CloneProcess, TheOwnerChecksAHoldersCloneMapping) {
   EXPECT_EQ(send_map(child, -1), Status::kNotSupported);
   EXPECT_EQ(send_map(root->vmo, pair[1]), Status::kNotSupported);
   EXPECT_EQ(send_map(child, pipe_fds[0]), Status::kInvalidArgs);
+  EXPECT_EQ(send_map(clone_slice, -1), Status::kNotSupported);
+  EXPECT_EQ(send_map(clone_slice, pair[1]), Status::kNotSupported);
   for (int f : {pair[0], pair[1], pipe_fds[0], pipe_fds[1]}) ::close(f);
   EXPECT_FALSE(pager.AnyPacket());
 }

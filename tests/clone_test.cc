@@ -12,7 +12,6 @@
 #include "base/handle_access.h"
 #include "pager_test_util.h"
 #include "test_util.h"
-#include "upager/mapping.h"
 #include "upager/pager.h"
 #include "upager/vmo.h"
 #include "user_pager.h"
@@ -502,21 +501,6 @@ TEST(Pager, CloseRootKeepsClone) {
   EXPECT_TRUE(CheckVmo(*clone, 0, 2));
   clone.reset();
   EXPECT_TRUE(pager.WaitForPageComplete(key));
-  EXPECT_FALSE(pager.AnyPacket());
-}
-
-// A slice of a clone shares the clone's own pages: mapping it is not built yet
-// (docs/clones.md, Mapped clones). A clone and a slice of the root map (clone_vmar_test.cc).
-TEST(Pager, MapSliceOfCloneNotSupported) {
-  UserPager pager;
-  auto vmo = pager.CreateVmo(1);
-  ASSERT_NE(vmo, nullptr);
-  auto clone = Clone(*vmo, 1);
-  ASSERT_NE(clone, nullptr);
-  auto slice = Clone(*clone, 1, 0, kVmoChildSlice);
-  ASSERT_NE(slice, nullptr);
-  Mapping mapping;
-  EXPECT_EQ(Mapping::Create(slice->vmo, 0, P(1), kMapRead, &mapping), Status::kNotSupported);
   EXPECT_FALSE(pager.AnyPacket());
 }
 

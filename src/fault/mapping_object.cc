@@ -176,6 +176,7 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
       }
     }
   }
+  if (object != handle_object) mapping->slice_ = handle_object;
   object->AddMapping(mapping.get());
   *out = std::move(mapping);
   unwind.armed = false;

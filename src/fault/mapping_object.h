@@ -197,6 +197,9 @@ class MappingObject final : public VmMapping {
   bool for_holder() const { return holder_pid_ != 0; }
 
   const std::shared_ptr<VmObjectPaged> vmo_;
+  // A slice mapped as the VMO it is a window onto (vmo_): kept as long as the mapping, as a
+  // Zircon mapping keeps its VMO (its parent counts it as a child until then).
+  std::shared_ptr<VmObjectPaged> slice_;
   std::byte* const base_;
   // Set for pager-backed VMOs: the userfaultfd generation the range is registered with.
   std::shared_ptr<FaultService::Generation> generation_;

@@ -1,7 +1,7 @@
-// VmObjectPaged: mappings of children (docs/clones.md, Mapped clones). A slice of a root is
-// mapped as that root; a read-through clone maps its root's storage, so that its unforked
-// pages are the root's own page-cache pages, write-protected, and its own pages (forks, zero
-// markers) are its storage mapped over them one page at a time.
+// VmObjectPaged: mappings of children (docs/clones.md, Mapped clones). A slice is mapped as
+// the root or clone it is a window onto; a read-through clone maps its root's storage, so
+// that its unforked pages are the root's own page-cache pages, write-protected, and its own
+// pages (forks, zero markers) are its storage mapped over them one page at a time.
 // Section numbers refer to docs/zircon-semantics.md.
 #include <fcntl.h>
 
@@ -36,31 +36,33 @@ void InstallZero(VmMapping* mapping, uint64_t page, int memfd, uint64_t memfd_pa
 
 Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, uint64_t offset,
                                    MapTarget* out) {
-  if (!vmo->reads_through_parent()) {
-    *out = {vmo, offset, vmo->impl_->memfd, offset, vmo->is_pager_backed()};
+  // A slice (of a slice ...) is a window onto the first node under it that is not a slice,
+  // with the same pages: its mapping is that node's own, at the translated offset. The
+  // slice's bounds were checked by the caller against the slice's size (a slice's parent is
+  // never resizable, so the window stays inside it).
+  std::shared_ptr<VmObjectPaged> target = vmo;
+  uint64_t first = PageOf(offset);
+  while (target->kind_ == ChildKind::kSlice) {
+    first += target->parent_offset_;
+    target = target->parent_;
+  }
+  const uint64_t target_offset = Bytes(first) + offset % kPageSize;
+  if (!target->reads_through_parent()) {
+    // A root: its own storage, its DIRTY requests, its modified flag, its clock.
+    *out = {target, target_offset, target->impl_->memfd, target_offset, target->is_pager_backed()};
     return Status::kOk;
   }
-  // Walk up to the root, translating the offset (the chain is fixed at creation). What the
-  // clone does not see of its parent is placed over the root's storage once the mapping is
-  // added (AddMapping, HideCutPagesLocked).
-  std::shared_ptr<VmObjectPaged> node = vmo;
-  uint64_t first = PageOf(offset);
+  // A read-through clone maps its root's storage: walk up to the root, translating the offset
+  // (the chain is fixed at creation). The clone's own pages, and what it does not see of its
+  // parent, are placed over the root's storage once the mapping is added (AddMapping,
+  // HideCutPagesLocked).
+  VmObjectPaged* node = target.get();
   while (node->reads_through_parent()) {
-    // A slice of a clone shares the clone's own pages, which are not the root's: not built.
-    if (node->kind_ == ChildKind::kSlice && node->parent_->kind_ == ChildKind::kReadThrough) {
-      return Status::kNotSupported;
-    }
     first += node->parent_offset_;
-    node = node->parent_;
+    node = node->parent_.get();
   }
   const uint64_t root_offset = Bytes(first) + offset % kPageSize;
-  if (vmo->kind_ == ChildKind::kSlice) {
-    // A slice of the root is a window onto it: its mapping is the root's own (its DIRTY
-    // requests, its modified flag, its clock).
-    *out = {node, root_offset, node->impl_->memfd, root_offset, node->is_pager_backed()};
-  } else {
-    *out = {vmo, offset, node->impl_->memfd, root_offset, node->is_pager_backed()};
-  }
+  *out = {target, target_offset, node->impl_->memfd, root_offset, node->is_pager_backed()};
   return Status::kOk;
 }
 

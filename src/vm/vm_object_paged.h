@@ -130,10 +130,10 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   void AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
   // What a mapping of `vmo` from `offset` maps (docs/clones.md, Mapped clones):
-  // the VMO whose faults it takes (a slice of a root maps that root, translated), the file
-  // and offset it maps, and whether it takes faults. A read-through clone maps its root's
-  // storage, its own pages (and what it no longer sees of its parent) placed over it
-  // (VmMapping::MapOwn). kNotSupported for a slice of a clone.
+  // the VMO whose faults it takes (a slice maps the root or clone it is a window onto,
+  // translated), the file and offset it maps, and whether it takes faults. A read-through
+  // clone maps its root's storage, its own pages (and what it no longer sees of its parent)
+  // placed over it (VmMapping::MapOwn).
   struct MapTarget {
     std::shared_ptr<VmObjectPaged> vmo;
     uint64_t vmo_offset = 0;
