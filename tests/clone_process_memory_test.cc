@@ -117,13 +117,13 @@ struct Stored {
   char value;
 };
 
-// The holder's loads and stores of its mappings. Not instrumented by TSan: its shadow of
-// every byte read would be anonymous memory of this process, and the test measures that.
+// The holder's loads and stores of its mappings. Not instrumented by the sanitizers: their
+// shadow of every byte read (TSan's record of each access, ASan's check of each) would be
+// anonymous memory of this process, and the test measures that.
 // Nothing else touches these pages meanwhile: the owner forks a page only on this thread's
 // store, which waits for it.
-__attribute__((no_sanitize("thread"))) uint32_t WrongPages(const std::vector<Mapping>& maps,
-                                                           uint64_t key,
-                                                           const std::vector<Stored>& stored) {
+__attribute__((no_sanitize("address", "thread"))) uint32_t WrongPages(
+    const std::vector<Mapping>& maps, uint64_t key, const std::vector<Stored>& stored) {
   constexpr uint64_t kWords = kPageSize / sizeof(uint64_t);
   uint32_t wrong = 0;
   for (size_t m = 0; m < maps.size(); ++m) {
@@ -147,7 +147,7 @@ __attribute__((no_sanitize("thread"))) uint32_t WrongPages(const std::vector<Map
   return wrong;
 }
 
-__attribute__((no_sanitize("thread"))) void FillPage(std::byte* page, char value) {
+__attribute__((no_sanitize("address", "thread"))) void FillPage(std::byte* page, char value) {
   uint64_t word = 0;
   std::memset(&word, value, sizeof word);
   auto* words = reinterpret_cast<volatile uint64_t*>(page);
