@@ -1,6 +1,7 @@
-// The holder side of clone_process_test: the test binary re-executes itself as a holder
-// process (process_util.h) that runs the operations the test asks for over its channel and
-// answers with their statuses and bytes; and the helpers the tests use to drive it.
+// The holder side of clone_process_test and clone_process_info_test: the test binary
+// re-executes itself as a holder process (process_util.h) that runs the operations the test
+// asks for over its channel and answers with their statuses and bytes; and the helpers the
+// tests use to drive it.
 #ifndef UPAGER_TESTS_CLONE_PROCESS_HOLDER_H_
 #define UPAGER_TESTS_CLONE_PROCESS_HOLDER_H_
 
