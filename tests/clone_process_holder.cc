@@ -65,7 +65,11 @@ int HolderChild(const Channel& parent) {
     Status s = Status::kOk;
     uint32_t value = 0;
     const size_t h = static_cast<size_t>(note.status);
-    if ((op == kRead || op == kWrite || op == kMap) && h >= handles.size()) return 12;
+    if ((op == kRead || op == kWrite || op == kMap || op == kInfo || op == kSend) &&
+        h >= handles.size()) {
+      return 12;
+    }
+    Vmo send;
     switch (op) {
       case kRead:
         reply.resize(sizeof(Note) + note.len);
@@ -99,12 +103,20 @@ int HolderChild(const Channel& parent) {
         std::memset(mapping.data() + note.offset, static_cast<int>(arg), note.len);
         break;
       case kProbe: s = Probe(mapping.data() + note.offset); break;
+      case kInfo: {
+        VmoInfo info{};
+        s = handles[h].GetInfo(&info);
+        reply.resize(sizeof(Note) + sizeof info);
+        std::memcpy(reply.data() + sizeof(Note), &info, sizeof info);
+        break;
+      }
+      case kSend: send = std::move(handles[h]); break;
       default: return 13;
     }
     const Note answer{static_cast<int32_t>(s), value, note.offset, reply.size() - sizeof(Note)};
     std::memcpy(reply.data(), &answer, sizeof answer);
-    if (parent.Write(reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0) !=
-        Status::kOk) {
+    if (parent.Write(reply.data(), static_cast<uint32_t>(reply.size()), &send,
+                     send.is_valid() ? 1 : 0) != Status::kOk) {
       return 14;
     }
   }
@@ -147,6 +159,23 @@ Note Answer(Child& child, std::vector<char>* bytes) {
   EXPECT_EQ(Receive(child.channel, &answer, nullptr, &extra), Status::kOk);
   if (bytes != nullptr) *bytes = std::move(extra);
   return answer;
+}
+
+Status HeldInfo(Child& child, int32_t h, VmoInfo* info) {
+  std::vector<char> bytes;
+  const Note answer = Ask(child, kInfo, h, 0, 0, &bytes);
+  EXPECT_EQ(bytes.size(), sizeof *info);
+  if (bytes.size() == sizeof *info) std::memcpy(info, bytes.data(), sizeof *info);
+  return static_cast<Status>(answer.status);
+}
+
+Vmo TakeBack(Child& child, int32_t h) {
+  Note answer{-1, 0, 0, 0};
+  Vmo vmo;
+  EXPECT_EQ(Send(child.channel, Note{h, kSend, 0, 0}), Status::kOk);
+  EXPECT_EQ(Receive(child.channel, &answer, &vmo), Status::kOk);
+  EXPECT_EQ(answer.status, 0);
+  return vmo;
 }
 
 bool PageIs(const Vmo& vmo, uint64_t page, char c) {

@@ -1,6 +1,7 @@
-// The holder side of clone_process_test: the test binary re-executes itself as a holder
-// process (process_util.h) that runs the operations the test asks for over its channel and
-// answers with their statuses and bytes; and the helpers the tests use to drive it.
+// The holder side of clone_process_test and clone_process_info_test: the test binary
+// re-executes itself as a holder process (process_util.h) that runs the operations the test
+// asks for over its channel and answers with their statuses and bytes; and the helpers the
+// tests use to drive it.
 #ifndef UPAGER_TESTS_CLONE_PROCESS_HOLDER_H_
 #define UPAGER_TESTS_CLONE_PROCESS_HOLDER_H_
 
@@ -26,6 +27,8 @@ enum HolderOp : uint32_t {
   kLoad = 5,   // `len` bytes at `offset` of the mapping: the bytes come back
   kStore = 6,  // `len` bytes of value `argument` at `offset` of the mapping
   kProbe = 7,  // loads the first word at `offset` of the mapping: the status (a SIGBUS's)
+  kInfo = 8,   // GetInfo of handle `status`: the VmoInfo comes back as the bytes
+  kSend = 9,   // sends handle `status` back (moved out of the holder) with the answer
 };
 
 // The holder's main (UPAGER_TEST_MAIN's RunChild).
@@ -40,6 +43,10 @@ Note Ask(Child& child, uint32_t op, int32_t status, uint64_t offset, uint64_t le
 // pager meanwhile).
 void AskLater(Child& child, uint32_t op, int32_t status, uint64_t offset, uint64_t len);
 Note Answer(Child& child, std::vector<char>* bytes = nullptr);
+// kInfo of handle `h`: the holder's GetInfo status, and its info in `*info`.
+Status HeldInfo(Child& child, int32_t h, VmoInfo* info);
+// kSend of handle `h`: the handle, here (the holder's is gone).
+Vmo TakeBack(Child& child, int32_t h);
 
 inline int32_t S(Status s) { return static_cast<int32_t>(s); }
 inline std::vector<char> Filled(char c, uint64_t len) { return std::vector<char>(len, c); }

@@ -14,14 +14,50 @@ bool ReadHeader(const void* packet, size_t len, T* out) {
   return out->magic == kHandleWireMagic && out->version == kHandleWireVersion;
 }
 
+// A field of VmoInfo that HandleWireInfo does not carry would read as 0 in every holder.
+static_assert(sizeof(VmoInfo) == sizeof(HandleWireInfo),
+              "a new VmoInfo field needs a place in HandleWireInfo, and a new wire version");
+
 }  // namespace
+
+uint16_t WireVersion(const void* packet, size_t len) {
+  uint32_t magic = 0;
+  uint16_t version = 0;
+  if (len < sizeof magic + sizeof version) return 0;
+  std::memcpy(&magic, packet, sizeof magic);
+  std::memcpy(&version, static_cast<const std::byte*>(packet) + sizeof magic, sizeof version);
+  return magic == kHandleWireMagic ? version : 0;
+}
+
+HandleWireInfo MakeWireInfo(const VmoInfo& info) {
+  return HandleWireInfo{info.koid,  info.size_bytes,   info.committed_bytes, info.populated_bytes,
+                        info.flags, info.num_children, info.parent_koid};
+}
+
+bool DecodeWireInfo(const void* data, size_t len, uint64_t koid, VmoInfo* out) {
+  HandleWireInfo wire;
+  if (len != sizeof wire) return false;
+  std::memcpy(&wire, data, sizeof wire);
+  const auto pages = [](uint64_t bytes) { return bytes % kPageSize == 0 && bytes <= kMaxVmoSize; };
+  if (wire.koid != koid || wire.parent_koid == koid || (wire.flags & ~kHandleWireInfoFlags) != 0 ||
+      !pages(wire.size_bytes) || !pages(wire.committed_bytes) || !pages(wire.populated_bytes)) {
+    return false;
+  }
+  *out = VmoInfo{wire.koid,  wire.size_bytes,   wire.committed_bytes, wire.populated_bytes,
+                 wire.flags, wire.num_children, wire.parent_koid};
+  return true;
+}
 
 bool DecodeRequest(const void* packet, size_t len, size_t num_fds, DecodedRequest* out,
                    std::string* why) {
   HandleRequest header;
   if (!ReadHeader(packet, len, &header)) {
-    *why = len < sizeof header ? "a request shorter than its header"
-                               : "a request with a bad magic or version";
+    const uint16_t version = WireVersion(packet, len);
+    *why = version != 0 && version != kHandleWireVersion
+               ? "a request of protocol version " + std::to_string(version) + " (this is " +
+                     std::to_string(kHandleWireVersion) + ")"
+           : len < sizeof header ? "a request shorter than its header"
+                                 : "a request with a bad magic";
     return false;
   }
   const bool map = header.op == static_cast<uint16_t>(HandleOp::kMap);
@@ -103,7 +139,8 @@ bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity, H
 
 bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out) {
   return len == sizeof *out && ReadHeader(packet, len, out) &&
-         out->op == static_cast<uint16_t>(HandleOp::kWelcome) && out->koid != 0;
+         out->op == static_cast<uint16_t>(HandleOp::kWelcome) && out->koid != 0 &&
+         out->parent_koid != out->koid;
 }
 
 bool DecodeForkMessage(const void* packet, size_t len, ForkOp op, HandleForkMessage* out) {

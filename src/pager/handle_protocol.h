@@ -19,10 +19,13 @@
 // length that does not match, an unknown op, a descriptor on a request, a second request
 // before the reply — makes the owner drop that connection (the holder's handle then behaves
 // as a handle to a VMO whose pager is gone). Both sides run on one machine, so fields are
-// in host byte order; `version` lets the two sides tell each other apart should the format
-// change.
+// in host byte order. Every header starts with the magic and the `version`: a peer of
+// another version is refused (a welcome with kNotSupported, a request by dropping the
+// connection), never read as this one. Version 2 added num_children and parent_koid to
+// HandleWireInfo and parent_koid to the welcome.
 //
-// Decoding is pure (no I/O), so that it can be fuzzed: tests/fuzz/handle_protocol_fuzz.cc.
+// Decoding is pure (no I/O), so that it can be fuzzed: tests/fuzz/channel_read_fuzz.cc (the
+// holder's side) and tests/fuzz/handle_service_fuzz.cc (the owner's).
 #ifndef UPAGER_SRC_PAGER_HANDLE_PROTOCOL_H_
 #define UPAGER_SRC_PAGER_HANDLE_PROTOCOL_H_
 
@@ -30,10 +33,12 @@
 #include <cstdint>
 #include <string>
 
+#include "upager/vmo.h"
+
 namespace upager::internal {
 
 inline constexpr uint32_t kHandleWireMagic = 0x48505055;  // "UPPH"
-inline constexpr uint16_t kHandleWireVersion = 1;
+inline constexpr uint16_t kHandleWireVersion = 2;
 // The most bytes one kRead or kWrite moves; longer transfers take several requests.
 inline constexpr uint32_t kHandleWireMaxData = 64 * 1024;
 
@@ -97,7 +102,9 @@ struct HandleWelcome {
   uint64_t koid;
   int32_t owner_pid;       // the owner's process id (in the owner's pid namespace)
   uint32_t welcome_flags;  // kWelcomeReadsThroughParent
+  uint64_t parent_koid;    // VmoInfo::parent_koid (for GetInfo once the owner is gone)
 };
+static_assert(sizeof(HandleWelcome) == 40);
 // The VMO is a read-through clone (docs/clones.md): a mapping of it maps its root's memfd
 // (kRootMemfd) with the clone's own memfd (kMemfd) placed over it page by page, at the
 // owner's word (HandleForkMessage).
@@ -140,15 +147,24 @@ struct HandleReply {
   uint64_t value;     // kGetSize: the size
 };
 
-// What kGetInfo returns: VmoInfo, fixed in size and layout on the wire.
+// What kGetInfo returns: every field of VmoInfo, fixed in size and layout on the wire.
 struct HandleWireInfo {
   uint64_t koid;
   uint64_t size_bytes;
   uint64_t committed_bytes;
   uint64_t populated_bytes;
   uint32_t flags;
-  uint32_t reserved;
+  uint32_t num_children;
+  uint64_t parent_koid;
 };
+static_assert(sizeof(HandleWireInfo) == 48);
+// Every flag VmoInfo::flags may carry; the holder refuses info with any other.
+inline constexpr uint32_t kHandleWireInfoFlags = kVmoInfoPagerBacked;
+HandleWireInfo MakeWireInfo(const VmoInfo& info);
+// Checks the data of a kGetInfo reply (`len` bytes) of the VMO `koid`: its exact size, that
+// koid, a parent other than itself, known flags, page-aligned sizes no larger than
+// kMaxVmoSize. Reads nothing past `len`.
+bool DecodeWireInfo(const void* data, size_t len, uint64_t koid, VmoInfo* out);
 
 // A request as the owner acts on it; `data` points into the decoded buffer.
 struct DecodedRequest {
@@ -174,6 +190,10 @@ bool DecodeReply(const void* packet, size_t len, HandleOp op, size_t capacity, H
 
 // Checks a welcome packet.
 bool DecodeWelcome(const void* packet, size_t len, HandleWelcome* out);
+
+// The version of a packet (`len` bytes) that starts with this protocol's magic, or 0 for one
+// that does not: to tell a peer of another version from garbage.
+uint16_t WireVersion(const void* packet, size_t len);
 
 HandleRequest MakeRequest(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
                           uint32_t data_len);

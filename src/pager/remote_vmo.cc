@@ -25,6 +25,7 @@ RemoteVmo::RemoteVmo(int fd, int memfd, const HandleWelcome& welcome)
     : fd_(fd),
       memfd_(memfd),
       koid_(welcome.koid),
+      parent_koid_(welcome.parent_koid),
       vmo_flags_(welcome.vmo_flags),
       welcome_flags_(welcome.welcome_flags),
       owner_pid_(welcome.owner_pid) {}
@@ -60,9 +61,22 @@ bool FromNamedOwner(int connection, const HandleWelcome& welcome) {
 }  // namespace
 
 Status RemoteVmo::Import(int connection, Vmo* out) {
-  HandleWelcome welcome;
+  HandleWelcome welcome{};
   Received received;
   const ReceiveResult r = ReceiveMessage(connection, &welcome, sizeof welcome, false, &received);
+  // A welcome of another version, even one longer than this version's (truncated here).
+  const uint16_t version = r == ReceiveResult::kOk          ? WireVersion(&welcome, received.len)
+                           : r == ReceiveResult::kTruncated ? WireVersion(&welcome, sizeof welcome)
+                                                            : 0;
+  if (version != 0 && version != kHandleWireVersion) {
+    std::fprintf(stderr,
+                 "upager: refused a VMO handle whose owner speaks handle protocol version %u; "
+                 "this process speaks version %u (both must run the same upager)\n",
+                 static_cast<unsigned>(version), static_cast<unsigned>(kHandleWireVersion));
+    CloseFds(received.fds, received.num_fds);
+    ::close(connection);
+    return Status::kNotSupported;
+  }
   if (r != ReceiveResult::kOk || !DecodeWelcome(&welcome, received.len, &welcome) ||
       received.num_fds > 1 || !FromNamedOwner(connection, welcome)) {
     CloseFds(received.fds, received.num_fds);
@@ -79,10 +93,11 @@ Status RemoteVmo::Import(int connection, Vmo* out) {
 namespace {
 
 // One request on `fd` and its reply (see RemoteVmo::Call); kPeerClosed if the owner is gone
-// or answered outside the protocol.
+// or answered outside the protocol (then `*broke` says how, if `broke` is not null).
 Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
               uint32_t data_len, const int* fds, size_t num_fds, void* reply_data,
-              uint32_t capacity, uint64_t* value, int* fd_out, bool interruptible = false) {
+              uint32_t capacity, uint64_t* value, int* fd_out, bool interruptible = false,
+              const char** broke = nullptr) {
   // A request that may wait for the pager waits as Zircon's page-request waits do: killable
   // and suspendable (ThreadHandle), and seen as blocked on the pager meanwhile.
   ThreadState* self = interruptible ? ThreadState::Current() : nullptr;
@@ -122,15 +137,28 @@ Status CallOn(int fd, HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, 
     if (r == ReceiveResult::kWouldBlock) continue;
     HandleReply reply;
     const std::byte* payload = nullptr;
-    if (r != ReceiveResult::kOk || received.num_fds > (fd_out != nullptr ? 1u : 0u) ||
-        !DecodeReply(packet.data(), received.len, op, capacity, &reply, &payload)) {
+    const char* why = nullptr;
+    if (r == ReceiveResult::kTruncated) {
+      why = "a reply longer than any";
+    } else if (r != ReceiveResult::kOk) {
+      // The owner is gone.
+    } else if (received.num_fds > (fd_out != nullptr ? 1u : 0u)) {
+      why = "a reply with descriptors it cannot carry";
+    } else if (!DecodeReply(packet.data(), received.len, op, capacity, &reply, &payload)) {
+      const uint16_t version = WireVersion(packet.data(), received.len);
+      why = version != 0 && version != kHandleWireVersion ? "a reply of another protocol version"
+                                                          : "a reply that does not decode";
+    }
+    if (r != ReceiveResult::kOk || why != nullptr) {
       CloseFds(received.fds, received.num_fds);
+      if (broke != nullptr) *broke = why;
       return Status::kPeerClosed;
     }
     const auto status = static_cast<Status>(reply.status);
     if (fd_out != nullptr) {
       if (status == Status::kOk && received.num_fds != 1) {
         CloseFds(received.fds, received.num_fds);
+        if (broke != nullptr) *broke = "a success without its descriptor";
         return Status::kPeerClosed;
       }
       *fd_out = received.num_fds == 1 ? received.fds[0] : -1;
@@ -152,10 +180,25 @@ Status RemoteVmo::Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len,
   // The calls the owner may make wait for its pager.
   const bool may_wait = op == HandleOp::kRead || op == HandleOp::kWrite ||
                         op == HandleOp::kSetSize || op == HandleOp::kOpRange;
+  const char* broke = nullptr;
   const Status s = CallOn(fd_, op, arg, offset, len, data, data_len, nullptr, 0, reply_data,
-                          capacity, value, fd_out, may_wait);
-  if (s == Status::kPeerClosed) gone_ = true;
+                          capacity, value, fd_out, may_wait, &broke);
+  if (broke != nullptr) {
+    BrokeProtocol(op, broke);
+  } else if (s == Status::kPeerClosed) {
+    gone_ = true;
+  }
   return s;
+}
+
+void RemoteVmo::BrokeProtocol(HandleOp op, const char* why) {
+  std::fprintf(stderr,
+               "upager: the owner (pid %d) of VMO %llu answered request %u with %s; the handle "
+               "is detached now\n",
+               static_cast<int>(owner_pid_), static_cast<unsigned long long>(koid_),
+               static_cast<unsigned>(op), why);
+  gone_ = true;
+  broke_protocol_ = true;
 }
 
 Status RemoteVmo::Read(void* data, uint64_t offset, uint64_t len) {
@@ -232,19 +275,22 @@ Status RemoteVmo::OpRange(uint32_t op, uint64_t offset, uint64_t len) {
 Status RemoteVmo::GetInfo(VmoInfo* out) {
   MutexLock lock(&mutex_);
   HandleWireInfo wire{};
+  const bool was_broken = broke_protocol_;
   const Status s =
       Call(HandleOp::kGetInfo, 0, 0, 0, nullptr, 0, &wire, sizeof wire, nullptr, nullptr);
   if (s == Status::kOk) {
-    *out =
-        VmoInfo{wire.koid, wire.size_bytes, wire.committed_bytes, wire.populated_bytes, wire.flags};
-    return s;
+    if (DecodeWireInfo(&wire, sizeof wire, koid_, out)) return s;
+    BrokeProtocol(HandleOp::kGetInfo, "info that cannot be its VMO's");
+    return Status::kIoDataIntegrity;
   }
+  // This reply broke the protocol: say so once; later calls see a detached handle.
+  if (broke_protocol_ && !was_broken) return Status::kIoDataIntegrity;
   if (s != Status::kPeerClosed) return s;
-  // The owner is gone: what the holder still knows.
+  // The owner is gone, and with it the VMO's children: what the holder still knows.
   struct stat st;
   const uint64_t size = memfd_ >= 0 && ::fstat(memfd_, &st) == 0 ? st.st_size : 0;
   const uint64_t held = memfd_ >= 0 && ::fstat(memfd_, &st) == 0 ? st.st_blocks * 512ull : 0;
-  *out = VmoInfo{koid_, size, held, held, vmo_flags_};
+  *out = VmoInfo{koid_, size, held, held, vmo_flags_, 0, parent_koid_};
   return Status::kOk;
 }
 

@@ -8,11 +8,12 @@
 // kHandleWireMaxData bytes. Calls on one handle are made one at a time (a second thread
 // waits for the first); separate handles to one VMO (Duplicate) do not wait for each other.
 //
-// When the owner is gone (its process died, or it dropped the connection), the handle
-// behaves as a handle to a detached VMO (section 9.2): pages that were
-// present stay readable through the read-only memfd received with the welcome; reading an
-// absent page of a pager-backed VMO, and every other call that needs the owner, is
-// kBadState. Never zeros in place of data: a page counts as present only if the memfd holds
+// When the owner is gone (its process died, it dropped the connection, or it answered
+// outside the protocol: one log line, and a GetInfo that got such an answer returns
+// kIoDataIntegrity), the handle behaves as a handle to a detached VMO (section 9.2): pages
+// that were present stay readable through the read-only memfd received with the welcome;
+// reading an absent page of a pager-backed VMO, and every other call that needs the owner,
+// is kBadState. Never zeros in place of data: a page counts as present only if the memfd holds
 // it, and nobody can add or drop pages once the owner is gone.
 //
 // Waits for the owner (Read, Write, SetSize, OpRange) are Zircon's page-request waits: the
@@ -38,7 +39,8 @@ namespace upager::internal {
 class RemoteVmo final : public VmoRemote {
  public:
   // Makes `*out` a handle on `connection` (taken over: closed on failure), whose owner's
-  // welcome must be waiting on it. kInvalidArgs if it is not a handle connection.
+  // welcome must be waiting on it. kInvalidArgs if it is not a handle connection;
+  // kNotSupported (with a log line) if its owner speaks another version of the protocol.
   static Status Import(int connection, Vmo* out);
 
   ~RemoteVmo() override;
@@ -82,17 +84,22 @@ class RemoteVmo final : public VmoRemote {
   Status Call(HandleOp op, uint32_t arg, uint64_t offset, uint64_t len, const void* data,
               uint32_t data_len, void* reply_data, uint32_t capacity, uint64_t* value, int* fd_out)
       UPAGER_REQUIRES(mutex_);
+  // The owner answered `op` outside the protocol (`why`): one log line, and the handle is
+  // detached for good.
+  void BrokeProtocol(HandleOp op, const char* why) UPAGER_REQUIRES(mutex_);
   // Reads [offset, offset+len) from the memfd once the owner is gone.
   Status ReadDetached(void* data, uint64_t offset, uint64_t len) const;
 
   const int fd_;
   const int memfd_;  // read-only; -1 if the owner sent none
   const uint64_t koid_;
+  const uint64_t parent_koid_;
   const uint32_t vmo_flags_;
   const uint32_t welcome_flags_;
   const pid_t owner_pid_;
   Mutex mutex_;
   bool gone_ UPAGER_GUARDED_BY(mutex_) = false;
+  bool broke_protocol_ UPAGER_GUARDED_BY(mutex_) = false;  // gone_ because of a bad reply
 };
 
 }  // namespace upager::internal

@@ -193,6 +193,7 @@ Status Service::Export(Vmo vmo, int* holder_fd) {
   vmo.GetInfo(&info);
   welcome.vmo_flags = info.flags;
   welcome.koid = vmo.koid();
+  welcome.parent_koid = info.parent_koid;
   welcome.owner_pid = static_cast<int32_t>(::getpid());
   welcome.welcome_flags = WelcomeFlags(vmo);
   const int memfd = ReadOnlyMemfd(vmo);
@@ -387,8 +388,7 @@ void Service::ServeInline(Connection* c, const DecodedRequest& r) {
     case HandleOp::kGetInfo: {
       VmoInfo info{};
       const Status s = c->vmo.GetInfo(&info);
-      HandleWireInfo wire{
-          info.koid, info.size_bytes, info.committed_bytes, info.populated_bytes, info.flags, 0};
+      const HandleWireInfo wire = MakeWireInfo(info);
       const bool ok = s == Status::kOk ? Reply(c, r.op, s, &wire, sizeof wire, 0)
                                        : Reply(c, r.op, s, nullptr, 0, 0);
       if (!ok) Drop(c, "it does not read its replies");
