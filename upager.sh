@@ -269,8 +269,11 @@ cmd_ci() {
     for fuzzer in handle_service_fuzz channel_read_fuzz vmo_service_fuzz; do
       log "fuzz $fuzzer for ${UPAGER_FUZZ_SECONDS:-20} s"
       mkdir -p "build/ci-fuzz/corpus/$fuzzer"
+      # Committed seeds (tests/fuzz/seeds/) reach paths the fuzzer does not find in time.
+      local seeds=()
+      [[ -d "tests/fuzz/seeds/$fuzzer" ]] && seeds=("tests/fuzz/seeds/$fuzzer")
       "build/ci-fuzz/tests/fuzz/$fuzzer" -max_total_time="${UPAGER_FUZZ_SECONDS:-20}" \
-        -print_final_stats=1 "build/ci-fuzz/corpus/$fuzzer" </dev/null 2>&1 |
+        -print_final_stats=1 "build/ci-fuzz/corpus/$fuzzer" "${seeds[@]}" </dev/null 2>&1 |
         tail -n 12 || die "$fuzzer found a failure"
     done
   }
