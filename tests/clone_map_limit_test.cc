@@ -141,7 +141,21 @@ void ExpectRootIntact(const Tree& tree) {
   }
 }
 
-// ---- The cases, each run in a child process (ChildRuns below) ----
+// A page the clone does not own is its root's, live: a root write there is seen by every
+// mapping of the clone (none kept a copy of a fork taken back).
+void ExpectRootSeenWhereUnforked(const Tree& tree, const std::vector<bool>& owned,
+                                 const Mapping& map1, const Mapping& map2) {
+  for (uint64_t page = 0; page < kPages; ++page) {
+    if (owned[page]) continue;
+    const uint64_t value = 0xabcd000000000000ull + page;
+    ASSERT_EQ(tree.root->vmo.Write(&value, P(page), sizeof value), Status::kOk);
+    ASSERT_EQ(VmoWord(tree.clone.vmo, page), value) << page;
+    ASSERT_EQ(MapWord(map1, page), value) << page;
+    ASSERT_EQ(MapWord(map2, page), value) << page;
+  }
+}
+
+// ---- The cases, each run in a child process (RunInChild below) ----
 
 // N adjacent forks cost one VMA, not N: the pieces mapped over each page merge.
 TEST(CloneMapLimitChild, DISABLED_AdjacentForksMakeOneVma) {
@@ -285,6 +299,7 @@ void WriteAtEachCount(bool through_store) {
   EXPECT_GT(failures, 0);
   EXPECT_GT(successes, 0);
   ExpectRootIntact(tree);
+  ExpectRootSeenWhereUnforked(tree, forked, map1, map2);
   // Forked pages: a store through either mapping is seen by the other.
   for (uint64_t p = 0; p < kPages; ++p) {
     if (!forked[p]) continue;
@@ -332,6 +347,7 @@ TEST(CloneMapLimitChild, DISABLED_ZeroWithTwoMappings) {
   }
   EXPECT_GT(failures, 0);
   ExpectRootIntact(tree);
+  ExpectRootSeenWhereUnforked(tree, zeroed, map1, map2);
 }
 
 // A new mapping of a clone maps the clone's own pages over its root's: at the limit, the
