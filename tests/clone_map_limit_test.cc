@@ -24,6 +24,7 @@
 #include "upager/mapping.h"
 #include "upager/vmo.h"
 #include "user_pager.h"
+#include "vma_fill.h"
 
 extern char** environ;
 
@@ -31,73 +32,6 @@ namespace upager::testing {
 namespace {
 
 inline constexpr uint64_t P(uint64_t pages) { return pages * kPageSize; }
-
-// The process's VMAs, counted as the kernel does (map_count): the lines of /proc/self/maps
-// but the vsyscall page, which is no VMA. Read with a buffer on the stack: no allocation
-// that could itself map.
-int64_t MapCount() {
-  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char buf[1 << 16];
-  int64_t lines = 0;
-  bool vsyscall = false;
-  const std::string_view tag = "[vsyscall]";
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      if (buf[i] == '\n') ++lines;
-    }
-    if (std::string_view(buf, static_cast<size_t>(n)).find(tag) != std::string_view::npos) {
-      vsyscall = true;
-    }
-  }
-  ::close(fd);
-  return lines - (vsyscall ? 1 : 0);
-}
-
-int64_t MaxMapCount() {
-  const int fd = ::open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  char buf[32] = {};
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  return n > 0 ? std::strtoll(buf, nullptr, 10) : -1;
-}
-
-// Small anonymous mappings that take up the VMA budget: alternating protections, so that no
-// two merge.
-class Fillers {
- public:
-  ~Fillers() {
-    for (void* p : maps_) ::munmap(p, kPageSize);
-  }
-  // Adds or removes fillers until the process has exactly `target` VMAs.
-  bool SetCount(int64_t target) {
-    for (int round = 0; round < 16; ++round) {
-      const int64_t now = MapCount();
-      if (now == target) return true;
-      if (now < target) {
-        for (int64_t i = now; i < target; ++i) {
-          const int prot = (maps_.size() % 2 == 0) ? PROT_READ : PROT_NONE;
-          void* p = ::mmap(nullptr, kPageSize, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-          if (p == MAP_FAILED) break;
-          maps_.push_back(p);
-        }
-      } else {
-        for (int64_t i = target; i < now && !maps_.empty(); ++i) {
-          ::munmap(maps_.back(), kPageSize);
-          maps_.pop_back();
-        }
-      }
-    }
-    return MapCount() == target;
-  }
-  void Reserve(size_t n) { maps_.reserve(n); }
-
- private:
-  std::vector<void*> maps_;
-};
 
 uint64_t VmoWord(const Vmo& vmo, uint64_t page) {
   uint64_t word = 0;
