@@ -77,7 +77,17 @@ class Fillers {
     }
     return MapCount() == target;
   }
-  void Reserve(size_t n) { maps_.reserve(n); }
+  // Room for `n` fillers, and allocations of every size below 256 KiB made and freed, so
+  // that the allocator (a sanitizer's in particular, whose every new region is an mmap)
+  // has regions mapped for what the process allocates once at the limit.
+  void Reserve(size_t n) {
+    maps_.reserve(n);
+    std::vector<void*> warm;
+    for (size_t size = 16; size < (256u << 10); size += size / 8) {
+      for (int i = 0; i < 32; ++i) warm.push_back(std::malloc(size));
+    }
+    for (void* p : warm) std::free(p);
+  }
 
  private:
   std::vector<void*> maps_;
