@@ -80,7 +80,9 @@ class Fillers {
   // Room for `n` fillers, and allocations of every size below 256 KiB made and freed, so
   // that the allocator (a sanitizer's in particular, whose every new region is an mmap)
   // has regions mapped for what the process allocates once at the limit.
+  // Once: at the limit, these allocations would fail.
   void Reserve(size_t n) {
+    if (maps_.capacity() >= n) return;
     maps_.reserve(n);
     std::vector<void*> warm;
     for (size_t size = 16; size < (256u << 10); size += size / 8) {
