@@ -20,6 +20,7 @@
 #include "upager/rights.h"
 #include "user_pager.h"
 #include "vm/vm_object_paged.h"
+#include "vma_fill.h"
 
 namespace upager::clone_process {
 namespace {
@@ -47,6 +48,14 @@ Status Probe(const std::byte* p) {
   return Status::kOk;
 }
 
+Status ProbeStore(std::byte* p, uint64_t value) {
+  if (sigsetjmp(t_jump, 1) != 0) return static_cast<Status>(t_status);
+  t_armed = 1;
+  *reinterpret_cast<volatile uint64_t*>(p) = value;
+  t_armed = 0;
+  return Status::kOk;
+}
+
 int HolderChild(const Channel& parent) {
   struct sigaction sa {};
   sa.sa_sigaction = &OnSigbus;
@@ -58,6 +67,7 @@ int HolderChild(const Channel& parent) {
   if (Receive(parent, &note, &handles[0]) != Status::kOk || !handles[0].is_valid()) return 10;
   if (Send(parent, Note{0, 0, handles[0].koid(), 0}) != Status::kOk) return 11;
   Mapping mapping;
+  testing::Fillers fillers;
   while (Receive(parent, &note) == Status::kOk) {
     const uint32_t op = note.value & 0xff;
     const uint32_t arg = note.value >> 8;
@@ -111,6 +121,14 @@ int HolderChild(const Channel& parent) {
         break;
       }
       case kSend: send = std::move(handles[h]); break;
+      case kProbeStore: s = ProbeStore(mapping.data() + note.offset, arg); break;
+      case kFillVmas: {
+        const int64_t max = testing::MaxMapCount();
+        fillers.Reserve(static_cast<size_t>(max));
+        s = fillers.SetCount(max - static_cast<int64_t>(note.offset)) ? Status::kOk
+                                                                      : Status::kInternal;
+        break;
+      }
       default: return 13;
     }
     const Note answer{static_cast<int32_t>(s), value, note.offset, reply.size() - sizeof(Note)};

@@ -20,15 +20,18 @@ inline uint64_t P(uint64_t pages) { return pages * kPageSize; }
 // What the holder is asked to do: Note.value = op | (argument << 8); Note.status names the
 // handle (an index into the holder's handles), or is CreateChild's options.
 enum HolderOp : uint32_t {
-  kRead = 1,   // read [offset, offset+len) of handle `status`: the bytes come back
-  kWrite = 2,  // write `len` bytes of value `argument` at `offset` of handle `status`
-  kChild = 3,  // handle 0's CreateChild(options = status, offset, len); value: its index
-  kMap = 4,    // map handle `status`, [offset, offset+len), writable if `argument`
-  kLoad = 5,   // `len` bytes at `offset` of the mapping: the bytes come back
-  kStore = 6,  // `len` bytes of value `argument` at `offset` of the mapping
-  kProbe = 7,  // loads the first word at `offset` of the mapping: the status (a SIGBUS's)
-  kInfo = 8,   // GetInfo of handle `status`: the VmoInfo comes back as the bytes
-  kSend = 9,   // sends handle `status` back (moved out of the holder) with the answer
+  kRead = 1,         // read [offset, offset+len) of handle `status`: the bytes come back
+  kWrite = 2,        // write `len` bytes of value `argument` at `offset` of handle `status`
+  kChild = 3,        // handle 0's CreateChild(options = status, offset, len); value: its index
+  kMap = 4,          // map handle `status`, [offset, offset+len), writable if `argument`
+  kLoad = 5,         // `len` bytes at `offset` of the mapping: the bytes come back
+  kStore = 6,        // `len` bytes of value `argument` at `offset` of the mapping
+  kProbe = 7,        // loads the first word at `offset` of the mapping: the status (a SIGBUS's)
+  kInfo = 8,         // GetInfo of handle `status`: the VmoInfo comes back as the bytes
+  kSend = 9,         // sends handle `status` back (moved out of the holder) with the answer
+  kProbeStore = 10,  // stores `argument` to the first word at `offset`: the status, as kProbe
+  kFillVmas = 11,    // takes up VMAs until the holder has vm.max_map_count minus `offset`
+                     // (an int64_t) of them: kOk if it could
 };
 
 // The holder's main (UPAGER_TEST_MAIN's RunChild).

@@ -499,6 +499,72 @@ TEST(CloneProcess, AHolderThatDoesNotMapAForkIsDroppedAfterTheTimeout) {
   Finish(holder);
 }
 
+// At a holder's VMA limit (vm.max_map_count) a fork its mapping cannot take is not made:
+// Vmo::Write fails with kNoMemory, and the other holder's mapping that took the fork gives
+// it back (its root's page mapped again), at each of its VMA counts near its own limit; a
+// store in the holder at its limit fails with SIGBUS carrying kNoMemory. With room, forks
+// reach both.
+// Not built under TSan (a skip would fail CI): TSan's runtime maps memory of its own in the
+// holder at its limit, and ends it. The other builds run it.
+#if !defined(__SANITIZE_THREAD__)
+TEST(CloneProcess, ForksAtAHoldersVmaLimit) {
+  constexpr uint64_t kPages = 16;
+  UserPager pager;
+  auto root = pager.CreateVmo(kPages);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(pager.SupplyPages(*root, 0, kPages), Status::kOk);
+  Vmo child = MakeChild(*root, kVmoChildSnapshotAtLeastOnWrite, kPages);
+  Vmo mine, second;
+  ASSERT_EQ(child.Duplicate(&mine), Status::kOk);
+  ASSERT_EQ(child.Duplicate(&second), Status::kOk);
+  upager::Child a = StartHolder(std::move(child));
+  upager::Child b = StartHolder(std::move(second));
+  ASSERT_EQ(Ask(a, kMap | (1 << 8), 0, 0, P(kPages)).status, 0);
+  ASSERT_EQ(Ask(b, kMap | (1 << 8), 0, 0, P(kPages)).status, 0);
+  ASSERT_EQ(Ask(b, kFillVmas, 0, static_cast<uint64_t>(-1), 0).status, 0);  // above it
+  const std::vector<char> w = Filled('w', P(1));
+  std::vector<char> bytes;
+  for (int64_t below = 6; below >= -1; --below) {
+    const uint64_t page = 2 * static_cast<uint64_t>(below + 1) + 1;
+    ASSERT_EQ(Ask(a, kFillVmas, 0, static_cast<uint64_t>(below), 0).status, 0);
+    EXPECT_EQ(mine.Write(w.data(), P(page), P(1)), Status::kNoMemory) << below;
+    EXPECT_TRUE(PageIsPattern(mine, root->key, page)) << below;
+    for (upager::Child* holder : {&a, &b}) {
+      ASSERT_EQ(Ask(*holder, kLoad, 0, P(page), P(1), &bytes).status, 0);
+      EXPECT_TRUE(UserPager::CheckPattern(root->key, page, 1, bytes.data())) << below;
+    }
+  }
+  // Nothing forked: both show the root's live pages (neither kept a copy of a fork).
+  const std::vector<char> r = Filled('r', P(kPages));
+  ASSERT_EQ(root->vmo.Write(r.data(), 0, P(kPages)), Status::kOk);
+  for (upager::Child* holder : {&a, &b}) {
+    for (uint64_t page = 0; page < kPages; ++page) {
+      ASSERT_EQ(Ask(*holder, kLoad, 0, P(page), P(1), &bytes).status, 0);
+      EXPECT_EQ(bytes, Filled('r', P(1))) << page;
+    }
+  }
+  VmoInfo info{};
+  ASSERT_EQ(mine.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, 0u);
+  EXPECT_EQ(Ask(b, kProbeStore | ('z' << 8), 0, 0, 0).status, S(Status::kNoMemory));
+  EXPECT_TRUE(PageIs(mine, 0, 'r'));
+  // Room again: forks reach both.
+  ASSERT_EQ(Ask(a, kFillVmas, 0, 64, 0).status, 0);
+  ASSERT_EQ(Ask(b, kFillVmas, 0, 64, 0).status, 0);
+  ASSERT_EQ(Ask(b, kProbeStore | ('z' << 8), 0, 0, 0).status, 0);
+  ASSERT_EQ(mine.Write(w.data(), P(1), P(1)), Status::kOk);
+  for (upager::Child* holder : {&a, &b}) {
+    ASSERT_EQ(Ask(*holder, kLoad, 0, 0, P(2), &bytes).status, 0);
+    EXPECT_EQ(bytes[0], 'z');
+    EXPECT_EQ(std::vector<char>(bytes.begin() + 8, bytes.begin() + P(1)), Filled('r', P(1) - 8));
+    EXPECT_EQ(std::vector<char>(bytes.begin() + P(1), bytes.end()), w);
+  }
+  EXPECT_TRUE(PageIs(root->vmo, 0, 'r'));
+  Finish(a);
+  Finish(b);
+}
+#endif  // !defined(__SANITIZE_THREAD__)
+
 }  // namespace
 }  // namespace upager
 

@@ -163,20 +163,30 @@ Status MappingObject::CreateForHolder(const Vmo& vmo, uintptr_t base, uint64_t v
       mapping->free_records_.push_back(mapping->records_.back().get());
     }
   }
-  object->AddMapping(mapping.get());
+  if (Status s = object->AddMapping(mapping.get()); s != Status::kOk) return s;
   *out = std::move(mapping);
   return Status::kOk;
 }
 
-void MappingObject::MapOwnInHolder(uint64_t offset, uint64_t len) {
+bool MappingObject::MapOwnInHolder(uint64_t offset, uint64_t len, bool protect) {
+  MutexLock lock(&forks_mutex_);
+  return AskHolder(protect ? ForkOp::kMapOwnProtected : ForkOp::kMapOwn, offset, len);
+}
+
+bool MappingObject::UnmapOwnInHolder(uint64_t offset, uint64_t len) {
+  MutexLock lock(&forks_mutex_);
+  return AskHolder(ForkOp::kMapRoot, offset, len);
+}
+
+bool MappingObject::AskHolder(ForkOp op, uint64_t offset, uint64_t len) {
   // Under the clone's tree lock (every MapOwn is), so one at a time per mapping. A holder
   // that does not answer in time, or answers outside the protocol, loses the mapping's
   // forks channel: its mapping may then show the root's page where the clone forked, which
   // only that holder sees (docs/clones.md, Mapped clones in another process).
-  MutexLock lock(&forks_mutex_);
-  if (forks_broken_) return;
-  const HandleForkMessage ask = MakeForkMessage(ForkOp::kMapOwn, ++fork_serial_, offset, len);
+  if (forks_broken_) return true;
+  const HandleForkMessage ask = MakeForkMessage(op, ++fork_serial_, offset, len);
   bool ok = SendMessage(holder_forks_, &ask, sizeof ask, nullptr, 0) == SendResult::kOk;
+  bool placed = false;
   const Deadline deadline = std::chrono::steady_clock::now() + kHolderForkTimeout;
   while (ok) {
     const auto left =
@@ -197,7 +207,9 @@ void MappingObject::MapOwnInHolder(uint64_t offset, uint64_t len) {
       ok = false;
       break;
     }
-    ok = DecodeForkMessage(&answer, received.len, ForkOp::kForkMapped, &answer) &&
+    // kForkFailed: the holder could not map it (its VMA limit) and its mapping is as it was.
+    placed = DecodeForkMessage(&answer, received.len, ForkOp::kForkMapped, &answer);
+    ok = (placed || DecodeForkMessage(&answer, received.len, ForkOp::kForkFailed, &answer)) &&
          answer.serial == ask.serial && answer.offset == offset && answer.len == len;
     break;
   }
@@ -207,7 +219,9 @@ void MappingObject::MapOwnInHolder(uint64_t offset, uint64_t len) {
                  "is no longer kept up to date\n");
     ::shutdown(holder_forks_, SHUT_RDWR);
     forks_broken_ = true;
+    return true;
   }
+  return placed;
 }
 
 void MappingObject::FailInHolder(uintptr_t address, pid_t tid, Status status) {

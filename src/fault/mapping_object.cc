@@ -121,6 +121,10 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   ::madvise(addr, len, MADV_DONTFORK);
   std::unique_ptr<MappingObject> mapping(
       new MappingObject(object, static_cast<std::byte*>(addr), vmo_offset, len, writable));
+  mapping->map_fd_ = target.fd;
+  mapping->map_fd_offset_ = target.fd_offset;
+  // A clone's forks need VMAs: one in reserve to take one back (mapping_forks.cc).
+  if (object->reads_through_parent()) KeepSpareVma();
   const auto start = reinterpret_cast<uintptr_t>(addr);
   if (Status s = service.Attach(mapping.get(), start, len, faults, &mapping->generation_,
                                 &mapping->stripes_);
@@ -177,7 +181,11 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     }
   }
   if (object != handle_object) mapping->slice_ = handle_object;
-  object->AddMapping(mapping.get());
+  // A clone's own pages go over its root's: refused if they cannot (the VMA limit).
+  if (Status s = object->AddMapping(mapping.get()); s != Status::kOk) {
+    mapping.reset();
+    return s;
+  }
   *out = std::move(mapping);
   unwind.armed = false;
   return Status::kOk;

@@ -31,6 +31,12 @@ namespace upager::internal {
 
 class VmObjectPaged;
 
+// One VMA of the process kept in reserve for a mapping of a clone to take a fork back at the
+// VMA limit (mapping_forks.cc). Keep makes it if there is none; GiveUp unmaps it (false if
+// there was none).
+void KeepSpareVma();
+bool GiveUpSpareVma();
+
 class MappingObject final : public VmMapping {
  public:
   // `fixed`: the page-aligned address to map at (0: the kernel picks). Whatever lies there
@@ -103,7 +109,8 @@ class MappingObject final : public VmMapping {
   void Wake(uint64_t offset, uint64_t len) override;
   void Unmap(uint64_t offset, uint64_t len) override;
   bool Continue(uint64_t offset, uint64_t len, bool write_protect) override;
-  void MapOwn(uint64_t offset, uint64_t len) override;
+  bool MapOwn(uint64_t offset, uint64_t len, bool protect, bool last_resort) override;
+  bool UnmapOwn(uint64_t offset, uint64_t len) override;
   // A holder's mapping that is private (read-only, or a clone's: its root's memfd).
   bool MapsOnlyStorage() const override {
     return for_holder() && (!writable() || holder_forks_ >= 0);
@@ -136,7 +143,12 @@ class MappingObject final : public VmMapping {
   }
   // Maps [start, start+len) as a PROT_NONE reservation (the range replaced by nothing).
   static void Reserve(uintptr_t start, uint64_t len);
-  void MapOwnPiece(uint64_t offset, uint64_t len);
+  // Mapped clones (mapping_forks.cc): the clone's own storage over [offset, offset+len), or
+  // the root's again, each then registered (and write-protected if `protect`). Under
+  // pieces_mutex_, for a live part.
+  bool MapOwnPiece(uint64_t offset, uint64_t len, bool protect, bool last_resort);
+  bool MapRootPiece(uint64_t offset, uint64_t len);
+  bool RegisterPiece(uintptr_t start, uint64_t len, bool protect);
   // Replacing a fixed range (mapping_replace.cc): BeginReplace and the carving of the
   // mappings there at construction, EndReplace and their wakes at destruction. Does nothing
   // for start 0.
@@ -191,8 +203,12 @@ class MappingObject final : public VmMapping {
   // FaultService for a mapping of this process, to the holder's process otherwise.
   void Fail(uintptr_t address, pid_t tid, Status status);
   void FailInHolder(uintptr_t address, pid_t tid, Status status);
-  // MapOwn in a holder's mapping of a clone: asks the holder and waits for its answer.
-  void MapOwnInHolder(uint64_t offset, uint64_t len);
+  // MapOwn and UnmapOwn in a holder's mapping of a clone: ask the holder and wait for its
+  // answer (false if it could not: the process at its VMA limit). A holder that does not
+  // answer loses its fork socket (true: nothing more is done for it).
+  bool MapOwnInHolder(uint64_t offset, uint64_t len, bool protect);
+  bool UnmapOwnInHolder(uint64_t offset, uint64_t len);
+  bool AskHolder(ForkOp op, uint64_t offset, uint64_t len) UPAGER_REQUIRES(forks_mutex_);
   static constexpr std::chrono::seconds kHolderForkTimeout{5};
   bool for_holder() const { return holder_pid_ != 0; }
 
@@ -208,6 +224,11 @@ class MappingObject final : public VmMapping {
   bool takes_faults() const { return stripes_.count > 0; }
   uint64_t RelOf(uintptr_t address) const { return address - reinterpret_cast<uintptr_t>(base_); }
   const Userfaultfd& UffdAt(uintptr_t address) const { return stripes_.At(RelOf(address)); }
+
+  // What the mapping maps (set by Create, then constant): the root's memfd for a clone's
+  // (alive as long as vmo_), at map_fd_offset_ for vmo_offset().
+  int map_fd_ = -1;
+  uint64_t map_fd_offset_ = 0;
 
   Mutex records_mutex_;  // a leaf: taken under VMO and source locks
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);

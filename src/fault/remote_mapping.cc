@@ -17,6 +17,7 @@
 
 #include "base/handle_access.h"
 #include "fault/fault_service.h"
+#include "fault/mapping_object.h"
 #include "pager/seqpacket.h"
 #include "upager/internal/mutex.h"
 #include "upager/internal/thread_annotations.h"
@@ -177,8 +178,15 @@ Status RemoteMapping::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
   void* addr =
       ::mmap(nullptr, len, PROT_READ | (writable ? PROT_WRITE : 0),
              writable && !clone ? MAP_SHARED : MAP_PRIVATE, memfd, static_cast<off_t>(map_offset));
-  ::close(memfd);
-  if (addr == MAP_FAILED) return errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  const int map_errno = errno;
+  if (clone) {
+    m->root_fd_ = memfd;
+    m->root_offset_ = map_offset;
+  } else {
+    ::close(memfd);
+  }
+  if (addr == MAP_FAILED) return map_errno == ENOMEM ? Status::kNoMemory : Status::kNoResources;
+  if (clone) KeepSpareVma();  // to take a fork back at the VMA limit (mapping_forks.cc)
   m->base_ = static_cast<std::byte*>(addr);
   ::madvise(addr, len, MADV_DONTFORK);
   const auto start = reinterpret_cast<uintptr_t>(addr);
@@ -240,6 +248,7 @@ RemoteMapping::~RemoteMapping() {
   if (failure_fd_ >= 0) ::close(failure_fd_);
   if (forks_ >= 0) ::close(forks_);
   if (own_fd_ >= 0) ::close(own_fd_);
+  if (root_fd_ >= 0) ::close(root_fd_);
 }
 
 bool RemoteMapping::ServeForks() {
@@ -248,26 +257,45 @@ bool RemoteMapping::ServeForks() {
   const ReceiveResult r = ReceiveMessage(forks_, &ask, sizeof ask, false, &received);
   if (r == ReceiveResult::kWouldBlock) return true;
   CloseFds(received.fds, received.num_fds);
-  if (r != ReceiveResult::kOk || received.num_fds != 0 ||
-      !DecodeForkMessage(&ask, received.len, ForkOp::kMapOwn, &ask) || ask.offset < vmo_offset_ ||
-      ask.len > len_ || ask.offset - vmo_offset_ > len_ - ask.len) {
+  if (r != ReceiveResult::kOk || received.num_fds != 0) return false;
+  const bool own = DecodeForkMessage(&ask, received.len, ForkOp::kMapOwn, &ask) ||
+                   DecodeForkMessage(&ask, received.len, ForkOp::kMapOwnProtected, &ask);
+  if ((!own && !DecodeForkMessage(&ask, received.len, ForkOp::kMapRoot, &ask)) ||
+      ask.offset < vmo_offset_ || ask.len > len_ || ask.offset - vmo_offset_ > len_ - ask.len) {
     return false;
   }
-  // The clone's own memfd over those pages, in place of the root's (the VMA splits), then
-  // registered again, as the new piece is not: faults on a hole there (a zero marker) must
-  // still reach the owner. Not write-protected: a fork is the clone's own page. The system
-  // call itself, as in the owner (mapping_object.cc): the threads that read the piece next
-  // are ordered by the owner's wake, which a sanitizer's interceptor cannot see.
+  // The clone's own memfd over those pages, in place of the root's (the VMA splits), or the
+  // root's back (a fork the owner takes back), as the owner's own mapping does
+  // (mapping_forks.cc).
   const uintptr_t start = reinterpret_cast<uintptr_t>(base_) + (ask.offset - vmo_offset_);
-  const long ret = ::syscall(SYS_mmap, start, ask.len, PROT_READ | (writable_ ? PROT_WRITE : 0),
-                             MAP_FIXED | (writable_ ? MAP_SHARED : MAP_PRIVATE), own_fd_,
-                             static_cast<off_t>(ask.offset));
-  if (ret == -1) return false;
-  ::madvise(reinterpret_cast<void*>(start), ask.len, MADV_DONTFORK);
-  if (!uffd_.Register(start, ask.len, writable_, false)) return false;
-  const HandleForkMessage done =
-      MakeForkMessage(ForkOp::kForkMapped, ask.serial, ask.offset, ask.len);
+  const bool placed =
+      own ? PlacePiece(start, ask.len, own_fd_, ask.offset, writable_,
+                       ask.op == static_cast<uint16_t>(ForkOp::kMapOwnProtected), false)
+          : PlacePiece(start, ask.len, root_fd_, root_offset_ + (ask.offset - vmo_offset_),
+                       /*shared=*/false, /*protect=*/true, /*last_resort=*/true);
+  if (!own) KeepSpareVma();
+  const HandleForkMessage done = MakeForkMessage(placed ? ForkOp::kForkMapped : ForkOp::kForkFailed,
+                                                 ask.serial, ask.offset, ask.len);
   return SendMessage(forks_, &done, sizeof done, nullptr, 0) == SendResult::kOk;
+}
+
+bool RemoteMapping::PlacePiece(uintptr_t start, uint64_t len, int fd, uint64_t fd_offset,
+                               bool shared, bool protect, bool last_resort) {
+  // Registered again, as the new piece is not: faults on a hole there (a zero marker) must
+  // still reach the owner. The system call itself, as in the owner (mapping_forks.cc): the
+  // threads that read the piece next are ordered by the owner's wake, which a sanitizer's
+  // interceptor cannot see.
+  const int prot = PROT_READ | (writable_ ? PROT_WRITE : 0);
+  const int flags = MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE);
+  long ret = ::syscall(SYS_mmap, start, len, prot, flags, fd, static_cast<off_t>(fd_offset));
+  if (ret == -1 && errno == ENOMEM && last_resort && GiveUpSpareVma()) {
+    ret = ::syscall(SYS_mmap, start, len, prot, flags, fd, static_cast<off_t>(fd_offset));
+  }
+  if (ret == -1) return false;  // the range as it was
+  ::madvise(reinterpret_cast<void*>(start), len, MADV_DONTFORK);
+  if (!uffd_.Register(start, len, writable_, false)) return false;
+  if (protect && writable_) uffd_.WriteProtect(start, len, true);
+  return true;
 }
 
 void RemoteMapping::Orphan() {

@@ -57,8 +57,9 @@ class RemoteMapping {
   // For the watcher (remote_mapping.cc): the owner is gone.
   void Orphan();
   void ServeOrphanFaults();
-  // A clone's fork socket has a message: map the clone's own memfd where the owner says
-  // and answer. False if the owner is gone or broke the protocol (the mapping is orphaned).
+  // A clone's fork socket has a message: map the clone's own memfd (or the root's back)
+  // where the owner says and answer: placed, or failed (this process at its VMA limit). False
+  // if the owner is gone or broke the protocol (the mapping is orphaned).
   bool ServeForks();
   int connection() const { return connection_; }
   int uffd() const { return uffd_.fd(); }
@@ -75,8 +76,16 @@ class RemoteMapping {
   int failure_fd_ = -1;
   // A read-through clone's (docs/clones.md): the mapping maps its root's memfd privately,
   // and the clone's own memfd over it where the owner says (HandleForkMessage on forks_).
+  // The root's memfd is kept too (at root_offset_ for vmo_offset_), to map a page back to it
+  // when the owner takes a fork back (ForkOp::kMapRoot).
   uint64_t vmo_offset_ = 0;
   int own_fd_ = -1;
+  int root_fd_ = -1;
+  uint64_t root_offset_ = 0;
+  // Maps `fd` at `fd_offset` over the piece at `start`, as the mapping maps it, registered
+  // (and write-protected if `protect`); false if the mmap failed (the piece as it was).
+  bool PlacePiece(uintptr_t start, uint64_t len, int fd, uint64_t fd_offset, bool shared,
+                  bool protect, bool last_resort);
   int forks_ = -1;
   RemoteFailurePage* failures_ = nullptr;
   int slot_ = -1;  // in the process's table of failure pages

@@ -114,8 +114,17 @@ inline constexpr uint32_t kWelcomeReadsThroughParent = 1;
 // space, so it asks the holder to map the clone's own memfd over [offset, offset+len) (VMO
 // offsets of the clone, page-aligned) on the socket pair sent with kMap, and waits for the
 // holder's answer (the same message, op kForkMapped, same serial) before it wakes the
-// faulting thread. Nothing else travels on that socket.
-enum class ForkOp : uint16_t { kMapOwn = 1, kForkMapped = 2 };
+// faulting thread. kMapOwnProtected is kMapOwn with the piece write-protected, and kMapRoot
+// asks for the root's memfd back there (a fork taken back: another mapping of the clone
+// could not take it). A holder that cannot map (its VMA limit, vm.max_map_count) answers
+// kForkFailed, its mapping as it was. Nothing else travels on that socket.
+enum class ForkOp : uint16_t {
+  kMapOwn = 1,
+  kForkMapped = 2,
+  kMapOwnProtected = 3,
+  kMapRoot = 4,
+  kForkFailed = 5,
+};
 struct HandleForkMessage {
   uint32_t magic;
   uint16_t version;

@@ -54,10 +54,18 @@ class VmMapping {
   // Mapped clones (docs/clones.md): a mapping of a read-through clone maps its root's
   // storage; MapOwn maps the clone's own storage over the part of the page-aligned
   // [offset, offset+len) this mapping covers instead (the clone owns those pages now:
-  // forked or zeroed, or no longer seen in its parent). It wakes nobody: the caller wakes
-  // the threads faulting there once every mapping of the clone has the page (Wake), so that
-  // a thread woken in one mapping never finds the root's page in another.
-  virtual void MapOwn(uint64_t offset, uint64_t len) = 0;
+  // forked or zeroed, or no longer seen in its parent), write-protected if `protect`. It
+  // wakes nobody: the caller wakes the threads faulting there once every mapping of the
+  // clone has the page (Wake), so that a thread woken in one mapping never finds the root's
+  // page in another. False if the pages could not be placed (the process is at its VMA
+  // limit, vm.max_map_count): the part then maps what it mapped before. `last_resort`: the
+  // VMA kept in reserve for UnmapOwn may be given up for it.
+  virtual bool MapOwn(uint64_t offset, uint64_t len, bool protect, bool last_resort) = 0;
+  // Takes back a MapOwn of a fork that another mapping could not take: the root's storage
+  // mapped over the part of [offset, offset+len) this mapping covers again, write-protected
+  // (the VMA the first MapOwn took is given back; one kept in reserve covers the moment in
+  // between). False if even that failed: the part keeps the clone's storage.
+  virtual bool UnmapOwn(uint64_t offset, uint64_t len) = 0;
   // Whether Install never places pages here (a mapping in another process that maps the
   // memfd privately, docs/processes.md): what is not in the storage must be put there
   // before the wake, or the retried access faults again.

@@ -317,9 +317,21 @@ Status VmObjectPaged::ForkRange(uint64_t first, uint64_t last, PageRequest* req)
       }
     }
     // Forked: the child's own page from now on (never written back, never evicted), and in
-    // its mappings (docs/clones.md, Mapped clones).
+    // its mappings (docs/clones.md, Mapped clones), or not at all if one of them cannot
+    // take it (the process at its VMA limit: kNoMemory, the pages before it forked).
     m.pages.SetPage(page, SlotKind::kDirty);
-    if (!m.mappings.empty()) MapOwnPageLocked(page);
+    if (m.mappings.empty()) continue;
+    bool taken_back = true;
+    if (Status s = MapOwnPageLocked(page, /*fork=*/true, &taken_back); s != Status::kOk) {
+      m.pages.RemovePage(page);
+      // Its storage a hole again, as under every page it does not own; kept if a mapping
+      // could not be given the root's page back and shows this copy of it.
+      if (taken_back) {
+        ::fallocate(m.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(Bytes(page)), kPageSize);
+      }
+      return s;
+    }
   }
   return Status::kOk;
 }
@@ -422,15 +434,30 @@ Status VmObjectPaged::CloneOpRange(uint32_t op, uint64_t offset, uint64_t len) {
       // Whole pages become the child's own zeros: no request, nothing in any ancestor.
       MutexLock lock(&m.mutex);
       const uint64_t zero_first = PageCeil(offset);
-      const uint64_t zero_last = std::min(PageOf(end), PageOf(m.size));
+      uint64_t zero_last = std::min(PageOf(end), PageOf(m.size));
+      Status status = Status::kOk;
       for (uint64_t page = zero_first; page < zero_last; ++page) {
         const bool owned = m.pages.Lookup(page) != SlotKind::kAbsent;
+        bool taken_back = true;
+        // Placed in every mapping first (the storage there is a hole): at the VMA limit, the
+        // zeroing stops before this page (kNoMemory), the pages before it zeroed.
+        if (!owned && !m.mappings.empty() &&
+            (status = MapOwnPageLocked(page, /*fork=*/false, &taken_back)) != Status::kOk) {
+          // A mapping that keeps the clone's storage there shows what the clone sees.
+          const Where where = Resolve(page, /*from_parent=*/true);
+          if (!taken_back && where.kind == Where::kStorage) {
+            where.node->impl_->mutex.AssertHeld();  // the same tree lock
+            CopyFdRange(where.node->impl_->memfd, Bytes(where.page), m.memfd, Bytes(page),
+                        kPageSize);
+          }
+          zero_last = page;
+          break;
+        }
         m.pages.SetPage(page, SlotKind::kMarker);
-        if (!owned && !m.mappings.empty()) MapOwnPageLocked(page);
       }
       // Write-protects them in the mappings too: a store makes a marker a real page again.
       m.PunchHole(zero_first, std::max(zero_first, zero_last));
-      return Status::kOk;
+      return status;
     }
     case kVmoOpPrefetch: return FetchThrough(first, last);
     case kVmoOpAlwaysNeed: {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "vm/vm_mapping.h"
 #include "vm/vm_object_impl.h"
@@ -66,14 +67,43 @@ Status VmObjectPaged::GetMapTarget(const std::shared_ptr<VmObjectPaged>& vmo, ui
   return Status::kOk;
 }
 
-void VmObjectPaged::MapOwnPageLocked(uint64_t page) {
+Status VmObjectPaged::MapOwnPageLocked(uint64_t page, bool fork, bool* taken_back) {
   Impl& m = *impl_;
   m.mutex.AssertHeld();
-  for (VmMapping* mapping : m.mappings) {
-    if (mapping->Covers(Bytes(page))) mapping->MapOwn(Bytes(page), kPageSize);
+  *taken_back = true;
+  const uint64_t offset = Bytes(page);
+  size_t last = m.mappings.size();  // the last mapping that covers the page
+  for (size_t i = 0; i < m.mappings.size(); ++i) {
+    if (m.mappings[i]->Covers(offset)) last = i;
   }
-  // Only now: a thread woken in one mapping may look at another at once.
-  for (VmMapping* mapping : m.mappings) mapping->Wake(Bytes(page), kPageSize);
+  // Each mapping takes the clone's storage there in turn; each but the last write-protected
+  // until the last has it: a store through one placed already would otherwise be lost if a
+  // later one cannot take the page (the process at its VMA limit) and the fork is taken back.
+  for (size_t i = 0; i < m.mappings.size(); ++i) {
+    VmMapping* mapping = m.mappings[i];
+    if (!mapping->Covers(offset)) continue;
+    if (mapping->MapOwn(offset, kPageSize, /*protect=*/!fork || i != last,
+                        /*last_resort=*/false)) {
+      continue;
+    }
+    // No mapping may show the fork while another shows the root's page: the placed ones are
+    // given their root's page back, newest first (the newest may be the one that took the
+    // process over its limit, and gives its VMA back first).
+    for (size_t j = i; j-- > 0;) {
+      if (m.mappings[j]->Covers(offset) && !m.mappings[j]->UnmapOwn(offset, kPageSize)) {
+        *taken_back = false;
+      }
+    }
+    return Status::kNoMemory;
+  }
+  for (size_t i = 0; i < m.mappings.size(); ++i) {
+    // Un-protecting wakes too; only now: a thread woken in one mapping may look at another.
+    if (fork && i != last && m.mappings[i]->Covers(offset)) {
+      m.mappings[i]->WriteProtect(offset, kPageSize, false);
+    }
+  }
+  for (VmMapping* mapping : m.mappings) mapping->Wake(offset, kPageSize);
+  return Status::kOk;
 }
 
 bool VmObjectPaged::SeesWholeRoot() {
@@ -104,19 +134,36 @@ uint64_t VmObjectPaged::SeenLimitLocked() {
   return limit;
 }
 
+Status VmObjectPaged::HideCutPagesIn(VmMapping* mapping, bool last_resort) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  const uint64_t first = std::max(SeenLimitLocked(), PageOf(mapping->vmo_offset()));
+  const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
+  if (first >= last) return Status::kOk;
+  // One piece to the mapping's end (it replaces what was there, forks included): at the
+  // limit, only the reserve VMA makes room for it. Write-protected: a store to what the
+  // clone owns there (a zero marker, a fork) is seen again.
+  if (!mapping->MapOwn(Bytes(first), Bytes(last - first), /*protect=*/true, last_resort)) {
+    return Status::kNoMemory;
+  }
+  return Status::kOk;
+}
+
 void VmObjectPaged::HideCutPagesLocked() {
   Impl& m = *impl_;
   m.mutex.AssertHeld();
   if (kind_ == ChildKind::kReadThrough && !m.mappings.empty()) {
-    const uint64_t limit = SeenLimitLocked();
     for (VmMapping* mapping : m.mappings) {
-      const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
-      const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());
-      if (first >= last) continue;
-      mapping->MapOwn(Bytes(first), Bytes(last - first));
-      // A store to what it owns there (a zero marker, a fork) is seen again.
-      if (mapping->writable()) mapping->WriteProtect(Bytes(first), Bytes(last - first), true);
+      // A shrink cannot fail half done, and this is at most one VMA more (the piece ends
+      // where the mapping does), which the reserve covers: failing even so, the mapping
+      // shows the root there until unmapped (docs/clones.md, Mapped clones).
+      if (HideCutPagesIn(mapping, /*last_resort=*/true) != Status::kOk) {
+        std::fprintf(stderr,
+                     "upager: a mapping of a clone cannot hide what the clone no longer sees "
+                     "of its parent (vm.max_map_count)\n");
+      }
     }
+    const uint64_t limit = SeenLimitLocked();
     for (VmMapping* mapping : m.mappings) {
       const uint64_t first = std::max(limit, PageOf(mapping->vmo_offset()));
       const uint64_t last = PageOf(mapping->vmo_offset() + mapping->length());

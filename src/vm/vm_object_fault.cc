@@ -25,22 +25,33 @@ int VmObjectPaged::memfd() const {
 
 int VmObjectPaged::own_memfd() const { return impl_->memfd; }
 
-void VmObjectPaged::AddMapping(VmMapping* mapping) {
+Status VmObjectPaged::AddMapping(VmMapping* mapping) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
-  m.mappings.push_back(mapping);
-  m.pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
   if (kind_ == ChildKind::kReadThrough) {
     // The clone's own pages (forked, or copied from its parent at creation) go over the
-    // root's, under the lock a fork takes, so that no fork is missed.
+    // root's, under the lock a fork takes, so that no fork is missed: each run of them at
+    // once (one VMA). The mapping is not added, and so is unmapped whole, if they cannot be.
     const uint64_t first = PageOf(mapping->vmo_offset());
     const uint64_t last = first + PageOf(mapping->length());
-    for (auto it = m.pages.pages().lower_bound(first);
-         it != m.pages.pages().end() && it->first < last; ++it) {
-      mapping->MapOwn(Bytes(it->first), kPageSize);
+    auto it = m.pages.pages().lower_bound(first);
+    while (it != m.pages.pages().end() && it->first < last) {
+      const uint64_t run_first = it->first;
+      uint64_t run_end = run_first + 1;
+      for (++it; it != m.pages.pages().end() && it->first == run_end && run_end < last; ++it) {
+        ++run_end;
+      }
+      if (!mapping->MapOwn(Bytes(run_first), Bytes(run_end - run_first), /*protect=*/false,
+                           /*last_resort=*/false)) {
+        return Status::kNoMemory;
+      }
     }
-    HideCutPagesLocked();  // what it sees as zeros beyond its parent
+    // What it sees as zeros beyond its parent.
+    if (Status s = HideCutPagesIn(mapping, /*last_resort=*/false); s != Status::kOk) return s;
   }
+  m.mappings.push_back(mapping);
+  m.pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
+  return Status::kOk;
 }
 
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {

@@ -127,7 +127,9 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // -1 for a VMO that reads through its parent (a clone or a slice): its storage is not its
   // content.
   int memfd() const;
-  void AddMapping(VmMapping* mapping);
+  // kNoMemory for a mapping of a clone whose own pages cannot be placed in it (the process
+  // at its VMA limit): not added.
+  Status AddMapping(VmMapping* mapping);
   void RemoveMapping(VmMapping* mapping);
   // What a mapping of `vmo` from `offset` maps (docs/clones.md, Mapped clones):
   // the VMO whose faults it takes (a slice maps the root or clone it is a window onto,
@@ -262,15 +264,20 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // shrink cuts is gone for good for their own children (docs/clones.md, Reference
   // children). REQUIRES: the tree lock.
   void FollowSizeLocked(uint64_t new_size);
-  // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
-  // under the tree lock.
-  void MapOwnPageLocked(uint64_t page);
+  // Places this clone's own page `page` in every mapping of it (it is forking the page, or
+  // zeroing it: `fork` false, the page stays write-protected), and wakes the threads
+  // faulting there, under the tree lock. kNoMemory if a mapping could not take it (the
+  // process at its VMA limit): then no mapping has it, as far as they could be given their
+  // root's page back (*taken_back false if one could not: it keeps the clone's storage).
+  Status MapOwnPageLocked(uint64_t page, bool fork, bool* taken_back);
   // The pages of this node (its coordinates) below which it sees its parent chain, and zeros
   // from there on; under the tree lock.
   uint64_t SeenLimitLocked();
   // Maps this clone's own storage (zeros, or its pages) over what it no longer sees of its
   // parent in its mappings, and so for every node under it; under the tree lock (a shrink).
   void HideCutPagesLocked();
+  // The same in one new mapping of this clone: kNoMemory if it could not (the VMA limit).
+  Status HideCutPagesIn(VmMapping* mapping, bool last_resort);
   // A store to a write-protected present page (HandleFault), under the VMO lock.
   Status HandleWriteFaultLocked(VmMapping* mapping, uint64_t page, SlotKind kind, PageRequest* req);
 
