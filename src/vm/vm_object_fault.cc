@@ -31,6 +31,11 @@ void VmObjectPaged::AddMapping(VmMapping* mapping) {
   m.mappings.push_back(mapping);
   m.pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
   if (kind_ == ChildKind::kReadThrough) {
+    // Its root's pages may be in this mapping's page tables from now on (docs/clones.md).
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    ++root.clone_mappings;
+    root.pages.set_mapped(true);
     // The clone's own pages (forked, or copied from its parent at creation) go over the
     // root's, under the lock a fork takes, so that no fork is missed.
     const uint64_t first = PageOf(mapping->vmo_offset());
@@ -44,9 +49,16 @@ void VmObjectPaged::AddMapping(VmMapping* mapping) {
 }
 
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
-  MutexLock lock(&impl_->mutex);
-  std::erase(impl_->mappings, mapping);
-  impl_->pages.set_mapped(!impl_->mappings.empty());
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  std::erase(m.mappings, mapping);
+  m.pages.set_mapped(!m.mappings.empty() || m.clone_mappings > 0);
+  if (kind_ == ChildKind::kReadThrough) {
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    --root.clone_mappings;
+    root.pages.set_mapped(!root.mappings.empty() || root.clone_mappings > 0);
+  }
 }
 
 namespace {

@@ -249,6 +249,26 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
 
   // A fault on a mapping of a read-through clone (vm_object_clone_map.cc).
   Status HandleCloneFault(VmMapping* mapping, const FaultInfo& fault, PageRequest* req);
+  // The clock through a clone's mappings (vm_object_clone_map.cc), under the tree lock.
+  // Whether this clone sees its root's page at its page `page` (a page in the root's
+  // storage, not forked or zeroed here, not cut from its view); the root page is then
+  // *root_page if not null.
+  bool SeesRootPageLocked(uint64_t page, uint64_t* root_page = nullptr);
+  // A MINOR fault on a mapping of this clone at its `page`: if the clone sees its root's
+  // page there, marks the root's page referenced and maps it back write-protected (a
+  // store still forks); otherwise wakes the thread, whose retry takes the clone's faults.
+  void HandleCloneMinorFaultLocked(VmMapping* mapping, uint64_t page);
+  // After such a fault mapped `page`: maps the other pages of its aligned window of
+  // kMinorFaultAround pages that the clone sees of its root and whose root page is Clean
+  // with its referenced bit set already (so mapping them hides no use from the clock: the
+  // hand clears the bit and unmaps them before it could evict them). The kernel's own
+  // fault-around, which it turns off for ranges registered for MINOR faults, but exact.
+  void MapReferencedAroundLocked(VmMapping* mapping, uint64_t page);
+  static constexpr uint64_t kMinorFaultAround = 16;  // pages
+  // The hand cleared the bit of `root`'s page `root_page`, which is page `page` of this
+  // node: unmaps it from the mappings of every read-through clone under this node that
+  // sees it there. Never touches a clone's own pages (its storage mapped over the root's).
+  void UnmapFromClonesLocked(VmObjectPaged* root, uint64_t root_page, uint64_t page);
   // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
   // under the tree lock.
   void MapOwnPageLocked(uint64_t page);
