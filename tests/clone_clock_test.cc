@@ -262,6 +262,38 @@ TEST_F(CloneClockTest, ForkedPagesAreNeverUnmappedByTheHand) {
   EXPECT_EQ(info.committed_bytes, P(2));
 }
 
+// ZX_VM_MAP_RANGE on a clone's mapping maps the root's pages the clone sees (no MINOR fault
+// when they are loaded then), not what it forked or what the root lacks, and asks for none.
+TEST_F(CloneClockTest, MapRangeOfACloneMapsTheRootPagesItSees) {
+  UPAGER_REQUIRE_MAPPINGS();
+  UserPager pager;
+  auto vmo = pager.CreateVmo(4);
+  ASSERT_TRUE(vmo);
+  ASSERT_EQ(pager.SupplyPages(*vmo, 0, 3), Status::kOk);
+  auto clone = Clone(*vmo, 4);
+  ASSERT_TRUE(clone);
+  const uint64_t forked = 0x5eed;
+  ASSERT_EQ(clone->vmo.Write(&forked, P(1), sizeof forked), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(clone->vmo, 0, P(4), kMapRead, &map), Status::kOk);
+  UPAGER_REQUIRE_CLOCK();
+  ASSERT_EQ(map.MapRange(0, P(4)), Status::kOk);
+  EXPECT_TRUE(PtePresent(map.data() + P(0)));
+  EXPECT_TRUE(PtePresent(map.data() + P(2)));
+  EXPECT_FALSE(PtePresent(map.data() + P(3)));  // absent at the root: nothing asked for
+  EXPECT_FALSE(pager.AnyPacket());
+  const Counters before = GetCounters();
+  uint64_t value = 0;
+  for (uint64_t page : {0u, 2u}) {
+    ASSERT_TRUE(ProbeLoad(map.data() + P(page) + 8, &value).ok);
+    EXPECT_EQ(value, Word(vmo->key, page, 1)) << "page " << page;
+  }
+  ASSERT_TRUE(ProbeLoad(map.data() + P(1), &value).ok);
+  EXPECT_EQ(value, forked);
+  EXPECT_EQ(GetCounters().minor_faults, before.minor_faults);
+  EXPECT_FALSE(pager.AnyPacket());
+}
+
 // Loads through a clone's mapping (the root not mapped) under a small budget: the pages
 // asked for are the clock's prediction, as for loads through the root's own mapping.
 TEST_F(CloneClockTest, EvictionOrderThroughACloneIsTheClocks) {

@@ -51,7 +51,8 @@ void VmObjectPaged::AddMapping(VmMapping* mapping) {
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
-  std::erase(m.mappings, mapping);
+  // A mapping that failed before it was added is destroyed too: nothing to count out.
+  if (std::erase(m.mappings, mapping) == 0) return;
   m.pages.set_mapped(!m.mappings.empty() || m.clone_mappings > 0);
   if (kind_ == ChildKind::kReadThrough) {
     Impl& root = *TreeRoot()->impl_;
