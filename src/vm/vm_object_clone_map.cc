@@ -233,8 +233,7 @@ void VmObjectPaged::HandleCloneMinorFaultLocked(VmMapping* mapping, uint64_t pag
 void VmObjectPaged::MapReferencedAroundLocked(VmMapping* mapping, uint64_t page) {
   Impl& m = *impl_;
   m.mutex.AssertHeld();
-  Impl& root = *TreeRoot()->impl_;
-  root.mutex.AssertHeld();  // the same tree lock
+  Impl& root = *TreeRoot()->impl_;  // the same tree lock
   // The aligned window of kMinorFaultAround pages around `page`, inside the mapping.
   const uint64_t map_first = PageOf(mapping->vmo_offset());
   const uint64_t map_end = map_first + PageOf(mapping->length());
@@ -243,6 +242,7 @@ void VmObjectPaged::MapReferencedAroundLocked(VmMapping* mapping, uint64_t page)
   auto mappable = [&](uint64_t p) {
     uint64_t root_page = 0;
     if (p == page || !SeesRootPageLocked(p, &root_page)) return false;
+    root.mutex.AssertHeld();  // the analysis does not carry it into the lambda
     const PageList::Page* slot = root.pages.FindPage(root_page);
     return slot != nullptr && slot->kind == SlotKind::kClean && slot->reclaim.referenced;
   };
