@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <random>
+#include <thread>
 #include <vector>
 
 #include "clock_model.h"
@@ -17,6 +20,7 @@
 #include "mapping_word.h"
 #include "upager/mapping.h"
 #include "upager/page_budget.h"
+#include "upager/pager_loop.h"
 #include "upager/stats.h"
 #include "upager/vmo.h"
 #include "user_pager.h"
@@ -305,6 +309,70 @@ TEST_F(CloneClockTest, EvictionOrderThroughACloneIsTheClocks) {
   const std::vector<uint64_t> reads = RunLoads(loads, 16, 5, &clock, LoadsThrough::kClone);
   if (!clock) UPAGER_SKIP_OR_FAIL("no userfaultfd MINOR faults with write-protected CONTINUE");
   EXPECT_EQ(reads, with_clock);
+}
+
+// Threads loading through a clone's mapping while the hand goes round under a small budget
+// (it unmaps and evicts the root's pages under them) and a thread forks pages by storing to
+// them: every load sees the page's bytes, before and after its fork; the forks and their
+// stores survive the hand; the root never sees a store.
+TEST_F(CloneClockTest, LoadsAndForksWhileTheHandGoesRound) {
+  UPAGER_REQUIRE_MAPPINGS();
+  constexpr uint64_t kPages = 32;
+  constexpr int kLoaders = 3;
+  constexpr int kLoads = 3000;
+  PagerLoop loop(1);
+  ASSERT_EQ(loop.Start(), Status::kOk);
+  RecordingHandler handler;
+  Vmo vmo;
+  ASSERT_EQ(loop.CreateVmo(0, P(kPages), &handler, &vmo), Status::kOk);
+  Vmo child;
+  ASSERT_EQ(vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(kPages), &child), Status::kOk);
+  Mapping map;
+  ASSERT_EQ(Mapping::Create(child, 0, P(kPages), kMapRead | kMapWrite, &map), Status::kOk);
+  UPAGER_REQUIRE_CLOCK();
+  const Counters before = GetCounters();
+  Limit(Used() + 6);
+  // Every fourth page is forked, with the value 0xf000 + page in its second word.
+  auto forked = [](uint64_t page) { return page % 4 == 1; };
+  std::atomic<bool> ok{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kLoaders; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t + 7);
+      for (int i = 0; i < kLoads; ++i) {
+        const uint64_t page = rng() % kPages;
+        // The first word: the forking thread stores to the second (no race of the test's
+        // own), and a fork copies the first.
+        uint64_t value = 0;
+        if (!ProbeLoad(map.data() + P(page), &value).ok || value != Word(1, page)) ok = false;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (uint64_t page = 0; page < kPages; ++page) {
+      if (forked(page) && !ProbeStore(map.data() + P(page) + 8, 0xf000 + page).ok) ok = false;
+    }
+  });
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_TRUE(ok);
+  Limit(PageBudget::kUnlimited);
+  // The hand aged pages, and loads through the clone took MINOR faults.
+  EXPECT_GT(GetCounters().pages_aged, before.pages_aged);
+  EXPECT_GT(GetCounters().minor_faults, before.minor_faults);
+  for (uint64_t page = 0; page < kPages; ++page) {
+    uint64_t value = 0;
+    ASSERT_TRUE(ProbeLoad(map.data() + P(page) + 8, &value).ok) << "page " << page;
+    EXPECT_EQ(value, forked(page) ? 0xf000 + page : Word(1, page, 1)) << "page " << page;
+    ASSERT_EQ(vmo.Read(&value, P(page) + 8, sizeof value), Status::kOk);
+    EXPECT_EQ(value, Word(1, page, 1)) << "page " << page;
+  }
+  VmoInfo info{};
+  ASSERT_EQ(child.GetInfo(&info), Status::kOk);
+  EXPECT_EQ(info.committed_bytes, P(kPages / 4));
+  map.Reset();
+  child.Reset();
+  vmo.Reset();
+  loop.Stop();
 }
 
 }  // namespace
