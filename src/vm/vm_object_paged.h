@@ -261,8 +261,9 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // After such a fault mapped `page`: maps the other pages of its aligned window of
   // kMinorFaultAround pages that the clone sees of its root and whose root page is Clean
   // with its referenced bit set already (so mapping them hides no use from the clock: the
-  // hand clears the bit and unmaps them before it could evict them). The kernel's own
-  // fault-around, which it turns off for ranges registered for MINOR faults, but exact.
+  // hand clears the bit and unmaps them together, before it could evict them). What the
+  // kernel's fault-around would do, which it turns off for ranges registered for MINOR
+  // faults, but only where the clock already counts the page as used.
   void MapReferencedAroundLocked(VmMapping* mapping, uint64_t page);
   static constexpr uint64_t kMinorFaultAround = 16;  // pages
   // The hand cleared the bit of `root`'s page `root_page`, which is page `page` of this
