@@ -131,7 +131,9 @@ TEST_F(CloneClockTest, RootPageUsedOnlyThroughACloneIsKeptOverOneNotUsed) {
     EXPECT_TRUE(UserPager::CheckPattern(vmo->key, page, 1, buf.data())) << "page " << page;
   }
   EXPECT_FALSE(pager.AnyPacket());
-  // An evicted page loaded through the clone is one READ on the root's key.
+  // An evicted page loaded through the clone is one READ on the root's key, and the supply
+  // maps it into the clone's mapping, where the load waits: no MINOR fault after it.
+  const uint64_t minor_before_load = GetCounters().minor_faults;
   TestThread loader([&] {
     uint64_t v = 0;
     return ProbeLoad(map.data() + P(0) + 16, &v).ok && v == Word(vmo->key, 0, 2);
@@ -141,6 +143,7 @@ TEST_F(CloneClockTest, RootPageUsedOnlyThroughACloneIsKeptOverOneNotUsed) {
   ASSERT_TRUE(loader.WaitForBlocked());
   ASSERT_EQ(pager.SupplyPages(*vmo, 0, 1), Status::kOk);
   ASSERT_TRUE(loader.Wait());
+  EXPECT_EQ(GetCounters().minor_faults, minor_before_load);
   for (uint64_t page : {1u, 3u}) EXPECT_TRUE(ReadAsksAgain(pager, *vmo, page)) << page;
   EXPECT_FALSE(pager.AnyPacket());
   VmoInfo info{};

@@ -108,6 +108,7 @@ class MappingObject final : public VmMapping {
   bool MapsOnlyStorage() const override {
     return for_holder() && (!writable() || holder_forks_ >= 0);
   }
+  bool FaultWaitsAt(uint64_t offset) override;
 
  private:
   class FaultRecord;

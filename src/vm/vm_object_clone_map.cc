@@ -259,6 +259,32 @@ void VmObjectPaged::MapReferencedAroundLocked(VmMapping* mapping, uint64_t page)
   }
 }
 
+void VmObjectPaged::ContinueIntoWaitingClonesLocked(const std::vector<VmObjectPaged*>& children,
+                                                    uint64_t first, uint64_t end, uint64_t shift) {
+  for (VmObjectPaged* child : children) {
+    const uint64_t offset = child->parent_offset_;
+    if (end <= offset) continue;  // before the child's window
+    const uint64_t child_first = first > offset ? first - offset : 0;
+    const uint64_t child_end = end - offset;
+    Impl& c = *child->impl_;
+    c.mutex.AssertHeld();  // the same tree lock
+    if (child->kind_ == ChildKind::kReadThrough && !c.mappings.empty()) {
+      for (uint64_t page = child_first; page < child_end; ++page) {
+        uint64_t seen = 0;
+        if (!child->SeesRootPageLocked(page, &seen) || seen != page + offset + shift) continue;
+        for (VmMapping* mapping : c.mappings) {
+          // Write-protected, as a MINOR fault would map it (a store still forks). The
+          // fault's own completion wakes the thread again, to no effect.
+          if (mapping->Covers(Bytes(page)) && mapping->FaultWaitsAt(Bytes(page))) {
+            mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true);
+          }
+        }
+      }
+    }
+    ContinueIntoWaitingClonesLocked(c.children, child_first, child_end, shift + offset);
+  }
+}
+
 void VmObjectPaged::UnmapFromClonesLocked(VmObjectPaged* root, uint64_t root_page, uint64_t page) {
   Impl& m = *impl_;
   m.mutex.AssertHeld();

@@ -270,6 +270,13 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // node: unmaps it from the mappings of every read-through clone under this node that
   // sees it there. Never touches a clone's own pages (its storage mapped over the root's).
   void UnmapFromClonesLocked(VmObjectPaged* root, uint64_t root_page, uint64_t page);
+  // The root's pages [first + shift, end + shift) have just been supplied; they are pages
+  // [first, end) of the node whose `children` these are. Maps each, write-protected, into
+  // the mappings of the read-through clones under it that see it there and have a fault
+  // waiting on it, which wakes that fault's thread (whose retry would otherwise take a
+  // MINOR fault). Under the tree lock, before the supply is reported.
+  static void ContinueIntoWaitingClonesLocked(const std::vector<VmObjectPaged*>& children,
+                                              uint64_t first, uint64_t end, uint64_t shift = 0);
   // Places this clone's own page `page` in its mappings (it has just forked or zeroed it),
   // under the tree lock.
   void MapOwnPageLocked(uint64_t page);
