@@ -7,11 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <list>
-#include <mutex>
-#include <random>
 #include <vector>
 
+#include "clock_model.h"
 #include "mapping_util.h"
 #include "mapping_word.h"
 #include "upager/mapping.h"
@@ -203,116 +201,6 @@ TEST_F(ClockTest, StoreThroughMinorFaultAfterStatsResetMarksModified) {
   EXPECT_FALSE(pager.AnyPacket());
 }
 
-// What the reclaim order predicts for a sequence of loads through a mapping of a VMO
-// (one page per READ, pages supplied into the mapping): the pages asked for, in order.
-// `clock`: second chances through MINOR faults; otherwise least recently supplied first.
-std::vector<uint64_t> PredictReads(const std::vector<uint64_t>& loads, uint64_t budget,
-                                   bool clock) {
-  struct Slot {
-    uint64_t page;
-    bool referenced;
-  };
-  std::list<Slot> order;  // front: the hand
-  std::vector<uint64_t> reads;
-  auto find = [&](uint64_t page) {
-    for (auto it = order.begin(); it != order.end(); ++it) {
-      if (it->page == page) return it;
-    }
-    return order.end();
-  };
-  for (uint64_t page : loads) {
-    auto it = find(page);
-    if (it != order.end()) {
-      // Present. Mapped and unseen, or unmapped by the hand: a MINOR fault sets the bit.
-      it->referenced = true;
-      continue;
-    }
-    reads.push_back(page);
-    // Room for one page; each eviction gives every page one second chance at most.
-    while (order.size() + 1 > budget) {
-      for (size_t chances = order.size() + 1;; --chances) {
-        if (!clock || chances <= 1 || !order.front().referenced) break;
-        Slot s = order.front();
-        order.pop_front();
-        s.referenced = false;
-        order.push_back(s);
-      }
-      order.pop_front();
-    }
-    order.push_back({page, true});
-  }
-  return reads;
-}
-
-class RecordingHandler : public PagerLoop::Handler {
- public:
-  void OnRead(const PagerLoop::Request& r) override {
-    std::vector<char> data(r.length);
-    for (uint64_t i = 0; i < r.length / kPageSize; ++i) {
-      UserPager::Pattern(r.key, r.offset / kPageSize + i, data.data() + P(i));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (uint64_t i = 0; i < r.length / kPageSize; ++i)
-        reads_.push_back(r.offset / kPageSize + i);
-    }
-    r.loop->pager().SupplyPagesFromBuffer(r.vmo, r.offset, r.length, data.data());
-  }
-  std::vector<uint64_t> reads() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return reads_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<uint64_t> reads_;
-};
-
-// Loads `loads` through a fresh mapping under a budget of `budget` pages; the pages the
-// pager was asked for, in order.
-// With `clone`, an at-least-on-write child of the VMO is mapped too (and never touched).
-std::vector<uint64_t> RunLoads(const std::vector<uint64_t>& loads, uint64_t pages, uint64_t budget,
-                               bool* clock, bool clone = false) {
-  PagerLoop loop(1);
-  EXPECT_EQ(loop.Start(), Status::kOk);
-  RecordingHandler handler;
-  Vmo vmo;
-  EXPECT_EQ(loop.CreateVmo(0, P(pages), &handler, &vmo), Status::kOk);
-  Mapping map;
-  EXPECT_EQ(Mapping::Create(vmo, 0, P(pages), kMapRead, &map), Status::kOk);
-  Vmo child;
-  Mapping child_map;
-  if (clone) {
-    EXPECT_EQ(vmo.CreateChild(kVmoChildSnapshotAtLeastOnWrite, 0, P(pages), &child), Status::kOk);
-    EXPECT_EQ(Mapping::Create(child, 0, P(pages), kMapRead, &child_map), Status::kOk);
-  }
-  *clock = internal::PageReclaimer::Default().clock();
-  PageBudget::Default().SetLimit(PageBudget::Default().used() + budget);
-  for (uint64_t page : loads) {
-    uint64_t value = 0;
-    EXPECT_TRUE(ProbeLoad(map.data() + P(page), &value).ok);
-    EXPECT_EQ(value, Word(1, page)) << "page " << page;
-  }
-  PageBudget::Default().SetLimit(PageBudget::kUnlimited);
-  std::vector<uint64_t> reads = handler.reads();
-  child_map.Reset();
-  child.Reset();
-  map.Reset();
-  vmo.Reset();
-  loop.Stop();
-  return reads;
-}
-
-// A skewed sequence: three hot pages used all the time, cold pages passing through.
-std::vector<uint64_t> SkewedLoads() {
-  std::vector<uint64_t> loads;
-  std::mt19937 rng(15);
-  for (int i = 0; i < 200; ++i) {
-    loads.push_back(rng() % 4 != 0 ? rng() % 3 : 3 + rng() % 13);
-  }
-  return loads;
-}
-
 TEST_F(ClockTest, EvictionOrderUnderASmallBudgetIsTheClocks) {
   UPAGER_REQUIRE_MAPPINGS();
   const std::vector<uint64_t> loads = SkewedLoads();
@@ -325,9 +213,10 @@ TEST_F(ClockTest, EvictionOrderUnderASmallBudgetIsTheClocks) {
   EXPECT_EQ(reads, with_clock);
 }
 
-// A clone's mapping takes no MINOR faults (its unforked pages are the root's, on the root's
-// clock), but mapping one must not turn the clock off for every VMO: it once did, and the
-// order became least recently supplied for the whole process.
+// Mapping a clone must not turn the clock off for every VMO: it once did (its mapping took
+// no MINOR faults then), and the order became least recently supplied for the whole
+// process. Loads through a clone's mapping are on the root's clock too
+// (clone_clock_test.cc).
 TEST_F(ClockTest, MappingACloneLeavesTheClockOn) {
   UPAGER_REQUIRE_MAPPINGS();
   const std::vector<uint64_t> loads = SkewedLoads();
@@ -335,7 +224,8 @@ TEST_F(ClockTest, MappingACloneLeavesTheClockOn) {
   RunLoads({}, 16, 5, &root_clock);
   if (!root_clock) UPAGER_SKIP_OR_FAIL("no userfaultfd MINOR faults with write-protected CONTINUE");
   bool clock = false;
-  const std::vector<uint64_t> reads = RunLoads(loads, 16, 5, &clock, /*clone=*/true);
+  const std::vector<uint64_t> reads =
+      RunLoads(loads, 16, 5, &clock, LoadsThrough::kRootWithIdleClone);
   EXPECT_TRUE(clock);
   EXPECT_EQ(reads, PredictReads(loads, 5, true));
 }

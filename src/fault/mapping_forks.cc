@@ -110,7 +110,7 @@ bool MappingObject::MapRootPiece(uint64_t offset, uint64_t len) {
   if (ret == -1 && errno == ENOMEM && GiveUpSpareVma()) {
     ret = ::syscall(SYS_mmap, start, len, prot, MAP_SHARED | MAP_FIXED, map_fd_, root_offset);
   }
-  if (ret == -1 || !RegisterPiece(start, len, /*protect=*/true)) {
+  if (ret == -1 || !RegisterPiece(start, len, /*protect=*/true, minor_)) {
     std::fprintf(stderr,
                  "upager: a page of a mapped clone could not be given back to its root "
                  "(vm.max_map_count?): that mapping keeps a copy of it\n");
@@ -119,14 +119,14 @@ bool MappingObject::MapRootPiece(uint64_t offset, uint64_t len) {
   return true;
 }
 
-bool MappingObject::RegisterPiece(uintptr_t start, uint64_t len, bool protect) {
+bool MappingObject::RegisterPiece(uintptr_t start, uint64_t len, bool protect, bool minor) {
   ::madvise(reinterpret_cast<void*>(start), len, MADV_DONTFORK);
   if (!takes_faults()) return true;
   return stripes_.ForEach(RelOf(start), len,
                           [&](const Userfaultfd& uffd, uint64_t rel, uint64_t n) {
                             const uintptr_t piece = reinterpret_cast<uintptr_t>(base_) + rel;
                             const bool wp = writable() && uffd.has_write_protect();
-                            if (!uffd.Register(piece, n, wp, /*minor=*/false)) return false;
+                            if (!uffd.Register(piece, n, wp, minor)) return false;
                             if (protect && wp) uffd.WriteProtect(piece, n, true);
                             return true;
                           });

@@ -153,17 +153,18 @@ Status MappingObject::Create(const Vmo& vmo, uint64_t vmo_offset, uint64_t len, 
     // MINOR faults too where the kernel has them: the reclaimer's clock (minor_faults.cc).
     // Should the kernel refuse them for this range after all, the mapping works without
     // (registering again replaces the modes of a range already registered).
-    // Not on a clone's mapping: its unforked pages are the root's, whose clock is the root's.
-    // The clock is on or off for the whole process: only a mapping that could take MINOR
-    // faults says which (a clone's saying "off" turned it off for every VMO).
-    const bool clone = object->reads_through_parent();
-    bool minor = stripes.At(0).has_minor() && !clone;
+    // A clone's mapping too: its unforked pages are its root's, and a use of one there
+    // marks the root's page (VmObjectPaged::HandleCloneMinorFaultLocked). The pieces of the
+    // clone's own storage mapped over them later are registered without (MapOwnPiece):
+    // forks are on no clock, and the hand never unmaps them.
+    bool minor = stripes.At(0).has_minor();
     if (minor && !register_all(true)) minor = false;
-    if (!clone) NoteMinorFaults(minor);
+    NoteMinorFaults(minor);
     if (!minor && !register_all(false)) {
       mapping.reset();
       return Status::kNotSupported;
     }
+    mapping->minor_ = minor;
     // Every page starts write-protected (unmapped ones armed), so the first store to a clean
     // page is seen however the page arrives later (18.7).
     if (wp) {

@@ -115,6 +115,7 @@ class MappingObject final : public VmMapping {
   bool MapsOnlyStorage() const override {
     return for_holder() && (!writable() || holder_forks_ >= 0);
   }
+  bool FaultWaitsAt(uint64_t offset) override;
 
  private:
   class FaultRecord;
@@ -148,7 +149,7 @@ class MappingObject final : public VmMapping {
   // pieces_mutex_, for a live part.
   bool MapOwnPiece(uint64_t offset, uint64_t len, bool protect, bool last_resort);
   bool MapRootPiece(uint64_t offset, uint64_t len);
-  bool RegisterPiece(uintptr_t start, uint64_t len, bool protect);
+  bool RegisterPiece(uintptr_t start, uint64_t len, bool protect, bool minor = false);
   // Replacing a fixed range (mapping_replace.cc): BeginReplace and the carving of the
   // mappings there at construction, EndReplace and their wakes at destruction. Does nothing
   // for start 0.
@@ -229,6 +230,9 @@ class MappingObject final : public VmMapping {
   // (alive as long as vmo_), at map_fd_offset_ for vmo_offset().
   int map_fd_ = -1;
   uint64_t map_fd_offset_ = 0;
+  // Whether the root-backed part is registered for MINOR faults (the clock): a piece given
+  // back to the root (MapRootPiece) is registered the same way.
+  bool minor_ = false;
 
   Mutex records_mutex_;  // a leaf: taken under VMO and source locks
   std::vector<std::unique_ptr<FaultRecord>> records_ UPAGER_GUARDED_BY(records_mutex_);

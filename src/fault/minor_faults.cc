@@ -62,6 +62,17 @@ void MappingObject::Unmap(uint64_t offset, uint64_t len) {
   });
 }
 
+bool MappingObject::FaultWaitsAt(uint64_t offset) {
+  // Not a holder's mapping: a CONTINUE there is in another address space, and its
+  // private mapping of the root's storage maps the page at the retry anyway.
+  if (!takes_faults() || for_holder()) return false;
+  MutexLock lock(&records_mutex_);
+  for (const RecordState& state : record_states_) {
+    if (state.in_use && state.page_offset == offset) return true;
+  }
+  return false;
+}
+
 bool MappingObject::Continue(uint64_t offset, uint64_t len, bool write_protect) {
   if (!takes_faults() || offset < vmo_offset() || offset + len > vmo_offset() + length()) {
     return false;

@@ -70,6 +70,9 @@ class VmMapping {
   // memfd privately, docs/processes.md): what is not in the storage must be put there
   // before the wake, or the retried access faults again.
   virtual bool MapsOnlyStorage() const { return false; }
+  // Whether a fault of this mapping (of this process) waits on the page at VMO `offset`:
+  // a supply of its root's page may then map it here at once (docs/clones.md).
+  virtual bool FaultWaitsAt(uint64_t /*offset*/) { return false; }
 
  protected:
   VmMapping(uint64_t vmo_offset, uint64_t length, bool writable)

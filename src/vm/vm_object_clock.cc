@@ -12,6 +12,10 @@ void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   const uint64_t page = PageOf(offset);
+  if (kind_ == ChildKind::kReadThrough) {
+    HandleCloneMinorFaultLocked(mapping, page);  // vm_object_clone_map.cc
+    return;
+  }
   if (offset < m.size) {
     const SlotKind kind = m.pages.Lookup(page);
     // Every present slot is mapped back: a marker or a zero range has storage too once a
@@ -36,8 +40,22 @@ void VmObjectPaged::HandleMinorFault(VmMapping* mapping, uint64_t offset) {
 void VmObjectPaged::MapPresent(VmMapping* mapping, uint64_t offset, uint64_t len) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
+  // A page mapped here may be used unseen from now on: its bit is set, as a MINOR fault
+  // would set it (the hand clears it and unmaps the page together).
   for (uint64_t page = PageOf(offset); Bytes(page) < offset + len && Bytes(page) < m.size; ++page) {
+    if (kind_ == ChildKind::kReadThrough) {
+      // A clone's own pages are its storage mapped over its root's (no MINOR faults there,
+      // nothing to map); what it sees of its root is the root's page cache, as below.
+      uint64_t root_page = 0;
+      if (!SeesRootPageLocked(page, &root_page)) continue;
+      Impl& root = *TreeRoot()->impl_;
+      root.mutex.AssertHeld();  // the same tree lock
+      if (PageList::Page* slot = root.pages.FindPage(root_page)) slot->reclaim.referenced = true;
+      mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true);
+      continue;
+    }
     if (m.pages.Lookup(page) != SlotKind::kAbsent) {
+      if (PageList::Page* slot = m.pages.FindPage(page)) slot->reclaim.referenced = true;
       mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true);
     }
   }
@@ -55,6 +73,9 @@ ReclaimStepResult VmObjectPaged::ReclaimStep(uint64_t page, bool may_age) {
     // point takes a MINOR fault (HandleMinorFault, same lock) that sets the bit again.
     slot->reclaim.referenced = false;
     for (VmMapping* mapping : m.mappings) mapping->Unmap(Bytes(page), kPageSize);
+    // And from the mappings of the clones that see it (not forked, not cut from their view):
+    // a use there takes a MINOR fault too, which marks this page (docs/clones.md).
+    UnmapFromClonesLocked(this, page, page);
     m.pages.Touch(page, page + 1);
     telemetry::PageAged();
     return ReclaimStepResult::kAged;

@@ -240,4 +240,118 @@ Status VmObjectPaged::HandleCloneFault(VmMapping* mapping, const FaultInfo& faul
   return ForkRange(page, page + 1, req);
 }
 
+// ---- The reclaimer's clock through a clone's mappings (docs/clones.md, docs/eviction.md) ----
+//
+// A clone's mapping maps its root's storage MAP_SHARED, write-protected, so its unforked
+// pages are the root's page-cache pages and nothing else: a store never leaves a private
+// copy there (it takes a write-protect fault and forks into the clone's storage, mapped over
+// that page as a separate piece). So MADV_DONTNEED on a page the clone sees of its root
+// only drops page table entries, as on a root mapping, and the clone's own pieces are never
+// zapped (they are not the root's page: SeesRootPageLocked is false there).
+
+bool VmObjectPaged::SeesRootPageLocked(uint64_t page, uint64_t* root_page) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  if (Bytes(page) >= m.size || m.pages.Lookup(page) != SlotKind::kAbsent) return false;
+  const Where where = Resolve(page, /*from_parent=*/false);
+  if (where.kind != Where::kStorage || where.node->reads_through_parent()) return false;
+  if (root_page != nullptr) *root_page = where.page;
+  return true;
+}
+
+void VmObjectPaged::HandleCloneMinorFaultLocked(VmMapping* mapping, uint64_t page) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  uint64_t root_page = 0;
+  if (SeesRootPageLocked(page, &root_page)) {
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    if (PageList::Page* slot = root.pages.FindPage(root_page)) slot->reclaim.referenced = true;
+    // Write-protected, as the marker the zap left: a store still forks (HandleCloneFault).
+    if (mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true)) {
+      MapReferencedAroundLocked(mapping, page);
+      return;
+    }
+  }
+  // Forked, zeroed or cut since the fault was raised (the clone's storage is mapped there
+  // now), evicted from the root (the retry takes a MISSING fault and asks for it), or
+  // mapped already by a racing fault: the retried access finds out.
+  mapping->Wake(Bytes(page), kPageSize);
+}
+
+void VmObjectPaged::MapReferencedAroundLocked(VmMapping* mapping, uint64_t page) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  Impl& root = *TreeRoot()->impl_;  // the same tree lock
+  // The aligned window of kMinorFaultAround pages around `page`, inside the mapping.
+  const uint64_t map_first = PageOf(mapping->vmo_offset());
+  const uint64_t map_end = map_first + PageOf(mapping->length());
+  const uint64_t first = std::max(map_first, page - page % kMinorFaultAround);
+  const uint64_t end = std::min(map_end, page - page % kMinorFaultAround + kMinorFaultAround);
+  auto mappable = [&](uint64_t p) {
+    uint64_t root_page = 0;
+    if (p == page || !SeesRootPageLocked(p, &root_page)) return false;
+    root.mutex.AssertHeld();  // the analysis does not carry it into the lambda
+    const PageList::Page* slot = root.pages.FindPage(root_page);
+    return slot != nullptr && slot->kind == SlotKind::kClean && slot->reclaim.referenced;
+  };
+  for (uint64_t p = first; p < end;) {
+    if (!mappable(p)) {
+      ++p;
+      continue;
+    }
+    uint64_t run_end = p + 1;
+    while (run_end < end && mappable(run_end)) ++run_end;
+    // Best effort: a page mapped already (EEXIST) ends the call; its fault maps the rest.
+    mapping->Continue(Bytes(p), Bytes(run_end - p), /*write_protect=*/true);
+    p = run_end;
+  }
+}
+
+void VmObjectPaged::ContinueIntoWaitingClonesLocked(const std::vector<VmObjectPaged*>& children,
+                                                    uint64_t first, uint64_t end, uint64_t shift) {
+  for (VmObjectPaged* child : children) {
+    const uint64_t offset = child->parent_offset_;
+    if (end <= offset) continue;  // before the child's window
+    const uint64_t child_first = first > offset ? first - offset : 0;
+    const uint64_t child_end = end - offset;
+    Impl& c = *child->impl_;
+    c.mutex.AssertHeld();  // the same tree lock
+    if (child->kind_ == ChildKind::kReadThrough && !c.mappings.empty()) {
+      for (uint64_t page = child_first; page < child_end; ++page) {
+        uint64_t seen = 0;
+        if (!child->SeesRootPageLocked(page, &seen) || seen != page + offset + shift) continue;
+        for (VmMapping* mapping : c.mappings) {
+          // Write-protected, as a MINOR fault would map it (a store still forks). The
+          // fault's own completion wakes the thread again, to no effect.
+          if (mapping->Covers(Bytes(page)) && mapping->FaultWaitsAt(Bytes(page))) {
+            mapping->Continue(Bytes(page), kPageSize, /*write_protect=*/true);
+          }
+        }
+      }
+    }
+    ContinueIntoWaitingClonesLocked(c.children, child_first, child_end, shift + offset);
+  }
+}
+
+void VmObjectPaged::UnmapFromClonesLocked(VmObjectPaged* root, uint64_t root_page, uint64_t page) {
+  Impl& m = *impl_;
+  m.mutex.AssertHeld();
+  for (VmObjectPaged* child : m.children) {
+    if (page < child->parent_offset_) continue;  // before the child's window
+    const uint64_t child_page = page - child->parent_offset_;
+    Impl& c = *child->impl_;
+    c.mutex.AssertHeld();  // the same tree lock
+    uint64_t seen = 0;
+    if (child->kind_ == ChildKind::kReadThrough && !c.mappings.empty() &&
+        child->SeesRootPageLocked(child_page, &seen) && seen == root_page) {
+      // A holder's mapping is in another address space: Unmap leaves it (docs/clones.md).
+      for (VmMapping* mapping : c.mappings) mapping->Unmap(Bytes(child_page), kPageSize);
+    }
+    // Its own children may see the root's page even where it forked it (they copied its
+    // slots at creation, not its later forks).
+    child->UnmapFromClonesLocked(root, root_page, child_page);
+  }
+}
+
 }  // namespace upager::internal

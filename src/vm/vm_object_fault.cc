@@ -29,6 +29,11 @@ Status VmObjectPaged::AddMapping(VmMapping* mapping) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   if (kind_ == ChildKind::kReadThrough) {
+    // Its root's pages may be in this mapping's page tables from now on (docs/clones.md).
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    ++root.clone_mappings;
+    root.pages.set_mapped(true);
     // The clone's own pages (forked, or copied from its parent at creation) go over the
     // root's, under the lock a fork takes, so that no fork is missed: each run of them at
     // once (one VMA). The mapping is not added, and so is unmapped whole, if they cannot be.
@@ -55,9 +60,17 @@ Status VmObjectPaged::AddMapping(VmMapping* mapping) {
 }
 
 void VmObjectPaged::RemoveMapping(VmMapping* mapping) {
-  MutexLock lock(&impl_->mutex);
-  std::erase(impl_->mappings, mapping);
-  impl_->pages.set_mapped(!impl_->mappings.empty());
+  Impl& m = *impl_;
+  MutexLock lock(&m.mutex);
+  // A mapping that failed before it was added is destroyed too: nothing to count out.
+  if (std::erase(m.mappings, mapping) == 0) return;
+  m.pages.set_mapped(!m.mappings.empty() || m.clone_mappings > 0);
+  if (kind_ == ChildKind::kReadThrough) {
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    --root.clone_mappings;
+    root.pages.set_mapped(!root.mappings.empty() || root.clone_mappings > 0);
+  }
 }
 
 namespace {

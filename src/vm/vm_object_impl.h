@@ -115,6 +115,10 @@ struct VmObjectPaged::Impl {
   uint64_t own_limit UPAGER_GUARDED_BY(mutex) = UINT64_MAX;
   // The read-through and slice children, which share this tree's lock.
   std::vector<VmObjectPaged*> children UPAGER_GUARDED_BY(mutex);
+  // A root's count of the mappings of the read-through clones of its tree: they map its
+  // pages too, so its pages start referenced on the clock while there are any
+  // (VmObjectPaged::AddMapping, RemoveMapping).
+  uint64_t clone_mappings UPAGER_GUARDED_BY(mutex) = 0;
   // The snapshot children that were copied (their own trees, with their own locks).
   std::atomic<uint32_t> copy_children{0};
   // The child observer (vmo.h), under its own lock: it is called with no tree lock held.

@@ -270,6 +270,34 @@ class VmObjectPaged : public std::enable_shared_from_this<VmObjectPaged> {
   // process at its VMA limit): then no mapping has it, as far as they could be given their
   // root's page back (*taken_back false if one could not: it keeps the clone's storage).
   Status MapOwnPageLocked(uint64_t page, bool fork, bool* taken_back);
+  // The clock through a clone's mappings (vm_object_clone_map.cc), under the tree lock.
+  // Whether this clone sees its root's page at its page `page` (a page in the root's
+  // storage, not forked or zeroed here, not cut from its view); the root page is then
+  // *root_page if not null.
+  bool SeesRootPageLocked(uint64_t page, uint64_t* root_page = nullptr);
+  // A MINOR fault on a mapping of this clone at its `page`: if the clone sees its root's
+  // page there, marks the root's page referenced and maps it back write-protected (a
+  // store still forks); otherwise wakes the thread, whose retry takes the clone's faults.
+  void HandleCloneMinorFaultLocked(VmMapping* mapping, uint64_t page);
+  // After such a fault mapped `page`: maps the other pages of its aligned window of
+  // kMinorFaultAround pages that the clone sees of its root and whose root page is Clean
+  // with its referenced bit set already (so mapping them hides no use from the clock: the
+  // hand clears the bit and unmaps them together, before it could evict them). What the
+  // kernel's fault-around would do, which it turns off for ranges registered for MINOR
+  // faults, but only where the clock already counts the page as used.
+  void MapReferencedAroundLocked(VmMapping* mapping, uint64_t page);
+  static constexpr uint64_t kMinorFaultAround = 16;  // pages
+  // The hand cleared the bit of `root`'s page `root_page`, which is page `page` of this
+  // node: unmaps it from the mappings of every read-through clone under this node that
+  // sees it there. Never touches a clone's own pages (its storage mapped over the root's).
+  void UnmapFromClonesLocked(VmObjectPaged* root, uint64_t root_page, uint64_t page);
+  // The root's pages [first + shift, end + shift) have just been supplied; they are pages
+  // [first, end) of the node whose `children` these are. Maps each, write-protected, into
+  // the mappings of the read-through clones under it that see it there and have a fault
+  // waiting on it, which wakes that fault's thread (whose retry would otherwise take a
+  // MINOR fault). Under the tree lock, before the supply is reported.
+  static void ContinueIntoWaitingClonesLocked(const std::vector<VmObjectPaged*>& children,
+                                              uint64_t first, uint64_t end, uint64_t shift = 0);
   // The pages of this node (its coordinates) below which it sees its parent chain, and zeros
   // from there on; under the tree lock.
   uint64_t SeenLimitLocked();

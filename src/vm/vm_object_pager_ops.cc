@@ -54,7 +54,11 @@ Status VmObjectPaged::SupplyPagesImpl(uint64_t offset, uint64_t len, VmObjectPag
       }
       continue;
     }
-    // Report each run that was actually filled (4.1).
+    // Report each run that was actually filled (4.1), once the clone mappings waiting for
+    // its pages have them (docs/clones.md).
+    if (page > run_start && !m.children.empty()) {
+      ContinueIntoWaitingClonesLocked(m.children, run_start, page);
+    }
     if (page > run_start) source_->OnPagesSupplied(Bytes(run_start), Bytes(page - run_start));
     run_start = page + 1;
   }
@@ -86,6 +90,8 @@ Status VmObjectPaged::Impl::SupplyAbsent(uint64_t first, uint64_t last, const ch
         return s;
       }
       for (uint64_t p = page; p < run_end; ++p) pages.SetPage(p, SlotKind::kClean);
+      // Clone mappings waiting for these pages map them now (docs/clones.md).
+      if (!children.empty()) ContinueIntoWaitingClonesLocked(children, page, run_end);
       source->OnPagesSupplied(Bytes(page), Bytes(run_end - page));
       EndInstalls();
       *supplied += Bytes(run_end - page);
