@@ -1,9 +1,9 @@
 // Mappings of slices of clones (docs/clones.md, Mapped clones): a slice (of a slice ...) of a
 // read-through clone is a window onto that clone with its pages exactly
-// (docs/zircon-semantics.md 16), so its mapping is one of the clone's mappings at the translated offset: unforked pages
-// are the root's (READs on the root's key, at the root's offsets), the clone's forks are
-// placed in it, and a store through it forks the clone's page. Each case checks the mapping
-// against Vmo::Read of the nodes concerned. Exact packets, statuses and bytes.
+// (docs/zircon-semantics.md 16), so its mapping is one of the clone's mappings at the translated
+// offset: unforked pages are the root's (READs on the root's key, at the root's offsets), the
+// clone's forks are placed in it, and a store through it forks the clone's page. Each case checks
+// the mapping against Vmo::Read of the nodes concerned. Exact packets, statuses and bytes.
 #include <gtest/gtest.h>
 #include <signal.h>
 
