@@ -23,6 +23,7 @@
 #include "upager/rights.h"
 #include "user_pager.h"
 #include "vm/vm_object_paged.h"
+#include "vma_fill.h"
 
 namespace upager {
 namespace {
@@ -504,9 +505,10 @@ TEST(CloneProcess, AHolderThatDoesNotMapAForkIsDroppedAfterTheTimeout) {
 // it back (its root's page mapped again), at each of its VMA counts near its own limit; a
 // store in the holder at its limit fails with SIGBUS carrying kNoMemory. With room, forks
 // reach both.
-// Not built under TSan (a skip would fail CI): TSan's runtime maps memory of its own in the
-// holder at its limit, and ends it. The other builds run it.
-#if !defined(__SANITIZE_THREAD__)
+// Not built under ASan or TSan (a skip would fail CI): their runtimes map memory of their own
+// in the holder at its limit, and end it (UPAGER_TEST_SANITIZER_MAPS). The plain builds run
+// it.
+#if !defined(UPAGER_TEST_SANITIZER_MAPS)
 TEST(CloneProcess, ForksAtAHoldersVmaLimit) {
   constexpr uint64_t kPages = 16;
   UserPager pager;
@@ -563,7 +565,7 @@ TEST(CloneProcess, ForksAtAHoldersVmaLimit) {
   Finish(a);
   Finish(b);
 }
-#endif  // !defined(__SANITIZE_THREAD__)
+#endif  // !defined(UPAGER_TEST_SANITIZER_MAPS)
 
 }  // namespace
 }  // namespace upager

@@ -14,6 +14,18 @@
 
 #include "upager/status.h"
 
+// Whether ASan's or TSan's runtime is linked in. Their interceptors map memory of their own
+// (shadow for an unmapped range, allocator regions) and end the process when that fails at
+// the VMA limit; the cases that unmap or allocate at the limit are not built with them (a
+// skip would fail CI), and run in the plain builds.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define UPAGER_TEST_SANITIZER_MAPS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define UPAGER_TEST_SANITIZER_MAPS 1
+#endif
+#endif
+
 namespace upager::testing {
 
 // The process's VMAs, counted as the kernel does (map_count): the lines of /proc/self/maps
