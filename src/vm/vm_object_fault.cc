@@ -29,11 +29,6 @@ Status VmObjectPaged::AddMapping(VmMapping* mapping) {
   Impl& m = *impl_;
   MutexLock lock(&m.mutex);
   if (kind_ == ChildKind::kReadThrough) {
-    // Its root's pages may be in this mapping's page tables from now on (docs/clones.md).
-    Impl& root = *TreeRoot()->impl_;
-    root.mutex.AssertHeld();  // the same tree lock
-    ++root.clone_mappings;
-    root.pages.set_mapped(true);
     // The clone's own pages (forked, or copied from its parent at creation) go over the
     // root's, under the lock a fork takes, so that no fork is missed: each run of them at
     // once (one VMA). The mapping is not added, and so is unmapped whole, if they cannot be.
@@ -53,6 +48,12 @@ Status VmObjectPaged::AddMapping(VmMapping* mapping) {
     }
     // What it sees as zeros beyond its parent.
     if (Status s = HideCutPagesIn(mapping, /*last_resort=*/false); s != Status::kOk) return s;
+    // Its root's pages may be in this mapping's page tables from now on (docs/clones.md).
+    // Counted only once it is added: RemoveMapping counts out only an added mapping.
+    Impl& root = *TreeRoot()->impl_;
+    root.mutex.AssertHeld();  // the same tree lock
+    ++root.clone_mappings;
+    root.pages.set_mapped(true);
   }
   m.mappings.push_back(mapping);
   m.pages.set_mapped(true);  // the reclaimer's clock (docs/eviction.md)
